@@ -1,0 +1,194 @@
+// Command hardenfix hardens Dockerfiles: it finds every Dockerfile under the
+// paths it is given, rewrites each into a hardened form with the rules of
+// package rewrite, and prints a unified diff (the default), lists the files
+// that would change (-l), checks (--check) or writes them in place (-w).
+//
+// This package only wires flags to package rewrite and prints; everything a
+// library user needs is under pkg/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+)
+
+// Exit codes, as documented in the README.
+const (
+	exitOK       = 0
+	exitChanges  = 1 // --check or --list found files that would change
+	exitError    = 2 // usage error, or a file that could not be read, parsed or written
+	exitRegistry = 3 // registry lookups failed and --strict was given
+)
+
+// version is set at build time with -ldflags "-X main.version=..."; else it
+// comes from the module's build info.
+var version = ""
+
+func main() {
+	os.Exit(runMain(context.Background(), os.Args, os.Stdout, os.Stderr))
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// runMain runs the command line args and returns the exit code.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	code := exitOK
+	app := newApp(stdout, stderr, &code)
+	if err := app.RunContext(ctx, args); err != nil {
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
+			if ec.Error() != "" {
+				fmt.Fprintln(stderr, "hardenfix:", ec.Error())
+			}
+			return ec.ExitCode()
+		}
+		fmt.Fprintln(stderr, "hardenfix:", err)
+		return exitError
+	}
+	return code
+}
+
+func newApp(stdout, stderr io.Writer, code *int) *cli.App {
+	return &cli.App{
+		Name:      "hardenfix",
+		Usage:     "rewrite Dockerfiles into a hardened form",
+		UsageText: "hardenfix [flags] [PATH...]\nhardenfix rules\nhardenfix explain RULE",
+		Description: "With no flags, prints a unified diff of every Dockerfile under PATH (default .) that the\n" +
+			"rules would change, and a summary on stderr. -w writes the changes in place.",
+		Version:                versionString(),
+		Writer:                 stdout,
+		ErrWriter:              stderr,
+		HideHelpCommand:        true,
+		UseShortOptionHandling: true,
+		EnableBashCompletion:   true,
+		Suggest:                true,
+		ExitErrHandler:         func(*cli.Context, error) {}, // runMain prints and exits
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the hardened files in place (atomically; mode kept)"},
+			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print the paths of files that would change; exit 1 if any"},
+			&cli.BoolFlag{Name: "check", Usage: "print only the summary; exit 1 if any file would change"},
+			&cli.StringSliceFlag{Name: "enable", Usage: "run only these rules (comma-separated)"},
+			&cli.StringSliceFlag{Name: "disable", Usage: "do not run these rules (comma-separated)"},
+			&cli.StringSliceFlag{Name: "exclude", Usage: "skip paths matching this glob (repeatable)"},
+			&cli.StringFlag{Name: "context", Usage: "build context `DIR` for every file (default: each Dockerfile's folder)"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "files processed at once"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no notes and no summary"},
+			&cli.BoolFlag{Name: "offline", Usage: "make no network calls"},
+		},
+		Action: func(c *cli.Context) error {
+			opts, err := optionsFrom(c)
+			if err != nil {
+				return cli.Exit(err.Error(), exitError)
+			}
+			*code = run(c.Context, opts, stdout, stderr)
+			return nil
+		},
+		Commands: []*cli.Command{
+			{
+				Name:  "rules",
+				Usage: "list the rules",
+				Action: func(c *cli.Context) error {
+					printRules(stdout)
+					return nil
+				},
+			},
+			{
+				Name:      "explain",
+				Usage:     "print the long documentation of a rule",
+				ArgsUsage: "RULE",
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return cli.Exit("explain takes one rule name; see `hardenfix rules`", exitError)
+					}
+					r, ok := rewrite.Lookup(c.Args().First())
+					if !ok {
+						return cli.Exit(fmt.Sprintf("unknown rule %q; see `hardenfix rules`", c.Args().First()), exitError)
+					}
+					fmt.Fprintf(stdout, "%s (risk: %s)\n\n%s\n\n%s\n", r.Name, r.Risk, r.Summary, r.Doc)
+					if r.URL != "" {
+						fmt.Fprintf(stdout, "\nSee %s\n", r.URL)
+					}
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func printRules(w io.Writer) {
+	width := 0
+	for _, r := range rewrite.All() {
+		width = max(width, len(r.Name))
+	}
+	for _, r := range rewrite.All() {
+		fmt.Fprintf(w, "%-*s  %-6s  %s\n", width, r.Name, r.Risk, r.Summary)
+	}
+}
+
+func optionsFrom(c *cli.Context) (*options, error) {
+	rules, err := rewrite.Select(splitList(c.StringSlice("enable")), splitList(c.StringSlice("disable")))
+	if err != nil {
+		return nil, err
+	}
+	mode := modeDiff
+	switch {
+	case c.Bool("check") && (c.Bool("write") || c.Bool("list")):
+		return nil, errors.New("--check cannot be combined with --write or --list")
+	case c.Bool("check"):
+		mode = modeCheck
+	case c.Bool("write"):
+		mode = modeWrite
+	case c.Bool("list"):
+		mode = modeList
+	}
+	jobs := c.Int("jobs")
+	if jobs < 1 {
+		return nil, fmt.Errorf("--jobs must be at least 1, not %d", jobs)
+	}
+	paths := c.Args().Slice()
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	return &options{
+		paths:      paths,
+		mode:       mode,
+		listAlso:   c.Bool("write") && c.Bool("list"),
+		rules:      rules,
+		excludes:   c.StringSlice("exclude"),
+		contextDir: c.String("context"),
+		jobs:       jobs,
+		quiet:      c.Bool("quiet"),
+		offline:    c.Bool("offline"),
+	}, nil
+}
+
+// splitList accepts both repeated flags and comma-separated lists.
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}

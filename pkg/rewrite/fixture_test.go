@@ -1,0 +1,418 @@
+package rewrite
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden sections of fixtures")
+
+// A fixture is one txtar file under fixtures/<dir>/ holding:
+//
+//	-- Dockerfile --        the input
+//	-- want/Dockerfile --   the expected output (absent: the file must not change)
+//	-- want/notes --        the expected notes, one "LINE: rule: message" a line
+//	-- context/PATH --      files of the build context
+//	-- options --           one per line:
+//	                          rules NAME[,NAME]   rules to run (default: the folder's
+//	                                              name when it names a rule, else all)
+//	                          crlf                input and outputs use CRLF
+//	                          bom                 input and outputs start with a UTF-8 BOM
+//	                          no-final-newline    input and outputs lack the final newline
+//	                          magic FORMAT PATH   prefix context file PATH with the magic
+//	                                              bytes of gzip, bzip2, xz or zstd
+//	                          tar PATH            wrap context file PATH in a tar archive
+//	                          gzip PATH           gzip context file PATH (a tar.gz with tar first)
+//
+// The transforms keep the fixtures readable text while still testing bytes
+// that txtar cannot hold.
+type fixture struct {
+	path    string
+	archive *txtar.Archive
+	input   []byte
+	rules   []*Rule
+	opts    map[string][]string
+	context map[string][]byte
+}
+
+func fixturesRoot(t testing.TB) string {
+	root, err := filepath.Abs("../../fixtures")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func loadFixtures(t testing.TB) []*fixture {
+	root := fixturesRoot(t)
+	var out []*fixture
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "e2e" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".txtar") {
+			f, err := loadFixture(p)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			out = append(out, f)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatal("no fixtures found")
+	}
+	return out
+}
+
+func loadFixture(p string) (*fixture, error) {
+	a, err := txtar.ParseFile(p)
+	if err != nil {
+		return nil, err
+	}
+	f := &fixture{path: p, archive: a, opts: map[string][]string{}, context: map[string][]byte{}}
+	for _, file := range a.Files {
+		switch {
+		case file.Name == "options":
+			for _, line := range strings.Split(string(file.Data), "\n") {
+				fields := strings.Fields(line)
+				if len(fields) > 0 {
+					f.opts[fields[0]] = append(f.opts[fields[0]], strings.Join(fields[1:], " "))
+				}
+			}
+		case file.Name == "Dockerfile":
+			f.input = file.Data
+		case strings.HasPrefix(file.Name, "context/"):
+			f.context[strings.TrimPrefix(file.Name, "context/")] = file.Data
+		}
+	}
+	if f.input == nil {
+		return nil, fmt.Errorf("no Dockerfile section")
+	}
+	f.input = f.transform(f.input)
+	ruleNames := f.opts["rules"]
+	if len(ruleNames) == 0 {
+		if _, ok := Lookup(filepath.Base(filepath.Dir(p))); ok {
+			ruleNames = []string{filepath.Base(filepath.Dir(p))}
+		}
+	}
+	var names []string
+	for _, r := range ruleNames {
+		if r != "all" {
+			names = append(names, strings.Split(r, ",")...)
+		}
+	}
+	f.rules, err = Select(names, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range f.opts["magic"] {
+		format, name, _ := strings.Cut(spec, " ")
+		magic := map[string][]byte{"gzip": {0x1f, 0x8b}, "bzip2": []byte("BZh9"), "xz": {0xfd, '7', 'z', 'X', 'Z', 0}, "zstd": {0x28, 0xb5, 0x2f, 0xfd}}[format]
+		if magic == nil {
+			return nil, fmt.Errorf("unknown magic format %q", format)
+		}
+		f.context[name] = append(magic, f.context[name]...)
+	}
+	for _, name := range f.opts["tar"] {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		data := f.context[name]
+		tw.WriteHeader(&tar.Header{Name: "payload", Mode: 0o644, Size: int64(len(data))})
+		tw.Write(data)
+		tw.Close()
+		f.context[name] = buf.Bytes()
+	}
+	for _, name := range f.opts["gzip"] {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(f.context[name])
+		zw.Close()
+		f.context[name] = buf.Bytes()
+	}
+	return f, nil
+}
+
+func (f *fixture) has(opt string) bool { _, ok := f.opts[opt]; return ok }
+
+// transform turns fixture text into the bytes the options describe.
+func (f *fixture) transform(b []byte) []byte {
+	if f.has("crlf") {
+		b = bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
+	}
+	if f.has("no-final-newline") {
+		b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
+	}
+	if f.has("bom") {
+		b = append(append([]byte{}, utf8BOM...), b...)
+	}
+	return b
+}
+
+// untransform is transform's inverse, for writing goldens.
+func (f *fixture) untransform(b []byte) []byte {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	if f.has("no-final-newline") {
+		b = append(b, '\n')
+	}
+	return b
+}
+
+func (f *fixture) section(name string) ([]byte, bool) {
+	for _, file := range f.archive.Files {
+		if file.Name == name {
+			return file.Data, true
+		}
+	}
+	return nil, false
+}
+
+func (f *fixture) setSection(name string, data []byte) {
+	for i, file := range f.archive.Files {
+		if file.Name == name {
+			if data == nil {
+				f.archive.Files = append(f.archive.Files[:i], f.archive.Files[i+1:]...)
+			} else {
+				f.archive.Files[i].Data = data
+			}
+			return
+		}
+	}
+	if data != nil {
+		f.archive.Files = append(f.archive.Files, txtar.File{Name: name, Data: data})
+	}
+}
+
+// writeContext lays the fixture's build context out in a temporary folder.
+func (f *fixture) writeContext(t *testing.T) string {
+	dir := t.TempDir()
+	for name, data := range f.context {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func formatNotes(notes []Note) string {
+	var b strings.Builder
+	for _, n := range notes {
+		fmt.Fprintf(&b, "%d: %s: %s\n", n.Line, n.Rule, n.Message)
+	}
+	return b.String()
+}
+
+func TestFixtures(t *testing.T) {
+	for _, f := range loadFixtures(t) {
+		rel, _ := filepath.Rel(fixturesRoot(t), f.path)
+		t.Run(filepath.ToSlash(strings.TrimSuffix(rel, ".txtar")), func(t *testing.T) {
+			env := &Env{ContextDir: f.writeContext(t), Offline: true}
+			res, err := Run(context.Background(), "Dockerfile", f.input, f.rules, env)
+			if wantErr, ok := f.section("want/error"); ok {
+				if err == nil {
+					t.Fatalf("want error %q, got none", strings.TrimSpace(string(wantErr)))
+				}
+				if *update {
+					f.setSection("want/error", []byte(err.Error()+"\n"))
+					writeFixture(t, f)
+					return
+				}
+				if got := err.Error(); got != strings.TrimSpace(string(wantErr)) {
+					t.Fatalf("error:\n got: %s\nwant: %s", got, strings.TrimSpace(string(wantErr)))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *update {
+				if res.Changed() {
+					f.setSection("want/Dockerfile", f.untransform(res.New))
+				} else {
+					f.setSection("want/Dockerfile", nil)
+				}
+				notes := formatNotes(res.Notes)
+				if notes == "" {
+					f.setSection("want/notes", nil)
+				} else {
+					f.setSection("want/notes", []byte(notes))
+				}
+				writeFixture(t, f)
+			}
+			want := f.input
+			if w, ok := f.section("want/Dockerfile"); ok {
+				want = f.transform(w)
+			}
+			if !bytes.Equal(res.New, want) {
+				t.Errorf("output differs from want/Dockerfile:\n%s", UnifiedDiff("want", want, res.New))
+			}
+			wantNotes, _ := f.section("want/notes")
+			if got := formatNotes(res.Notes); got != string(wantNotes) {
+				t.Errorf("notes:\n got:\n%s\nwant:\n%s", got, wantNotes)
+			}
+			checkInvariants(t, f.input, res, f.rules, env)
+		})
+	}
+}
+
+func writeFixture(t *testing.T, f *fixture) {
+	if err := os.WriteFile(f.path, txtar.Format(f.archive), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkInvariants asserts DESIGN §5 on one run.
+func checkInvariants(t *testing.T, input []byte, res *Result, rules []*Rule, env *Env) {
+	t.Helper()
+	ctx := context.Background()
+	// 1. The output parses, and BuildKit reports no warning it did not
+	// report on the input.
+	before, err := Parse("Dockerfile", input)
+	if err != nil {
+		t.Fatalf("input does not parse: %v", err)
+	}
+	after, err := Parse("Dockerfile", res.New)
+	if err != nil {
+		t.Fatalf("output does not parse: %v", err)
+	}
+	if added := newWarnings(before.Warnings, after.Warnings); len(added) > 0 {
+		t.Errorf("output has new BuildKit warnings: %q", added)
+	}
+	// 2. No fix, no change; and every changed line of the input belongs to
+	// an instruction a fix named.
+	if len(res.Fixes) == 0 && res.Changed() {
+		t.Errorf("file changed with no fix reported")
+	}
+	touched := map[int]bool{}
+	for _, f := range res.Fixes {
+		if in := before.InstructionAt(f.Line); in != nil {
+			for l := in.Line; l <= in.EndLine; l++ {
+				touched[l] = true
+			}
+		}
+	}
+	oldLine := 1
+	for _, l := range diffLines(string(res.Old), string(res.New)) {
+		switch l.op {
+		case ' ':
+			oldLine++
+		case '-':
+			if !touched[oldLine] {
+				t.Errorf("line %d changed but no fix covers it: %q", oldLine, l.text)
+			}
+			oldLine++
+		}
+	}
+	// 3. Idempotence.
+	again, err := Run(ctx, "Dockerfile", res.New, rules, env)
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if again.Changed() {
+		t.Errorf("second run changed the output:\n%s", UnifiedDiff("Dockerfile", res.New, again.New))
+	}
+	// 4. The diff applies with git apply and patch -p1.
+	if res.Changed() {
+		checkDiffApplies(t, res.Old, res.New)
+	}
+	// 5. Line endings, BOM and the final newline are kept.
+	if bytes.HasPrefix(input, utf8BOM) != bytes.HasPrefix(res.New, utf8BOM) {
+		t.Errorf("BOM not kept")
+	}
+	if bytes.HasSuffix(input, []byte("\n")) != bytes.HasSuffix(res.New, []byte("\n")) {
+		t.Errorf("final newline not kept")
+	}
+	if bytes.Contains(input, []byte("\r\n")) {
+		if bare := bytes.Count(res.New, []byte("\n")) - bytes.Count(res.New, []byte("\r\n")); bare != bytes.Count(input, []byte("\n"))-bytes.Count(input, []byte("\r\n")) {
+			t.Errorf("CRLF file gained bare LF line endings")
+		}
+	}
+	if before.Escape != after.Escape {
+		t.Errorf("escape character changed from %q to %q", before.Escape, after.Escape)
+	}
+	// 6. Stage names survive, and every COPY --from still names a stage or
+	// an image.
+	names := map[string]bool{}
+	for _, s := range after.Stages {
+		names[strings.ToLower(s.Name)] = true
+	}
+	for _, s := range before.Stages {
+		if s.Name != "" && !names[strings.ToLower(s.Name)] {
+			t.Errorf("stage %q disappeared", s.Name)
+		}
+	}
+	// 7. Determinism.
+	third, err := Run(ctx, "Dockerfile", input, rules, env)
+	if err != nil || !bytes.Equal(third.New, res.New) || formatNotes(third.Notes) != formatNotes(res.Notes) {
+		t.Errorf("a second run on the same input gave a different result")
+	}
+}
+
+func newWarnings(before, after []string) []string {
+	seen := map[string]int{}
+	for _, w := range before {
+		seen[w]++
+	}
+	var added []string
+	for _, w := range after {
+		if seen[w] > 0 {
+			seen[w]--
+			continue
+		}
+		added = append(added, w)
+	}
+	sort.Strings(added)
+	return added
+}
+
+// checkDiffApplies applies the unified diff of old → new with git apply and
+// with patch -p1 in a scratch folder and compares the result with new.
+func checkDiffApplies(t *testing.T, old, new []byte) {
+	t.Helper()
+	diff := UnifiedDiff("Dockerfile", old, new)
+	for _, tool := range [][]string{{"git", "apply", "--whitespace=nowarn", "-"}, {"patch", "-p1", "--quiet", "--no-backup-if-mismatch"}} {
+		if _, err := exec.LookPath(tool[0]); err != nil {
+			t.Fatalf("%s not installed: the diff invariant cannot be checked", tool[0])
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), old, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(tool[0], tool[1:]...)
+		cmd.Dir = dir
+		cmd.Stdin = strings.NewReader(diff)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s failed: %v\n%s\ndiff:\n%s", tool[0], err, out, diff)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, new) {
+			t.Errorf("%s produced a different file:\n%q\nwant:\n%q", tool[0], got, new)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+package rewrite
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Result is what the pipeline made of one file.
+type Result struct {
+	Path  string
+	Old   []byte
+	New   []byte
+	Fixes []Fix
+	Notes []Note
+}
+
+// Changed reports whether any rule changed the file.
+func (r *Result) Changed() bool { return !bytes.Equal(r.Old, r.New) }
+
+// RuleError is a rule that failed or produced a file BuildKit cannot parse.
+// The file is left as it was.
+type RuleError struct {
+	Path string
+	Rule string
+	Err  error
+}
+
+func (e *RuleError) Error() string { return fmt.Sprintf("%s: rule %s: %v", e.Path, e.Rule, e.Err) }
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// Run parses src and runs rules over it in order. After each rule that
+// changed something the text is parsed again, so every rule sees valid
+// input; a rule whose output does not parse stops the run with a RuleError.
+// Lines in the result's fixes and notes refer to src.
+func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) (*Result, error) {
+	if env == nil {
+		env = &Env{}
+	}
+	doc, err := Parse(path, src)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Path: path, Old: src, New: src}
+	if ignoresFile(doc) {
+		return res, nil
+	}
+	// history maps lines of the current text back to src, one step per
+	// rule that changed the text.
+	var history [][]segment
+	var docs = []*Document{doc}
+	origLine := func(line int) int {
+		if len(history) == 0 || line < 1 {
+			return line
+		}
+		cur := docs[len(docs)-1]
+		off := cur.LineStart(min(line, cur.LineCount()))
+		for i := len(history) - 1; i >= 0; i-- {
+			off = mapBack(history[i], off)
+		}
+		return doc.LineOf(off)
+	}
+	for _, r := range rules {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		cur := docs[len(docs)-1]
+		fixes, notes, err := r.Check(ctx, cur, env)
+		if err != nil {
+			return nil, &RuleError{Path: path, Rule: r.Name, Err: err}
+		}
+		ignored := ignoredRules(cur)
+		var edits []ruleEdit
+		for _, f := range fixes {
+			if isIgnored(ignored, cur, f.Line, r.Name) || len(f.Edits) == 0 {
+				continue
+			}
+			f.Rule = r.Name
+			if f.Risk == "" {
+				f.Risk = r.Risk
+			}
+			f.Before, f.After = fixText(cur, f.Edits)
+			for _, e := range f.Edits {
+				edits = append(edits, ruleEdit{Edit: e, rule: r.Name, order: len(edits)})
+			}
+			f.Line = origLine(f.Line)
+			res.Fixes = append(res.Fixes, f)
+		}
+		for _, n := range notes {
+			if isIgnored(ignored, cur, n.Line, r.Name) {
+				continue
+			}
+			n.Rule = r.Name
+			n.Line = origLine(n.Line)
+			res.Notes = append(res.Notes, n)
+		}
+		if len(edits) == 0 {
+			continue
+		}
+		out, segs, err := applyRuleEdits(cur.Src, edits)
+		if err != nil {
+			return nil, &RuleError{Path: path, Rule: r.Name, Err: err}
+		}
+		if bytes.Equal(out, cur.Src) {
+			continue
+		}
+		next, err := Parse(path, out)
+		if err != nil {
+			return nil, &RuleError{Path: path, Rule: r.Name, Err: fmt.Errorf("the rewritten file does not parse: %w", err)}
+		}
+		docs = append(docs, next)
+		history = append(history, segs)
+		res.New = out
+	}
+	sort.SliceStable(res.Notes, func(i, j int) bool { return res.Notes[i].Line < res.Notes[j].Line })
+	return res, nil
+}
+
+// fixText returns the whole lines a fix's edits touch, before and after.
+func fixText(d *Document, edits []Edit) (before, after string) {
+	lo, hi := len(d.Src), 0
+	for _, e := range edits {
+		lo, hi = min(lo, e.Start), max(hi, e.End)
+	}
+	start := d.LineStart(d.LineOf(lo))
+	end := d.lineEnd(d.LineOf(max(hi-1, lo)), false)
+	if hi > end {
+		end = hi
+	}
+	region := d.Src[start:end]
+	shifted := make([]Edit, len(edits))
+	for i, e := range edits {
+		shifted[i] = Edit{Start: e.Start - start, End: e.End - start, New: e.New}
+	}
+	out, err := ApplyEdits(region, shifted)
+	if err != nil {
+		return string(region), ""
+	}
+	return string(region), string(out)
+}
+
+const (
+	ignoreDirective     = "hardenfix:ignore"
+	ignoreFileDirective = "hardenfix:ignore-file"
+)
+
+// ignoresFile reports whether a `# hardenfix:ignore-file` comment stands
+// before the first instruction.
+func ignoresFile(d *Document) bool {
+	if len(d.Instructions) == 0 {
+		return false
+	}
+	for l := 1; l < d.Instructions[0].Line; l++ {
+		t := strings.TrimSpace(d.LineText(l))
+		if strings.HasPrefix(t, "#") && strings.HasPrefix(strings.TrimSpace(t[1:]), ignoreFileDirective) {
+			return true
+		}
+	}
+	return false
+}
+
+// ignoredRules maps the first line of each instruction preceded by a
+// `# hardenfix:ignore [RULE[,RULE]]` comment to the rules it silences
+// (nil: all rules).
+func ignoredRules(d *Document) map[int][]string {
+	m := map[int][]string{}
+	for _, in := range d.Instructions {
+		for _, c := range in.Node.PrevComment {
+			rest, ok := strings.CutPrefix(strings.TrimSpace(c), ignoreDirective)
+			if !ok || strings.HasPrefix(rest, "-") {
+				continue
+			}
+			var names []string
+			for _, f := range strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+				names = append(names, f)
+			}
+			if len(names) == 0 {
+				names = []string{"*"}
+			}
+			m[in.Line] = append(m[in.Line], names...)
+		}
+	}
+	return m
+}
+
+func isIgnored(ignored map[int][]string, d *Document, line int, rule string) bool {
+	if len(ignored) == 0 {
+		return false
+	}
+	in := d.InstructionAt(line)
+	if in == nil {
+		return false
+	}
+	for _, n := range ignored[in.Line] {
+		if n == "*" || n == rule {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,130 @@
+package rewrite
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Risk says how much a reviewer needs to look at a fix.
+type Risk string
+
+const (
+	// Safe fixes keep the meaning of the Dockerfile.
+	Safe Risk = "safe"
+	// Review fixes change behaviour on purpose; a human should look.
+	Review Risk = "review"
+)
+
+// Rule is one rewrite rule: metadata plus a Check function, like an
+// analysis.Analyzer. A rule only reads the Document and returns fixes made of
+// byte-range edits and notes; the pipeline applies the edits. A rule never
+// writes files, prints, or calls another rule.
+type Rule struct {
+	// Name is the identifier used on the command line and in ignore comments.
+	Name string
+	// Summary is one line for `hardenfix rules`.
+	Summary string
+	// Doc is the long help for `hardenfix explain`.
+	Doc string
+	// Risk is the risk class of the rule's fixes.
+	Risk Risk
+	// URL points at the documentation the rule follows.
+	URL string
+	// Check inspects d and proposes fixes. Lines in the returned fixes and
+	// notes refer to d.
+	Check func(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error)
+}
+
+// Fix is one change a rule proposes: why, where, how risky, and the edits.
+type Fix struct {
+	Rule    string
+	Line    int
+	Message string
+	Risk    Risk
+	Edits   []Edit
+	// Before and After are the lines the fix touches, as they read before
+	// and after it; the pipeline fills them in for reports.
+	Before, After string
+}
+
+// Note is something a rule saw and did not fix, with the reason.
+type Note struct {
+	Rule    string
+	Line    int
+	Message string
+}
+
+func (n Note) String() string { return fmt.Sprintf("%d: %s: %s", n.Line, n.Rule, n.Message) }
+
+// Env is what rules may know beyond the Dockerfile itself.
+type Env struct {
+	// ContextDir is the build context on disk, used to look at source
+	// files (for example to tell whether an ADD source is an archive).
+	// Empty when the context is unknown.
+	ContextDir string
+	// Offline forbids network lookups.
+	Offline bool
+}
+
+// All returns every rule in pipeline order: rebase, multi-stage,
+// add-to-copy, non-root, pin, then the hygiene rules. Rules not built yet
+// are simply absent.
+func All() []*Rule {
+	return []*Rule{
+		AddToCopy,
+	}
+}
+
+// Lookup returns the rule with the given name.
+func Lookup(name string) (*Rule, bool) {
+	for _, r := range All() {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// Select returns the rules of All that are enabled: every rule when enable is
+// empty, else only those named, minus those in disable. Unknown names are an
+// error, so a typo never silently disables nothing.
+func Select(enable, disable []string) ([]*Rule, error) {
+	known := map[string]bool{}
+	var names []string
+	for _, r := range All() {
+		known[r.Name] = true
+		names = append(names, r.Name)
+	}
+	check := func(list []string) (map[string]bool, error) {
+		set := map[string]bool{}
+		for _, n := range list {
+			n = strings.TrimSpace(n)
+			if n == "" {
+				continue
+			}
+			if !known[n] {
+				sort.Strings(names)
+				return nil, fmt.Errorf("unknown rule %q (known rules: %s)", n, strings.Join(names, ", "))
+			}
+			set[n] = true
+		}
+		return set, nil
+	}
+	on, err := check(enable)
+	if err != nil {
+		return nil, err
+	}
+	off, err := check(disable)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Rule
+	for _, r := range All() {
+		if (len(on) == 0 || on[r.Name]) && !off[r.Name] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,127 @@
+package rewrite
+
+import "strings"
+
+// Word is one shell-style word of an instruction as written: its byte span
+// in the source, the raw text, and the value with quotes and escapes removed.
+type Word struct {
+	Span  Span
+	Raw   string
+	Value string
+}
+
+// Words splits the bytes of span into words the way a reader of the
+// Dockerfile sees them: blanks separate words, quotes group them, the escape
+// character escapes the next byte, and a line continuation (escape at the end
+// of a line) joins lines, skipping the comment and blank lines BuildKit
+// skips inside continuations. The spans let a rule replace a single word.
+func (d *Document) Words(span Span) []Word {
+	src := d.Src
+	esc := byte(d.Escape)
+	if d.Escape == 0 {
+		esc = '\\'
+	}
+	var words []Word
+	var val strings.Builder
+	start := -1
+	end := span.End
+	flush := func(at int) {
+		if start >= 0 {
+			words = append(words, Word{Span: Span{start, at}, Raw: string(src[start:at]), Value: val.String()})
+		}
+		start = -1
+		val.Reset()
+	}
+	begin := func(at int) {
+		if start < 0 {
+			start = at
+		}
+	}
+	i := span.Start
+	for i < end {
+		c := src[i]
+		switch {
+		case c == esc:
+			if next, ok := continuation(src, i+1, end); ok {
+				i = skipContinuationLines(src, next, end)
+				continue
+			}
+			begin(i)
+			if i+1 < end {
+				val.WriteByte(src[i+1])
+				i += 2
+			} else {
+				val.WriteByte(c)
+				i++
+			}
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			flush(i)
+			i++
+		case c == '\'':
+			begin(i)
+			j := i + 1
+			for j < end && src[j] != '\'' {
+				val.WriteByte(src[j])
+				j++
+			}
+			i = min(j+1, end)
+		case c == '"':
+			begin(i)
+			j := i + 1
+			for j < end && src[j] != '"' {
+				if src[j] == esc && j+1 < end {
+					if next, ok := continuation(src, j+1, end); ok {
+						j = skipContinuationLines(src, next, end)
+						continue
+					}
+					j++
+				}
+				val.WriteByte(src[j])
+				j++
+			}
+			i = min(j+1, end)
+		default:
+			begin(i)
+			val.WriteByte(c)
+			i++
+		}
+	}
+	flush(end)
+	return words
+}
+
+// continuation reports whether the bytes from i are blanks up to a line
+// ending, which makes the escape before i a line continuation; it returns
+// the offset of the next line.
+func continuation(src []byte, i, end int) (int, bool) {
+	for i < end && (src[i] == ' ' || src[i] == '\t') {
+		i++
+	}
+	if i < end && src[i] == '\r' {
+		i++
+	}
+	if i < end && src[i] == '\n' {
+		return i + 1, true
+	}
+	return i, i >= end && end == len(src)
+}
+
+// skipContinuationLines skips the comment lines and empty lines that
+// BuildKit ignores inside a continued instruction.
+func skipContinuationLines(src []byte, i, end int) int {
+	for i < end {
+		j := i
+		for j < end && (src[j] == ' ' || src[j] == '\t') {
+			j++
+		}
+		if j < end && (src[j] == '#' || src[j] == '\r' || src[j] == '\n') {
+			for j < end && src[j] != '\n' {
+				j++
+			}
+			i = j + 1
+			continue
+		}
+		return i
+	}
+	return end
+}
