@@ -66,6 +66,9 @@ type Env struct {
 	ContextDir string
 	// Offline forbids network lookups.
 	Offline bool
+	// Images tells what is known about base images (the catalog, and
+	// registry configs when online); nil when nothing is.
+	Images ImageInfo
 }
 
 // All returns every rule in pipeline order: rebase, multi-stage,

@@ -1,0 +1,51 @@
+// Package registry knows about container images: it looks them up in
+// registries (digests, tags, platforms, configs, layers), caches what it
+// learns, and holds the catalog of verified publishers.
+//
+// Rules depend on the Resolver interface, never on the network, so tests
+// hand them a resolver backed by an in-process registry.
+package registry
+
+import "context"
+
+// Platform is an OS/architecture pair such as linux/amd64 or linux/arm64/v8.
+type Platform struct {
+	OS, Architecture, Variant string
+}
+
+func (p Platform) String() string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+// ImageConfig is the part of an image's config hardenfix reads.
+type ImageConfig struct {
+	User       string
+	Entrypoint []string
+	Cmd        []string
+	Labels     map[string]string
+	OS         string
+}
+
+// Resolver answers questions about image references as written in a
+// Dockerfile ("node:20-slim", "ghcr.io/org/app@sha256:..."). Implementations
+// must be safe for concurrent use.
+type Resolver interface {
+	// Digest returns the digest of what ref points at: the index digest
+	// for a multi-platform image, else the manifest digest.
+	Digest(ctx context.Context, ref string) (string, error)
+	// Tags lists the tags of ref's repository.
+	Tags(ctx context.Context, ref string) ([]string, error)
+	// Platforms lists the platforms of ref's index (one entry for a
+	// single-platform image).
+	Platforms(ctx context.Context, ref string) ([]Platform, error)
+	// Config returns the config of ref's image for platform (the default
+	// platform, linux/amd64, when platform is the zero value).
+	Config(ctx context.Context, ref string, platform Platform) (*ImageConfig, error)
+	// Layers returns the layer digests of ref's image for platform, base
+	// layer first.
+	Layers(ctx context.Context, ref string, platform Platform) ([]string, error)
+}
