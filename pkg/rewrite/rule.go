@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/registry"
 )
 
 // Risk says how much a reviewer needs to look at a fix.
@@ -68,7 +70,9 @@ type Env struct {
 	Offline bool
 	// Images tells what is known about base images (the catalog, and
 	// registry configs when online); nil when nothing is.
-	Images ImageInfo
+	Images registry.ImageInfo
+	// Resolver looks images up in registries; nil when offline.
+	Resolver registry.Resolver
 }
 
 // All returns every rule in pipeline order: rebase, multi-stage,

@@ -1,4 +1,4 @@
-package rewrite
+package registry
 
 // ImageFacts is what rules need to know about a base image, whether it comes
 // from the catalog of verified publishers or from a registry lookup.
