@@ -127,7 +127,7 @@ func report(opts *options, o outcome, stdout, stderr io.Writer, sum *summary) {
 		return
 	}
 	res := o.result
-	if !opts.quiet {
+	if !opts.quiet && opts.mode != modeCheck {
 		for _, n := range res.Notes {
 			fmt.Fprintf(stderr, "%s:%d: %s: %s\n", res.Path, n.Line, n.Rule, n.Message)
 		}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func hardenfix(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = runMain(context.Background(), append([]string{"hardenfix"}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for rel, data := range files {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+const addDockerfile = "FROM alpine:3.20\nADD . /app\nADD https://example.com/x /x\n"
+
+func TestDiffIsDefaultAndAppliesWithGit(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"Dockerfile":         addDockerfile,
+		"svc/Dockerfile.dev": "from alpine:3.20\r\nadd src /src\r\n",
+		"clean/Dockerfile":   "FROM alpine:3.20\nCOPY . /app\n",
+	})
+	t.Chdir(root)
+	code, stdout, stderr := hardenfix(t, ".")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "--- a/Dockerfile\n+++ b/Dockerfile\n") || !strings.Contains(stdout, "--- a/svc/Dockerfile.dev") {
+		t.Errorf("diff headers wrong:\n%s", stdout)
+	}
+	if strings.Contains(stdout, "clean/Dockerfile") {
+		t.Errorf("an unchanged file appears in the diff")
+	}
+	if !strings.Contains(stderr, "Dockerfile:3: add-to-copy: ADD kept") {
+		t.Errorf("notes not printed as PATH:LINE: rule: message:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "hardenfix: 3 files scanned, 2 would change (fixes: add-to-copy 2), 2 notes") {
+		t.Errorf("summary wrong:\n%s", stderr)
+	}
+	// The printed diff applies with git apply and gives what --write writes.
+	if err := os.WriteFile(filepath.Join(t.TempDir(), "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	applied := t.TempDir()
+	copyTree(t, root, applied)
+	cmd := exec.Command("git", "apply", "-")
+	cmd.Dir = applied
+	cmd.Stdin = strings.NewReader(stdout)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git apply: %v\n%s", err, out)
+	}
+	if code, _, stderr := hardenfix(t, "-w", "-q", "."); code != exitOK {
+		t.Fatalf("--write exit %d: %s", code, stderr)
+	}
+	for _, rel := range []string{"Dockerfile", "svc/Dockerfile.dev", "clean/Dockerfile"} {
+		a, _ := os.ReadFile(filepath.Join(applied, rel))
+		w, _ := os.ReadFile(filepath.Join(root, rel))
+		if !bytes.Equal(a, w) {
+			t.Errorf("%s: git apply gave %q, --write gave %q", rel, a, w)
+		}
+	}
+	// A second run changes nothing.
+	if code, stdout, _ := hardenfix(t, "."); code != exitOK || stdout != "" {
+		t.Errorf("second run: exit %d, diff:\n%s", code, stdout)
+	}
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestListAndCheck(t *testing.T) {
+	root := writeTree(t, map[string]string{"a/Dockerfile": addDockerfile, "b/Dockerfile": "FROM alpine:3.20\n"})
+	code, stdout, _ := hardenfix(t, "-l", root)
+	if code != exitChanges || strings.TrimSpace(stdout) != filepath.ToSlash(filepath.Join(root, "a", "Dockerfile")) {
+		t.Errorf("--list: exit %d, stdout %q", code, stdout)
+	}
+	code, stdout, stderr := hardenfix(t, "--check", root)
+	if code != exitChanges || stdout != "" || !strings.Contains(stderr, "1 would change") {
+		t.Errorf("--check: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = hardenfix(t, "--check", "-q", filepath.Join(root, "b"))
+	if code != exitOK || stdout != "" || stderr != "" {
+		t.Errorf("--check -q on a clean tree: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "a", "Dockerfile")); string(got) != addDockerfile {
+		t.Error("--list or --check wrote a file")
+	}
+}
+
+func TestParseErrorIsExit2AndOtherFilesStillProcessed(t *testing.T) {
+	bad := "FROM alpine:3.20\nRUN <<EOF\necho never ends\n"
+	root := writeTree(t, map[string]string{"bad/Dockerfile": bad, "good/Dockerfile": addDockerfile})
+	code, _, stderr := hardenfix(t, "-w", root)
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	want := filepath.ToSlash(filepath.Join(root, "bad", "Dockerfile")) + ":2: unterminated heredoc"
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr does not name file and line (%q):\n%s", want, stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "bad", "Dockerfile")); string(got) != bad {
+		t.Error("the unparsable file was changed")
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "good", "Dockerfile")); !strings.Contains(string(got), "COPY . /app") {
+		t.Error("the good file was not written")
+	}
+}
+
+func TestBadFilesLeaveDiskAsItWas(t *testing.T) {
+	binary := "FROM alpine\x00\x01\x02ADD . /\n"
+	root := writeTree(t, map[string]string{"bin/Dockerfile": binary, "ro/Dockerfile": addDockerfile})
+	ro := filepath.Join(root, "ro", "Dockerfile")
+	if err := os.Chmod(ro, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := hardenfix(t, "-w", root)
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	for _, want := range []string{"bin/Dockerfile:1: file contains a NUL byte", "ro/Dockerfile: file is read-only"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "bin", "Dockerfile")); string(got) != binary {
+		t.Error("binary file changed")
+	}
+	if got, _ := os.ReadFile(ro); string(got) != addDockerfile {
+		t.Error("read-only file changed")
+	}
+}
+
+func TestDeterministicAcrossJobs(t *testing.T) {
+	files := map[string]string{}
+	for i := 0; i < 40; i++ {
+		files[fmt.Sprintf("s%02d/Dockerfile", i)] = fmt.Sprintf("FROM alpine:3.%d\nADD f%d /f\nADD https://e.com/%d /x\n", i, i, i)
+	}
+	root := writeTree(t, files)
+	_, out1, err1 := hardenfix(t, "-j", "1", root)
+	_, out8, err8 := hardenfix(t, "-j", "8", root)
+	if out1 != out8 || err1 != err8 {
+		t.Error("-j 1 and -j 8 printed different output")
+	}
+	if strings.Count(out1, "--- a/") != 40 {
+		t.Errorf("want 40 diffs, got %d", strings.Count(out1, "--- a/"))
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--enable", "no-such-rule", "."},
+		{"--check", "--write", "."},
+		{"-j", "0", "."},
+		{"/no/such/path"},
+		{"explain", "no-such-rule"},
+	} {
+		if code, _, stderr := hardenfix(t, args...); code != exitError || stderr == "" {
+			t.Errorf("%q: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
+func TestDisableRule(t *testing.T) {
+	root := writeTree(t, map[string]string{"Dockerfile": addDockerfile})
+	code, stdout, _ := hardenfix(t, "--disable", "add-to-copy", root)
+	if code != exitOK || stdout != "" {
+		t.Errorf("disabled rule still changed the file: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestRulesAndExplain(t *testing.T) {
+	code, stdout, _ := hardenfix(t, "rules")
+	if code != exitOK || !strings.Contains(stdout, "add-to-copy") || !strings.Contains(stdout, "safe") {
+		t.Errorf("rules: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = hardenfix(t, "explain", "add-to-copy")
+	if code != exitOK || !strings.Contains(stdout, "Before:") || !strings.Contains(stdout, "risk: safe") {
+		t.Errorf("explain: exit %d\n%s", code, stdout)
+	}
+}
