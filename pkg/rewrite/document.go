@@ -213,14 +213,16 @@ func (d *Document) keywordSpan(line int) Span {
 	for start < end && (d.Src[start] == ' ' || d.Src[start] == '\t') {
 		start++
 	}
+	// Keywords are letters only; stopping there keeps a continuation
+	// written right after the keyword ("ADD\\") out of the span.
 	i := start
-	for i < end && !isBlank(d.Src[i]) {
+	for i < end && isLetter(d.Src[i]) {
 		i++
 	}
 	return Span{start, i}
 }
 
-func isBlank(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
 
 // LineCount is the number of physical lines in the file.
 func (d *Document) LineCount() int { return len(d.lineStarts) }

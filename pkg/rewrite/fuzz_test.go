@@ -1,0 +1,56 @@
+package rewrite
+
+import (
+	"bytes"
+	"context"
+	"testing"
+)
+
+// FuzzPipeline feeds arbitrary text through parse → rules → re-parse and
+// checks that whatever parses comes out parseable, idempotent, and with its
+// BOM, final newline and escape directive kept. Seeds are the fixture
+// inputs. Run with:
+//
+//	go test ./pkg/rewrite -run '^$' -fuzz FuzzPipeline -fuzztime 5m
+func FuzzPipeline(f *testing.F) {
+	for _, fx := range loadFixtures(f) {
+		f.Add(fx.input)
+	}
+	rules := All()
+	env := &Env{Offline: true}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		ctx := context.Background()
+		if _, err := Parse("Dockerfile", src); err != nil {
+			return // BuildKit rejects it; hardenfix reports it and changes nothing
+		}
+		res, err := Run(ctx, "Dockerfile", src, rules, env)
+		if err != nil {
+			t.Fatalf("input parses but the pipeline failed: %v", err)
+		}
+		if !res.Changed() {
+			return
+		}
+		after, err := Parse("Dockerfile", res.New)
+		if err != nil {
+			t.Fatalf("output does not parse: %v", err)
+		}
+		again, err := Run(ctx, "Dockerfile", res.New, rules, env)
+		if err != nil {
+			t.Fatalf("second run failed: %v", err)
+		}
+		if again.Changed() {
+			t.Fatalf("not idempotent:\n%s", UnifiedDiff("Dockerfile", res.New, again.New))
+		}
+		if bytes.HasPrefix(src, utf8BOM) != bytes.HasPrefix(res.New, utf8BOM) ||
+			bytes.HasSuffix(src, []byte("\n")) != bytes.HasSuffix(res.New, []byte("\n")) {
+			t.Fatalf("BOM or final newline not kept")
+		}
+		before, _ := Parse("Dockerfile", src)
+		if before.Escape != after.Escape {
+			t.Fatalf("escape changed")
+		}
+		if len(before.Stages) != len(after.Stages) && len(res.Fixes) == 0 {
+			t.Fatalf("stages changed with no fix")
+		}
+	})
+}
