@@ -1,0 +1,67 @@
+package rewrite
+
+import (
+	"context"
+	"sort"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// offlineImages answers BuildKit's base-image lookups with an empty Linux
+// image, so its linter runs with no network.
+type offlineImages struct{}
+
+func (offlineImages) ResolveImageConfig(_ context.Context, ref string, _ sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	return ref, digest.FromString(ref), []byte(`{"architecture":"amd64","os":"linux","config":{}}`), nil
+}
+
+// buildkitLint runs BuildKit's own Dockerfile linter (what `docker build
+// --check` runs) over src and returns its warnings as "Rule: detail", sorted.
+// It fails the test when the linter cannot run.
+func buildkitLint(t testing.TB, src []byte) []string {
+	t.Helper()
+	ctx := context.Background()
+	scratch := llb.Scratch()
+	def, err := scratch.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sourceMap := llb.NewSourceMap(&scratch, "Dockerfile", "Dockerfile", src)
+	sourceMap.Definition = def
+	res, err := dockerfile2llb.DockerfileLint(ctx, src, dockerfile2llb.ConvertOpt{
+		MetaResolver: offlineImages{},
+		SourceMap:    sourceMap,
+	})
+	if err != nil {
+		t.Fatalf("BuildKit linter: %v", err)
+	}
+	var out []string
+	for _, w := range res.Warnings {
+		out = append(out, w.RuleName+": "+w.Detail)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestBuildkitLintFindsWarnings(t *testing.T) {
+	// The invariant check is only as good as this linter run: make sure it
+	// reports what BuildKit reports.
+	got := buildkitLint(t, []byte("FROM alpine:3.20 as build\nrun echo hi\nCMD echo hi\n"))
+	want := map[string]bool{"FromAsCasing": false, "ConsistentInstructionCasing": false, "JSONArgsRecommended": false}
+	for _, w := range got {
+		for rule := range want {
+			if len(w) > len(rule) && w[:len(rule)] == rule {
+				want[rule] = true
+			}
+		}
+	}
+	for rule, seen := range want {
+		if !seen {
+			t.Errorf("BuildKit linter did not report %s; got %q", rule, got)
+		}
+	}
+}
