@@ -146,7 +146,8 @@ func TestParseErrorIsExit2AndOtherFilesStillProcessed(t *testing.T) {
 
 func TestBadFilesLeaveDiskAsItWas(t *testing.T) {
 	binary := "FROM alpine\x00\x01\x02ADD . /\n"
-	root := writeTree(t, map[string]string{"bin/Dockerfile": binary, "ro/Dockerfile": addDockerfile})
+	huge := addDockerfile + strings.Repeat("# padding padding padding\n", 400_000) // ~10 MB
+	root := writeTree(t, map[string]string{"bin/Dockerfile": binary, "ro/Dockerfile": addDockerfile, "huge/Dockerfile": huge})
 	ro := filepath.Join(root, "ro", "Dockerfile")
 	if err := os.Chmod(ro, 0o444); err != nil {
 		t.Fatal(err)
@@ -155,7 +156,7 @@ func TestBadFilesLeaveDiskAsItWas(t *testing.T) {
 	if code != exitError {
 		t.Errorf("exit %d, want %d", code, exitError)
 	}
-	for _, want := range []string{"bin/Dockerfile:1: file contains a NUL byte", "ro/Dockerfile: file is read-only"} {
+	for _, want := range []string{"bin/Dockerfile:1: file contains a NUL byte", "ro/Dockerfile: file is read-only", "huge/Dockerfile: larger than"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
@@ -165,6 +166,23 @@ func TestBadFilesLeaveDiskAsItWas(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(ro); string(got) != addDockerfile {
 		t.Error("read-only file changed")
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "huge", "Dockerfile")); string(got) != huge {
+		t.Error("huge file changed")
+	}
+}
+
+func TestVanishedFile(t *testing.T) {
+	// A file found by discovery and gone by the time it is read.
+	root := writeTree(t, map[string]string{"Dockerfile": addDockerfile})
+	gone := filepath.Join(root, "Dockerfile")
+	os.Remove(gone)
+	o := processFile(context.Background(), &options{mode: modeWrite}, gone)
+	if o.err == nil || !strings.Contains(o.err.Error(), gone) {
+		t.Errorf("err = %v, want one naming %s", o.err, gone)
+	}
+	if _, err := os.Stat(gone); !os.IsNotExist(err) {
+		t.Error("the vanished file was recreated")
 	}
 }
 
