@@ -19,6 +19,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/hardenfix/hardenfix/pkg/config"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
@@ -92,6 +93,11 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "files processed at once"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no notes and no summary"},
 			&cli.BoolFlag{Name: "offline", Usage: "make no network calls"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "output: text (diff, list), json, sarif or markdown; a machine format replaces the diff on stdout unless --report is given"},
+			&cli.StringFlag{Name: "report", Usage: "write the --format report to `FILE`, keeping the diff on stdout"},
+			&cli.StringFlag{Name: "config", Usage: "use this configuration `FILE` for every Dockerfile instead of the nearest .hardenfix.yaml"},
+			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress line on stderr: auto (only on a terminal), always, never"},
+			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour the diff: auto (only on a terminal, not with NO_COLOR), always, never"},
 		},
 		Action: func(c *cli.Context) error {
 			opts, err := optionsFrom(c)
@@ -102,6 +108,19 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			return nil
 		},
 		Commands: []*cli.Command{
+			{
+				Name:      "completion",
+				Usage:     "print a shell completion script (bash or zsh)",
+				ArgsUsage: "bash|zsh",
+				Action: func(c *cli.Context) error {
+					script, ok := completionScripts[c.Args().First()]
+					if !ok || c.NArg() != 1 {
+						return cli.Exit("completion takes one shell: bash or zsh", exitError)
+					}
+					fmt.Fprint(stdout, script)
+					return nil
+				},
+			},
 			{
 				Name:  "rules",
 				Usage: "list the rules",
@@ -167,17 +186,70 @@ func optionsFrom(c *cli.Context) (*options, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	return &options{
+	opts := &options{
 		paths:      paths,
 		mode:       mode,
 		listAlso:   c.Bool("write") && c.Bool("list"),
+		enable:     splitList(c.StringSlice("enable")),
+		disable:    splitList(c.StringSlice("disable")),
 		rules:      rules,
 		excludes:   c.StringSlice("exclude"),
 		contextDir: c.String("context"),
 		jobs:       jobs,
 		quiet:      c.Bool("quiet"),
 		offline:    c.Bool("offline"),
-	}, nil
+		format:     c.String("format"),
+		reportPath: c.String("report"),
+	}
+	switch opts.format {
+	case "text", "json", "sarif", "markdown":
+	default:
+		return nil, fmt.Errorf("--format must be text, json, sarif or markdown, not %q", opts.format)
+	}
+	if opts.reportPath != "" && opts.format == "text" {
+		return nil, errors.New("--report needs --format json, sarif or markdown")
+	}
+	if name := c.String("config"); name != "" {
+		cfg, err := config.Load(name)
+		if err != nil {
+			return nil, err
+		}
+		if opts.rules, err = rulesFor(cfg, opts); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		opts.config = cfg
+	} else {
+		opts.finder = config.NewFinder()
+	}
+	if opts.progress, err = whenTerminal(c.String("progress"), "--progress", c.App.ErrWriter); err != nil {
+		return nil, err
+	}
+	if opts.color, err = whenTerminal(c.String("color"), "--color", c.App.Writer); err != nil {
+		return nil, err
+	}
+	if c.String("color") == "auto" && os.Getenv("NO_COLOR") != "" {
+		opts.color = false
+	}
+	return opts, nil
+}
+
+// whenTerminal resolves an auto|always|never setting: auto is true only
+// when w is a terminal (never in pipes or CI logs).
+func whenTerminal(setting, flag string, w io.Writer) (bool, error) {
+	switch setting {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		f, ok := w.(*os.File)
+		if !ok {
+			return false, nil
+		}
+		fi, err := f.Stat()
+		return err == nil && fi.Mode()&os.ModeCharDevice != 0, nil
+	}
+	return false, fmt.Errorf("%s must be auto, always or never, not %q", flag, setting)
 }
 
 // splitList accepts both repeated flags and comma-separated lists.

@@ -234,3 +234,99 @@ func TestRulesAndExplain(t *testing.T) {
 		t.Errorf("explain: exit %d\n%s", code, stdout)
 	}
 }
+
+func TestReportFormats(t *testing.T) {
+	root := writeTree(t, map[string]string{"Dockerfile": addDockerfile})
+	// A machine format replaces the diff on stdout.
+	code, stdout, _ := hardenfix(t, "--format", "json", root)
+	if code != exitOK || !strings.HasPrefix(stdout, "{\n  \"schemaVersion\": 1,") || strings.Contains(stdout, "--- a/") {
+		t.Errorf("--format json: exit %d\n%s", code, stdout)
+	}
+	// With --report the diff stays on stdout and the report goes to the file.
+	pr := filepath.Join(t.TempDir(), "pr.md")
+	code, stdout, _ = hardenfix(t, "--format", "markdown", "--report", pr, root)
+	if code != exitOK || !strings.HasPrefix(stdout, "--- a/") {
+		t.Errorf("--report: exit %d, stdout:\n%s", code, stdout)
+	}
+	md, err := os.ReadFile(pr)
+	if err != nil || !strings.Contains(string(md), "## hardenfix: 1 Dockerfile hardened") {
+		t.Errorf("report file: %v\n%s", err, md)
+	}
+	// The bot flow: write, and the report describes what was written.
+	code, stdout, _ = hardenfix(t, "-w", "--format", "sarif", "--report", filepath.Join(t.TempDir(), "x.sarif"), root)
+	if code != exitOK || stdout != "" {
+		t.Errorf("-w --report: exit %d, stdout %q", code, stdout)
+	}
+	for _, args := range [][]string{{"--format", "xml", root}, {"--report", pr, root}} {
+		if code, _, _ := hardenfix(t, args...); code != exitError {
+			t.Errorf("%q: exit %d, want %d", args, code, exitError)
+		}
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		".git/HEAD":              "ref: refs/heads/main\n",
+		"a/Dockerfile":           addDockerfile,
+		"b/Dockerfile":           addDockerfile,
+		"b/.hardenfix.yaml":      "rules:\n  disable: [add-to-copy]\n",
+		"legacy/Dockerfile":      addDockerfile,
+		".hardenfix.yaml":        "exclude: [legacy]\n",
+		"broken/Dockerfile":      addDockerfile,
+		"broken/.hardenfix.yaml": "rules:\n  enabel: [x]\n",
+	})
+	code, stdout, stderr := hardenfix(t, "-l", root)
+	if got := strings.Fields(stdout); len(got) != 1 || !strings.HasSuffix(got[0], "a/Dockerfile") {
+		t.Errorf("listed %q, want only a/Dockerfile", got)
+	}
+	if code != exitError || !strings.Contains(stderr, `broken/.hardenfix.yaml:2: unknown key "enabel"`) {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	// --config overrides every .hardenfix.yaml.
+	cfg := filepath.Join(t.TempDir(), "strict.yaml")
+	os.WriteFile(cfg, []byte("rules:\n  enable: [add-to-copy]\n"), 0o644)
+	code, stdout, _ = hardenfix(t, "-l", "--config", cfg, root)
+	if code != exitChanges || len(strings.Fields(stdout)) != 4 {
+		t.Errorf("--config: exit %d, listed %q", code, stdout)
+	}
+	os.WriteFile(cfg, []byte("nope: true\n"), 0o644)
+	if code, _, stderr := hardenfix(t, "--config", cfg, root); code != exitError || !strings.Contains(stderr, "strict.yaml:1:") {
+		t.Errorf("bad --config: exit %d, %s", code, stderr)
+	}
+}
+
+func TestColorAndProgress(t *testing.T) {
+	root := writeTree(t, map[string]string{"a/Dockerfile": addDockerfile, "b/Dockerfile": addDockerfile})
+	_, stdout, stderr := hardenfix(t, root)
+	if strings.Contains(stdout, "\x1b[") || strings.Contains(stderr, "\x1b[") || strings.Contains(stderr, "\r") {
+		t.Error("colour or progress written to a pipe")
+	}
+	_, stdout, _ = hardenfix(t, "--color", "always", root)
+	if !strings.Contains(stdout, "\x1b[31m-ADD . /app\x1b[0m\n") || !strings.Contains(stdout, "\x1b[32m+COPY . /app\x1b[0m\n") {
+		t.Errorf("--color always did not colour the diff:\n%q", stdout)
+	}
+	_, _, stderr = hardenfix(t, "--progress", "always", root)
+	if !strings.Contains(stderr, "hardenfix: 2/2 files") {
+		t.Errorf("--progress always printed no progress:\n%q", stderr)
+	}
+	if code, _, _ := hardenfix(t, "--color", "sometimes", root); code != exitError {
+		t.Error("a bad --color value was accepted")
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh"} {
+		code, stdout, _ := hardenfix(t, "completion", shell)
+		if code != exitOK || !strings.Contains(stdout, "--generate-bash-completion") {
+			t.Errorf("completion %s: exit %d", shell, code)
+		}
+	}
+	// urfave/cli reads os.Args for completion, not the arguments it is given.
+	saved := os.Args
+	os.Args = []string{"hardenfix", "--generate-bash-completion"}
+	defer func() { os.Args = saved }()
+	code, stdout, _ := hardenfix(t, "--generate-bash-completion")
+	if code != exitOK || !strings.Contains(stdout, "rules") || !strings.Contains(stdout, "explain") {
+		t.Errorf("urfave completion: exit %d\n%s", code, stdout)
+	}
+}

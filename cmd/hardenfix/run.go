@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/hardenfix/hardenfix/pkg/config"
 	"github.com/hardenfix/hardenfix/pkg/files"
+	"github.com/hardenfix/hardenfix/pkg/report"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
@@ -26,19 +29,28 @@ type options struct {
 	paths      []string
 	mode       mode
 	listAlso   bool // -w -l: list the files written
-	rules      []*rewrite.Rule
+	enable     []string
+	disable    []string
+	rules      []*rewrite.Rule // the rules for files with no configuration
 	excludes   []string
 	contextDir string
 	jobs       int
 	quiet      bool
 	offline    bool
+	format     string // text, json, sarif, markdown
+	reportPath string // write the report here instead of stdout
+	config     *config.Config
+	finder     *config.Finder
+	progress   bool
+	color      bool
 }
 
 // outcome is what happened to one file.
 type outcome struct {
-	path   string
-	result *rewrite.Result
-	err    error
+	path    string
+	result  *rewrite.Result
+	err     error
+	skipped bool // excluded by its configuration
 }
 
 // run discovers the files, processes them on a bounded worker pool, and
@@ -66,19 +78,31 @@ func run(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
 			}()
 		}
 	}()
-	var sum summary
+	out := &printer{opts: opts, stdout: stdout, stderr: stderr}
+	if opts.format != "text" {
+		out.report = report.New(versionString())
+	}
+	if opts.progress && len(paths) > 1 {
+		out.progress = &progress{w: stderr, total: len(paths)}
+	}
 	for i := range paths {
-		o := <-done[i]
-		report(opts, o, stdout, stderr, &sum)
+		out.print(<-done[i])
 		<-window
 	}
+	out.progress.clear()
+	if out.report != nil {
+		if err := writeReport(opts, out.report, stdout); err != nil {
+			fmt.Fprintln(stderr, "hardenfix:", err)
+			out.sum.errors++
+		}
+	}
 	if !opts.quiet {
-		fmt.Fprintln(stderr, sum.String(opts.mode))
+		fmt.Fprintln(stderr, out.sum.String(opts.mode))
 	}
 	switch {
-	case sum.errors > 0:
+	case out.sum.errors > 0:
 		return exitError
-	case sum.changed > 0 && (opts.mode == modeCheck || opts.mode == modeList):
+	case out.sum.changed > 0 && (opts.mode == modeCheck || opts.mode == modeList):
 		return exitChanges
 	}
 	return exitOK
@@ -86,6 +110,25 @@ func run(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
 
 // processFile reads, rewrites and (with -w) writes one file.
 func processFile(ctx context.Context, opts *options, path string) outcome {
+	rules := opts.rules
+	if opts.config != nil || opts.finder != nil {
+		cfg := opts.config
+		if cfg == nil {
+			var err error
+			if cfg, err = opts.finder.For(path); err != nil {
+				return outcome{path: path, err: err}
+			}
+		}
+		if cfg.Excludes(path) {
+			return outcome{path: path, skipped: true}
+		}
+		if cfg.Path != "" {
+			var err error
+			if rules, err = rulesFor(cfg, opts); err != nil {
+				return outcome{path: path, err: fmt.Errorf("%s: %w", cfg.Path, err)}
+			}
+		}
+	}
 	src, err := files.Read(path)
 	if err != nil {
 		return outcome{path: path, err: err}
@@ -94,7 +137,7 @@ func processFile(ctx context.Context, opts *options, path string) outcome {
 	if env.ContextDir == "" {
 		env.ContextDir = filepath.Dir(path)
 	}
-	res, err := rewrite.Run(ctx, displayPath(path), src, opts.rules, env)
+	res, err := rewrite.Run(ctx, displayPath(path), src, rules, env)
 	if err != nil {
 		return outcome{path: path, err: err}
 	}
@@ -104,6 +147,17 @@ func processFile(ctx context.Context, opts *options, path string) outcome {
 		}
 	}
 	return outcome{path: path, result: res}
+}
+
+// rulesFor combines a configuration's rule selection with the command
+// line's: --enable replaces the configuration's enable list, --disable adds
+// to its disable list.
+func rulesFor(cfg *config.Config, opts *options) ([]*rewrite.Rule, error) {
+	enable := cfg.Rules.Enable
+	if len(opts.enable) > 0 {
+		enable = opts.enable
+	}
+	return rewrite.Select(enable, append(append([]string{}, cfg.Rules.Disable...), opts.disable...))
 }
 
 // displayPath is the path as printed and as named in diffs: slash-separated
@@ -119,37 +173,140 @@ func displayPath(p string) string {
 	return filepath.ToSlash(filepath.Clean(p))
 }
 
-func report(opts *options, o outcome, stdout, stderr io.Writer, sum *summary) {
-	sum.files++
+// printer prints outcomes in order and keeps the summary and report.
+type printer struct {
+	opts           *options
+	stdout, stderr io.Writer
+	sum            summary
+	report         *report.Report
+	progress       *progress
+}
+
+func (p *printer) print(o outcome) {
+	defer p.progress.step()
+	if o.skipped {
+		return
+	}
+	opts := p.opts
+	p.sum.files++
+	if p.report != nil {
+		p.report.Add(displayPath(o.path), o.result, o.err)
+	}
 	if o.err != nil {
-		sum.errors++
-		fmt.Fprintln(stderr, "hardenfix:", o.err)
+		p.sum.errors++
+		p.progress.clear()
+		fmt.Fprintln(p.stderr, "hardenfix:", o.err)
 		return
 	}
 	res := o.result
 	if !opts.quiet && opts.mode != modeCheck {
+		if len(res.Notes) > 0 {
+			p.progress.clear()
+		}
 		for _, n := range res.Notes {
-			fmt.Fprintf(stderr, "%s:%d: %s: %s\n", res.Path, n.Line, n.Rule, n.Message)
+			fmt.Fprintf(p.stderr, "%s:%d: %s: %s\n", res.Path, n.Line, n.Rule, n.Message)
 		}
 	}
-	sum.notes += len(res.Notes)
+	p.sum.notes += len(res.Notes)
 	if !res.Changed() {
 		return
 	}
-	sum.changed++
+	p.sum.changed++
 	for _, f := range res.Fixes {
-		sum.addFix(f.Rule)
+		p.sum.addFix(f.Rule)
 	}
-	switch opts.mode {
-	case modeDiff:
-		io.WriteString(stdout, rewrite.UnifiedDiff(res.Path, res.Old, res.New))
-	case modeList:
-		fmt.Fprintln(stdout, res.Path)
-	case modeWrite:
-		if opts.listAlso {
-			fmt.Fprintln(stdout, res.Path)
+	// A machine report on stdout replaces the diff and the list.
+	reportOnStdout := p.report != nil && opts.reportPath == ""
+	switch {
+	case opts.mode == modeDiff && !reportOnStdout:
+		diff := rewrite.UnifiedDiff(res.Path, res.Old, res.New)
+		if opts.color {
+			diff = colorDiff(diff)
+		}
+		io.WriteString(p.stdout, diff)
+	case (opts.mode == modeList || opts.listAlso) && !reportOnStdout:
+		fmt.Fprintln(p.stdout, res.Path)
+	}
+}
+
+func writeReport(opts *options, r *report.Report, stdout io.Writer) error {
+	var b strings.Builder
+	var err error
+	switch opts.format {
+	case "json":
+		err = r.WriteJSON(&b)
+	case "sarif":
+		err = r.WriteSARIF(&b)
+	case "markdown":
+		err = r.WriteMarkdown(&b)
+	default:
+		err = fmt.Errorf("unknown format %q", opts.format)
+	}
+	if err != nil {
+		return err
+	}
+	if opts.reportPath == "" {
+		_, err = io.WriteString(stdout, b.String())
+		return err
+	}
+	return files.WriteNew(opts.reportPath, []byte(b.String()))
+}
+
+// colorDiff colours a unified diff for a terminal, the way git does.
+func colorDiff(diff string) string {
+	const reset = "\x1b[0m"
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(diff, "\n") {
+		color := ""
+		switch {
+		case strings.HasPrefix(line, "--- ") || strings.HasPrefix(line, "+++ "):
+			color = "\x1b[1m"
+		case strings.HasPrefix(line, "@@"):
+			color = "\x1b[36m"
+		case strings.HasPrefix(line, "-"):
+			color = "\x1b[31m"
+		case strings.HasPrefix(line, "+"):
+			color = "\x1b[32m"
+		}
+		if color == "" || line == "" {
+			b.WriteString(line)
+			continue
+		}
+		body := strings.TrimSuffix(line, "\n")
+		b.WriteString(color + body + reset)
+		if len(body) < len(line) {
+			b.WriteString("\n")
 		}
 	}
+	return b.String()
+}
+
+// progress shows "hardenfix: N/M files" on one terminal line.
+type progress struct {
+	w           io.Writer
+	done, total int
+	last        time.Time
+	shown       bool
+}
+
+func (p *progress) step() {
+	if p == nil {
+		return
+	}
+	p.done++
+	if now := time.Now(); now.Sub(p.last) > 100*time.Millisecond || p.done == p.total {
+		p.last = now
+		fmt.Fprintf(p.w, "\r\x1b[Khardenfix: %d/%d files", p.done, p.total)
+		p.shown = true
+	}
+}
+
+func (p *progress) clear() {
+	if p == nil || !p.shown {
+		return
+	}
+	io.WriteString(p.w, "\r\x1b[K")
+	p.shown = false
 }
 
 type summary struct {

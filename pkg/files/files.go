@@ -182,7 +182,24 @@ func WriteAtomic(name string, old, data []byte) (err error) {
 	if !bytes.Equal(current, old) {
 		return fmt.Errorf("%s: %w", name, ErrChanged)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".hardenfix-*")
+	return replace(target, data, fi.Mode().Perm())
+}
+
+// WriteNew writes data to name atomically (temporary file + rename), for
+// outputs such as reports that may or may not exist yet. An existing file
+// keeps its mode; a new one gets 0644.
+func WriteNew(name string, data []byte) error {
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(name); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	return replace(name, data, mode)
+}
+
+// replace writes data to a temporary file in name's folder and renames it
+// over name, so readers see the old or the new file, never half of one.
+func replace(name string, data []byte, mode os.FileMode) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".hardenfix-*")
 	if err != nil {
 		return err
 	}
@@ -195,7 +212,7 @@ func WriteAtomic(name string, old, data []byte) (err error) {
 	if _, err = tmp.Write(data); err != nil {
 		return err
 	}
-	if err = tmp.Chmod(fi.Mode().Perm()); err != nil {
+	if err = tmp.Chmod(mode); err != nil {
 		return err
 	}
 	if err = tmp.Sync(); err != nil {
@@ -204,5 +221,5 @@ func WriteAtomic(name string, old, data []byte) (err error) {
 	if err = tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), target)
+	return os.Rename(tmp.Name(), name)
 }

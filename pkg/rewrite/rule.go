@@ -49,6 +49,16 @@ type Fix struct {
 	// Before and After are the lines the fix touches, as they read before
 	// and after it; the pipeline fills them in for reports.
 	Before, After string
+	// Image is set by rules that change an image reference (rebase, pin),
+	// so reports can show the old and new reference and digest.
+	Image *ImageChange
+}
+
+// ImageChange is an image reference a fix replaced.
+type ImageChange struct {
+	From, To string
+	// Digest is the digest the new reference is pinned to, if any.
+	Digest string
 }
 
 // Note is something a rule saw and did not fix, with the reason.

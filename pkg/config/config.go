@@ -1,0 +1,209 @@
+// Package config reads .hardenfix.yaml, the per-repository configuration:
+// which rules run, their options, paths to skip and a catalog overlay.
+//
+// A file's configuration is the first .hardenfix.yaml found walking up from
+// the file's folder, stopping at the repository root (the folder holding
+// .git) — so a monorepo can give a sub-tree its own file. Unknown keys are
+// errors that name the file and line, so a typo never silently does nothing.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the configuration file hardenfix looks for.
+const FileName = ".hardenfix.yaml"
+
+// Config is the content of a .hardenfix.yaml.
+type Config struct {
+	// Path is the file it was read from; empty for the zero config.
+	Path string `yaml:"-"`
+
+	Rules struct {
+		// Enable, when not empty, is the only rules that run.
+		Enable []string `yaml:"enable"`
+		// Disable lists rules that do not run.
+		Disable []string `yaml:"disable"`
+	} `yaml:"rules"`
+
+	// Options are the rules' settings.
+	Options Options `yaml:"options"`
+
+	// Exclude lists globs, relative to the configuration file's folder,
+	// of paths to skip.
+	Exclude []string `yaml:"exclude"`
+
+	// Catalog is a catalog file (relative to the configuration file) merged
+	// over the embedded catalog.
+	Catalog string `yaml:"catalog"`
+}
+
+// Options are rule settings. Zero values mean the rule's default.
+type Options struct {
+	// UID is the numeric user (and group) the non-root rule runs the final
+	// stage as (default 10001).
+	UID int `yaml:"uid"`
+	// UserName is the name of the user the non-root rule creates (default app).
+	UserName string `yaml:"user-name"`
+	// Target is the stage the non-root rule treats as final (default: the last).
+	Target string `yaml:"target"`
+	// RuntimeImages maps an ecosystem (go, node, python, java, rust, dotnet,
+	// static) to the runtime image the multi-stage rule should prefer.
+	RuntimeImages map[string]string `yaml:"runtime-images"`
+	// AllowedPublishers limits the verification kinds the rebase rule may
+	// move images onto (official, verified-publisher, redhat, distroless,
+	// chainguard, microsoft); empty means all.
+	AllowedPublishers []string `yaml:"allowed-publishers"`
+}
+
+// Load reads and checks one configuration file.
+func Load(name string) (*Config, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(name, data)
+}
+
+// Parse decodes configuration text; name is used in error messages.
+func Parse(name string, data []byte) (*Config, error) {
+	c := &Config{Path: name}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(name, err)
+	}
+	for _, g := range c.Exclude {
+		if _, err := path.Match(g, ""); err != nil {
+			return nil, fmt.Errorf("%s: bad exclude pattern %q: %v", name, g, err)
+		}
+	}
+	if c.Options.UID < 0 {
+		return nil, fmt.Errorf("%s: options.uid must be positive, not %d", name, c.Options.UID)
+	}
+	if c.Catalog != "" && !filepath.IsAbs(c.Catalog) {
+		c.Catalog = filepath.Join(filepath.Dir(name), c.Catalog)
+	}
+	return c, nil
+}
+
+var (
+	unknownKey = regexp.MustCompile(`^line (\d+): field (\S+) not found in type`)
+	lineError  = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+)
+
+// yamlError rewrites yaml.v3's errors as "FILE:LINE: what", the form
+// editors and CI logs link to.
+func yamlError(name string, err error) error {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	var out []string
+	for _, m := range msgs {
+		if g := unknownKey.FindStringSubmatch(m); g != nil {
+			out = append(out, fmt.Sprintf("%s:%s: unknown key %q", name, g[1], g[2]))
+		} else if g := lineError.FindStringSubmatch(m); g != nil {
+			out = append(out, fmt.Sprintf("%s:%s: %s", name, g[1], g[2]))
+		} else {
+			out = append(out, fmt.Sprintf("%s: %s", name, strings.TrimPrefix(m, "yaml: ")))
+		}
+	}
+	return errors.New(strings.Join(out, "; "))
+}
+
+// Excludes reports whether file (a path to a Dockerfile) is excluded by the
+// configuration's globs, matched against its path relative to the
+// configuration's folder and against each element of that path.
+func (c *Config) Excludes(file string) bool {
+	if c.Path == "" || len(c.Exclude) == 0 {
+		return false
+	}
+	rel, err := filepath.Rel(filepath.Dir(c.Path), file)
+	if err != nil {
+		return false
+	}
+	rel = filepath.ToSlash(rel)
+	for _, g := range c.Exclude {
+		if ok, _ := path.Match(g, rel); ok {
+			return true
+		}
+		for _, elem := range strings.Split(rel, "/") {
+			if ok, _ := path.Match(g, elem); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Finder finds the configuration of each file, reading every
+// .hardenfix.yaml once however many files share it. It is safe for
+// concurrent use.
+type Finder struct {
+	mu    sync.Mutex
+	byDir map[string]*result
+}
+
+type result struct {
+	once sync.Once
+	cfg  *Config
+	err  error
+}
+
+// NewFinder returns an empty Finder.
+func NewFinder() *Finder { return &Finder{byDir: map[string]*result{}} }
+
+// For returns the configuration that applies to file: the nearest
+// .hardenfix.yaml in its folder or above, up to the repository root. It
+// returns the zero Config (Path "") when there is none.
+func (f *Finder) For(file string) (*Config, error) {
+	dir, err := filepath.Abs(filepath.Dir(file))
+	if err != nil {
+		return nil, err
+	}
+	return f.forDir(dir)
+}
+
+func (f *Finder) forDir(dir string) (*Config, error) {
+	f.mu.Lock()
+	r, ok := f.byDir[dir]
+	if !ok {
+		r = &result{}
+		f.byDir[dir] = r
+	}
+	f.mu.Unlock()
+	r.once.Do(func() {
+		name := filepath.Join(dir, FileName)
+		if _, err := os.Stat(name); err == nil {
+			r.cfg, r.err = Load(name)
+			return
+		}
+		parent := filepath.Dir(dir)
+		if isRepoRoot(dir) || parent == dir {
+			r.cfg = &Config{}
+			return
+		}
+		r.cfg, r.err = f.forDir(parent)
+	})
+	return r.cfg, r.err
+}
+
+func isRepoRoot(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, ".git"))
+	return err == nil
+}

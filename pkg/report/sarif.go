@@ -1,0 +1,176 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"strings"
+)
+
+// The subset of SARIF 2.1.0 hardenfix writes. Tests validate the output
+// against the official schema.
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri,omitempty"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID               string          `json:"id"`
+	Name             string          `json:"name"`
+	ShortDescription sarifText       `json:"shortDescription"`
+	FullDescription  sarifText       `json:"fullDescription"`
+	Help             sarifHelp       `json:"help"`
+	HelpURI          string          `json:"helpUri,omitempty"`
+	Properties       map[string]any  `json:"properties,omitempty"`
+	DefaultConfig    *sarifRuleLevel `json:"defaultConfiguration,omitempty"`
+}
+
+type sarifRuleLevel struct {
+	Level string `json:"level"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifHelp struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
+}
+
+type sarifResult struct {
+	RuleID    string          `json:"ruleId"`
+	RuleIndex int             `json:"ruleIndex"`
+	Level     string          `json:"level"`
+	Kind      string          `json:"kind,omitempty"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations"`
+	Fixes     []sarifFix      `json:"fixes,omitempty"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           sarifRegion   `json:"region"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
+	EndLine   int `json:"endLine,omitempty"`
+}
+
+type sarifFix struct {
+	Description     sarifText        `json:"description"`
+	ArtifactChanges []sarifArtChange `json:"artifactChanges"`
+}
+
+type sarifArtChange struct {
+	ArtifactLocation sarifArtifact      `json:"artifactLocation"`
+	Replacements     []sarifReplacement `json:"replacements"`
+}
+
+type sarifReplacement struct {
+	DeletedRegion   sarifRegion `json:"deletedRegion"`
+	InsertedContent *sarifText  `json:"insertedContent,omitempty"`
+}
+
+// WriteSARIF writes the report as a SARIF 2.1.0 log: one rule per hardenfix
+// rule (with its long doc as help), one result per fix (level warning: the
+// file is not hardened yet) and per note (level note), each fix carrying its
+// replacement. Files that failed to parse are results of the pseudo-rule
+// "parse-error". Replacement regions are whole lines of the original file.
+func (r *Report) WriteSARIF(w io.Writer) error {
+	rules, idx := ruleIndex()
+	driver := sarifDriver{Name: "hardenfix", Version: r.Tool.Version, InformationURI: "https://github.com/hardenfix/hardenfix"}
+	for _, rule := range rules {
+		level := "warning"
+		if rule.Risk == "review" {
+			level = "note"
+		}
+		driver.Rules = append(driver.Rules, sarifRule{
+			ID:               rule.Name,
+			Name:             rule.Name,
+			ShortDescription: sarifText{rule.Summary},
+			FullDescription:  sarifText{firstParagraph(rule.Doc)},
+			Help:             sarifHelp{Text: rule.Doc, Markdown: "**" + rule.Summary + "**\n\n" + rule.Doc},
+			HelpURI:          rule.URL,
+			Properties:       map[string]any{"risk": string(rule.Risk), "tags": []string{"security", "dockerfile"}},
+			DefaultConfig:    &sarifRuleLevel{Level: level},
+		})
+	}
+	parseIdx := len(driver.Rules)
+	driver.Rules = append(driver.Rules, sarifRule{
+		ID: "parse-error", Name: "parse-error",
+		ShortDescription: sarifText{"The file could not be read, parsed or written."},
+		FullDescription:  sarifText{"hardenfix left the file as it was because it could not read, parse or write it."},
+		Help:             sarifHelp{Text: "Fix the error named in the message; hardenfix changes nothing in a file it cannot parse."},
+		DefaultConfig:    &sarifRuleLevel{Level: "error"},
+	})
+	results := []sarifResult{}
+	for _, f := range r.Files {
+		loc := func(line, end int) []sarifLocation {
+			return []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{f.Path}, Region: sarifRegion{StartLine: max(line, 1), EndLine: end}}}}
+		}
+		if f.Error != "" {
+			results = append(results, sarifResult{RuleID: "parse-error", RuleIndex: parseIdx, Level: "error", Message: sarifText{f.Error}, Locations: loc(1, 0)})
+		}
+		for _, x := range f.Fixes {
+			end := max(x.Line, 1) + max(strings.Count(strings.TrimSuffix(x.Before, "\n"), "\n"), 0)
+			results = append(results, sarifResult{
+				RuleID: x.Rule, RuleIndex: idx[x.Rule], Level: "warning",
+				Message:   sarifText{x.Message + " (risk: " + x.Risk + ")"},
+				Locations: loc(x.Line, end),
+				Fixes: []sarifFix{{
+					Description: sarifText{x.Message},
+					ArtifactChanges: []sarifArtChange{{
+						ArtifactLocation: sarifArtifact{f.Path},
+						Replacements: []sarifReplacement{{
+							DeletedRegion:   sarifRegion{StartLine: max(x.Line, 1), EndLine: end},
+							InsertedContent: &sarifText{x.After},
+						}},
+					}},
+				}},
+			})
+		}
+		for _, n := range f.Notes {
+			results = append(results, sarifResult{RuleID: n.Rule, RuleIndex: idx[n.Rule], Level: "note", Message: sarifText{n.Message}, Locations: loc(n.Line, 0)})
+		}
+	}
+	log := sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(log)
+}
+
+func firstParagraph(doc string) string {
+	p, _, _ := strings.Cut(doc, "\n\n")
+	return strings.Join(strings.Fields(p), " ")
+}
