@@ -308,9 +308,15 @@ func checkInvariants(t *testing.T, input []byte, res *Result, rules []*Rule, env
 	}
 	touched := map[int]bool{}
 	for _, f := range res.Fixes {
-		if in := before.InstructionAt(f.Line); in != nil {
-			for l := in.Line; l <= in.EndLine; l++ {
+		for _, r := range f.Touched {
+			for l := r.Start; l <= r.End; l++ {
 				touched[l] = true
+				// An edit inside an instruction may change any of its lines.
+				if in := before.InstructionAt(l); in != nil {
+					for m := in.Line; m <= in.EndLine; m++ {
+						touched[m] = true
+					}
+				}
 			}
 		}
 	}

@@ -84,6 +84,10 @@ func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) 
 			f.Before, f.After = fixText(cur, f.Edits)
 			for _, e := range f.Edits {
 				edits = append(edits, ruleEdit{Edit: e, rule: r.Name, order: len(edits)})
+				f.Touched = append(f.Touched, LineRange{
+					Start: origLine(cur.LineOf(e.Start)),
+					End:   origLine(cur.LineOf(max(e.End-1, e.Start))),
+				})
 			}
 			f.Line = origLine(f.Line)
 			res.Fixes = append(res.Fixes, f)

@@ -52,7 +52,14 @@ type Fix struct {
 	// Image is set by rules that change an image reference (rebase, pin),
 	// so reports can show the old and new reference and digest.
 	Image *ImageChange
+	// Touched lists the ranges of lines of the original file the fix's
+	// edits fall on (an insertion falls on the line it is made at); the
+	// pipeline fills it in.
+	Touched []LineRange
 }
+
+// LineRange is an inclusive range of 1-based lines.
+type LineRange struct{ Start, End int }
 
 // ImageChange is an image reference a fix replaced.
 type ImageChange struct {
@@ -90,6 +97,7 @@ type Env struct {
 // are simply absent.
 func All() []*Rule {
 	return []*Rule{
+		MultiStage,
 		AddToCopy,
 	}
 }

@@ -1,0 +1,684 @@
+package rewrite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// MultiStage splits single-stage builds into a build stage and a minimal
+// runtime stage.
+var MultiStage = &Rule{
+	Name:    "multi-stage",
+	Summary: "Split a single-stage build into a build stage and a minimal runtime stage.",
+	Doc: `A Dockerfile that compiles or installs its application in one stage ships
+everything it needed to build it: compilers, package-manager caches, -dev
+headers, dev dependencies, the source tree. This rule recognises single-stage
+Dockerfiles that build an artifact with a known toolchain and then run it,
+names the original stage "build" (FROM x AS build), and adds a final stage on
+a minimal runtime image of the same family that copies only the artifact:
+
+  Go       go build -o OUT        → gcr.io/distroless/static-debian12:nonroot when
+                                    CGO_ENABLED=0, else distroless base for the
+                                    golang image's Debian release (bookworm,
+                                    bullseye), or alpine:3.NN for golang:*-alpine3.NN
+  Node.js  npm ci / npm install   → node:<same tag>-slim (alpine tags stay), the app
+           (+ npm run build)        folder copied after npm prune --omit=dev
+  Python   pip install            → python:<same version>-slim[-suite]; packages are
+                                    installed into a virtual environment (/opt/venv)
+                                    that is copied with the app folder; runtime
+                                    libraries of -dev packages are installed from a
+                                    table (libpq-dev → libpq5, …)
+  Java     mvn package, gradle    → eclipse-temurin:<same major>-jre; the jars in
+           build/bootJar            target/ or build/libs/ are copied
+  .NET     dotnet publish -o DIR  → mcr.microsoft.com/dotnet/aspnet:<same tag>
+  Rust     cargo build --release  → gcr.io/distroless/cc-debian12:nonroot (bookworm
+                                    rust images)
+
+The final stage gets the stage's ARG and ENV lines (copied), its WORKDIR,
+the artifact, the COPY and ADD instructions that put files outside the
+copied folders (copied: after the build step for compiled languages, all of
+them for Node.js and Python, whose scripts and configuration are runtime
+files), and the runtime instructions — EXPOSE, LABEL, MAINTAINER, VOLUME,
+STOPSIGNAL, HEALTHCHECK, CMD, ENTRYPOINT — moved from the build stage with
+the comments above them. The non-root rule then gives the final stage its user.
+
+No split, with a note naming what is missing, when anything is uncertain: no
+CMD/ENTRYPOINT, an entrypoint the final stage would not have, a RUN after the
+build step that the runtime may need, a shell-form command on a shell-less
+runtime that needs a shell, a named USER the runtime image lacks, a -dev
+package with no known runtime library, a toolchain image whose Debian release
+is unknown when it matters, global npm installs, pip --user/--target, several
+artifacts. Files the application reads at runtime from the build stage
+(templates, static assets) cannot be seen from the Dockerfile: every split
+carries a note saying so.
+
+Before:  FROM golang:1.22
+         WORKDIR /src
+         COPY . .
+         RUN CGO_ENABLED=0 go build -o /out/app .
+         CMD ["/out/app"]
+After:   FROM golang:1.22 AS build
+         WORKDIR /src
+         COPY . .
+         RUN CGO_ENABLED=0 go build -o /out/app .
+
+         FROM gcr.io/distroless/static-debian12:nonroot
+         WORKDIR /src
+         COPY --from=build /out/app /out/app
+         CMD ["/out/app"]`,
+	Risk:  Review,
+	URL:   "https://docs.docker.com/build/building/multi-stage/",
+	Check: checkMultiStage,
+}
+
+// stageStep is one instruction of the stage being split, with the working
+// directory and variables in effect when it runs.
+type stageStep struct {
+	in      *Instruction
+	workdir string // absolute; "" when it depends on an unknown variable
+	vars    Vars
+	cmds    [][]string // RUN: the simple commands of a shell-form RUN
+}
+
+// recipe is what an ecosystem recogniser decides: the runtime image, what
+// to copy into it, and any change the build stage needs.
+type recipe struct {
+	ecosystem string
+	runtime   string
+	hasShell  bool       // the runtime image has /bin/sh
+	programs  []string   // commands the runtime image provides (node, python, …)
+	artifacts []artifact // what to copy from the build stage
+	prelude   []string   // instructions the final stage needs before the artifacts
+	buildEdit *Edit      // one change to the build stage (venv, prune), if any
+	buildStep int        // index in steps of the last RUN that builds
+	caveat    string     // a note that goes with the split
+	// anyProgram accepts an entrypoint run by bare name (Python console
+	// scripts land in the virtual environment's bin, on PATH).
+	anyProgram bool
+	// interpreted: files copied before the build step outside the copied
+	// folders are runtime files (scripts, configuration), not build inputs,
+	// so they are copied into the final stage too.
+	interpreted bool
+}
+
+type artifact struct {
+	src, dst string
+	dir      bool // a directory (or a glob into a directory)
+}
+
+func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
+	if len(d.Stages) != 1 {
+		return nil, nil, nil // already multi-stage: left to the other rules
+	}
+	ins := d.Stage(0)
+	if len(ins) == 0 || ins[0].Keyword != "FROM" {
+		return nil, nil, nil
+	}
+	from := ins[0]
+	image, unset, err := d.Expand(d.Stages[0].BaseName, d.GlobalArgs)
+	if err != nil || len(unset) > 0 {
+		return nil, nil, nil
+	}
+	steps := stageSteps(d, ins[1:], defaultWorkdir(image))
+	var rec *recipe
+	var reason string
+	for _, recognise := range []func(*Document, string, []stageStep, *Env) (*recipe, string){
+		goRecipe, nodeRecipe, pythonRecipe, javaRecipe, dotnetRecipe, rustRecipe,
+	} {
+		if rec, reason = recognise(d, image, steps, env); rec != nil || reason != "" {
+			break
+		}
+	}
+	note := func(why string) ([]Fix, []Note, error) {
+		return nil, []Note{{Line: from.Line, Message: "not split into build and runtime stages: " + why}}, nil
+	}
+	if rec == nil {
+		if reason != "" {
+			return note(reason)
+		}
+		return nil, nil, nil
+	}
+	if rec.runtime == image && !installsPackages(steps) && rec.buildEdit == nil {
+		return nil, nil, nil // the runtime would be the same image with nothing left behind
+	}
+	plan, why := planSplit(d, steps, rec)
+	if why != "" {
+		return note(why)
+	}
+	fix := Fix{
+		Line:    from.Line,
+		Message: fmt.Sprintf("%s build split: the toolchain stays in stage %q and the final stage on %s holds only %s", rec.ecosystem, plan.stageName, rec.runtime, describeArtifacts(rec.artifacts)),
+		Edits:   plan.edits(d, from, rec),
+	}
+	notes := []Note{{Line: from.Line, Message: "the final stage holds only " + describeArtifacts(rec.artifacts) + "; if the application reads other files at run time (templates, static assets, configuration), add COPY --from=" + plan.stageName + " lines for them"}}
+	if rec.caveat != "" {
+		notes = append(notes, Note{Line: from.Line, Message: rec.caveat})
+	}
+	return []Fix{fix}, notes, nil
+}
+
+func describeArtifacts(as []artifact) string {
+	var parts []string
+	for _, a := range as {
+		parts = append(parts, a.src)
+	}
+	return strings.Join(parts, " and ")
+}
+
+// defaultWorkdir is the working directory of well-known toolchain images
+// before any WORKDIR (the golang image sets /go).
+func defaultWorkdir(image string) string {
+	if name, _, _ := splitImage(image); name == "golang" {
+		return "/go"
+	}
+	return "/"
+}
+
+// stageSteps annotates the stage's instructions with the working directory
+// and variables in effect at each.
+func stageSteps(d *Document, ins []*Instruction, workdir string) []stageStep {
+	var steps []stageStep
+	for _, in := range ins {
+		vars := d.VarsAt(in)
+		st := stageStep{in: in, workdir: workdir, vars: vars}
+		switch c := in.Command.(type) {
+		case *instructions.WorkdirCommand:
+			p, unset, err := d.Expand(c.Path, vars)
+			switch {
+			case err != nil || len(unset) > 0 || workdir == "" && !path.IsAbs(p):
+				workdir = ""
+			case path.IsAbs(p):
+				workdir = path.Clean(p)
+			default:
+				workdir = path.Join(workdir, p)
+			}
+			st.workdir = workdir
+		case *instructions.RunCommand:
+			if c.PrependShell && len(c.Files) == 0 {
+				st.cmds = simpleCommands(strings.Join(c.CmdLine, " "))
+			}
+		}
+		steps = append(steps, st)
+	}
+	return steps
+}
+
+// findCommands returns the indexes of the RUN steps with a simple command
+// for which match is true, and the matching commands.
+func findCommands(steps []stageStep, match func(prog string, args []string) bool) (idx []int, cmds [][]string) {
+	for i, st := range steps {
+		found := false
+		for _, c := range st.cmds {
+			prog, at := commandName(c)
+			if prog != "" && match(path.Base(prog), c[at+1:]) {
+				cmds = append(cmds, c)
+				found = true
+			}
+		}
+		if found {
+			idx = append(idx, i)
+		}
+	}
+	return idx, cmds
+}
+
+// splitImage splits an image reference into its repository name (short form
+// for Docker Hub official images), tag and digest.
+func splitImage(ref string) (name, tag, digest string) {
+	if i := strings.IndexByte(ref, '@'); i >= 0 {
+		ref, digest = ref[:i], ref[i+1:]
+	}
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		ref, tag = ref[:i], ref[i+1:]
+	}
+	for _, p := range []string{"docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/", "library/"} {
+		if strings.HasPrefix(ref, p) {
+			ref = strings.TrimPrefix(ref, p)
+			break
+		}
+	}
+	return ref, tag, digest
+}
+
+// splitPlan is the decided shape of the split.
+type splitPlan struct {
+	stageName string
+	moved     []*Instruction // runtime instructions moved to the final stage
+	copied    []*Instruction // pre-build ARG/ENV copied before the artifacts
+	replayed  []*Instruction // post-build ARG/ENV/WORKDIR/COPY copied after them
+	user      *Instruction   // a USER to carry over, if any
+	workdir   string
+	entry     []string // exec-form entrypoint to write instead of a shell form
+	entryIn   *Instruction
+}
+
+// runtimeKeywords are instructions that only describe how the image runs.
+var runtimeKeywords = map[string]bool{
+	"EXPOSE": true, "LABEL": true, "VOLUME": true, "STOPSIGNAL": true,
+	"HEALTHCHECK": true, "CMD": true, "ENTRYPOINT": true, "MAINTAINER": true,
+}
+
+// planSplit checks the preconditions every recipe shares and decides what
+// goes into the final stage. It returns a reason when the split is unsafe.
+func planSplit(d *Document, steps []stageStep, rec *recipe) (*splitPlan, string) {
+	plan := &splitPlan{stageName: "build"}
+	if n := d.Stages[0].Name; n != "" {
+		plan.stageName = n
+	}
+	if pf := d.Stages[0].Platform; pf != "" && !strings.Contains(pf, "$") {
+		return nil, fmt.Sprintf("the stage is pinned to --platform=%s; repeating a constant platform on the runtime stage is what BuildKit warns against, and dropping it could change the binary's platform", pf)
+	}
+	last := steps[rec.buildStep]
+	if last.workdir == "" {
+		return nil, "the working directory depends on a variable with no known value"
+	}
+	plan.workdir = last.workdir
+	var entrypoint, cmd *Instruction
+	for i, st := range steps {
+		in := st.in
+		switch {
+		case runtimeKeywords[in.Keyword]:
+			plan.moved = append(plan.moved, in)
+			switch in.Keyword {
+			case "ENTRYPOINT":
+				entrypoint = in
+			case "CMD":
+				cmd = in
+			}
+		case in.Keyword == "SHELL", in.Keyword == "ONBUILD":
+			return nil, fmt.Sprintf("%s at line %d has no clear place in a runtime stage", in.Keyword, in.Line)
+		case in.Keyword == "USER":
+			u := in.Command.(*instructions.UserCommand).User
+			if !isNumericUser(u) && !(rec.ecosystem == "Node.js" && strings.HasPrefix(u, "node")) {
+				return nil, fmt.Sprintf("USER %s at line %d names a user the runtime image may not have", u, in.Line)
+			}
+			plan.user = in
+		case in.Keyword == "RUN" && i > rec.buildStep:
+			if !buildOnly(st, rec) {
+				return nil, fmt.Sprintf("the RUN at line %d comes after the build step and may prepare something the runtime needs", in.Line)
+			}
+		case (in.Keyword == "ARG" || in.Keyword == "ENV") && i < rec.buildStep:
+			plan.copied = append(plan.copied, in)
+		case (in.Keyword == "ARG" || in.Keyword == "ENV" || in.Keyword == "WORKDIR") && i > rec.buildStep:
+			plan.replayed = append(plan.replayed, in)
+		case in.Keyword == "COPY" || in.Keyword == "ADD":
+			if !copiesOutside(d, st, rec) || i < rec.buildStep && !rec.interpreted {
+				continue // already inside a copied folder, or a build input
+			}
+			if why := replayableCopy(in); why != "" {
+				return nil, why
+			}
+			plan.replayed = append(plan.replayed, in)
+		}
+	}
+	entry := entrypoint
+	if entry == nil {
+		entry = cmd
+	}
+	if entry == nil {
+		return nil, "there is no CMD or ENTRYPOINT, so what the runtime runs is unknown"
+	}
+	argv, shellForm := cmdLine(entry)
+	if shellForm {
+		if !rec.hasShell {
+			if needsShell(strings.Join(argv, " ")) {
+				return nil, fmt.Sprintf("the shell-form %s at line %d needs a shell, which %s does not have", entry.Keyword, entry.Line, rec.runtime)
+			}
+			plan.entry, plan.entryIn = strings.Fields(strings.Join(argv, " ")), entry
+			argv = plan.entry
+		} else {
+			argv = strings.Fields(strings.Join(argv, " "))
+		}
+	}
+	if len(argv) == 0 {
+		return nil, fmt.Sprintf("the %s at line %d is empty", entry.Keyword, entry.Line)
+	}
+	finalWorkdir := steps[len(steps)-1].workdir
+	if finalWorkdir == "" {
+		return nil, "the working directory depends on a variable with no known value"
+	}
+	if why := checkProgram(argv, finalWorkdir, rec); why != "" {
+		return nil, why
+	}
+	return plan, ""
+}
+
+// copiesOutside reports whether a COPY/ADD puts files outside every folder
+// the final stage copies from the build stage.
+func copiesOutside(d *Document, st stageStep, rec *recipe) bool {
+	var dest string
+	switch c := st.in.Command.(type) {
+	case *instructions.CopyCommand:
+		dest = c.DestPath
+	case *instructions.AddCommand:
+		dest = c.DestPath
+	default:
+		return false
+	}
+	dest, unset, err := d.Expand(dest, st.vars)
+	if err != nil || len(unset) > 0 || st.workdir == "" {
+		return true
+	}
+	if !path.IsAbs(dest) {
+		dest = path.Join(st.workdir, dest)
+	}
+	return !underArtifacts(path.Clean(dest), rec)
+}
+
+func underArtifacts(p string, rec *recipe) bool {
+	for _, a := range rec.artifacts {
+		dst := strings.TrimSuffix(a.dst, "/")
+		if p == dst || a.dir && strings.HasPrefix(p, dst+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func isNumericUser(u string) bool {
+	u, _, _ = strings.Cut(u, ":")
+	if u == "" {
+		return false
+	}
+	for _, r := range u {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// buildOnly reports whether a RUN after the build step only runs the
+// toolchain (tests, vet, lint) and so changes nothing the runtime needs.
+func buildOnly(st stageStep, rec *recipe) bool {
+	if len(st.cmds) == 0 {
+		return false
+	}
+	for _, c := range st.cmds {
+		prog, at := commandName(c)
+		args := c[at+1:]
+		switch path.Base(prog) {
+		case "go":
+			if len(args) > 0 && (args[0] == "test" || args[0] == "vet") {
+				continue
+			}
+		case "npm", "yarn", "pnpm":
+			if len(args) > 0 && (args[0] == "test" || args[0] == "prune" || (args[0] == "run" && len(args) > 1 && (args[1] == "test" || args[1] == "lint"))) {
+				continue
+			}
+		case "cargo":
+			if len(args) > 0 && args[0] == "test" {
+				continue
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// replayableCopy says why a COPY/ADD cannot simply be repeated in the final
+// stage ("" when it can): repeating it verbatim does to the final stage's
+// files exactly what it did to the build stage's.
+func replayableCopy(in *Instruction) string {
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		if c.From != "" {
+			return fmt.Sprintf("the COPY --from at line %d after the build step is not repeated automatically", in.Line)
+		}
+		if c.Chown != "" && !isNumericUser(c.Chown) {
+			return fmt.Sprintf("the COPY at line %d gives files to a named user (--chown=%s) the runtime image may not have", in.Line, c.Chown)
+		}
+	case *instructions.AddCommand:
+		if c.Chown != "" && !isNumericUser(c.Chown) {
+			return fmt.Sprintf("the ADD at line %d gives files to a named user (--chown=%s) the runtime image may not have", in.Line, c.Chown)
+		}
+	}
+	return ""
+}
+
+// cmdLine returns a CMD or ENTRYPOINT's words and whether it is shell form.
+func cmdLine(in *Instruction) ([]string, bool) {
+	switch c := in.Command.(type) {
+	case *instructions.CmdCommand:
+		return c.CmdLine, c.PrependShell
+	case *instructions.EntrypointCommand:
+		return c.CmdLine, c.PrependShell
+	}
+	return nil, false
+}
+
+// needsShell reports whether a shell-form command line uses anything only
+// a shell provides.
+func needsShell(s string) bool {
+	return strings.ContainsAny(s, "$|&;<>(){}*?[]~`'\"\\\n#=")
+}
+
+// checkProgram makes sure the program the container starts exists in the
+// final stage — the artifact itself, a file inside a copied folder, or a
+// command the runtime image provides — and that a jar, dll, script or module
+// named as its argument was copied too.
+func checkProgram(argv []string, workdir string, rec *recipe) string {
+	prog := argv[0]
+	resolve := func(p string) string {
+		if path.IsAbs(p) {
+			return path.Clean(p)
+		}
+		return path.Join(workdir, p)
+	}
+	switch {
+	case prog == "/bin/sh" || prog == "sh" || prog == "/bin/bash" || prog == "bash":
+		if !rec.hasShell {
+			return fmt.Sprintf("the entrypoint runs %s, which %s does not have", prog, rec.runtime)
+		}
+	case !strings.Contains(prog, "/"):
+		known := rec.anyProgram || contains(rec.programs, prog)
+		for i, a := range rec.artifacts {
+			if !known && !a.dir && path.Base(a.dst) == prog {
+				// Run by name: make sure it lands on the runtime's PATH.
+				rec.artifacts[i].dst = "/usr/local/bin/" + prog
+				known = true
+			}
+		}
+		if !known {
+			return fmt.Sprintf("the entrypoint runs %q, which is not known to exist in %s", prog, rec.runtime)
+		}
+	default:
+		if !underArtifacts(resolve(prog), rec) {
+			return fmt.Sprintf("the entrypoint runs %s, which is not among what the final stage copies (%s)", prog, describeArtifacts(rec.artifacts))
+		}
+	}
+	switch prog {
+	case "dotnet":
+		if len(argv) < 2 || !strings.HasSuffix(argv[1], ".dll") {
+			return "the entrypoint runs dotnet without a published .dll (dotnet run needs the SDK)"
+		}
+	case "java":
+		if !slices.ContainsFunc(argv[1:], func(a string) bool { return strings.HasSuffix(a, ".jar") }) {
+			return "the entrypoint runs java without -jar, so the classpath it needs cannot be checked"
+		}
+	}
+	for _, a := range argv[1:] {
+		if strings.HasPrefix(a, "-") || strings.Contains(a, "$") {
+			continue
+		}
+		switch path.Ext(a) {
+		case ".jar", ".dll", ".js", ".mjs", ".cjs", ".py":
+			if !underArtifacts(resolve(a), rec) {
+				return fmt.Sprintf("the entrypoint uses %s, which is not among what the final stage copies (%s)", a, describeArtifacts(rec.artifacts))
+			}
+		}
+	}
+	return ""
+}
+
+// edits turns the plan into byte edits: the stage name on FROM, the moved
+// instructions taken out, the recipe's change to the build stage, and the
+// final stage appended at the end of the file.
+func (p *splitPlan) edits(d *Document, from *Instruction, rec *recipe) []Edit {
+	var edits []Edit
+	kwLower := from.KeywordSpan.Text(d.Src) == strings.ToLower(from.KeywordSpan.Text(d.Src))
+	kw := func(s string) string {
+		if kwLower {
+			return strings.ToLower(s)
+		}
+		return s
+	}
+	if d.Stages[0].Name == "" {
+		words := d.Words(from.ArgsSpan)
+		end := words[len(words)-1].Span.End
+		edits = append(edits, Insert(end, " "+kw("AS")+" "+p.stageName))
+	}
+	if rec.buildEdit != nil {
+		edits = append(edits, *rec.buildEdit)
+	}
+	eofHasNewline := len(d.Src) > 0 && d.Src[len(d.Src)-1] == '\n'
+	var lines []string
+	add := func(s string) { lines = append(lines, s) }
+	fromLine := kw("FROM") + " "
+	if pf := d.Stages[0].Platform; pf != "" && strings.Trim(pf, "${}") != "TARGETPLATFORM" {
+		// $TARGETPLATFORM is the default; BuildKit calls repeating it redundant.
+		fromLine += "--platform=" + pf + " "
+	}
+	add(fromLine + rec.runtime)
+	for _, in := range p.copied {
+		add(instructionText(d, in, false))
+	}
+	add(kw("WORKDIR") + " " + p.workdir)
+	lines = append(lines, rec.prelude...)
+	for _, a := range rec.artifacts {
+		dst := a.dst
+		if a.dir && !strings.HasSuffix(dst, "/") {
+			dst += "/"
+		}
+		add(fmt.Sprintf("%s --from=%s %s %s", kw("COPY"), p.stageName, a.src, dst))
+	}
+	for _, in := range p.replayed {
+		add(instructionText(d, in, false))
+	}
+	if p.user != nil {
+		add(instructionText(d, p.user, false))
+	}
+	deleted := map[int]bool{} // lines taken out of the build stage
+	for _, in := range p.moved {
+		text := instructionText(d, in, true)
+		if in == p.entryIn {
+			text = commentsAbove(d, in) + in.KeywordSpan.Text(d.Src) + " " + jsonArray(p.entry)
+		}
+		add(text)
+		first := d.LineOf(commentStart(d, in))
+		for l := first; l <= in.EndLine; l++ {
+			deleted[l] = true
+		}
+	}
+	edits = append(edits, deleteLines(d, deleted)...)
+	text := strings.Join(lines, d.Newline)
+	switch {
+	case eofHasNewline && lastKeptLineBlank(d, deleted):
+		text += d.Newline // the build stage already ends with a blank line
+	case eofHasNewline:
+		text = d.Newline + text + d.Newline
+	default:
+		text = d.Newline + d.Newline + text
+		if len(p.moved) > 0 && p.moved[len(p.moved)-1].Span.End == len(d.Src) {
+			// The last line moves; what was before it already ends with a
+			// newline, so only the blank line is needed.
+			text = strings.TrimPrefix(text, d.Newline)
+		}
+	}
+	edits = append(edits, Insert(len(d.Src), text))
+	return edits
+}
+
+// deleteLines returns edits that remove the given lines, and with each run
+// of them one blank line when it sits between two blank lines, so moving
+// instructions out does not leave a pile of empty lines behind.
+func deleteLines(d *Document, lines map[int]bool) []Edit {
+	blank := func(l int) bool { return l >= 1 && l <= d.LineCount() && strings.TrimSpace(d.LineText(l)) == "" }
+	var edits []Edit
+	for l := 1; l <= d.LineCount(); l++ {
+		if !lines[l] {
+			continue
+		}
+		end := l
+		for end+1 <= d.LineCount() && lines[end+1] {
+			end++
+		}
+		last := end
+		if (l == 1 || blank(l-1)) && blank(end+1) && !lines[end+1] {
+			last = end + 1
+			lines[last] = true
+		}
+		stop := len(d.Src)
+		if last < d.LineCount() {
+			stop = d.LineStart(last + 1)
+		}
+		edits = append(edits, Edit{Start: d.LineStart(l), End: stop})
+		l = last
+	}
+	return edits
+}
+
+// lastKeptLineBlank reports whether the last line that survives the
+// deletions is blank.
+func lastKeptLineBlank(d *Document, deleted map[int]bool) bool {
+	for l := d.LineCount(); l >= 1; l-- {
+		if !deleted[l] {
+			return strings.TrimSpace(d.LineText(l)) == ""
+		}
+	}
+	return false
+}
+
+// instructionText is an instruction's source without its final line
+// ending; withComments includes the comment lines right above it.
+func instructionText(d *Document, in *Instruction, withComments bool) string {
+	start := in.Span.Start
+	if withComments {
+		start = commentStart(d, in)
+	}
+	s := string(d.Src[start:in.Span.End])
+	s = strings.TrimSuffix(s, "\n")
+	s = strings.TrimSuffix(s, "\r")
+	return s
+}
+
+func commentsAbove(d *Document, in *Instruction) string {
+	return string(d.Src[commentStart(d, in):in.Span.Start])
+}
+
+// commentStart is where the comment lines directly above an instruction
+// begin (the instruction's own start when there are none).
+func commentStart(d *Document, in *Instruction) int {
+	line := in.Line
+	for line > 1 {
+		t := strings.TrimSpace(d.LineText(line - 1))
+		if !strings.HasPrefix(t, "#") || strings.Contains(t, ignoreDirective) {
+			break
+		}
+		if prev := d.InstructionAt(line - 1); prev != nil {
+			break // a comment inside the previous instruction's continuation
+		}
+		line--
+	}
+	return d.LineStart(line)
+}
+
+func jsonArray(words []string) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, w := range words {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		q, _ := json.Marshal(w)
+		b.Write(q)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
