@@ -81,7 +81,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 		EnableBashCompletion:   true,
 		Suggest:                true,
 		ExitErrHandler:         func(*cli.Context, error) {}, // runMain prints and exits
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the hardened files in place (atomically; mode kept)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print the paths of files that would change; exit 1 if any"},
 			&cli.BoolFlag{Name: "check", Usage: "print only the summary; exit 1 if any file would change"},
@@ -92,7 +92,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "files processed at once"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no notes and no summary"},
 			&cli.BoolFlag{Name: "offline", Usage: "make no network calls"},
-		},
+		}, registryFlags()...),
 		Action: func(c *cli.Context) error {
 			opts, err := optionsFrom(c)
 			if err != nil {
@@ -163,6 +163,10 @@ func optionsFrom(c *cli.Context) (*options, error) {
 	if jobs < 1 {
 		return nil, fmt.Errorf("--jobs must be at least 1, not %d", jobs)
 	}
+	remote, err := newRemote(c)
+	if err != nil {
+		return nil, err
+	}
 	paths := c.Args().Slice()
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -177,6 +181,8 @@ func optionsFrom(c *cli.Context) (*options, error) {
 		jobs:       jobs,
 		quiet:      c.Bool("quiet"),
 		offline:    c.Bool("offline"),
+		remote:     remote,
+		strict:     c.Bool("strict"),
 	}, nil
 }
 

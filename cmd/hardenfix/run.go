@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hardenfix/hardenfix/pkg/files"
+	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
@@ -32,6 +33,8 @@ type options struct {
 	jobs       int
 	quiet      bool
 	offline    bool
+	remote     *registry.Remote // nil with --offline
+	strict     bool             // exit 3 when a lookup failed
 }
 
 // outcome is what happened to one file.
@@ -75,9 +78,12 @@ func run(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
 	if !opts.quiet {
 		fmt.Fprintln(stderr, sum.String(opts.mode))
 	}
+	strictFail := registryOutcome(opts, stderr)
 	switch {
 	case sum.errors > 0:
 		return exitError
+	case strictFail:
+		return exitRegistry
 	case sum.changed > 0 && (opts.mode == modeCheck || opts.mode == modeList):
 		return exitChanges
 	}
@@ -91,6 +97,9 @@ func processFile(ctx context.Context, opts *options, path string) outcome {
 		return outcome{path: path, err: err}
 	}
 	env := &rewrite.Env{ContextDir: opts.contextDir, Offline: opts.offline}
+	if opts.remote != nil {
+		env.Resolver = opts.remote
+	}
 	if env.ContextDir == "" {
 		env.ContextDir = filepath.Dir(path)
 	}
