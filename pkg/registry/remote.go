@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -97,12 +98,23 @@ func WithTimeout(d time.Duration) Option {
 // WithMirror sends every lookup for registry host (e.g. "docker.io") to
 // mirror (e.g. "127.0.0.1:5000") instead. Names given to and returned by
 // the Resolver are unchanged: only the network calls go elsewhere.
+//
+// A mirror written as a URL ("http://127.0.0.1:5000") is taken as its host;
+// an http:// URL also allows plain HTTP to it, as WithInsecure does.
 func WithMirror(host, mirror string) Option {
-	return func(r *Remote) { r.mirrors[canonicalHost(host)] = mirror }
+	return func(r *Remote) {
+		mirror = strings.TrimSuffix(mirror, "/")
+		if h, ok := strings.CutPrefix(mirror, "http://"); ok {
+			mirror = h
+			r.insecure[canonicalHost(h)] = true
+		}
+		r.mirrors[canonicalHost(host)] = strings.TrimPrefix(mirror, "https://")
+	}
 }
 
-// WithInsecure allows plain HTTP to host (as written in references or
-// mirrors, with its port). Every other host must speak HTTPS.
+// WithInsecure allows plain HTTP to host, as written in references or
+// mirrors: "myreg:5000" for that port, "myreg" for any port. Every other
+// host must speak HTTPS. HTTPS is still tried first, as Docker does.
 func WithInsecure(host string) Option {
 	return func(r *Remote) { r.insecure[canonicalHost(host)] = true }
 }
@@ -151,13 +163,22 @@ func NewRemote(opts ...Option) *Remote {
 		next:      r.base,
 		userAgent: r.userAgent,
 		timeout:   r.timeout,
-		insecure:  func(host string) bool { return r.insecure[canonicalHost(host)] },
+		insecure:  r.allowsPlainHTTP,
 		retry:     r.retry,
 		perHost:   MaxRequestsPerHost,
 		sems:      map[string]chan struct{}{},
 		pings:     map[string]*cachedPing{},
 	}
 	return r
+}
+
+func (r *Remote) allowsPlainHTTP(host string) bool {
+	host = canonicalHost(host)
+	if r.insecure[host] {
+		return true
+	}
+	hostname, _, err := net.SplitHostPort(host)
+	return err == nil && r.insecure[strings.Trim(hostname, "[]")]
 }
 
 func newBaseTransport() http.RoundTripper {
@@ -203,7 +224,7 @@ func (r *Remote) target(ref string) (target, error) {
 		host = m
 	}
 	var opts []name.Option
-	if r.insecure[canonicalHost(host)] {
+	if r.allowsPlainHTTP(host) {
 		opts = append(opts, name.Insecure)
 	}
 	reg, err := name.NewRegistry(host, append(opts, name.StrictValidation)...)

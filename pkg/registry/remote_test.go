@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
 )
 
 // seedNode pushes docker.io/library/node:20-slim as a two-platform index
@@ -320,5 +322,30 @@ func TestNotFound(t *testing.T) {
 	}
 	if s := r.Stats(); s.Failures != 0 {
 		t.Errorf("Failures = %d, want 0", s.Failures)
+	}
+}
+
+func TestMirrorAndInsecureSpellings(t *testing.T) {
+	tr := newTestRegistry(t, false)
+	want, _ := seedNode(t, tr)
+	for name, opts := range map[string][]Option{
+		"mirror as http URL":         {WithMirror("docker.io", "http://"+tr.host+"/")},
+		"insecure host without port": {WithMirror("index.docker.io", tr.host), WithInsecure("127.0.0.1")},
+	} {
+		r := NewRemote(append(opts, WithTransport(tr.srv.Client().Transport), WithKeychain(authn.NewMultiKeychain()))...)
+		got, err := r.Digest(context.Background(), "docker.io/library/node:20-slim")
+		if err != nil || got != want {
+			t.Errorf("%s: Digest = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	// Another registry is not mirrored: the mirror never hears of it.
+	r := tr.remote()
+	before := tr.total()
+	var e *Error
+	if _, err := r.Digest(context.Background(), "127.0.0.2:1/node:20"); !errors.As(err, &e) || e.Host != "127.0.0.2:1" {
+		t.Errorf("unmirrored registry: error = %v, want one naming 127.0.0.2:1", err)
+	}
+	if tr.total() != before {
+		t.Errorf("the mirror got %d requests for another registry", tr.total()-before)
 	}
 }
