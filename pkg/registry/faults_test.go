@@ -492,3 +492,18 @@ func TestCallerCancelDoesNotPoisonOthers(t *testing.T) {
 		t.Errorf("HEAD requests = %d, want 1: the shared request carried on", n)
 	}
 }
+
+type brokenKeychain struct{}
+
+func (brokenKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
+	return nil, errors.New("config.json: unexpected end of JSON input")
+}
+
+func TestBrokenCredentialStoreIsAnAuthError(t *testing.T) {
+	tr := newTestRegistry(t, false)
+	seedNode(t, tr)
+	_, err := tr.remote(WithKeychain(brokenKeychain{})).Digest(context.Background(), "node:20-slim")
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "config.json") {
+		t.Errorf("error = %v, want ErrAuth naming the broken store", err)
+	}
+}

@@ -280,7 +280,7 @@ func (r *Remote) client(ctx context.Context, repo name.Repository) (*http.Client
 func (r *Remote) newClient(ctx context.Context, repo name.Repository) (*http.Client, error) {
 	auth, err := authn.Resolve(ctx, r.keychain, repo)
 	if err != nil {
-		return nil, fmt.Errorf("looking up credentials for %s: %w", repo.RegistryStr(), err)
+		return nil, &Error{Kind: ErrAuth, Err: fmt.Errorf("reading credentials for %s: %w", repo.RegistryStr(), err)}
 	}
 	tr, err := transport.NewWithContext(ctx, repo.Registry, auth, r.rt, []string{repo.Scope(transport.PullScope)})
 	if err != nil {
