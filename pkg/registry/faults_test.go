@@ -507,3 +507,43 @@ func TestBrokenCredentialStoreIsAnAuthError(t *testing.T) {
 		t.Errorf("error = %v, want ErrAuth naming the broken store", err)
 	}
 }
+
+// A stopped or hung registry costs one failed request per run, not one per
+// reference: the run must finish quickly and say why for every reference.
+func TestDownHostFailsFast(t *testing.T) {
+	refs := []string{"node:20", "python:3.12", "golang:1.23"}
+	t.Run("stopped", func(t *testing.T) {
+		tr := newTestRegistry(t, false)
+		tr.srv.Close()
+		r := tr.remote()
+		for _, ref := range refs {
+			if _, err := r.Digest(context.Background(), ref); !errors.Is(err, ErrUnreachable) {
+				t.Errorf("%s: error = %v, want ErrUnreachable", ref, err)
+			}
+		}
+		// One HTTPS and one plain-HTTP attempt at the ping, then nothing.
+		if s := r.Stats(); s.Requests != 2 || s.Failures != 3 {
+			t.Errorf("Stats = %+v, want 2 requests and 3 failures", s)
+		}
+	})
+	t.Run("hung", func(t *testing.T) {
+		tr := newTestRegistry(t, false)
+		seedNode(t, tr)
+		tr.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method == http.MethodHead {
+				<-r.Context().Done()
+				return true
+			}
+			return false
+		})
+		r := tr.remote(WithTimeout(100 * time.Millisecond))
+		for _, ref := range refs {
+			if _, err := r.Digest(context.Background(), ref); !errors.Is(err, ErrTimeout) {
+				t.Errorf("%s: error = %v, want ErrTimeout", ref, err)
+			}
+		}
+		if n := tr.count("HEAD", "/manifests/"); n != 1 {
+			t.Errorf("HEAD requests = %d, want 1", n)
+		}
+	})
+}

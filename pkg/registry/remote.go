@@ -249,8 +249,9 @@ type clientEntry struct {
 }
 
 // client returns an authenticated client for repo, made once per run per
-// repository (go-containerregistry's bearer tokens are scoped to one).
-// Failures are not kept: the next lookup tries again.
+// repository (go-containerregistry's bearer tokens are scoped to one). A
+// failure is kept for the run too: the ping and token exchange do not
+// change their mind within seconds, and retries already happened below.
 func (r *Remote) client(ctx context.Context, repo name.Repository) (*http.Client, error) {
 	key := repo.String()
 	r.clientsMu.Lock()
@@ -262,17 +263,9 @@ func (r *Remote) client(ctx context.Context, repo name.Repository) (*http.Client
 	r.clientsMu.Unlock()
 	if ok {
 		<-e.done
-		if e.err == nil {
-			return e.client, nil
-		}
-		return r.client(ctx, repo)
+		return e.client, e.err
 	}
 	e.client, e.err = r.newClient(ctx, repo)
-	if e.err != nil {
-		r.clientsMu.Lock()
-		delete(r.clients, key)
-		r.clientsMu.Unlock()
-	}
 	close(e.done)
 	return e.client, e.err
 }

@@ -3,7 +3,9 @@ package registry
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -54,6 +56,12 @@ type hostTransport struct {
 	pings map[string]*cachedPing
 
 	pingFlight singleflight.Group
+
+	// down holds, per scheme://host, the error that showed the host
+	// cannot be reached (a timeout, a refused connection, a failed TLS
+	// handshake); later requests to it fail at once with that error, so a
+	// stopped registry costs one timeout per run, not one per reference.
+	down map[string]error
 
 	requests atomic.Int64
 }
@@ -134,6 +142,13 @@ func (t *hostTransport) roundTrip(in *http.Request) (*http.Response, error) {
 	if t.userAgent != "" {
 		req.Header.Set("User-Agent", t.userAgent)
 	}
+	hostKey := req.URL.Scheme + "://" + req.URL.Host
+	t.mu.Lock()
+	downErr := t.down[hostKey]
+	t.mu.Unlock()
+	if downErr != nil {
+		return nil, hostDownError{err: downErr}
+	}
 	sem := t.sem(req.URL.Host)
 	waited := time.Duration(0)
 	for attempt := 0; ; attempt++ {
@@ -158,7 +173,15 @@ func (t *hostTransport) roundTrip(in *http.Request) (*http.Response, error) {
 			cancel()
 			release()
 			if timedOut {
-				return nil, errTimeout{t.timeout}
+				err = errTimeout{t.timeout}
+			}
+			if ctx.Err() == nil && hostIsDown(err) {
+				t.mu.Lock()
+				if t.down == nil {
+					t.down = map[string]error{}
+				}
+				t.down[hostKey] = err
+				t.mu.Unlock()
 			}
 			return nil, err
 		}
@@ -241,3 +264,27 @@ func (b *attemptBody) Close() error {
 	b.once.Do(b.done)
 	return err
 }
+
+// hostIsDown says whether err shows the host cannot be reached at all:
+// it timed out, refused or could not resolve, or failed the TLS handshake.
+func hostIsDown(err error) bool {
+	var to errTimeout
+	var op *net.OpError
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &to), errors.As(err, &dns):
+		return true
+	case errors.As(err, &op) && op.Op == "dial":
+		return true
+	}
+	return classifyNetErr(err) == ErrTLS
+}
+
+// hostDownError is returned for requests to a host already found down.
+type hostDownError struct{ err error }
+
+func (e hostDownError) Error() string {
+	return "an earlier request showed the host is down: " + e.err.Error()
+}
+
+func (e hostDownError) Unwrap() error { return e.err }
