@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -50,19 +52,32 @@ func (r *Remote) Digest(ctx context.Context, ref string) (string, error) {
 	})
 }
 
+// clone returns a copy that shares nothing with c (nil for nil).
+func (c *ImageConfig) clone() *ImageConfig {
+	if c == nil {
+		return nil
+	}
+	out := *c
+	out.Entrypoint = slices.Clone(c.Entrypoint)
+	out.Cmd = slices.Clone(c.Cmd)
+	out.Labels = maps.Clone(c.Labels)
+	return &out
+}
+
 // Tags lists every tag of ref's repository, following pagination.
 func (r *Remote) Tags(ctx context.Context, ref string) ([]string, error) {
 	t, err := r.target(ref)
 	if err != nil {
 		return nil, err
 	}
-	return lookup(ctx, r, "tags "+t.repo.Name(), true, func(ctx context.Context) ([]string, error) {
+	tags, err := lookup(ctx, r, "tags "+t.repo.Name(), true, func(ctx context.Context) ([]string, error) {
 		tags, err := r.listTags(ctx, t)
 		if err != nil {
 			return nil, r.wrap(ref, t, err)
 		}
 		return tags, nil
 	})
+	return slices.Clone(tags), err // callers may sort what they get
 }
 
 // Platforms lists the platforms of ref's index, in index order, leaving
@@ -98,7 +113,7 @@ func (r *Remote) Platforms(ctx context.Context, ref string) ([]Platform, error) 
 		}
 		return []Platform{{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}}, nil
 	})
-	return keepStale(v, err, staleErr)
+	return keepStale(slices.Clone(v), err, staleErr)
 }
 
 // Config returns the config of ref's image for platform. The zero
@@ -128,7 +143,7 @@ func (r *Remote) Config(ctx context.Context, ref string, platform Platform) (*Im
 		}
 		return c, nil
 	})
-	return keepStale(v, err, staleErr)
+	return keepStale(v.clone(), err, staleErr)
 }
 
 // Layers returns the layer digests of ref's image for platform (the zero
@@ -149,7 +164,7 @@ func (r *Remote) Layers(ctx context.Context, ref string, platform Platform) ([]s
 		}
 		return out, nil
 	})
-	return keepStale(v, err, staleErr)
+	return keepStale(slices.Clone(v), err, staleErr)
 }
 
 // digestTarget resolves ref to its digest (one memoised lookup) so that

@@ -349,3 +349,25 @@ func TestMirrorAndInsecureSpellings(t *testing.T) {
 		t.Errorf("the mirror got %d requests for another registry", tr.total()-before)
 	}
 }
+
+func TestAnswersAreCopies(t *testing.T) {
+	tr := newTestRegistry(t, false)
+	seedNode(t, tr)
+	r := tr.remote()
+	ctx := context.Background()
+	cfg, err := r.Config(ctx, "node:20-slim", Platform{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.User, cfg.Entrypoint[0], cfg.Labels["x"] = "root", "sh", "y"
+	tags, err := r.Tags(ctx, "node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags[0] = "changed"
+	cfg2, _ := r.Config(ctx, "node:20-slim", Platform{})
+	tags2, _ := r.Tags(ctx, "node")
+	if cfg2.User != "node" || cfg2.Entrypoint[0] != "docker-entrypoint.sh" || cfg2.Labels["x"] != "" || tags2[0] == "changed" {
+		t.Errorf("a caller's changes leaked into the memo: %+v, %v", cfg2, tags2)
+	}
+}
