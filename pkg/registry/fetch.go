@@ -211,7 +211,7 @@ func (r *Remote) headDigest(ctx context.Context, t target) (string, error) {
 		}
 	case resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented:
 	default:
-		return "", responseError(resp, nil)
+		return "", responseError(resp)
 	}
 	body, _, err := r.getManifest(ctx, c, u, "")
 	if err != nil {
@@ -235,7 +235,7 @@ func (r *Remote) getManifest(ctx context.Context, c *http.Client, u, want string
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, "", responseError(resp, nil)
+		return nil, "", responseError(resp)
 	}
 	body, err := r.readLimited(resp, "manifest")
 	if err != nil {
@@ -391,7 +391,7 @@ func (r *Remote) configFile(ctx context.Context, t target, m *v1.Manifest) (*v1.
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return nil, responseError(resp, nil)
+			return nil, responseError(resp)
 		}
 		body, err := r.readLimited(resp, "config")
 		if err != nil {
@@ -440,7 +440,7 @@ func (r *Remote) tagPage(ctx context.Context, c *http.Client, u string, tags *[]
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", responseError(resp, nil)
+		return "", responseError(resp)
 	}
 	body, err := r.readLimited(resp, "tag list")
 	if err != nil {
@@ -496,7 +496,7 @@ func (r *Remote) do(ctx context.Context, c *http.Client, method, u, accept strin
 
 // responseError turns a non-2xx answer into an *Error, reading the
 // registry's error codes from the body (GET answers have one).
-func responseError(resp *http.Response, _ error) error {
+func responseError(resp *http.Response) error {
 	e := &Error{Status: resp.StatusCode}
 	var codes []string
 	var msg string
@@ -518,14 +518,13 @@ func responseError(resp *http.Response, _ error) error {
 	if e.Kind == ErrRateLimited || e.Kind == ErrServer {
 		e.RetryAfter, _ = retryAfter(resp.Header, timeNow())
 	}
-	text := http.StatusText(resp.StatusCode)
-	if len(codes) > 0 {
-		text = strings.Join(codes, ", ")
+	if len(codes) > 0 { // the status alone is already in the message
+		text := strings.Join(codes, ", ")
 		if msg != "" {
 			text += ": " + msg
 		}
+		e.Err = errors.New(text)
 	}
-	e.Err = errors.New(text)
 	return e
 }
 

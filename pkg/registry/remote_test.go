@@ -371,3 +371,22 @@ func TestAnswersAreCopies(t *testing.T) {
 		t.Errorf("a caller's changes leaked into the memo: %+v, %v", cfg2, tags2)
 	}
 }
+
+func TestUserAgent(t *testing.T) {
+	tr := newTestRegistry(t, false)
+	seedNode(t, tr)
+	var mu sync.Mutex
+	agents := map[string]bool{}
+	tr.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		agents[r.UserAgent()] = true
+		mu.Unlock()
+		return false
+	})
+	if _, err := tr.remote(WithUserAgent("hardenfix/1.2.3")).Config(context.Background(), "node:20-slim", Platform{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(agents) != 1 || !agents["hardenfix/1.2.3"] {
+		t.Errorf("User-Agent headers seen = %v, want only hardenfix/1.2.3", agents)
+	}
+}
