@@ -160,7 +160,8 @@ func classifyNetErr(err error) error {
 		return ErrTLS
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return ErrTimeout
-	case strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:"):
+	case strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:") ||
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return ErrTLS
 	}
 	return ErrUnreachable

@@ -100,13 +100,16 @@ func WithTimeout(d time.Duration) Option {
 // the Resolver are unchanged: only the network calls go elsewhere.
 //
 // A mirror written as a URL ("http://127.0.0.1:5000") is taken as its host;
-// an http:// URL also allows plain HTTP to it, as WithInsecure does.
+// an http:// URL also allows plain HTTP to it, as WithInsecure does. A
+// mirror with a path ("harbor.example/hub-proxy", as Harbor's proxy
+// projects are) puts the repository under that path.
 func WithMirror(host, mirror string) Option {
 	return func(r *Remote) {
 		mirror = strings.TrimSuffix(mirror, "/")
 		if h, ok := strings.CutPrefix(mirror, "http://"); ok {
 			mirror = h
-			r.insecure[canonicalHost(h)] = true
+			mhost, _, _ := strings.Cut(h, "/")
+			r.insecure[canonicalHost(mhost)] = true
 		}
 		r.mirrors[canonicalHost(host)] = strings.TrimPrefix(mirror, "https://")
 	}
@@ -220,8 +223,13 @@ func (r *Remote) target(ref string) (target, error) {
 		return target{}, fmt.Errorf("registry: %q is not an image reference: %w", ref, err)
 	}
 	host := parsed.Context().RegistryStr()
+	repoPath := parsed.Context().RepositoryStr()
 	if m, ok := r.mirrors[canonicalHost(host)]; ok {
-		host = m
+		var prefix string
+		host, prefix, _ = strings.Cut(m, "/")
+		if prefix != "" {
+			repoPath = prefix + "/" + repoPath
+		}
 	}
 	var opts []name.Option
 	if r.allowsPlainHTTP(host) {
@@ -231,7 +239,7 @@ func (r *Remote) target(ref string) (target, error) {
 	if err != nil {
 		return target{}, fmt.Errorf("registry: bad registry host %q for %q: %w", host, ref, err)
 	}
-	repo := reg.Repo(parsed.Context().RepositoryStr())
+	repo := reg.Repo(repoPath)
 	var out name.Reference
 	switch p := parsed.(type) {
 	case name.Digest:

@@ -328,15 +328,25 @@ func TestNotFound(t *testing.T) {
 func TestMirrorAndInsecureSpellings(t *testing.T) {
 	tr := newTestRegistry(t, false)
 	want, _ := seedNode(t, tr)
+	tr.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		// Serve hub-proxy/library/node as library/node, as a proxy
+		// project would.
+		r.URL.Path = strings.Replace(r.URL.Path, "/v2/hub-proxy/", "/v2/", 1)
+		return false
+	})
 	for name, opts := range map[string][]Option{
 		"mirror as http URL":         {WithMirror("docker.io", "http://"+tr.host+"/")},
 		"insecure host without port": {WithMirror("index.docker.io", tr.host), WithInsecure("127.0.0.1")},
+		"mirror with a path":         {WithMirror("docker.io", "http://"+tr.host+"/hub-proxy")},
 	} {
 		r := NewRemote(append(opts, WithTransport(tr.srv.Client().Transport), WithKeychain(authn.NewMultiKeychain()))...)
 		got, err := r.Digest(context.Background(), "docker.io/library/node:20-slim")
 		if err != nil || got != want {
 			t.Errorf("%s: Digest = %q, %v; want %q", name, got, err, want)
 		}
+	}
+	if n := tr.count("HEAD", "/v2/hub-proxy/library/node/manifests/20-slim"); n != 1 {
+		t.Errorf("HEAD requests under the mirror's path = %d, want 1", n)
 	}
 	// Another registry is not mirrored: the mirror never hears of it.
 	r := tr.remote()
