@@ -91,7 +91,7 @@ func TestWarmCacheSendsNothing(t *testing.T) {
 		t.Errorf("warm answers differ:\ncold %+v\nwarm %+v", cold, warm)
 	}
 	if n := tr.total(); n != 0 {
-		t.Errorf("warm run sent %d requests, want 0: %v", n, tr.requests)
+		t.Errorf("warm run sent %d requests, want 0: %v", n, tr.Requests())
 	}
 	if s := r.Stats(); s.CacheHits != 5 || s.Lookups != 5 || s.Requests != 0 {
 		t.Errorf("Stats = %+v, want 5 lookups, all cache hits", s)
@@ -194,7 +194,7 @@ func TestCorruptEntriesAreIgnored(t *testing.T) {
 	tr := newTestRegistry(t, false)
 	want, _ := seedNode(t, tr)
 	cache, _ := testCache(t, time.Hour)
-	key := "digest " + tr.host + "/library/node:20-slim"
+	key := "digest " + tr.Host + "/library/node:20-slim"
 	for _, garbage := range []string{"", "{not json", `{"key":"another key","stored":"2026-01-02T03:04:05Z","value":"\"sha256:00\""}`, `{"key":"` + key + `"}`} {
 		p := cache.path(key)
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {

@@ -31,7 +31,7 @@ func bearerAuth(tr *testRegistry, user, pass string) func(http.ResponseWriter, *
 			return true
 		}
 		if r.Header.Get("Authorization") != "Bearer tok-"+user {
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="test"`, tr.srv.URL))
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="test"`, tr.Srv.URL))
 			w.WriteHeader(http.StatusUnauthorized)
 			w.Write([]byte(`{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`))
 			return true
@@ -65,7 +65,7 @@ func TestBearerAuth(t *testing.T) {
 			// never reach the mirror).
 			tr.reset()
 			r = tr.remote(WithKeychain(keychain{
-				tr.host:           {Username: "alice", Password: "s3cret"},
+				tr.Host:           {Username: "alice", Password: "s3cret"},
 				"index.docker.io": {Username: "hub", Password: "hubsecret"},
 			}))
 			got, err := r.Digest(context.Background(), "node:20-slim")
@@ -75,22 +75,21 @@ func TestBearerAuth(t *testing.T) {
 			if _, err := r.Config(context.Background(), "node:20-slim", Platform{}); err != nil {
 				t.Fatal(err)
 			}
-			tr.mu.Lock()
-			defer tr.mu.Unlock()
 			sawToken := false
-			for i, a := range tr.auths {
+			for _, req := range tr.Requests() {
+				a := req.Authorization
 				if strings.Contains(a, basic("hub", "hubsecret")[6:]) {
-					t.Errorf("request %s carried Docker Hub's credentials to the mirror", tr.requests[i])
+					t.Errorf("request %s %s carried Docker Hub's credentials to the mirror", req.Method, req.Path)
 				}
-				if tr.requests[i] == "GET /token" && a == basic("alice", "s3cret") {
+				if req.Method == "GET" && req.Path == "/token" && a == basic("alice", "s3cret") {
 					sawToken = true
 				}
-				if strings.Contains(tr.requests[i], "/manifests/") && a != "Bearer tok-alice" {
-					t.Errorf("request %s had Authorization %q, want the bearer token", tr.requests[i], a)
+				if strings.Contains(req.Path, "/manifests/") && a != "Bearer tok-alice" {
+					t.Errorf("request %s %s had Authorization %q, want the bearer token", req.Method, req.Path, a)
 				}
 			}
 			if !sawToken {
-				t.Errorf("no token request with the mirror's credentials: %v", tr.requests)
+				t.Errorf("no token request with the mirror's credentials: %v", tr.Requests())
 			}
 		})
 	}
@@ -107,7 +106,7 @@ func TestCredentialsStayOnTheirHost(t *testing.T) {
 		mu.Lock()
 		otherAuth = append(otherAuth, r.Header.Get("Authorization"))
 		mu.Unlock()
-		tr.reg.ServeHTTP(w, r)
+		tr.Registry.ServeHTTP(w, r)
 	}))
 	defer other.Close()
 	otherHost := strings.TrimPrefix(other.URL, "http://")
@@ -124,7 +123,7 @@ func TestCredentialsStayOnTheirHost(t *testing.T) {
 		return false
 	})
 	r := tr.remote(WithInsecure(otherHost), WithKeychain(keychain{
-		tr.host:   {Username: "alice", Password: "s3cret"},
+		tr.Host:   {Username: "alice", Password: "s3cret"},
 		otherHost: {Username: "eve", Password: "other"},
 	}))
 	cfg, err := r.Config(context.Background(), "node:20-slim", Platform{})
@@ -336,7 +335,7 @@ func TestHeadWithoutDigestFallsBackToGet(t *testing.T) {
 		if r.Method != http.MethodHead {
 			return false
 		}
-		tr.reg.ServeHTTP(stripDigest{w}, r)
+		tr.Registry.ServeHTTP(stripDigest{w}, r)
 		return true
 	})
 	r := tr.remote()
@@ -366,10 +365,10 @@ func TestDigestMismatch(t *testing.T) {
 			return false
 		}
 		if r.Method == http.MethodHead {
-			tr.reg.ServeHTTP(stripDigest{w}, r)
+			tr.Registry.ServeHTTP(stripDigest{w}, r)
 			return true
 		}
-		tr.reg.ServeHTTP(setDigest{w, lie}, r)
+		tr.Registry.ServeHTTP(setDigest{w, lie}, r)
 		return true
 	})
 	r := tr.remote()
@@ -423,7 +422,7 @@ func TestTLSFailures(t *testing.T) {
 		tr := newTestRegistry(t, true)
 		seedNode(t, tr)
 		// The default transport does not trust httptest's certificate.
-		r := NewRemote(WithMirror("docker.io", tr.host), WithKeychain(authn.NewMultiKeychain()))
+		r := NewRemote(WithMirror("docker.io", tr.Host), WithKeychain(authn.NewMultiKeychain()))
 		_, err := r.Digest(context.Background(), "node:20-slim")
 		if !errors.Is(err, ErrTLS) {
 			t.Fatalf("error = %v, want ErrTLS", err)
@@ -435,9 +434,9 @@ func TestTLSFailures(t *testing.T) {
 	t.Run("plain HTTP not allowed", func(t *testing.T) {
 		tr := newTestRegistry(t, false)
 		seedNode(t, tr)
-		r := NewRemote(WithMirror("docker.io", tr.host), WithTransport(tr.srv.Client().Transport), WithKeychain(authn.NewMultiKeychain()))
+		r := NewRemote(WithMirror("docker.io", tr.Host), WithTransport(tr.Srv.Client().Transport), WithKeychain(authn.NewMultiKeychain()))
 		_, err := r.Digest(context.Background(), "node:20-slim")
-		if !errors.Is(err, ErrTLS) || !strings.Contains(err.Error(), "--insecure-registry "+tr.host) {
+		if !errors.Is(err, ErrTLS) || !strings.Contains(err.Error(), "--insecure-registry "+tr.Host) {
 			t.Fatalf("error = %v, want ErrTLS suggesting --insecure-registry", err)
 		}
 		if n := tr.total(); n != 0 {
@@ -448,7 +447,7 @@ func TestTLSFailures(t *testing.T) {
 
 func TestUnreachable(t *testing.T) {
 	tr := newTestRegistry(t, false)
-	tr.srv.Close()
+	tr.Srv.Close()
 	r := tr.remote()
 	_, err := r.Digest(context.Background(), "node:20-slim")
 	if !errors.Is(err, ErrUnreachable) {
@@ -514,7 +513,7 @@ func TestDownHostFailsFast(t *testing.T) {
 	refs := []string{"node:20", "python:3.12", "golang:1.23"}
 	t.Run("stopped", func(t *testing.T) {
 		tr := newTestRegistry(t, false)
-		tr.srv.Close()
+		tr.Srv.Close()
 		r := tr.remote()
 		for _, ref := range refs {
 			if _, err := r.Digest(context.Background(), ref); !errors.Is(err, ErrUnreachable) {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/hardenfix/hardenfix/pkg/registry/registrytest"
 )
 
 // seedNode pushes docker.io/library/node:20-slim as a two-platform index
@@ -151,7 +153,7 @@ func TestOneRequestPerReference(t *testing.T) {
 		t.Errorf("manifest requests = %d, want 1", n)
 	}
 	if n := tr.total(); n != 2 {
-		t.Errorf("requests = %d, want 2 (one ping, one HEAD): %v", n, tr.requests)
+		t.Errorf("requests = %d, want 2 (one ping, one HEAD): %v", n, tr.Requests())
 	}
 	// Stats also counts the HTTPS ping the plain server cannot answer
 	// (insecure hosts are tried with HTTPS first, as Docker does).
@@ -285,7 +287,7 @@ func linkPages(tr *testRegistry, prefix string) func(http.ResponseWriter, *http.
 			return false
 		}
 		rec := &recorder{header: http.Header{}}
-		tr.reg.ServeHTTP(rec, r)
+		tr.Registry.ServeHTTP(rec, r)
 		var page struct{ Tags []string }
 		if err := jsonUnmarshal(rec.body.Bytes(), &page); err == nil && r.URL.Query().Get("n") == fmt.Sprint(len(page.Tags)) {
 			q := r.URL.Query()
@@ -308,8 +310,8 @@ func TestNotFound(t *testing.T) {
 		t.Fatalf("Digest(missing tag) error = %v, want ErrNotFound", err)
 	}
 	var e *Error
-	if !errors.As(err, &e) || e.Ref != "node:19" || e.Host != tr.host || e.Status != 404 {
-		t.Errorf("error = %#v, want Ref node:19, Host %s, Status 404", e, tr.host)
+	if !errors.As(err, &e) || e.Ref != "node:19" || e.Host != tr.Host || e.Status != 404 {
+		t.Errorf("error = %#v, want Ref node:19, Host %s, Status 404", e, tr.Host)
 	}
 	if _, err := r.Tags(ctx, "nosuchimage"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "NAME_UNKNOWN") {
 		t.Errorf("Tags(missing repository) error = %v, want ErrNotFound with NAME_UNKNOWN", err)
@@ -335,11 +337,11 @@ func TestMirrorAndInsecureSpellings(t *testing.T) {
 		return false
 	})
 	for name, opts := range map[string][]Option{
-		"mirror as http URL":         {WithMirror("docker.io", "http://"+tr.host+"/")},
-		"insecure host without port": {WithMirror("index.docker.io", tr.host), WithInsecure("127.0.0.1")},
-		"mirror with a path":         {WithMirror("docker.io", "http://"+tr.host+"/hub-proxy")},
+		"mirror as http URL":         {WithMirror("docker.io", "http://"+tr.Host+"/")},
+		"insecure host without port": {WithMirror("index.docker.io", tr.Host), WithInsecure("127.0.0.1")},
+		"mirror with a path":         {WithMirror("docker.io", "http://"+tr.Host+"/hub-proxy")},
 	} {
-		r := NewRemote(append(opts, WithTransport(tr.srv.Client().Transport), WithKeychain(authn.NewMultiKeychain()))...)
+		r := NewRemote(append(opts, WithTransport(tr.Srv.Client().Transport), WithKeychain(authn.NewMultiKeychain()))...)
 		got, err := r.Digest(context.Background(), "docker.io/library/node:20-slim")
 		if err != nil || got != want {
 			t.Errorf("%s: Digest = %q, %v; want %q", name, got, err, want)
@@ -398,5 +400,34 @@ func TestUserAgent(t *testing.T) {
 	}
 	if len(agents) != 1 || !agents["hardenfix/1.2.3"] {
 		t.Errorf("User-Agent headers seen = %v, want only hardenfix/1.2.3", agents)
+	}
+}
+
+// The facts rebase needs: a re-tag has the official image's layers, an
+// image built on it has them first and then its own.
+func TestLayersShowRetagAndBuiltOn(t *testing.T) {
+	tr := newTestRegistry(t, false)
+	official := registrytest.Image(t, registrytest.Spec{Seed: 31})
+	tr.push(t, "library/python:3.11", official)
+	tr.push(t, "someone/python:3.11", official)
+	tr.push(t, "someone/python-s6:3.11", registrytest.Image(t, registrytest.Spec{Seed: 32, Base: official, Layers: 3, User: "app"}))
+	tr.reset()
+	r := tr.remote()
+	ctx := context.Background()
+	base, err := r.Layers(ctx, "python:3.11", Platform{})
+	if err != nil || len(base) != 2 {
+		t.Fatalf("Layers(python:3.11) = %v, %v", base, err)
+	}
+	retag, err := r.Layers(ctx, "someone/python:3.11", Platform{})
+	if err != nil || !reflect.DeepEqual(retag, base) {
+		t.Errorf("Layers(re-tag) = %v, %v; want %v", retag, err, base)
+	}
+	built, err := r.Layers(ctx, "someone/python-s6:3.11", Platform{OS: "linux", Architecture: "amd64"})
+	if err != nil || len(built) != 5 || !reflect.DeepEqual(built[:2], base) {
+		t.Errorf("Layers(built on) = %v, %v; want %v then 3 more", built, err, base)
+	}
+	cfg, err := r.Config(ctx, "someone/python-s6:3.11", Platform{})
+	if err != nil || cfg.User != "app" {
+		t.Errorf("Config(built on) = %+v, %v", cfg, err)
 	}
 }
