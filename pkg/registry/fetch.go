@@ -460,17 +460,27 @@ func (r *Remote) tagPage(ctx context.Context, c *http.Client, u string, tags *[]
 // the request and required to stay on the same scheme and host, so a
 // registry cannot send us (and our credentials) elsewhere.
 func nextPage(resp *http.Response) (string, error) {
-	link := resp.Header.Get("Link")
-	if link == "" {
+	var target string
+	for _, link := range resp.Header.Values("Link") {
+		for part := range strings.SplitSeq(link, ",") {
+			uri, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.HasPrefix(uri, "<") || !strings.HasSuffix(uri, ">") {
+				continue
+			}
+			for p := range strings.SplitSeq(params, ";") {
+				k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+				if strings.EqualFold(k, "rel") && slices.Contains(strings.Fields(strings.Trim(v, `"`)), "next") {
+					target = uri[1 : len(uri)-1]
+				}
+			}
+		}
+	}
+	if target == "" {
 		return "", nil
 	}
-	start, end := strings.Index(link, "<"), strings.Index(link, ">")
-	if start != 0 || end < 0 || !strings.Contains(link[end:], `rel="next"`) {
-		return "", nil
-	}
-	next, err := url.Parse(link[1:end])
+	next, err := url.Parse(target)
 	if err != nil {
-		return "", &Error{Kind: ErrInvalid, Err: fmt.Errorf("bad Link header %q: %w", link, err)}
+		return "", &Error{Kind: ErrInvalid, Err: fmt.Errorf("bad Link target %q: %w", target, err)}
 	}
 	next = resp.Request.URL.ResolveReference(next)
 	if next.Scheme != resp.Request.URL.Scheme || next.Host != resp.Request.URL.Host {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -430,4 +431,36 @@ func TestLayersShowRetagAndBuiltOn(t *testing.T) {
 	if err != nil || cfg.User != "app" {
 		t.Errorf("Config(built on) = %+v, %v", cfg, err)
 	}
+}
+
+func TestNextPage(t *testing.T) {
+	req := &http.Request{URL: mustURL(t, "https://reg.example/v2/library/node/tags/list?n=2")}
+	tests := []struct {
+		links   []string
+		want    string
+		wantErr bool
+	}{
+		{nil, "", false},
+		{[]string{`</v2/library/node/tags/list?n=2&last=20>; rel="next"`}, "https://reg.example/v2/library/node/tags/list?n=2&last=20", false},
+		{[]string{`</v2/x?last=1>; rel="prev", </v2/x?last=9>; rel="next"`}, "https://reg.example/v2/x?last=9", false},
+		{[]string{`</v2/x?last=1>; rel="prev"`}, "", false},
+		{[]string{`<https://reg.example/v2/y?last=3>; rel=next`}, "https://reg.example/v2/y?last=3", false},
+		{[]string{`<https://evil.example/v2/y>; rel="next"`}, "", true},
+		{[]string{`<http://reg.example/v2/y>; rel="next"`}, "", true},
+	}
+	for _, tc := range tests {
+		resp := &http.Response{Header: http.Header{"Link": tc.links}, Request: req}
+		got, err := nextPage(resp)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("Link %q: nextPage = %q, %v; want %q (error %v)", tc.links, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
