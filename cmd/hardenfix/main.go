@@ -82,7 +82,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 		EnableBashCompletion:   true,
 		Suggest:                true,
 		ExitErrHandler:         func(*cli.Context, error) {}, // runMain prints and exits
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the hardened files in place (atomically; mode kept)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print the paths of files that would change; exit 1 if any"},
 			&cli.BoolFlag{Name: "check", Usage: "print only the summary; exit 1 if any file would change"},
@@ -98,7 +98,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "config", Usage: "use this configuration `FILE` for every Dockerfile instead of the nearest .hardenfix.yaml"},
 			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress line on stderr: auto (only on a terminal), always, never"},
 			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour the diff: auto (only on a terminal, not with NO_COLOR), always, never"},
-		},
+		}, registryFlags()...),
 		Action: func(c *cli.Context) error {
 			opts, err := optionsFrom(c)
 			if err != nil {
@@ -182,6 +182,10 @@ func optionsFrom(c *cli.Context) (*options, error) {
 	if jobs < 1 {
 		return nil, fmt.Errorf("--jobs must be at least 1, not %d", jobs)
 	}
+	remote, err := newRemote(c)
+	if err != nil {
+		return nil, err
+	}
 	paths := c.Args().Slice()
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -200,6 +204,8 @@ func optionsFrom(c *cli.Context) (*options, error) {
 		offline:    c.Bool("offline"),
 		format:     c.String("format"),
 		reportPath: c.String("report"),
+		remote:     remote,
+		strict:     c.Bool("strict"),
 	}
 	switch opts.format {
 	case "text", "json", "sarif", "markdown":

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hardenfix/hardenfix/pkg/config"
 	"github.com/hardenfix/hardenfix/pkg/files"
+	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/hardenfix/hardenfix/pkg/report"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
@@ -43,6 +44,8 @@ type options struct {
 	finder     *config.Finder
 	progress   bool
 	color      bool
+	remote     *registry.Remote // nil with --offline
+	strict     bool             // exit 3 when a lookup failed
 }
 
 // outcome is what happened to one file.
@@ -99,9 +102,12 @@ func run(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
 	if !opts.quiet {
 		fmt.Fprintln(stderr, out.sum.String(opts.mode))
 	}
+	strictFail := registryOutcome(opts, stderr)
 	switch {
 	case out.sum.errors > 0:
 		return exitError
+	case strictFail:
+		return exitRegistry
 	case out.sum.changed > 0 && (opts.mode == modeCheck || opts.mode == modeList):
 		return exitChanges
 	}
@@ -134,6 +140,9 @@ func processFile(ctx context.Context, opts *options, path string) outcome {
 		return outcome{path: path, err: err}
 	}
 	env := &rewrite.Env{ContextDir: opts.contextDir, Offline: opts.offline}
+	if opts.remote != nil {
+		env.Resolver = opts.remote
+	}
 	if env.ContextDir == "" {
 		env.ContextDir = filepath.Dir(path)
 	}

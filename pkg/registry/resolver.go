@@ -33,9 +33,21 @@ type ImageConfig struct {
 // Resolver answers questions about image references as written in a
 // Dockerfile ("node:20-slim", "ghcr.io/org/app@sha256:..."). Implementations
 // must be safe for concurrent use.
+//
+// Errors: a failed lookup returns an error that matches one of ErrAuth,
+// ErrNotFound, ErrPlatformNotFound, ErrRateLimited, ErrTimeout, ErrTLS,
+// ErrServer, ErrUnreachable or ErrInvalid with errors.Is, and is an *Error
+// (errors.As) carrying the host asked and, for rate limits, the wait the
+// registry asked for; its message is fit for a Note. When the registry
+// failed but an older answer was cached, the method returns that answer
+// together with a *StaleError (errors.Is(err, ErrStale); IsStale gives
+// when it was fetched). A caller that treats every non-nil error as "no
+// answer" is therefore always on the safe side; one that wants to use
+// stale answers checks IsStale first and says so in its Note.
 type Resolver interface {
 	// Digest returns the digest of what ref points at: the index digest
-	// for a multi-platform image, else the manifest digest.
+	// for a multi-platform image, else the manifest digest. A ref that
+	// already holds a digest gives that digest.
 	Digest(ctx context.Context, ref string) (string, error)
 	// Tags lists the tags of ref's repository.
 	Tags(ctx context.Context, ref string) ([]string, error)
@@ -43,7 +55,9 @@ type Resolver interface {
 	// single-platform image).
 	Platforms(ctx context.Context, ref string) ([]Platform, error)
 	// Config returns the config of ref's image for platform (the default
-	// platform, linux/amd64, when platform is the zero value).
+	// platform, linux/amd64, when platform is the zero value and ref is an
+	// index; the image itself when ref is a single image). An index
+	// without that platform gives ErrPlatformNotFound.
 	Config(ctx context.Context, ref string, platform Platform) (*ImageConfig, error)
 	// Layers returns the layer digests of ref's image for platform, base
 	// layer first.
