@@ -48,6 +48,12 @@ files), and the runtime instructions — EXPOSE, LABEL, MAINTAINER, VOLUME,
 STOPSIGNAL, HEALTHCHECK, CMD, ENTRYPOINT — moved from the build stage with
 the comments above them. The non-root rule then gives the final stage its user.
 
+A file that is already multi-stage is not split again, but its final stage
+moves to the slim variant of the same image (python:3.12 →
+python:3.12-slim, node:20 → node:20-slim) when that stage runs nothing
+itself — no RUN, no ONBUILD — and starts only the language runtime, so
+nothing the full image adds can be missed.
+
 No split, with a note naming what is missing, when anything is uncertain: no
 CMD/ENTRYPOINT, an entrypoint the final stage would not have, a RUN after the
 build step that the runtime may need, a shell-form command on a shell-less
@@ -114,7 +120,7 @@ type artifact struct {
 
 func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
 	if len(d.Stages) != 1 {
-		return nil, nil, nil // already multi-stage: left to the other rules
+		return slimFinalStage(d)
 	}
 	ins := d.Stage(0)
 	if len(ins) == 0 || ins[0].Keyword != "FROM" {
@@ -681,4 +687,78 @@ func jsonArray(words []string) string {
 	}
 	b.WriteByte(']')
 	return b.String()
+}
+
+// slimFinalStage moves the final stage of a multi-stage file from a full
+// python or node image to its slim variant when the stage runs nothing
+// itself and starts only the language runtime: everything the full image
+// adds (compilers, -dev headers, curl, git) is then unused.
+func slimFinalStage(d *Document) ([]Fix, []Note, error) {
+	last := len(d.Stages) - 1
+	ins := d.Stage(last)
+	st := d.Stages[last]
+	image, unset, err := d.Expand(st.BaseName, d.GlobalArgs)
+	if err != nil || len(unset) > 0 || strings.Contains(st.BaseName, "$") {
+		return nil, nil, nil
+	}
+	name, tag, digest := splitImage(image)
+	if digest != "" || strings.Contains(tag, "slim") || strings.Contains(tag, "alpine") || strings.Contains(tag, "windows") {
+		return nil, nil, nil
+	}
+	runtimes := map[string][]string{"python": {"python", "python3"}, "node": {"node", "npm", "npx"}}
+	progs, ok := runtimes[name]
+	if !ok {
+		return nil, nil, nil
+	}
+	for _, s := range d.Stages[:last] {
+		if strings.EqualFold(s.Name, st.BaseName) {
+			return nil, nil, nil // built on an earlier stage
+		}
+	}
+	for _, in := range ins[1:] {
+		switch in.Keyword {
+		case "RUN", "ONBUILD", "SHELL":
+			return nil, nil, nil
+		case "CMD", "ENTRYPOINT", "HEALTHCHECK":
+			argv, shell := cmdLine(in)
+			if hc, ok := in.Command.(*instructions.HealthCheckCommand); ok {
+				if hc.Health == nil || len(hc.Health.Test) < 2 || hc.Health.Test[0] == "NONE" {
+					continue
+				}
+				argv, shell = hc.Health.Test[1:], hc.Health.Test[0] == "CMD-SHELL"
+			}
+			if shell && len(argv) > 0 {
+				argv = strings.Fields(argv[0])
+			}
+			if len(argv) == 0 || !contains(progs, path.Base(argv[0])) {
+				return nil, nil, nil
+			}
+		}
+	}
+	slimTag := "slim"
+	switch version, suite, _ := strings.Cut(tag, "-"); {
+	case tag == "" || tag == "latest":
+	case name == "python" && suite != "":
+		slimTag = version + "-slim-" + suite
+	default:
+		slimTag = tag + "-slim"
+	}
+	from := ins[0]
+	words := d.Words(from.ArgsSpan)
+	for _, w := range words {
+		if w.Value != st.BaseName {
+			continue
+		}
+		newRef := strings.TrimSuffix(w.Raw, ":"+tag) + ":" + slimTag
+		if tag == "" {
+			newRef = w.Raw + ":" + slimTag
+		}
+		return []Fix{{
+			Line:    from.Line,
+			Message: fmt.Sprintf("the final stage only runs %s, so the slim variant %s does the same without the compilers and tools of the full image", progs[0], name+":"+slimTag),
+			Edits:   []Edit{Replace(w.Span, newRef)},
+			Image:   &ImageChange{From: w.Raw, To: newRef},
+		}}, nil, nil
+	}
+	return nil, nil, nil
 }
