@@ -22,6 +22,9 @@ type Report struct {
 	Catalog       Catalog `json:"catalog,omitzero"`
 	Summary       Summary `json:"summary"`
 	Files         []File  `json:"files"`
+
+	// Rules are the rules described in SARIF's rule table (default: all).
+	Rules []*rewrite.Rule `json:"-"`
 }
 
 // Tool names the program that made the report.
@@ -124,10 +127,13 @@ func (r *Report) Sort() {
 	sort.SliceStable(r.Files, func(i, j int) bool { return r.Files[i].Path < r.Files[j].Path })
 }
 
-// ruleIndex returns the rules in pipeline order with their position, for
-// SARIF's rule table and Markdown's risk lookup.
-func ruleIndex() ([]*rewrite.Rule, map[string]int) {
-	rules := rewrite.All()
+// ruleIndex returns the report's rules in pipeline order with their
+// position, for SARIF's rule table.
+func (r *Report) ruleIndex() ([]*rewrite.Rule, map[string]int) {
+	rules := r.Rules
+	if rules == nil {
+		rules = rewrite.All()
+	}
 	idx := map[string]int{}
 	for i, r := range rules {
 		idx[r.Name] = i

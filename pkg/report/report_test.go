@@ -29,9 +29,12 @@ func sample(t *testing.T) *Report {
 		{"broken/Dockerfile", "FROM alpine:3.20\nRUN <<EOF\n"},
 	}
 	r := New("test")
+	// The SARIF rule table of the golden describes only the rule the
+	// sample exercises, so other rules' docs can change freely.
+	r.Rules = []*rewrite.Rule{rewrite.AddToCopy}
 	r.Catalog = Catalog{Version: "2026.11.1", Date: "2026-11-20"}
 	for _, in := range inputs {
-		res, err := rewrite.Run(context.Background(), in.path, []byte(in.src), rewrite.All(), &rewrite.Env{Offline: true})
+		res, err := rewrite.Run(context.Background(), in.path, []byte(in.src), r.Rules, &rewrite.Env{Offline: true})
 		r.Add(in.path, res, err)
 	}
 	r.Sort()

@@ -103,7 +103,7 @@ type sarifReplacement struct {
 // replacement. Files that failed to parse are results of the pseudo-rule
 // "parse-error". Replacement regions are whole lines of the original file.
 func (r *Report) WriteSARIF(w io.Writer) error {
-	rules, idx := ruleIndex()
+	rules, idx := r.ruleIndex()
 	driver := sarifDriver{Name: "hardenfix", Version: r.Tool.Version, InformationURI: "https://github.com/hardenfix/hardenfix"}
 	for _, rule := range rules {
 		level := "warning"
