@@ -119,7 +119,11 @@ type artifact struct {
 }
 
 func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
-	if len(d.Stages) != 1 {
+	switch len(d.Stages) {
+	case 0:
+		return nil, nil, nil // only global ARGs: nothing to build
+	case 1:
+	default:
 		return slimFinalStage(d)
 	}
 	ins := d.Stage(0)
