@@ -11,8 +11,14 @@ import (
 	"testing"
 )
 
+// hardenfix runs the command in-process. Runs are offline (tests never
+// reach a registry) unless the arguments start with a subcommand.
 func hardenfix(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	subcommand := len(args) > 0 && (args[0] == "rules" || args[0] == "explain" || args[0] == "completion" || args[0] == "--generate-bash-completion")
+	if !subcommand {
+		args = append([]string{"--offline"}, args...)
+	}
 	var out, errOut bytes.Buffer
 	code = runMain(context.Background(), append([]string{"hardenfix"}, args...), &out, &errOut)
 	return code, out.String(), errOut.String()
@@ -42,7 +48,7 @@ func TestDiffIsDefaultAndAppliesWithGit(t *testing.T) {
 		"clean/Dockerfile":   "FROM alpine:3.20\nCOPY . /app\n",
 	})
 	t.Chdir(root)
-	code, stdout, stderr := hardenfix(t, ".")
+	code, stdout, stderr := hardenfix(t, "--enable", "add-to-copy", ".")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -70,7 +76,7 @@ func TestDiffIsDefaultAndAppliesWithGit(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("git apply: %v\n%s", err, out)
 	}
-	if code, _, stderr := hardenfix(t, "-w", "-q", "."); code != exitOK {
+	if code, _, stderr := hardenfix(t, "--enable", "add-to-copy", "-w", "-q", "."); code != exitOK {
 		t.Fatalf("--write exit %d: %s", code, stderr)
 	}
 	for _, rel := range []string{"Dockerfile", "svc/Dockerfile.dev", "clean/Dockerfile"} {
@@ -81,7 +87,7 @@ func TestDiffIsDefaultAndAppliesWithGit(t *testing.T) {
 		}
 	}
 	// A second run changes nothing.
-	if code, stdout, _ := hardenfix(t, "."); code != exitOK || stdout != "" {
+	if code, stdout, _ := hardenfix(t, "--enable", "add-to-copy", "."); code != exitOK || stdout != "" {
 		t.Errorf("second run: exit %d, diff:\n%s", code, stdout)
 	}
 }
@@ -108,15 +114,15 @@ func copyTree(t *testing.T, from, to string) {
 
 func TestListAndCheck(t *testing.T) {
 	root := writeTree(t, map[string]string{"a/Dockerfile": addDockerfile, "b/Dockerfile": "FROM alpine:3.20\n"})
-	code, stdout, _ := hardenfix(t, "-l", root)
+	code, stdout, _ := hardenfix(t, "--enable", "add-to-copy", "-l", root)
 	if code != exitChanges || strings.TrimSpace(stdout) != filepath.ToSlash(filepath.Join(root, "a", "Dockerfile")) {
 		t.Errorf("--list: exit %d, stdout %q", code, stdout)
 	}
-	code, stdout, stderr := hardenfix(t, "--check", root)
+	code, stdout, stderr := hardenfix(t, "--enable", "add-to-copy", "--check", root)
 	if code != exitChanges || stdout != "" || !strings.Contains(stderr, "1 would change") {
 		t.Errorf("--check: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	code, stdout, stderr = hardenfix(t, "--check", "-q", filepath.Join(root, "b"))
+	code, stdout, stderr = hardenfix(t, "--enable", "add-to-copy", "--check", "-q", filepath.Join(root, "b"))
 	if code != exitOK || stdout != "" || stderr != "" {
 		t.Errorf("--check -q on a clean tree: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -218,7 +224,7 @@ func TestUsageErrors(t *testing.T) {
 
 func TestDisableRule(t *testing.T) {
 	root := writeTree(t, map[string]string{"Dockerfile": addDockerfile})
-	code, stdout, _ := hardenfix(t, "--disable", "add-to-copy", root)
+	code, stdout, _ := hardenfix(t, "--enable", "add-to-copy", "--disable", "add-to-copy", root)
 	if code != exitOK || stdout != "" {
 		t.Errorf("disabled rule still changed the file: exit %d\n%s", code, stdout)
 	}
@@ -275,7 +281,7 @@ func TestConfigFile(t *testing.T) {
 		"broken/Dockerfile":      addDockerfile,
 		"broken/.hardenfix.yaml": "rules:\n  enabel: [x]\n",
 	})
-	code, stdout, stderr := hardenfix(t, "-l", root)
+	code, stdout, stderr := hardenfix(t, "--enable", "add-to-copy", "-l", root)
 	if got := strings.Fields(stdout); len(got) != 1 || !strings.HasSuffix(got[0], "a/Dockerfile") {
 		t.Errorf("listed %q, want only a/Dockerfile", got)
 	}
