@@ -71,7 +71,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 	return &cli.App{
 		Name:      "hardenfix",
 		Usage:     "rewrite Dockerfiles into a hardened form",
-		UsageText: "hardenfix [flags] [PATH...]\nhardenfix rules\nhardenfix explain RULE",
+		UsageText: "hardenfix [flags] [PATH...]\nhardenfix rules\nhardenfix explain RULE\nhardenfix scan-diff --before FILE --after FILE",
 		Description: "With no flags, prints a unified diff of every Dockerfile under PATH (default .) that the\n" +
 			"rules would change, and a summary on stderr. -w writes the changes in place.",
 		Version:                versionString(),
@@ -108,6 +108,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			return nil
 		},
 		Commands: []*cli.Command{
+			scanDiffCommand(stdout),
 			{
 				Name:      "completion",
 				Usage:     "print a shell completion script (bash or zsh)",
