@@ -12,6 +12,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/hardenfix/hardenfix/internal/cdxschema"
 	"github.com/hardenfix/hardenfix/pkg/report"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
@@ -106,6 +107,17 @@ func TestScanReportsInRunReport(t *testing.T) {
 	bom, err := os.ReadFile("bom.json")
 	if err != nil {
 		t.Fatal(err)
+	}
+	bomSchema, err := cdxschema.BOM15()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bomDoc any
+	if err := json.Unmarshal(bom, &bomDoc); err != nil {
+		t.Fatal(err)
+	}
+	if err := bomSchema.Validate(bomDoc); err != nil {
+		t.Errorf("bom.json does not validate against CycloneDX 1.5: %v", err)
 	}
 	for _, want := range []string{`"specVersion": "1.5"`, `"timestamp": "2026-11-18T`, `"bom-ref": "docker.io/library/python:3.12-slim@` + slimIndex, `"value": "svc/api/Dockerfile:1 stage build"`} {
 		if !bytes.Contains(bom, []byte(want)) {

@@ -29,6 +29,13 @@ const (
 	PropVerification = "hardenfix:verification" // official, verified-publisher, redhat, distroless, chainguard, microsoft
 )
 
+// LookupFunc adapts a function to registry.ImageInfo, for callers whose
+// catalog lookup is a plain function.
+type LookupFunc func(image string) (registry.ImageFacts, bool)
+
+// Facts implements registry.ImageInfo.
+func (f LookupFunc) Facts(image string) (registry.ImageFacts, bool) { return f(image) }
+
 // Builder collects the base images of Dockerfiles.
 type Builder struct {
 	images  registry.ImageInfo
@@ -56,7 +63,9 @@ type Note struct {
 }
 
 // New returns a Builder. images tells the publisher and verification kind
-// of an image (the catalog); nil when nothing is known.
+// of an image (the catalog); nil when nothing is known. It is asked with
+// the familiar reference ("python:3.12-slim@sha256:…",
+// "gcr.io/distroless/static-debian12:nonroot").
 func New(images registry.ImageInfo) *Builder {
 	return &Builder{images: images, entries: map[string]*entry{}}
 }

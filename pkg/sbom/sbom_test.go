@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/hardenfix/hardenfix/internal/cdxschema"
 	"github.com/hardenfix/hardenfix/pkg/baseimage"
 	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
@@ -70,6 +70,11 @@ func encode(t *testing.T, b *Builder) []byte {
 
 func TestBOM(t *testing.T) {
 	b, notes := build(t, testCatalog)
+	// A LookupFunc gives the same as the interface.
+	lb, _ := build(t, LookupFunc(testCatalog.Facts))
+	if !bytes.Equal(encode(t, lb), encode(t, b)) {
+		t.Error("LookupFunc and ImageInfo give different BOMs")
+	}
 	got := encode(t, b)
 	golden(t, "bom.json", got)
 	validate(t, got)
@@ -174,45 +179,12 @@ func validate(t *testing.T, doc []byte) {
 	}
 }
 
-var compiled *jsonschema.Schema
-
 func bomSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	if compiled != nil {
-		return compiled
-	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/CycloneDX/cyclonedx-go").Output()
-	if err != nil {
-		t.Fatalf("locating cyclonedx-go: %v", err)
-	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "schema")
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	// Resources go in under their $id, so the schema's relative $refs
-	// resolve to them and nothing is fetched.
-	for file, id := range map[string]string{
-		"bom-1.5.schema.json":   "http://cyclonedx.org/schema/bom-1.5.schema.json",
-		"spdx.schema.json":      "http://cyclonedx.org/schema/spdx.schema.json",
-		"jsf-0.82.schemax.json": "http://cyclonedx.org/schema/jsf-0.82.schema.json",
-	} {
-		f, err := os.Open(filepath.Join(dir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(f)
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		if err := c.AddResource(id, doc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s, err := c.Compile("http://cyclonedx.org/schema/bom-1.5.schema.json")
+	s, err := cdxschema.BOM15()
 	if err != nil {
 		t.Fatal(err)
 	}
-	compiled = s
 	return s
 }
 

@@ -67,7 +67,11 @@ func (r *Report) identity() identity {
 // pin the index's, so a pinned reference usually matches through the
 // repository digests instead.
 func (r *Report) Match(ref baseimage.Ref) Match {
-	id := r.identity()
+	if r.id == nil {
+		id := r.identity()
+		r.id = &id
+	}
+	id := r.id
 	if ref.Digest != "" && id.digests[ref.Digest] {
 		return ByDigest
 	}

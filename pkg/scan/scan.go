@@ -194,6 +194,7 @@ type Report struct {
 	Findings []*Finding
 
 	byKey map[string]*Finding
+	id    *identity // names and digests, parsed on the first Match
 }
 
 // Counts returns the number of findings per severity.
