@@ -41,7 +41,8 @@ func golden(t *testing.T, name string, got []byte) {
 
 // The fixtures are a Debian-based python:3.12-bookworm image before and
 // its python:3.12-slim-bookworm replacement after, as both scanners report
-// them. The expected numbers were counted from the fixture's finding table
+// them. The expected numbers are what testdata/make-fixtures.py, which
+// lays the fixtures out from a hand-written table, counts from that table,
 // independently of this package.
 func TestCountsAreExact(t *testing.T) {
 	type want struct {
