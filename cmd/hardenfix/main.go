@@ -71,7 +71,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 	return &cli.App{
 		Name:      "hardenfix",
 		Usage:     "rewrite Dockerfiles into a hardened form",
-		UsageText: "hardenfix [flags] [PATH...]\nhardenfix rules\nhardenfix explain RULE",
+		UsageText: "hardenfix [flags] [PATH...]\nhardenfix rules\nhardenfix explain RULE\nhardenfix scan-diff --before FILE --after FILE",
 		Description: "With no flags, prints a unified diff of every Dockerfile under PATH (default .) that the\n" +
 			"rules would change, and a summary on stderr. -w writes the changes in place.",
 		Version:                versionString(),
@@ -98,6 +98,8 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "config", Usage: "use this configuration `FILE` for every Dockerfile instead of the nearest .hardenfix.yaml"},
 			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress line on stderr: auto (only on a terminal), always, never"},
 			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour the diff: auto (only on a terminal, not with NO_COLOR), always, never"},
+			&cli.StringSliceFlag{Name: "scan-report", Usage: "Trivy or Grype JSON report `FILE` of a base image; the report shows its counts beside the FROM lines that use the image (repeatable)"},
+			&cli.StringFlag{Name: "sbom", Usage: "write a CycloneDX 1.5 JSON bill of the base images the Dockerfiles use after the run to `FILE`"},
 		}, registryFlags()...),
 		Action: func(c *cli.Context) error {
 			opts, err := optionsFrom(c)
@@ -108,6 +110,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			return nil
 		},
 		Commands: []*cli.Command{
+			scanDiffCommand(stdout),
 			{
 				Name:      "completion",
 				Usage:     "print a shell completion script (bash or zsh)",
@@ -226,6 +229,9 @@ func optionsFrom(c *cli.Context) (*options, error) {
 		opts.config = cfg
 	} else {
 		opts.finder = config.NewFinder()
+	}
+	if opts.extras, err = newExtras(c.StringSlice("scan-report"), c.String("sbom"), nil); err != nil {
+		return nil, err
 	}
 	if opts.progress, err = whenTerminal(c.String("progress"), "--progress", c.App.ErrWriter); err != nil {
 		return nil, err

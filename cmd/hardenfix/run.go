@@ -46,6 +46,7 @@ type options struct {
 	color      bool
 	remote     *registry.Remote // nil with --offline
 	strict     bool             // exit 3 when a lookup failed
+	extras     *extras          // --scan-report, --sbom
 }
 
 // outcome is what happened to one file.
@@ -93,6 +94,10 @@ func run(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
 		<-window
 	}
 	out.progress.clear()
+	if err := opts.extras.finish(out); err != nil {
+		fmt.Fprintln(stderr, "hardenfix:", err)
+		out.sum.errors++
+	}
 	if out.report != nil {
 		if err := writeReport(opts, out.report, stdout); err != nil {
 			fmt.Fprintln(stderr, "hardenfix:", err)
@@ -208,6 +213,7 @@ func (p *printer) print(o outcome) {
 		return
 	}
 	res := o.result
+	opts.extras.file(p, displayPath(o.path), res)
 	if !opts.quiet && opts.mode != modeCheck {
 		if len(res.Notes) > 0 {
 			p.progress.clear()

@@ -40,17 +40,23 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	for _, f := range r.Files {
-		if len(f.Fixes) == 0 {
+		if len(f.Fixes) == 0 && len(f.Scans) == 0 {
 			continue
 		}
 		fmt.Fprintf(&b, "### `%s`\n\n", f.Path)
-		b.WriteString("| line | rule | before → after | why | risk |\n| ---: | --- | --- | --- | --- |\n")
-		for _, x := range f.Fixes {
-			fmt.Fprintf(&b, "| %d | `%s` | %s → %s | %s | %s |\n", x.Line, x.Rule, codeCell(x.Before), codeCell(x.After), cell(x.Message), x.Risk)
+		if len(f.Fixes) > 0 {
+			b.WriteString("| line | rule | before → after | why | risk |\n| ---: | --- | --- | --- | --- |\n")
+			for _, x := range f.Fixes {
+				fmt.Fprintf(&b, "| %d | `%s` | %s → %s | %s | %s |\n", x.Line, x.Rule, codeCell(x.Before), codeCell(x.After), cell(x.Message), x.Risk)
+			}
+			b.WriteString("\n")
 		}
-		b.WriteString("\n")
+		writeScans(&b, f.Scans)
 	}
 	var human []string
+	for _, n := range r.Notes {
+		human = append(human, fmt.Sprintf("- (`%s`): %s", n.Rule, cell(n.Message)))
+	}
 	for _, f := range r.Files {
 		if f.Error != "" {
 			human = append(human, fmt.Sprintf("- `%s`: not processed: %s", f.Path, cell(f.Error)))

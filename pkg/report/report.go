@@ -22,6 +22,8 @@ type Report struct {
 	Catalog       Catalog `json:"catalog,omitzero"`
 	Summary       Summary `json:"summary"`
 	Files         []File  `json:"files"`
+	// Notes are about the run rather than one file.
+	Notes []Note `json:"notes,omitempty"`
 
 	// Rules are the rules described in SARIF's rule table (default: all).
 	Rules []*rewrite.Rule `json:"-"`
@@ -55,6 +57,8 @@ type File struct {
 	Error   string `json:"error,omitempty"`
 	Fixes   []Fix  `json:"fixes"`
 	Notes   []Note `json:"notes"`
+	// Scans are scanner reports' counts for the file's base images.
+	Scans []ImageScan `json:"scans,omitempty"`
 }
 
 // Fix is one change made to a file.
