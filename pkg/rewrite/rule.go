@@ -81,6 +81,7 @@ type Env struct {
 func All() []*Rule {
 	return []*Rule{
 		AddToCopy,
+		AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm,
 	}
 }
 

@@ -1,0 +1,198 @@
+package rewrite
+
+import (
+	"context"
+	"path"
+	"regexp"
+)
+
+// RpmHygiene makes yum, dnf, microdnf and zypper non-interactive and cleans
+// their caches.
+var RpmHygiene = &Rule{
+	Name:    "rpm-hygiene",
+	Summary: "yum/dnf/microdnf install with -y and `clean all`; zypper with -n and `zypper clean`.",
+	Doc: `The RPM package managers ask before they install and keep metadata and
+packages in /var/cache (hadolint DL3030, DL3032, DL3038, DL3040, DL3034,
+DL3036; Trivy DS-0015, DS-0019).
+
+- yum, dnf and microdnf install (also groupinstall, localinstall,
+  reinstall, update, upgrade, downgrade, distro-sync, remove, erase,
+  autoremove, group install) get -y right after the verb, unless -y,
+  --assumeyes or --assume-yes is there.
+- zypper install/in, remove/rm, update/up, patch, dist-upgrade/dup and
+  source-install/si get the global option -n (zypper -n install …), unless
+  -n, --non-interactive, or the verb's own -y/--no-confirm is there.
+- A RUN that installs with one of them ends its last command of that tool
+  with && yum clean all, && dnf clean all, && microdnf clean all or
+  && zypper clean (the same tool that installed), placed after that
+  command's pipeline and before whatever && or ; follows. Skipped when the
+  RUN already cleans after it (<tool> clean all / zypper clean / zypper cc,
+  or rm -r of /var/cache/yum, /var/cache/dnf, /var/cache/zypp), or a cache
+  or tmpfs mount covers that cache folder. A later RUN that installs again
+  simply downloads fresh metadata, so unlike apt nothing depends on the
+  cache a RUN leaves.
+
+Commands inside a heredoc RUN, the JSON form of RUN or sh -c '…' get a note.
+
+Before:  RUN yum install httpd && yum update
+After:   RUN yum install -y httpd && yum update -y && yum clean all`,
+	Risk:  Safe,
+	URL:   "https://github.com/hadolint/hadolint/wiki/DL3032",
+	Check: checkRpmHygiene,
+}
+
+var rpmText = regexp.MustCompile(`(^|[\s;&|(])(yum|dnf|microdnf|zypper)\s+(-\S+\s+)*(install|in|groupinstall|localinstall|update|upgrade)\b`)
+
+// Options of yum, dnf and microdnf that take an argument (the long
+// --opt=value spelling is one word and needs no entry).
+var yumArgOpts = map[string]bool{"-c": true, "--config": true, "-d": true, "--debuglevel": true,
+	"-e": true, "--errorlevel": true, "--installroot": true, "--enablerepo": true, "--disablerepo": true,
+	"-x": true, "--exclude": true, "--releasever": true, "--setopt": true, "--repo": true, "--repoid": true,
+	"--forcearch": true, "--color": true, "--rpmverbosity": true, "--downloaddir": true, "--destdir": true,
+	"--repofrompath": true, "--comment": true, "--nodocs": false}
+
+// zypper global options that take an argument.
+var zypperArgOpts = map[string]bool{"-R": true, "--root": true, "-c": true, "--config": true,
+	"-D": true, "--reposd-dir": true, "-C": true, "--cache-dir": true, "--raw-cache-dir": true,
+	"--solv-cache-dir": true, "--pkg-cache-dir": true, "--userdata": true}
+
+type rpmTool struct {
+	// cleanup is the command appended; caches are the folders it clears.
+	cleanup string
+	caches  []string
+}
+
+var rpmTools = map[string]rpmTool{
+	"yum":      {"yum clean all", []string{"/var/cache/yum", "/var/cache/dnf"}},
+	"dnf":      {"dnf clean all", []string{"/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/yum"}},
+	"microdnf": {"microdnf clean all", []string{"/var/cache/dnf", "/var/cache/yum"}},
+	"zypper":   {"zypper clean", []string{"/var/cache/zypp"}},
+}
+
+// rpmCommand returns the tool, argv and verb index of a yum, dnf, microdnf
+// or zypper command, or "".
+func rpmCommand(c ShellCommand) (string, []Word, int) {
+	argv := c.Argv()
+	if len(argv) == 0 {
+		return "", nil, -1
+	}
+	tool := path.Base(argv[0].Value)
+	if _, ok := rpmTools[tool]; !ok {
+		return "", nil, -1
+	}
+	opts := yumArgOpts
+	if tool == "zypper" {
+		opts = zypperArgOpts
+	}
+	sub := subcommand(argv, opts)
+	if sub < 0 {
+		return "", nil, -1
+	}
+	return tool, argv, sub
+}
+
+// rpmInstalls reports whether verb installs or changes packages (and so
+// prompts and fills the cache).
+func rpmInstalls(tool string, argv []Word, sub int) bool {
+	verb := argv[sub].Value
+	if tool == "zypper" {
+		switch verb {
+		case "install", "in", "remove", "rm", "update", "up", "patch", "dist-upgrade", "dup", "source-install", "si":
+			return true
+		}
+		return false
+	}
+	switch verb {
+	case "install", "groupinstall", "localinstall", "reinstall", "update", "upgrade", "downgrade",
+		"distro-sync", "remove", "erase", "autoremove":
+		return true
+	case "group", "groups":
+		return sub+1 < len(argv) && (argv[sub+1].Value == "install" || argv[sub+1].Value == "update" || argv[sub+1].Value == "upgrade")
+	}
+	return false
+}
+
+// rpmCleans reports whether c cleans the tool's cache.
+func rpmCleans(c ShellCommand, tool string) bool {
+	if isRemoveOf(c, rpmTools[tool].caches...) {
+		return true
+	}
+	t, argv, sub := rpmCommand(c)
+	if t == "" {
+		return false
+	}
+	if tool == "zypper" {
+		return t == "zypper" && (argv[sub].Value == "clean" || argv[sub].Value == "cc")
+	}
+	return t != "zypper" && argv[sub].Value == "clean" && sub+1 < len(argv) && argv[sub+1].Value == "all"
+}
+
+func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
+	var fixes []Fix
+	var notes []Note
+	opaque := eachRun(d, rpmText, "the package manager", func(in *Instruction, s *ShellScript) {
+		lastInstall := map[string]int{}
+		lastUse := map[string]int{}
+		var order []string
+		for i, c := range s.Commands {
+			tool, argv, sub := rpmCommand(c)
+			if tool == "" {
+				continue
+			}
+			lastUse[tool] = i
+			if !rpmInstalls(tool, argv, sub) {
+				continue
+			}
+			if _, seen := lastInstall[tool]; !seen {
+				order = append(order, tool)
+			}
+			lastInstall[tool] = i
+			line := d.LineOf(argv[0].Span.Start)
+			if tool == "zypper" {
+				if !hasWord(argv, "-n", "--non-interactive", "-y", "--no-confirm") {
+					fixes = append(fixes, Fix{Line: line, Message: "zypper without -n waits for a confirmation a build cannot give",
+						Edits: []Edit{Insert(argv[0].Span.End, " -n")}})
+				}
+				continue
+			}
+			if !hasWord(argv, "-y", "--assumeyes", "--assume-yes") && !shortFlag(argv, 'y') {
+				verb := argv[sub]
+				if (verb.Value == "group" || verb.Value == "groups") && sub+1 < len(argv) {
+					verb = argv[sub+1]
+				}
+				// After the verb; when the verb ends the command (yum
+				// update), before it, so the cleanup appended after the
+				// command does not meet this edit.
+				edit := Insert(verb.Span.End, " -y")
+				if verb.Span.End == c.Span.End {
+					edit = Insert(argv[sub].Span.Start, "-y ")
+				}
+				fixes = append(fixes, Fix{Line: line, Message: tool + " " + verb.Value + " without -y waits for a confirmation a build cannot give",
+					Edits: []Edit{edit}})
+			}
+		}
+		for _, tool := range order {
+			if s.hasCacheMount(rpmTools[tool].caches...) {
+				continue
+			}
+			cleaned := false
+			for _, c := range s.Commands[lastInstall[tool]+1:] {
+				if rpmCleans(c, tool) {
+					cleaned = true
+					break
+				}
+			}
+			if cleaned {
+				continue
+			}
+			cleanup := rpmTools[tool].cleanup
+			edit, why := appendAfter(s, lastUse[tool], cleanup)
+			if why != "" {
+				notes = append(notes, Note{Line: in.Line, Message: tool + " cache not cleaned: " + why + "; add " + cleanup + " by hand"})
+				continue
+			}
+			fixes = append(fixes, Fix{Line: d.LineOf(edit.Start), Message: tool + " leaves metadata and packages in its cache; " + cleanup + " in the same RUN keeps them out of the layer", Edits: []Edit{edit}})
+		}
+	})
+	return fixes, append(opaque, notes...), nil
+}

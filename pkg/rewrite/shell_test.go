@@ -1,0 +1,109 @@
+package rewrite
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// render shows a script's commands as "depth:word word<sep>", one per
+// command, with each word's source text taken from its span.
+func render(d *Document, s *ShellScript) string {
+	var parts []string
+	for _, c := range s.Commands {
+		var words []string
+		for _, w := range c.Words {
+			if w.Span.Text(d.Src) != w.Raw {
+				return fmt.Sprintf("span of %q is %q", w.Raw, w.Span.Text(d.Src))
+			}
+			words = append(words, w.Value)
+		}
+		parts = append(parts, fmt.Sprintf("%d:%s%s", c.Depth, strings.Join(words, " "), c.Sep))
+	}
+	out := strings.Join(parts, " | ")
+	if s.Unsupported != "" {
+		out += " !" + s.Unsupported
+	}
+	return out
+}
+
+func TestShell(t *testing.T) {
+	tests := []struct {
+		name, run, want string
+	}{
+		{"chain", `RUN a && b || c; d | e |& f & g`, "0:a&& | 0:b|| | 0:c; | 0:d| | 0:e|& | 0:f& | 0:g"},
+		{"flags", `RUN --mount=type=cache,target=/x --network=none apt-get update`, "0:apt-get update"},
+		{"quotes", `RUN echo "a b" 'c;d' e\ f "x$(g "h")y"`, `0:echo a b c;d e f x$(g "h")y`},
+		{"redirects", `RUN a > /dev/null 2>&1 && b &>log < in`, "0:a&& | 0:b"},
+		{"continuation", "RUN a \\\n  # comment\n  && b \\\n\n  c", "0:a&& | 0:b c"},
+		{"set preamble", "RUN set -eux; \\\n    apt-get update", "0:set -eux; | 0:apt-get update"},
+		{"if", `RUN if [ -f x ]; then a; else b; fi; c`, "1:[ -f x ]; | 1:a; | 1:b; | 0:c"},
+		{"for", `RUN for p in a b; do x $p; done && y`, "1:for p in a b; | 1:x $p; | 0:y"},
+		{"subshell", `RUN (cd /x && make) && z`, "1:cd /x&& | 1:make&& | 0:z"},
+		{"group", `RUN { a; b; } && c`, "1:a; | 1:b; | 0:c"},
+		{"substitution", "RUN a=$(b; c) `d | e` && f", "0:a=$(b; c) `d | e`&& | 0:f"},
+		{"comment", `RUN a # b && c`, "0:a !a shell comment"},
+		{"case", `RUN case x in a) b;; esac`, "0:case x in a | 0:b;; | 0:esac !a case statement"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Parse("Dockerfile", []byte("FROM x\n"+tt.run+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := d.Shell(d.Instructions[1])
+			if s == nil {
+				t.Fatal("no shell script")
+			}
+			if got := render(d, s); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestShellEscapeBacktick(t *testing.T) {
+	d, err := Parse("Dockerfile", []byte("# escape=`\nFROM x\nRUN a \"b\\\"c\" && `\n  d\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Shell(d.Instructions[1])
+	if got, want := render(d, s), `0:a b"c&& | 0:d`; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestShellNotShellForm(t *testing.T) {
+	d, err := Parse("Dockerfile", []byte("FROM x\nRUN [\"a\", \"b\"]\nRUN <<EOF\na\nEOF\nCMD a\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range d.Instructions[1:] {
+		if s := d.Shell(in); s != nil {
+			t.Errorf("line %d: got a script for a %s that is not a shell-form RUN", in.Line, in.Keyword)
+		}
+	}
+}
+
+func TestArgv(t *testing.T) {
+	tests := []struct{ run, want string }{
+		{`RUN DEBIAN_FRONTEND=noninteractive apt-get install x`, "apt-get install x"},
+		{`RUN sudo -E env A=1 apt-get install x`, "apt-get install x"},
+		{`RUN sudo -u app apt-get install x`, ""},
+		{`RUN xargs -r apt-get install`, "apt-get install"},
+		{`RUN A=1`, ""},
+	}
+	for _, tt := range tests {
+		d, err := Parse("Dockerfile", []byte("FROM x\n"+tt.run+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range d.ShellCommands(d.Instructions[1])[0].Argv() {
+			got = append(got, w.Value)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("%s: Argv = %q, want %q", tt.run, strings.Join(got, " "), tt.want)
+		}
+	}
+}
