@@ -77,12 +77,12 @@ func checkExecForm(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error
 			if in.Keyword == "CMD" {
 				msg = "the exec form runs the program as PID 1 without a shell, so it receives docker stop's SIGTERM"
 				if stageHas(d, in.Stage, "ENTRYPOINT", true, false) {
-					why = "an ENTRYPOINT is set, and it receives a shell-form CMD as /bin/sh -c \"…\""
+					why = "an ENTRYPOINT is set (in this stage or one it is built FROM), and it receives a shell-form CMD as /bin/sh -c \"…\""
 				}
 			} else {
 				msg = "the exec form runs the program as PID 1 without a shell, so it receives docker stop's SIGTERM; arguments given to docker run are now passed to it (the shell form ignored them)"
 				if stageHas(d, in.Stage, "CMD", false, true) {
-					why = "a CMD is set, and an exec-form ENTRYPOINT would receive it as arguments (the shell form ignores it)"
+					why = "a CMD is set (in this stage or one built FROM it), and an exec-form ENTRYPOINT would receive it as arguments (the shell form ignores it)"
 				}
 			}
 		}

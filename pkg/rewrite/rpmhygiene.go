@@ -22,10 +22,11 @@ DL3036; Trivy DS-0015, DS-0019).
 - zypper install/in, remove/rm, update/up, patch, dist-upgrade/dup and
   source-install/si get the global option -n (zypper -n install …), unless
   -n, --non-interactive, or the verb's own -y/--no-confirm is there.
-- A RUN that installs with one of them ends its last command of that tool
-  with && yum clean all, && dnf clean all, && microdnf clean all or
-  && zypper clean (the same tool that installed), placed after that
-  command's pipeline and before whatever && or ; follows. Skipped when the
+- A RUN that installs with one of them ends its last command of that
+  family with && yum clean all, && dnf clean all, && microdnf clean all
+  (by the tool of that last command: yum, dnf and microdnf share one
+  cache) or && zypper clean, placed after that command's pipeline and
+  before whatever && or ; follows. Skipped when the
   RUN already cleans after it (<tool> clean all / zypper clean / zypper cc,
   or rm -r of /var/cache/yum, /var/cache/dnf, /var/cache/zypp), or a cache
   or tmpfs mount covers that cache folder. A later RUN that installs again
@@ -131,22 +132,33 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 	var fixes []Fix
 	var notes []Note
 	opaque := eachRun(d, rpmText, "the package manager", func(in *Instruction, s *ShellScript) {
+		// yum, dnf and microdnf share a cache (yum is dnf on RHEL 8 and
+		// later), so they form one family: one cleanup after the family's
+		// last command, by the tool of that command.
+		family := func(tool string) string {
+			if tool == "zypper" {
+				return tool
+			}
+			return "dnf"
+		}
 		lastInstall := map[string]int{}
 		lastUse := map[string]int{}
+		lastTool := map[string]string{}
 		var order []string
 		for i, c := range s.Commands {
 			tool, argv, sub := rpmCommand(c)
 			if tool == "" {
 				continue
 			}
-			lastUse[tool] = i
+			fam := family(tool)
+			lastUse[fam], lastTool[fam] = i, tool
 			if !rpmInstalls(tool, argv, sub) {
 				continue
 			}
-			if _, seen := lastInstall[tool]; !seen {
-				order = append(order, tool)
+			if _, seen := lastInstall[fam]; !seen {
+				order = append(order, fam)
 			}
-			lastInstall[tool] = i
+			lastInstall[fam] = i
 			line := d.LineOf(argv[0].Span.Start)
 			if tool == "zypper" {
 				if !hasWord(argv, "-n", "--non-interactive", "-y", "--no-confirm") {
@@ -171,12 +183,13 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 					Edits: []Edit{edit}})
 			}
 		}
-		for _, tool := range order {
+		for _, fam := range order {
+			tool := lastTool[fam]
 			if s.hasCacheMount(rpmTools[tool].caches...) {
 				continue
 			}
 			cleaned := false
-			for _, c := range s.Commands[lastInstall[tool]+1:] {
+			for _, c := range s.Commands[lastInstall[fam]+1:] {
 				if rpmCleans(c, tool) {
 					cleaned = true
 					break
@@ -186,7 +199,7 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 				continue
 			}
 			cleanup := rpmTools[tool].cleanup
-			edit, why := appendAfter(s, lastUse[tool], cleanup)
+			edit, why := appendAfter(s, lastUse[fam], cleanup)
 			if why != "" {
 				notes = append(notes, Note{Line: in.Line, Message: tool + " cache not cleaned: " + why + "; add " + cleanup + " by hand"})
 				continue
