@@ -37,9 +37,9 @@ var AptHygiene = &Rule{
   && or ; that follows, so it runs after every command that needs the
   lists. Skipped when the RUN already removes the lists after its last
   update (rm -r of /var/lib/apt/lists, …/lists/ or …/lists/*; find …
-  -delete), when a cache or tmpfs mount covers /var/lib/apt,
-  /var/lib/apt/lists or /var/cache/apt (the lists then never reach the
-  layer), and — with a note — when a later RUN of the stage (or of a stage
+  -delete; apt-get dist-clean, which apt 2.9 added for this), when a
+  cache or tmpfs mount covers /var/lib/apt, /var/lib/apt/lists or
+  /var/cache/apt (the lists then never reach the layer), and — with a note — when a later RUN of the stage (or of a stage
   built FROM it) installs without its own apt-get update, since it needs
   the lists this RUN leaves: "apt-get update" alone in one RUN and the
   install in another is also a stale-cache bug; merge them by hand
@@ -131,7 +131,9 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			return
 		}
 		for _, c := range s.Commands[lastUpdate+1:] {
-			if isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") {
+			// apt-get dist-clean (apt 2.9, Debian trixie) removes the
+			// lists too.
+			if isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" {
 				return
 			}
 		}

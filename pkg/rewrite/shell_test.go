@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -104,6 +105,30 @@ func TestArgv(t *testing.T) {
 		}
 		if strings.Join(got, " ") != tt.want {
 			t.Errorf("%s: Argv = %q, want %q", tt.run, strings.Join(got, " "), tt.want)
+		}
+	}
+}
+
+// BenchmarkHygiene runs the six hygiene rules over a 40-stage Dockerfile
+// with long continued RUNs, the shape of generated official-image files.
+func BenchmarkHygiene(b *testing.B) {
+	var src strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&src, "FROM debian:bookworm-slim AS s%d\nMAINTAINER Jane Doe <jane@example.com>\n", i)
+		src.WriteString("RUN set -eux; \\\n    apt-get update; \\\n    apt install \\\n")
+		for j := range 20 {
+			fmt.Fprintf(&src, "        pkg%d \\\n        # comment %d\n", j, j)
+		}
+		src.WriteString("    ; \\\n    pip install -r /req.txt && apk add curl && yum install git\nCMD app serve --port=80\n")
+	}
+	rules := []*Rule{AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm}
+	in := []byte(src.String())
+	b.SetBytes(int64(len(in)))
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Run(context.Background(), "Dockerfile", in, rules, &Env{Offline: true})
+		if err != nil || !res.Changed() {
+			b.Fatalf("run: %v, changed %v", err, res != nil && res.Changed())
 		}
 	}
 }
