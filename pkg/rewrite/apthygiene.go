@@ -12,7 +12,7 @@ import (
 // AptHygiene makes apt-get installs non-interactive and small.
 var AptHygiene = &Rule{
 	Name:    "apt-hygiene",
-	Summary: "apt-get install with -y and --no-install-recommends, apt-get rather than apt, and the package lists removed in the RUN that downloads them.",
+	Summary: "apt-get install with -y and --no-install-recommends, apt-get rather than apt, and the package lists removed at the end of the RUN that downloads them.",
 	Doc: `Four fixes to the Debian and Ubuntu package manager in RUN instructions
 (hadolint DL3014, DL3015, DL3027, DL3009; Trivy DS-0029):
 
@@ -30,26 +30,29 @@ var AptHygiene = &Rule{
   remove, purge, autoremove, clean and autoclean, whose meaning is the same.
   apt upgrade and apt full-upgrade differ from apt-get upgrade (they install
   new dependencies) and get a note instead.
-- The RUN that runs apt-get update ends its last apt-get command with
-  && rm -rf /var/lib/apt/lists/*, so the downloaded lists (tens of
-  megabytes) do not stay in the layer. The removal goes right after the
-  last apt-get command of the RUN (after its whole pipeline), before any
-  && or ; that follows, so it runs after every command that needs the
-  lists. Skipped when the RUN already removes the lists after its last
-  update (rm -r of /var/lib/apt/lists, …/lists/ or …/lists/*; find …
-  -delete; apt-get dist-clean, which apt 2.9 added for this), when a
-  cache or tmpfs mount covers /var/lib/apt, /var/lib/apt/lists or
-  /var/cache/apt (the lists then never reach the layer), and — with a note — when a later RUN of the stage (or of a stage
-  built FROM it) installs without its own apt-get update, since it needs
-  the lists this RUN leaves: "apt-get update" alone in one RUN and the
-  install in another is also a stale-cache bug; merge them by hand
-  (hardenfix does not merge RUNs). A RUN that installs without updating is
-  left without cleanup: its lists came from an earlier layer, so removing
-  them would not shrink the image.
+- The RUN that runs apt-get update ends with && rm -rf /var/lib/apt/lists/*,
+  so the downloaded lists (tens of megabytes) do not stay in the layer.
+  The removal goes at the very end of the RUN, not right after the last
+  apt-get: a script or a loop later in the RUN may install packages too
+  (the dev-container "apt-get update && bash install-tools.sh" pattern),
+  and "a; b && rm" still runs the removal only when the RUN got that far.
+  Skipped when the RUN already removes the lists after its last update
+  (rm -r of /var/lib/apt/lists, …/lists/ or …/lists/*; find … -delete;
+  apt-get dist-clean, which apt 2.9 added for this), or when a cache or
+  tmpfs mount covers /var/lib/apt, /var/lib/apt/lists or /var/cache/apt
+  (the lists then never reach the layer). Left with a note: a later RUN of
+  the stage (or of a stage built FROM it) installs without its own apt-get
+  update, so it needs the lists this RUN leaves — "apt-get update" alone in
+  one RUN and the install in another is also a stale-cache bug; merge them
+  by hand (hardenfix does not merge RUNs); an update that ends its RUN
+  with nothing using the lists; a RUN that ends with an operator (";") or a
+  shell comment, or uses a case statement. A RUN that installs without
+  updating gets no removal: its lists came from an earlier layer, so
+  removing them would not shrink the image.
 
 Only the words that change are touched: a flag is inserted after install,
-the cleanup after the command; continuation lines, comments and spacing of
-the RUN stay. Commands inside a heredoc RUN, the JSON form of RUN or
+the cleanup after the RUN's last word; continuation lines, comments and
+spacing of the RUN stay. Commands inside a heredoc RUN, the JSON form of RUN or
 sh -c '…' get a note instead.
 
 Before:  RUN apt-get update && apt-get install curl
@@ -153,12 +156,16 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			notes = append(notes, Note{Line: in.Line, Message: fmt.Sprintf("%s feeds the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
 			return
 		}
-		edit, why := appendAfter(s, lastApt, aptListsCleanup)
+		if lastUpdate == len(s.Commands)-1 {
+			notes = append(notes, Note{Line: in.Line, Message: "apt-get update ends this RUN and nothing uses the lists it downloads; remove it, or move it into the RUN that installs"})
+			return
+		}
+		edit, why := appendAtEnd(s, aptListsCleanup)
 		if why != "" {
 			notes = append(notes, Note{Line: in.Line, Message: "package lists not removed: " + why + "; end the RUN with " + aptListsCleanup + " by hand"})
 			return
 		}
-		fixes = append(fixes, Fix{Line: d.LineOf(edit.Start), Message: "apt-get update leaves package lists in the layer; remove them in the same RUN, after the last apt-get", Edits: []Edit{edit}})
+		fixes = append(fixes, Fix{Line: d.LineOf(edit.Start), Message: "apt-get update leaves package lists in the layer; remove them at the end of the same RUN", Edits: []Edit{edit}})
 	})
 	return fixes, append(opaque, notes...), nil
 }

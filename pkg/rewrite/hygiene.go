@@ -153,22 +153,17 @@ func isRemoveOf(c ShellCommand, dirs ...string) bool {
 	return false
 }
 
-// appendAfter returns the edit that appends " && text" after command i of
-// s, after the whole pipeline it belongs to, or a reason why it cannot.
-func appendAfter(s *ShellScript, i int, text string) (Edit, string) {
+// appendAtEnd returns the edit that appends " && text" at the end of the
+// RUN's shell text, so it runs after every command of the RUN (scripts
+// that install packages included), or why it cannot.
+func appendAtEnd(s *ShellScript, text string) (Edit, string) {
 	if s.Unsupported != "" {
 		return Edit{}, "the RUN uses " + s.Unsupported + ", which hardenfix does not edit"
 	}
-	j := pipelineEnd(s.Commands, i)
-	for k := i; k <= j; k++ {
-		if s.Commands[k].Depth > 0 {
-			return Edit{}, "the command is inside a subshell, group, loop or condition"
-		}
+	if s.Trailing != "" {
+		return Edit{}, "the RUN ends with the operator \"" + s.Trailing + "\""
 	}
-	if s.Commands[j].Sep == "&" {
-		return Edit{}, "the command runs in the background"
-	}
-	return Insert(s.Commands[j].Span.End, " && "+text), ""
+	return Insert(s.End, " && "+text), ""
 }
 
 // laterUse finds, after instruction in, the first RUN of the same stage (or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path"
 	"regexp"
+	"strings"
 )
 
 // RpmHygiene makes yum, dnf, microdnf and zypper non-interactive and cleans
@@ -22,16 +23,17 @@ DL3036; Trivy DS-0015, DS-0019).
 - zypper install/in, remove/rm, update/up, patch, dist-upgrade/dup and
   source-install/si get the global option -n (zypper -n install …), unless
   -n, --non-interactive, or the verb's own -y/--no-confirm is there.
-- A RUN that installs with one of them ends its last command of that
-  family with && yum clean all, && dnf clean all, && microdnf clean all
-  (by the tool of that last command: yum, dnf and microdnf share one
-  cache) or && zypper clean, placed after that command's pipeline and
-  before whatever && or ; follows. Skipped when the
-  RUN already cleans after it (<tool> clean all / zypper clean / zypper cc,
-  or rm -r of /var/cache/yum, /var/cache/dnf, /var/cache/zypp), or a cache
-  or tmpfs mount covers that cache folder. A later RUN that installs again
-  simply downloads fresh metadata, so unlike apt nothing depends on the
-  cache a RUN leaves.
+- A RUN that installs with one of them ends with && yum clean all,
+  && dnf clean all, && microdnf clean all (by the tool of the family's last
+  command: yum, dnf and microdnf share one cache) or && zypper clean,
+  appended after the RUN's last word, so it runs after everything that
+  may still install (scripts, loops). Skipped when the RUN already cleans
+  after its last install (<tool> clean all, zypper clean / zypper cc, or
+  rm -r of /var/cache/yum, /var/cache/dnf, /var/cache/zypp), or a cache or
+  tmpfs mount covers that cache folder; a note when the RUN ends with an
+  operator or a shell comment. A later RUN that installs again simply
+  downloads fresh metadata, so unlike apt nothing depends on the cache a
+  RUN leaves.
 
 Commands inside a heredoc RUN, the JSON form of RUN or sh -c '…' get a note.
 
@@ -142,7 +144,6 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			return "dnf"
 		}
 		lastInstall := map[string]int{}
-		lastUse := map[string]int{}
 		lastTool := map[string]string{}
 		var order []string
 		for i, c := range s.Commands {
@@ -151,7 +152,7 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 				continue
 			}
 			fam := family(tool)
-			lastUse[fam], lastTool[fam] = i, tool
+			lastTool[fam] = tool
 			if !rpmInstalls(tool, argv, sub) {
 				continue
 			}
@@ -183,6 +184,7 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 					Edits: []Edit{edit}})
 			}
 		}
+		var cleanups, tools []string
 		for _, fam := range order {
 			tool := lastTool[fam]
 			if s.hasCacheMount(rpmTools[tool].caches...) {
@@ -198,14 +200,20 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			if cleaned {
 				continue
 			}
-			cleanup := rpmTools[tool].cleanup
-			edit, why := appendAfter(s, lastUse[fam], cleanup)
-			if why != "" {
-				notes = append(notes, Note{Line: in.Line, Message: tool + " cache not cleaned: " + why + "; add " + cleanup + " by hand"})
-				continue
-			}
-			fixes = append(fixes, Fix{Line: d.LineOf(edit.Start), Message: tool + " leaves metadata and packages in its cache; " + cleanup + " in the same RUN keeps them out of the layer", Edits: []Edit{edit}})
+			cleanups = append(cleanups, rpmTools[tool].cleanup)
+			tools = append(tools, tool)
 		}
+		if len(cleanups) == 0 {
+			return
+		}
+		// One edit for all families: both would append at the same place.
+		cleanup := strings.Join(cleanups, " && ")
+		edit, why := appendAtEnd(s, cleanup)
+		if why != "" {
+			notes = append(notes, Note{Line: in.Line, Message: strings.Join(tools, " and ") + " cache not cleaned: " + why + "; end the RUN with " + cleanup + " by hand"})
+			return
+		}
+		fixes = append(fixes, Fix{Line: d.LineOf(edit.Start), Message: strings.Join(tools, " and ") + " leaves metadata and packages in its cache; " + cleanup + " at the end of the same RUN keeps them out of the layer", Edits: []Edit{edit}})
 	})
 	return fixes, append(opaque, notes...), nil
 }

@@ -29,6 +29,13 @@ type ShellScript struct {
 	// Unsupported says what shell syntax the splitter met and does not
 	// model; empty when Commands describe the whole text.
 	Unsupported string
+	// End is the offset just after the text's last token (a word, or a
+	// closing fi, done, } or ")"), before any trailing blanks; a command
+	// appended there runs after everything else the RUN does.
+	End int
+	// Trailing is the operator the text ends with (";", "&", "&&", …), or
+	// "" when it ends with a command or a closing keyword.
+	Trailing string
 }
 
 // ShellCommand is one simple command of a ShellScript.
@@ -132,7 +139,7 @@ func (d *Document) Shell(in *Instruction) *ShellScript {
 	if lx.esc == 0 {
 		lx.esc = '\\'
 	}
-	s.Commands, s.Unsupported = lx.split(start)
+	s.Commands, s.Unsupported, s.End, s.Trailing = lx.split(start)
 	return s
 }
 
@@ -224,8 +231,10 @@ func (lx *shellLexer) skipBlank(i int) int {
 	return i
 }
 
-// split lexes the text from start into commands.
-func (lx *shellLexer) split(start int) ([]ShellCommand, string) {
+// split lexes the text from start into commands; it also returns what
+// it did not model, the end of the last token and the operator the text
+// ends with.
+func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 	var cmds []ShellCommand
 	var cur ShellCommand
 	depth := 0
@@ -256,11 +265,16 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string) {
 		cur.Span.End = s.End
 	}
 	i := start
+	lastEnd, lastOp := start, ""
 	for {
+		if i > start {
+			lastEnd = i
+		}
 		i = lx.skipBlank(i)
 		if i >= lx.end {
 			break
 		}
+		lastOp = ""
 		c := lx.src[i]
 		two := ""
 		if i+1 < lx.end {
@@ -272,6 +286,7 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string) {
 			i = lx.end
 			continue
 		case two == "&&" || two == "||" || two == ";;" || two == "|&":
+			lastOp = two
 			finish(two)
 			i += 2
 			continue
@@ -284,10 +299,12 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string) {
 			i = lx.redirectTarget(end, extend)
 			continue
 		case c == ';' || c == '|' || c == '&':
+			lastOp = string(c)
 			finish(string(c))
 			i++
 			continue
 		case c == '(':
+			lastOp = "("
 			finish("")
 			depth++
 			i++
@@ -341,7 +358,7 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string) {
 		cur.Words = append(cur.Words, w)
 	}
 	finish("")
-	return cmds, unsupported
+	return cmds, unsupported, lastEnd, lastOp
 }
 
 func isDigits(s string) bool {
@@ -377,7 +394,15 @@ func (lx *shellLexer) word(i int) (Word, int) {
 		switch {
 		case c == lx.esc:
 			if next, ok := continuation(src, i+1, end); ok {
-				i = skipContinuationLines(src, next, end)
+				// The word goes on only when the next line starts
+				// right away with more of it; else it ends before
+				// the escape, so an edit after the word stays on its
+				// line.
+				j := skipContinuationLines(src, next, end)
+				if j >= end || isBlank(src[j]) || strings.IndexByte(";&|()<>", src[j]) >= 0 {
+					return Word{Span: Span{start, i}, Raw: string(src[start:i]), Value: val.String()}, i
+				}
+				i = j
 				continue
 			}
 			if c == '\\' && i+1 < end {
@@ -499,15 +524,6 @@ func (lx *shellLexer) backquote(i int, val *strings.Builder) int {
 	j = min(j+1, lx.end)
 	val.Write(lx.src[i:j])
 	return j
-}
-
-// pipelineEnd returns the index of the last command of the pipeline that
-// command i belongs to (commands joined by | or |&).
-func pipelineEnd(cmds []ShellCommand, i int) int {
-	for i < len(cmds)-1 && (cmds[i].Sep == "|" || cmds[i].Sep == "|&") {
-		i++
-	}
-	return i
 }
 
 // shellWrapperScript returns the script of a `sh -c 'script'` command

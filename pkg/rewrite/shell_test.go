@@ -132,3 +132,32 @@ func BenchmarkHygiene(b *testing.B) {
 		}
 	}
 }
+
+func TestShellEnd(t *testing.T) {
+	tests := []struct{ run, tail, trailing string }{
+		{"RUN a && b  ", "b", ""},
+		{"RUN a \\\n  && b \\\n  # c\n", "b", ""},
+		{"RUN if x; then a; fi", "fi", ""},
+		{"RUN (a; b)", ")", ""},
+		{"RUN a;", ";", ";"},
+		{"RUN a > /dev/null", "/dev/null", ""},
+		{"RUN a b\\\n  c", "c", ""},
+		{"RUN install\\\n  curl", "curl", ""},
+	}
+	for _, tt := range tests {
+		d, err := Parse("Dockerfile", []byte("FROM x\n"+tt.run+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := d.Shell(d.Instructions[1])
+		if got := string(d.Src[s.End-len(tt.tail) : s.End]); got != tt.tail || s.Trailing != tt.trailing {
+			t.Errorf("%q: text ends %q (trailing %q), want %q (%q)", tt.run, got, s.Trailing, tt.tail, tt.trailing)
+		}
+	}
+	// A word written right before a line continuation ends before it.
+	d, _ := Parse("Dockerfile", []byte("FROM x\nRUN apt-get install\\\n  curl\n"))
+	w := d.ShellCommands(d.Instructions[1])[0].Words[1]
+	if w.Raw != "install" {
+		t.Errorf("word before a continuation: got %q, want %q", w.Raw, "install")
+	}
+}
