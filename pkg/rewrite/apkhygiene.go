@@ -23,8 +23,11 @@ with --no-cache, and removing them is a matter of taste, not hygiene. An
 earlier "apk update" in the same RUN is kept too (its index goes to
 /var/cache/apk, which the existing rm, if any, cleans). Skipped when a cache
 mount covers /var/cache/apk or /etc/apk/cache (a deliberate package cache
-outside the layer). apk add inside a heredoc RUN, the JSON form of RUN or
-sh -c '…' gets a note.
+outside the layer).
+
+A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
+edited like a RUN line, inside the body; other heredocs (<<-EOF, several
+bodies), the JSON form of RUN and sh -c '…' get a note instead.
 
 Before:  RUN apk add --virtual .build-deps gcc musl-dev
 After:   RUN apk add --no-cache --virtual .build-deps gcc musl-dev`,
@@ -42,17 +45,13 @@ var apkArgOpts = map[string]bool{"-X": true, "--repository": true, "-p": true, "
 
 func checkApkHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
 	var fixes []Fix
-	notes := eachRun(d, apkText, "apk add", func(in *Instruction, s *ShellScript) {
+	notes := eachRun(d, apkText, "apk add", apkNeedsFix, func(in *Instruction, s *ShellScript) {
 		if s.hasCacheMount("/var/cache/apk", "/etc/apk/cache") {
 			return
 		}
 		for _, c := range s.Commands {
-			argv := c.Argv()
-			if len(argv) == 0 || path.Base(argv[0].Value) != "apk" {
-				continue
-			}
-			sub := subcommand(argv, apkArgOpts)
-			if sub < 0 || argv[sub].Value != "add" || hasWord(argv, "--no-cache") {
+			argv, sub := apkAddWithoutNoCache(c)
+			if argv == nil {
 				continue
 			}
 			fixes = append(fixes, Fix{
@@ -63,4 +62,29 @@ func checkApkHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 		}
 	})
 	return fixes, notes, nil
+}
+
+// apkAddWithoutNoCache returns argv and the index of add for an apk add
+// without --no-cache, or nil.
+func apkAddWithoutNoCache(c ShellCommand) ([]Word, int) {
+	argv := c.Argv()
+	if len(argv) == 0 || path.Base(argv[0].Value) != "apk" {
+		return nil, -1
+	}
+	sub := subcommand(argv, apkArgOpts)
+	if sub < 0 || argv[sub].Value != "add" || hasWord(argv, "--no-cache") {
+		return nil, -1
+	}
+	return argv, sub
+}
+
+// apkNeedsFix reports whether the rule would change commands it cannot
+// edit.
+func apkNeedsFix(cmds []ShellCommand) bool {
+	for _, c := range cmds {
+		if argv, _ := apkAddWithoutNoCache(c); argv != nil {
+			return true
+		}
+	}
+	return false
 }

@@ -52,8 +52,9 @@ var AptHygiene = &Rule{
 
 Only the words that change are touched: a flag is inserted after install,
 the cleanup after the RUN's last word; continuation lines, comments and
-spacing of the RUN stay. Commands inside a heredoc RUN, the JSON form of RUN or
-sh -c '…' get a note instead.
+spacing of the RUN stay. A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
+edited like a RUN line, inside the body; other heredocs (<<-EOF, several
+bodies), the JSON form of RUN and sh -c '…' get a note instead.
 
 Before:  RUN apt-get update && apt-get install curl
 After:   RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*`,
@@ -69,6 +70,10 @@ var aptArgOpts = map[string]bool{"-o": true, "--option": true, "-c": true, "--co
 	"-t": true, "--target-release": true, "--default-release": true, "-a": true, "--host-architecture": true}
 
 const aptListsCleanup = "rm -rf /var/lib/apt/lists/*"
+
+// aptListsRemoval finds a removal of the lists in the script of a
+// `sh -c '…'` command, which the splitter does not look into.
+var aptListsRemoval = regexp.MustCompile(`\brm\s+(-\S+\s+)*[^;&|]*/var/lib/apt/lists\b|apt-get\s+dist-clean`)
 
 // aptCommand returns argv and the subcommand index of an apt-get or apt
 // command, or nil.
@@ -99,7 +104,7 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 	var fixes []Fix
 	var notes []Note
 	recommendsConfigured := bytes.Contains(d.Src, []byte("Install-Recommends"))
-	opaque := eachRun(d, aptText, "apt-get", func(in *Instruction, s *ShellScript) {
+	opaque := eachRun(d, aptText, "apt-get", aptNeedsFix, func(in *Instruction, s *ShellScript) {
 		lastUpdate, lastApt := -1, -1
 		for i, c := range s.Commands {
 			argv, sub := aptCommand(c)
@@ -136,7 +141,8 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 		for _, c := range s.Commands[lastUpdate+1:] {
 			// apt-get dist-clean (apt 2.9, Debian trixie) removes the
 			// lists too.
-			if isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" {
+			if isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" ||
+				aptListsRemoval.MatchString(shellWrapperScript(c)) {
 				return
 			}
 		}
@@ -148,7 +154,7 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			return false
 		}
 		refresh := func(c ShellCommand) bool { return aptSub(c) == "update" }
-		if later := laterUse(d, in, aptText, needs, refresh); later > 0 {
+		if later := laterUse(d, in, needs, refresh); later > 0 {
 			what := "apt-get update in this RUN"
 			if lastApt == lastUpdate && !anyNeeds(s.Commands, needs) {
 				what = "apt-get update runs alone in this RUN; the install"
@@ -168,6 +174,35 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 		fixes = append(fixes, Fix{Line: d.LineOf(edit.Start), Message: "apt-get update leaves package lists in the layer; remove them at the end of the same RUN", Edits: []Edit{edit}})
 	})
 	return fixes, append(opaque, notes...), nil
+}
+
+// aptNeedsFix reports whether the rule would change commands it cannot
+// edit (a heredoc body BuildKit strips, sh -c, the JSON form).
+func aptNeedsFix(cmds []ShellCommand) bool {
+	lastUpdate, removed := -1, false
+	for i, c := range cmds {
+		argv, sub := aptCommand(c)
+		if argv == nil {
+			if lastUpdate >= 0 && isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") {
+				removed = true
+			}
+			continue
+		}
+		switch verb := argv[sub].Value; verb {
+		case "update":
+			lastUpdate, removed = i, false
+		case "dist-clean":
+			removed = true
+		case "install":
+			if !aptAssumesYes(argv) || !hasWord(argv, "--no-install-recommends", "--install-recommends") && !optionSet(argv, "APT::Install-Recommends") {
+				return true
+			}
+		}
+		if path.Base(argv[0].Value) == "apt" && argv[sub].Value != "upgrade" && argv[sub].Value != "full-upgrade" {
+			return true
+		}
+	}
+	return lastUpdate >= 0 && !removed
 }
 
 func anyNeeds(cmds []ShellCommand, needs func(ShellCommand) bool) bool {

@@ -15,38 +15,75 @@ import (
 // runVisit is called for each shell-form RUN with its split text.
 type runVisit func(in *Instruction, s *ShellScript)
 
-// eachRun calls visit for every shell-form RUN of d, and returns notes for
-// the RUNs whose text it cannot edit (heredoc and JSON forms) when their
-// text matches re, saying what was left as it was.
-func eachRun(d *Document, re *regexp.Regexp, what string, visit runVisit) []Note {
+// eachRun calls visit for every shell-form RUN of d. For the shell text
+// it cannot edit — a heredoc body run by the shell, the JSON form of RUN,
+// the script of `sh -c '…'` — it splits the text to look at it and
+// returns a note, naming what, wherever needsFix says the rule would
+// have changed something; re is a cheap filter run first.
+func eachRun(d *Document, re *regexp.Regexp, what string, needsFix func([]ShellCommand) bool, visit runVisit) []Note {
 	var notes []Note
+	needs := func(text string) bool { return re.MatchString(text) && needsFix(splitScript(text)) }
 	for _, in := range d.Instructions {
 		if in.Keyword != "RUN" || in.Stage < 0 {
+			continue
+		}
+		if s := d.Shell(in); s != nil {
+			for _, c := range s.Commands {
+				if script := shellWrapperScript(c); script != "" && needs(script) {
+					notes = append(notes, Note{Line: d.LineOf(c.Span.Start), Message: what + " inside `" + c.Program() + " -c '…'` is not edited; fix it by hand"})
+				}
+			}
+			visit(in, s)
 			continue
 		}
 		switch {
 		case len(in.Node.Heredocs) > 0:
 			for _, h := range in.Node.Heredocs {
-				if re.MatchString(h.Content) {
+				if needs(h.Content) {
 					notes = append(notes, Note{Line: in.Line, Message: what + " inside a heredoc RUN is not edited; fix it by hand"})
 					break
 				}
 			}
 		case in.Node.Attributes["json"]:
-			if re.MatchString(strings.Join(nodeArgs(in), " ")) {
+			args := nodeArgs(in)
+			var words []Word
+			for _, a := range args {
+				words = append(words, Word{Raw: a, Value: a})
+			}
+			cmd := ShellCommand{Words: words}
+			script := shellWrapperScript(cmd)
+			if script != "" && needs(script) || script == "" && re.MatchString(strings.Join(args, " ")) && needsFix([]ShellCommand{cmd}) {
 				notes = append(notes, Note{Line: in.Line, Message: what + " in the JSON form of RUN is not edited; fix it by hand"})
 			}
-		default:
-			s := d.Shell(in)
-			for _, c := range s.Commands {
-				if script := shellWrapperScript(c); script != "" && re.MatchString(script) {
-					notes = append(notes, Note{Line: d.LineOf(c.Span.Start), Message: what + " inside `" + c.Program() + " -c '…'` is not edited; fix it by hand"})
-				}
-			}
-			visit(in, s)
 		}
 	}
 	return notes
+}
+
+// heredocIsScript reports whether a heredoc RUN hands its bodies to a
+// shell: its command is only heredoc markers and at most a shell name
+// (RUN <<EOF, RUN bash <<EOF, RUN <<EOF sh).
+func heredocIsScript(d *Document, in *Instruction) bool {
+	words := d.Words(Span{d.skipFlags(in.ArgsSpan), in.ArgsSpan.End})
+	shells := 0
+	for _, w := range words {
+		switch {
+		case strings.HasPrefix(w.Raw, "<<"):
+		case isShell(path.Base(w.Value)):
+			shells++
+		default:
+			return false
+		}
+	}
+	return len(words) > shells && shells <= 1
+}
+
+func isShell(name string) bool {
+	switch name {
+	case "sh", "bash", "dash", "ash", "zsh", "ksh":
+		return true
+	}
+	return false
 }
 
 // nodeArgs returns the argument values BuildKit parsed for an instruction.
@@ -169,10 +206,9 @@ func appendAtEnd(s *ShellScript, text string) (Edit, string) {
 // laterUse finds, after instruction in, the first RUN of the same stage (or
 // of a stage built FROM it) whose commands match uses before they match
 // refresh; it returns that RUN's line, or 0. It tells whether a cache that
-// in fills is still needed by a later layer.
-// A later heredoc or JSON-form RUN counts as a use when its text matches
-// opaque.
-func laterUse(d *Document, in *Instruction, opaque *regexp.Regexp, uses, refresh func(c ShellCommand) bool) int {
+// in fills is still needed by a later layer. The commands of heredoc
+// bodies, of the JSON form and of sh -c scripts count too.
+func laterUse(d *Document, in *Instruction, uses, refresh func(c ShellCommand) bool) int {
 	stages := map[int]bool{in.Stage: true}
 	for _, other := range d.Instructions {
 		if other.Span.Start <= in.Span.Start {
@@ -191,21 +227,7 @@ func laterUse(d *Document, in *Instruction, opaque *regexp.Regexp, uses, refresh
 		if !stages[other.Stage] || other.Keyword != "RUN" {
 			continue
 		}
-		s := d.Shell(other)
-		if s == nil {
-			text := strings.Join(nodeArgs(other), " ")
-			for _, h := range other.Node.Heredocs {
-				text += "\n" + h.Content
-			}
-			if opaque.MatchString(text) {
-				return other.Line
-			}
-			continue
-		}
-		for _, c := range s.Commands {
-			if script := shellWrapperScript(c); script != "" && opaque.MatchString(script) {
-				return other.Line
-			}
+		for _, c := range runCommands(d, other) {
 			if refresh(c) {
 				break
 			}
@@ -215,4 +237,34 @@ func laterUse(d *Document, in *Instruction, opaque *regexp.Regexp, uses, refresh
 		}
 	}
 	return 0
+}
+
+// runCommands returns every simple command a RUN runs, as far as the
+// splitter can tell: those of its shell text, with the scripts of sh -c
+// commands, heredoc bodies and the JSON form split in.
+func runCommands(d *Document, in *Instruction) []ShellCommand {
+	var out []ShellCommand
+	add := func(cmds []ShellCommand) {
+		for _, c := range cmds {
+			out = append(out, c)
+			if script := shellWrapperScript(c); script != "" {
+				out = append(out, splitScript(script)...)
+			}
+		}
+	}
+	if s := d.Shell(in); s != nil {
+		add(s.Commands)
+		return out
+	}
+	if in.Node.Attributes["json"] {
+		var words []Word
+		for _, a := range nodeArgs(in) {
+			words = append(words, Word{Raw: a, Value: a})
+		}
+		add([]ShellCommand{{Words: words}})
+	}
+	for _, h := range in.Node.Heredocs {
+		add(splitScript(h.Content))
+	}
+	return out
 }

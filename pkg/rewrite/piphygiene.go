@@ -27,8 +27,11 @@ RUN covers the pip cache (/root/.cache, /root/.cache/pip, any */.cache or
 */.cache/pip, or $PIP_CACHE_DIR), which keeps the cache outside the layer
 on purpose. "pip install --upgrade pip" gets the flag too: it also caches
 the wheel it downloads, the flag is harmless, and linters ask for it.
-uv pip install, pipx and conda are other tools and are not touched. pip
-inside a heredoc RUN, the JSON form of RUN or sh -c '…' gets a note.
+uv pip install, pipx and conda are other tools and are not touched.
+
+A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
+edited like a RUN line, inside the body; other heredocs (<<-EOF, several
+bodies), the JSON form of RUN and sh -c '…' get a note instead.
 
 Before:  RUN pip install -r requirements.txt
 After:   RUN pip install --no-cache-dir -r requirements.txt`,
@@ -77,7 +80,7 @@ func pipInstall(c ShellCommand) ([]Word, int) {
 
 func checkPipHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
 	var fixes []Fix
-	notes := eachRun(d, pipText, "pip install", func(in *Instruction, s *ShellScript) {
+	notes := eachRun(d, pipText, "pip install", pipNeedsFix, func(in *Instruction, s *ShellScript) {
 		vars := d.VarsAt(in)
 		if _, ok := vars["PIP_NO_CACHE_DIR"]; ok || stageDeclares(d, in, "PIP_NO_CACHE_DIR") {
 			return
@@ -95,8 +98,8 @@ func checkPipHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			return
 		}
 		for _, c := range s.Commands {
-			argv, sub := pipInstall(c)
-			if argv == nil || hasWord(argv, "--no-cache-dir", "--cache-dir") || assigns(c, "PIP_NO_CACHE_DIR") {
+			argv, sub := pipInstallWithCache(c)
+			if argv == nil {
 				continue
 			}
 			fixes = append(fixes, Fix{
@@ -147,6 +150,27 @@ func assigns(c ShellCommand, name string) bool {
 			continue
 		}
 		if strings.HasPrefix(w.Raw, name+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// pipInstallWithCache returns argv and the index of install for a pip
+// install that keeps its cache, or nil.
+func pipInstallWithCache(c ShellCommand) ([]Word, int) {
+	argv, sub := pipInstall(c)
+	if argv == nil || hasWord(argv, "--no-cache-dir", "--cache-dir") || assigns(c, "PIP_NO_CACHE_DIR") {
+		return nil, -1
+	}
+	return argv, sub
+}
+
+// pipNeedsFix reports whether the rule would change commands it cannot
+// edit.
+func pipNeedsFix(cmds []ShellCommand) bool {
+	for _, c := range cmds {
+		if argv, _ := pipInstallWithCache(c); argv != nil {
 			return true
 		}
 	}

@@ -35,7 +35,9 @@ DL3036; Trivy DS-0015, DS-0019).
   downloads fresh metadata, so unlike apt nothing depends on the cache a
   RUN leaves.
 
-Commands inside a heredoc RUN, the JSON form of RUN or sh -c '…' get a note.
+A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
+edited like a RUN line, inside the body; other heredocs (<<-EOF, several
+bodies), the JSON form of RUN and sh -c '…' get a note instead.
 
 Before:  RUN yum install httpd && yum update
 After:   RUN yum install -y httpd && yum update -y && yum clean all`,
@@ -43,6 +45,10 @@ After:   RUN yum install -y httpd && yum update -y && yum clean all`,
 	URL:   "https://github.com/hadolint/hadolint/wiki/DL3032",
 	Check: checkRpmHygiene,
 }
+
+// rpmCleanText finds a cleanup in the script of a `sh -c '…'` command,
+// which the splitter does not look into.
+var rpmCleanText = regexp.MustCompile(`\b(yum|dnf|microdnf)\s+clean\s+all\b|\bzypper\s+(clean|cc)\b|/var/cache/(yum|dnf|zypp)\b`)
 
 var rpmText = regexp.MustCompile(`(^|[\s;&|(])(yum|dnf|microdnf|zypper)\s+(-\S+\s+)*(install|in|groupinstall|localinstall|update|upgrade)\b`)
 
@@ -117,7 +123,7 @@ func rpmInstalls(tool string, argv []Word, sub int) bool {
 
 // rpmCleans reports whether c cleans the tool's cache.
 func rpmCleans(c ShellCommand, tool string) bool {
-	if isRemoveOf(c, rpmTools[tool].caches...) {
+	if isRemoveOf(c, rpmTools[tool].caches...) || rpmCleanText.MatchString(shellWrapperScript(c)) {
 		return true
 	}
 	t, argv, sub := rpmCommand(c)
@@ -133,7 +139,7 @@ func rpmCleans(c ShellCommand, tool string) bool {
 func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
 	var fixes []Fix
 	var notes []Note
-	opaque := eachRun(d, rpmText, "the package manager", func(in *Instruction, s *ShellScript) {
+	opaque := eachRun(d, rpmText, "the package manager", rpmNeedsFix, func(in *Instruction, s *ShellScript) {
 		// yum, dnf and microdnf share a cache (yum is dnf on RHEL 8 and
 		// later), so they form one family: one cleanup after the family's
 		// last command, by the tool of that command.
@@ -162,20 +168,20 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			lastInstall[fam] = i
 			line := d.LineOf(argv[0].Span.Start)
 			if tool == "zypper" {
-				if !hasWord(argv, "-n", "--non-interactive", "-y", "--no-confirm") {
+				if !rpmAssumesYes(tool, argv) {
 					fixes = append(fixes, Fix{Line: line, Message: "zypper without -n waits for a confirmation a build cannot give",
 						Edits: []Edit{Insert(argv[0].Span.End, " -n")}})
 				}
 				continue
 			}
-			if !hasWord(argv, "-y", "--assumeyes", "--assume-yes") && !shortFlag(argv, 'y') {
+			if !rpmAssumesYes(tool, argv) {
 				verb := argv[sub]
 				if (verb.Value == "group" || verb.Value == "groups") && sub+1 < len(argv) {
 					verb = argv[sub+1]
 				}
 				// After the verb; when the verb ends the command (yum
 				// update), before it, so the cleanup appended after the
-				// command does not meet this edit.
+				// RUN's last word does not meet this edit.
 				edit := Insert(verb.Span.End, " -y")
 				if verb.Span.End == c.Span.End {
 					edit = Insert(argv[sub].Span.Start, "-y ")
@@ -216,4 +222,31 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 		fixes = append(fixes, Fix{Line: d.LineOf(edit.Start), Message: strings.Join(tools, " and ") + " leaves metadata and packages in its cache; " + cleanup + " at the end of the same RUN keeps them out of the layer", Edits: []Edit{edit}})
 	})
 	return fixes, append(opaque, notes...), nil
+}
+
+// rpmAssumesYes reports whether the command answers yes by itself.
+func rpmAssumesYes(tool string, argv []Word) bool {
+	if tool == "zypper" {
+		return hasWord(argv, "-n", "--non-interactive", "-y", "--no-confirm")
+	}
+	return hasWord(argv, "-y", "--assumeyes", "--assume-yes") || shortFlag(argv, 'y')
+}
+
+// rpmNeedsFix reports whether the rule would change commands it cannot
+// edit.
+func rpmNeedsFix(cmds []ShellCommand) bool {
+	pending := false
+	for _, c := range cmds {
+		tool, argv, sub := rpmCommand(c)
+		switch {
+		case tool != "" && rpmInstalls(tool, argv, sub):
+			if !rpmAssumesYes(tool, argv) {
+				return true
+			}
+			pending = true
+		case rpmCleans(c, "yum") || rpmCleans(c, "zypper"):
+			pending = false
+		}
+	}
+	return pending
 }

@@ -47,7 +47,8 @@ type ShellCommand struct {
 	// included.
 	Span Span
 	// Sep is the operator that ends the command: "&&", "||", ";", "|",
-	// "|&", "&", ";;", or "" for the last command of the text. A "(" or
+	// "|&", "&", ";;", a newline in a script, or "" for the last command
+	// of the text. A "(" or
 	// ")" next to the command is not a separator (see Depth); the last
 	// command of a subshell or group carries the operator that follows
 	// the group.
@@ -125,22 +126,52 @@ func (c ShellCommand) Program() string {
 	return path.Base(argv[0].Value)
 }
 
-// Shell splits the shell text of a shell-form RUN. It returns nil for
-// other instructions, for the JSON (exec) form, and for RUNs with heredocs,
-// whose text is not on the RUN line.
+// Shell splits the shell text of a RUN. For a heredoc RUN whose one
+// heredoc is the script (RUN <<EOF, RUN bash <<EOF) the text is the
+// heredoc body, split as a script: newlines end commands, comments run to
+// the end of their line, and the escape is the shell's backslash. It
+// returns nil for other instructions, for the JSON (exec) form, and for
+// other heredoc RUNs.
 func (d *Document) Shell(in *Instruction) *ShellScript {
-	if in.Keyword != "RUN" || in.Node == nil || in.Node.Attributes["json"] || len(in.Node.Heredocs) > 0 {
+	if in.Keyword != "RUN" || in.Node == nil || in.Node.Attributes["json"] {
 		return nil
 	}
 	s := &ShellScript{Mounts: d.runMounts(in)}
-	start := d.skipFlags(in.ArgsSpan)
-	s.Span = Span{start, in.ArgsSpan.End}
-	lx := shellLexer{src: d.Src, esc: byte(d.Escape), end: s.Span.End}
+	lx := shellLexer{src: d.Src, esc: byte(d.Escape)}
 	if lx.esc == 0 {
 		lx.esc = '\\'
 	}
-	s.Commands, s.Unsupported, s.End, s.Trailing = lx.split(start)
+	if len(in.Node.Heredocs) > 0 {
+		body, ok := d.heredocScript(in)
+		if !ok {
+			return nil
+		}
+		s.Span = body
+		lx.esc, lx.script = '\\', true
+	} else {
+		s.Span = Span{d.skipFlags(in.ArgsSpan), in.ArgsSpan.End}
+	}
+	lx.end = s.Span.End
+	s.Commands, s.Unsupported, s.End, s.Trailing = lx.split(s.Span.Start)
 	return s
+}
+
+// heredocScript returns the body of a heredoc RUN whose single heredoc is
+// the shell script, when its bytes in the file are exactly the content
+// BuildKit runs (not for <<- bodies, whose tabs BuildKit strips).
+func (d *Document) heredocScript(in *Instruction) (Span, bool) {
+	if len(in.Node.Heredocs) != 1 || in.Node.Heredocs[0].Chomp || !heredocIsScript(d, in) {
+		return Span{}, false
+	}
+	first := d.LineOf(in.ArgsSpan.End) + 1
+	if first > in.EndLine {
+		return Span{}, false
+	}
+	body := Span{d.LineStart(first), d.LineStart(in.EndLine)}
+	if body.Text(d.Src) != in.Node.Heredocs[0].Content {
+		return Span{}, false
+	}
+	return body, true
 }
 
 // ShellCommands is Shell(in).Commands, or nil.
@@ -209,6 +240,19 @@ type shellLexer struct {
 	src []byte
 	esc byte
 	end int
+	// script is set for the text of a script (a heredoc body, the
+	// argument of sh -c), where a newline ends a command and # starts a
+	// comment that ends with the line.
+	script bool
+}
+
+// splitScript splits the text of a shell script: a heredoc body or the
+// script of `sh -c '…'`. The words' spans point into text; rules use them
+// to look, not to edit.
+func splitScript(text string) []ShellCommand {
+	lx := shellLexer{src: []byte(text), esc: '\\', end: len(text), script: true}
+	cmds, _, _, _ := lx.split(0)
+	return cmds
 }
 
 // skipBlank skips blanks and line continuations from i.
@@ -216,6 +260,8 @@ func (lx *shellLexer) skipBlank(i int) int {
 	for i < lx.end {
 		c := lx.src[i]
 		switch {
+		case c == '\n' && lx.script:
+			return i
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
 			i++
 		case c == lx.esc:
@@ -223,12 +269,22 @@ func (lx *shellLexer) skipBlank(i int) int {
 			if !ok {
 				return i
 			}
-			i = skipContinuationLines(lx.src, next, lx.end)
+			i = lx.afterContinuation(next)
 		default:
 			return i
 		}
 	}
 	return i
+}
+
+// afterContinuation returns where the text goes on after a line
+// continuation whose next line starts at next: BuildKit drops comment and
+// blank lines there, a shell script does not.
+func (lx *shellLexer) afterContinuation(next int) int {
+	if lx.script {
+		return next
+	}
+	return skipContinuationLines(lx.src, next, lx.end)
 }
 
 // split lexes the text from start into commands; it also returns what
@@ -266,10 +322,12 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 	}
 	i := start
 	lastEnd, lastOp := start, ""
+	token := false // the previous step lexed a token (not a newline or comment)
 	for {
-		if i > start {
+		if token {
 			lastEnd = i
 		}
+		token = true
 		i = lx.skipBlank(i)
 		if i >= lx.end {
 			break
@@ -281,6 +339,19 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 			two = string(lx.src[i : i+2])
 		}
 		switch {
+		case c == '\n':
+			if cur.Span.Start >= 0 {
+				finish("\n")
+			}
+			i++
+			token = false
+			continue
+		case c == '#' && lx.script:
+			for i < lx.end && lx.src[i] != '\n' {
+				i++
+			}
+			token = false
+			continue
 		case c == '#':
 			note("a shell comment")
 			i = lx.end
@@ -358,6 +429,9 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 		cur.Words = append(cur.Words, w)
 	}
 	finish("")
+	if n := len(cmds); n > 0 && cmds[n-1].Sep == "\n" {
+		cmds[n-1].Sep = ""
+	}
 	return cmds, unsupported, lastEnd, lastOp
 }
 
@@ -398,7 +472,7 @@ func (lx *shellLexer) word(i int) (Word, int) {
 				// right away with more of it; else it ends before
 				// the escape, so an edit after the word stays on its
 				// line.
-				j := skipContinuationLines(src, next, end)
+				j := lx.afterContinuation(next)
 				if j >= end || isBlank(src[j]) || strings.IndexByte(";&|()<>", src[j]) >= 0 {
 					return Word{Span: Span{start, i}, Raw: string(src[start:i]), Value: val.String()}, i
 				}
@@ -430,7 +504,7 @@ func (lx *shellLexer) word(i int) (Word, int) {
 		case c == '\'':
 			j := i + 1
 			for j < end && src[j] != '\'' {
-				if src[j] == lx.esc {
+				if src[j] == lx.esc && !lx.script {
 					if next, ok := continuation(src, j+1, end); ok {
 						j = skipContinuationLines(src, next, end)
 						continue

@@ -75,14 +75,35 @@ func TestShellEscapeBacktick(t *testing.T) {
 }
 
 func TestShellNotShellForm(t *testing.T) {
-	d, err := Parse("Dockerfile", []byte("FROM x\nRUN [\"a\", \"b\"]\nRUN <<EOF\na\nEOF\nCMD a\n"))
+	d, err := Parse("Dockerfile", []byte("FROM x\nRUN [\"a\", \"b\"]\nRUN <<-EOF\n\ta\n\tEOF\nRUN python3 <<EOF\nprint(1)\nEOF\nRUN <<A <<B\na\nA\nb\nB\nCMD a\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, in := range d.Instructions[1:] {
 		if s := d.Shell(in); s != nil {
-			t.Errorf("line %d: got a script for a %s that is not a shell-form RUN", in.Line, in.Keyword)
+			t.Errorf("line %d: got a script for a %s that has no shell text to edit", in.Line, in.Keyword)
 		}
+	}
+}
+
+func TestShellHeredoc(t *testing.T) {
+	src := "FROM x\nRUN --mount=type=cache,target=/x <<EOF\nset -e\n# a comment \\\na \\\n  b && c\nd 'e\\\nf'\nEOF\n"
+	d, err := Parse("Dockerfile", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Shell(d.Instructions[1])
+	if s == nil {
+		t.Fatal("no script for RUN <<EOF")
+	}
+	if got, want := render(d, s), "0:set -e\n | 0:a b&& | 0:c\n | 0:d e\\\nf"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if !strings.HasSuffix(string(d.Src[:s.End]), "f'") {
+		t.Errorf("script ends at %d, want it to end after the last word", s.End)
+	}
+	if len(s.Mounts) != 1 || s.Mounts[0].Type != "cache" || s.Mounts[0].Target != "/x" {
+		t.Errorf("mounts: %+v", s.Mounts)
 	}
 }
 
