@@ -244,6 +244,9 @@ type shellLexer struct {
 	// argument of sh -c), where a newline ends a command and # starts a
 	// comment that ends with the line.
 	script bool
+	// open is set when a quote, backquote or $( … ) runs to the end of
+	// the text.
+	open bool
 }
 
 // splitScript splits the text of a shell script: a heredoc body or the
@@ -429,6 +432,9 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 		cur.Words = append(cur.Words, w)
 	}
 	finish("")
+	if lx.open {
+		note("an unterminated quote")
+	}
 	if n := len(cmds); n > 0 && cmds[n-1].Sep == "\n" {
 		cmds[n-1].Sep = ""
 	}
@@ -513,6 +519,7 @@ func (lx *shellLexer) word(i int) (Word, int) {
 				val.WriteByte(src[j])
 				j++
 			}
+			lx.open = lx.open || j >= end
 			i = min(j+1, end)
 		case c == '"':
 			j := i + 1
@@ -537,6 +544,7 @@ func (lx *shellLexer) word(i int) (Word, int) {
 				val.WriteByte(src[j])
 				j++
 			}
+			lx.open = lx.open || j >= end
 			i = min(j+1, end)
 		case c == '$' && i+1 < end && (src[i+1] == '(' || src[i+1] == '{'):
 			k := lx.nested(i + 1)
@@ -583,6 +591,7 @@ func (lx *shellLexer) nested(i int) int {
 		}
 		i++
 	}
+	lx.open = true
 	return lx.end
 }
 
@@ -595,6 +604,7 @@ func (lx *shellLexer) backquote(i int, val *strings.Builder) int {
 		}
 		j++
 	}
+	lx.open = lx.open || j >= lx.end
 	j = min(j+1, lx.end)
 	val.Write(lx.src[i:j])
 	return j

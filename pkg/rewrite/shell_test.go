@@ -182,3 +182,55 @@ func TestShellEnd(t *testing.T) {
 		t.Errorf("word before a continuation: got %q, want %q", w.Raw, "install")
 	}
 }
+
+// FuzzHygiene runs the hygiene rules on arbitrary RUN, CMD and MAINTAINER
+// text: no panic, word spans that match their text, and — when the input
+// parses — an output that parses and a second run that changes nothing.
+func FuzzHygiene(f *testing.F) {
+	for _, seed := range []string{
+		"RUN apt-get update && apt-get install curl",
+		"RUN set -eux; \\\n  apt update; \\\n  # c\n  apt install -y x | tee l || true; echo",
+		"RUN <<EOF\napt-get update\napt-get install \\\n  git\nEOF",
+		"RUN --mount=type=cache,target=/root/.cache pip install -r r.txt && python3 -m pip install x",
+		"RUN if [ -n \"$X\" ]; then yum install x; fi; zypper in y",
+		"RUN apk add --virtual .b gcc && sh -c 'apk add x'",
+		"MAINTAINER a \"b\" $c \\d",
+		"CMD exec app --x=1 'a b'",
+		"ENTRYPOINT app serve",
+		"RUN a `b` $(c; d) ${e} > f 2>&1 &",
+	} {
+		f.Add(seed)
+	}
+	rules := []*Rule{AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm}
+	f.Fuzz(func(t *testing.T, text string) {
+		src := []byte("FROM debian:bookworm-slim\n" + text + "\n")
+		d, err := Parse("Dockerfile", src)
+		if err != nil {
+			return
+		}
+		for _, in := range d.Instructions {
+			s := d.Shell(in)
+			if s == nil {
+				continue
+			}
+			for _, c := range s.Commands {
+				for _, w := range c.Words {
+					if w.Span.Start < s.Span.Start || w.Span.End > s.Span.End || w.Span.Text(d.Src) != w.Raw {
+						t.Fatalf("word %q has span %v outside or unlike the text %v", w.Raw, w.Span, s.Span)
+					}
+				}
+			}
+		}
+		res, err := Run(context.Background(), "Dockerfile", src, rules, &Env{Offline: true})
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		again, err := Run(context.Background(), "Dockerfile", res.New, rules, &Env{Offline: true})
+		if err != nil {
+			t.Fatalf("second run: %v\ninput:\n%s\noutput:\n%s", err, src, res.New)
+		}
+		if again.Changed() {
+			t.Fatalf("second run changed the output:\n%s", UnifiedDiff("Dockerfile", res.New, again.New))
+		}
+	})
+}
