@@ -12,7 +12,7 @@ import (
 // AptHygiene makes apt-get installs non-interactive and small.
 var AptHygiene = &Rule{
 	Name:    "apt-hygiene",
-	Summary: "apt-get install with -y and --no-install-recommends, apt-get rather than apt, and the package lists removed at the end of the RUN that downloads them.",
+	Summary: "apt-get install -y --no-install-recommends, apt-get for apt, and the package lists removed in the RUN that downloads them.",
 	Doc: `Four fixes to the Debian and Ubuntu package manager in RUN instructions
 (hadolint DL3014, DL3015, DL3027, DL3009; Trivy DS-0029):
 

@@ -18,8 +18,9 @@ DL3036; Trivy DS-0015, DS-0019).
 
 - yum, dnf and microdnf install (also groupinstall, localinstall,
   reinstall, update, upgrade, downgrade, distro-sync, remove, erase,
-  autoremove, group install) get -y right after the verb, unless -y,
-  --assumeyes or --assume-yes is there.
+  autoremove, group install) get -y right after the verb (before it when
+  the verb is the RUN's last word), unless -y, --assumeyes or
+  --assume-yes is there.
 - zypper install/in, remove/rm, update/up, patch, dist-upgrade/dup and
   source-install/si get the global option -n (zypper -n install …), unless
   -n, --non-interactive, or the verb's own -y/--no-confirm is there.
@@ -40,7 +41,7 @@ edited like a RUN line, inside the body; other heredocs (<<-EOF, several
 bodies), the JSON form of RUN and sh -c '…' get a note instead.
 
 Before:  RUN yum install httpd && yum update
-After:   RUN yum install -y httpd && yum update -y && yum clean all`,
+After:   RUN yum install -y httpd && yum -y update && yum clean all`,
 	Risk:  Safe,
 	URL:   "https://github.com/hadolint/hadolint/wiki/DL3032",
 	Check: checkRpmHygiene,
