@@ -5,10 +5,11 @@ import (
 	"strings"
 )
 
-// ShellScript is the shell text of a shell-form RUN split into simple
-// commands, each with the byte spans of its words, so a rule can insert a
-// flag after one word or append a command after one command without
-// touching anything else of the RUN.
+// ShellScript is the shell text of a RUN split into simple commands, each
+// with the byte spans of its words, so a rule can insert a flag after one
+// word or append a command at the end of the RUN without touching anything
+// else of it. Build it with Document.Shell; the non-root and multi-stage
+// rules can use it to find useradd, go build, npm ci and the like.
 //
 // The splitter knows what rules that edit package-manager commands need:
 // words with quotes and escapes, `$(…)`, `${…}` and backquotes kept inside
@@ -16,11 +17,14 @@ import (
 // them (also with `# escape=“`), the operators `&&`, `||`, `;`, `|`, `|&`,
 // `&`, redirections (kept out of Words), subshells `( … )`, brace groups
 // and the reserved words of if/while/until/for, which only change a
-// command's Depth. What it does not model (case statements, here-documents
-// inside the text, a shell comment) is named in Unsupported; a rule that
-// needs the whole structure should leave such a RUN alone.
+// command's Depth. A heredoc RUN whose body is the script is split as a
+// script (newlines end commands). What it does not model (case
+// statements, here-documents inside the text, a shell comment on a RUN
+// line, an unterminated quote) is named in Unsupported; a rule that needs
+// the whole structure should leave such a RUN alone.
 type ShellScript struct {
-	// Span is the shell text: the RUN's arguments after its --flags.
+	// Span is the shell text: the RUN's arguments after its --flags, or
+	// the heredoc body.
 	Span Span
 	// Commands are the simple commands in order.
 	Commands []ShellCommand
@@ -48,10 +52,9 @@ type ShellCommand struct {
 	Span Span
 	// Sep is the operator that ends the command: "&&", "||", ";", "|",
 	// "|&", "&", ";;", a newline in a script, or "" for the last command
-	// of the text. A "(" or
-	// ")" next to the command is not a separator (see Depth); the last
-	// command of a subshell or group carries the operator that follows
-	// the group.
+	// of the text. A "(" or ")" next to the command is not a separator
+	// (see Depth); the last command of a subshell or group carries the
+	// operator that follows the group.
 	Sep string
 	// Depth is how deeply the command is nested in subshells, brace
 	// groups and if/while/until/for bodies; 0 is the top level of the RUN.
