@@ -155,11 +155,11 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 		}
 		refresh := func(c ShellCommand) bool { return aptSub(c) == "update" }
 		if later := laterUse(d, in, needs, refresh); later > 0 {
-			what := "apt-get update in this RUN"
+			what := "apt-get update in this RUN feeds"
 			if lastApt == lastUpdate && !anyNeeds(s.Commands, needs) {
-				what = "apt-get update runs alone in this RUN; the install"
+				what = "apt-get update runs alone in this RUN and feeds"
 			}
-			notes = append(notes, Note{Line: in.Line, Message: fmt.Sprintf("%s feeds the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
+			notes = append(notes, Note{Line: in.Line, Message: fmt.Sprintf("%s the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
 			return
 		}
 		if lastUpdate == len(s.Commands)-1 {
