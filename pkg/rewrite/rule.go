@@ -99,6 +99,7 @@ func All() []*Rule {
 	return []*Rule{
 		MultiStage,
 		AddToCopy,
+		AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm,
 	}
 }
 

@@ -1,0 +1,288 @@
+package rewrite
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// AptHygiene makes apt-get installs non-interactive and small.
+var AptHygiene = &Rule{
+	Name:    "apt-hygiene",
+	Summary: "apt-get install -y --no-install-recommends, apt-get for apt, and the package lists removed in the RUN that downloads them.",
+	Doc: `Four fixes to the Debian and Ubuntu package manager in RUN instructions
+(hadolint DL3014, DL3015, DL3027, DL3009; Trivy DS-0029):
+
+- apt-get install gets -y, so the build never waits for an answer it cannot
+  get. Already non-interactive: -y, --yes, --assume-yes, a flag cluster
+  with y (-qy), -qq or -q=2 (which imply -y), -o APT::Get::Assume-Yes=true.
+- apt-get install gets --no-install-recommends, so packages the software
+  does not need stay out of the image. This one is risk: review — a
+  program may rely on a recommended package (ca-certificates after curl is
+  the classic case); a reviewer checks the build and adds what is missing.
+  Skipped when the command chooses either way (--install-recommends,
+  -o APT::Install-Recommends=…) or the Dockerfile configures
+  APT::Install-Recommends itself.
+- apt (the interactive front end) becomes apt-get for update, install,
+  remove, purge, autoremove, clean and autoclean, whose meaning is the same.
+  apt upgrade and apt full-upgrade differ from apt-get upgrade (they install
+  new dependencies) and get a note instead.
+- The RUN that runs apt-get update ends with && rm -rf /var/lib/apt/lists/*,
+  so the downloaded lists (tens of megabytes) do not stay in the layer.
+  The removal goes at the very end of the RUN, not right after the last
+  apt-get: a script or a loop later in the RUN may install packages too
+  (the dev-container "apt-get update && bash install-tools.sh" pattern),
+  and "a; b && rm" still runs the removal only when the RUN got that far.
+  Skipped when the RUN already removes the lists after its last update
+  (rm -r of /var/lib/apt/lists, …/lists/ or …/lists/*; find … -delete;
+  apt-get dist-clean, which apt 2.9 added for this), or when a cache or
+  tmpfs mount covers /var/lib/apt, /var/lib/apt/lists or /var/cache/apt
+  (the lists then never reach the layer). Left with a note: a later RUN of
+  the stage (or of a stage built FROM it) installs without its own apt-get
+  update, so it needs the lists this RUN leaves — "apt-get update" alone in
+  one RUN and the install in another is also a stale-cache bug; merge them
+  by hand (hardenfix does not merge RUNs); an update that ends its RUN
+  with nothing using the lists; a RUN that ends with an operator (";") or a
+  shell comment, or uses a case statement. A RUN that installs without
+  updating gets no removal: its lists came from an earlier layer, so
+  removing them would not shrink the image.
+
+Only the words that change are touched: a flag is inserted after install,
+the cleanup after the RUN's last word; continuation lines, comments and
+spacing of the RUN stay. A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
+edited like a RUN line, inside the body; other heredocs (<<-EOF, several
+bodies), the JSON form of RUN and sh -c '…' get a note instead.
+
+Before:  RUN apt-get update && apt-get install curl
+After:   RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*`,
+	Risk:  Safe,
+	URL:   "https://github.com/hadolint/hadolint/wiki/DL3009",
+	Check: checkAptHygiene,
+}
+
+var aptText = regexp.MustCompile(`(^|[\s;&|(])(apt-get|apt)\s+(-\S+\s+)*(install|update|upgrade)\b`)
+
+// apt-get options that take an argument.
+var aptArgOpts = map[string]bool{"-o": true, "--option": true, "-c": true, "--config-file": true,
+	"-t": true, "--target-release": true, "--default-release": true, "-a": true, "--host-architecture": true}
+
+const aptListsCleanup = "rm -rf /var/lib/apt/lists/*"
+
+// aptListsRemoval finds a removal of the lists in the script of a
+// `sh -c '…'` command, which the splitter does not look into.
+var aptListsRemoval = regexp.MustCompile(`\brm\s+(-\S+\s+)*[^;&|]*/var/lib/apt/lists\b|apt-get\s+dist-clean`)
+
+// aptCommand returns argv and the subcommand index of an apt-get or apt
+// command, or nil.
+func aptCommand(c ShellCommand) ([]Word, int) {
+	argv := c.Argv()
+	if len(argv) == 0 {
+		return nil, -1
+	}
+	if name := path.Base(argv[0].Value); name != "apt-get" && name != "apt" {
+		return nil, -1
+	}
+	sub := subcommand(argv, aptArgOpts)
+	if sub < 0 {
+		return nil, -1
+	}
+	return argv, sub
+}
+
+func aptSub(c ShellCommand) string {
+	argv, sub := aptCommand(c)
+	if argv == nil {
+		return ""
+	}
+	return argv[sub].Value
+}
+
+func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
+	var fixes []Fix
+	var notes []Note
+	recommendsConfigured := bytes.Contains(d.Src, []byte("Install-Recommends"))
+	opaque := eachRun(d, aptText, "apt-get", aptNeedsFix, func(in *Instruction, s *ShellScript) {
+		lastUpdate, lastApt := -1, -1
+		for i, c := range s.Commands {
+			argv, sub := aptCommand(c)
+			if argv == nil {
+				continue
+			}
+			lastApt = i
+			line := d.LineOf(argv[0].Span.Start)
+			verb := argv[sub].Value
+			if path.Base(argv[0].Value) == "apt" {
+				switch verb {
+				case "update", "install", "remove", "purge", "autoremove", "clean", "autoclean":
+					if strings.HasSuffix(argv[0].Raw, "apt") {
+						fixes = append(fixes, Fix{Line: line, Message: "apt is the interactive front end and its output is not stable for scripts; apt-get " + verb + " does the same",
+							Edits: []Edit{Insert(argv[0].Span.End, "-get")}})
+					}
+				case "upgrade", "full-upgrade":
+					notes = append(notes, Note{Line: line, Message: "apt " + verb + " also installs new dependencies, unlike apt-get " + verb + "; not changed to apt-get (write apt-get upgrade or dist-upgrade by hand)"})
+				}
+			}
+			switch verb {
+			case "update":
+				lastUpdate = i
+			case "install":
+				fixes = append(fixes, aptInstallFixes(argv, sub, c, line, recommendsConfigured)...)
+			}
+		}
+		if lastUpdate < 0 {
+			return
+		}
+		if s.hasCacheMount("/var/lib/apt", "/var/lib/apt/lists", "/var/cache/apt") {
+			return
+		}
+		for _, c := range s.Commands[lastUpdate+1:] {
+			// apt-get dist-clean (apt 2.9, Debian trixie) removes the
+			// lists too.
+			if isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" ||
+				aptListsRemoval.MatchString(shellWrapperScript(c)) {
+				return
+			}
+		}
+		needs := func(c ShellCommand) bool {
+			switch aptSub(c) {
+			case "install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "download", "reinstall":
+				return true
+			}
+			return false
+		}
+		refresh := func(c ShellCommand) bool { return aptSub(c) == "update" }
+		if later := laterUse(d, in, needs, refresh); later > 0 {
+			what := "apt-get update in this RUN feeds"
+			if lastApt == lastUpdate && !anyNeeds(s.Commands, needs) {
+				what = "apt-get update runs alone in this RUN and feeds"
+			}
+			notes = append(notes, Note{Line: in.Line, Message: fmt.Sprintf("%s the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
+			return
+		}
+		if lastUpdate == len(s.Commands)-1 {
+			notes = append(notes, Note{Line: in.Line, Message: "apt-get update ends this RUN and nothing uses the lists it downloads; remove it, or move it into the RUN that installs"})
+			return
+		}
+		edit, why := appendAtEnd(s, aptListsCleanup)
+		if why != "" {
+			notes = append(notes, Note{Line: in.Line, Message: "package lists not removed: " + why + "; end the RUN with " + aptListsCleanup + " by hand"})
+			return
+		}
+		fixes = append(fixes, Fix{Line: d.LineOf(edit.Start), Message: "apt-get update leaves package lists in the layer; remove them at the end of the same RUN", Edits: []Edit{edit}})
+	})
+	return fixes, append(opaque, notes...), nil
+}
+
+// aptNeedsFix reports whether the rule would change commands it cannot
+// edit (a heredoc body BuildKit strips, sh -c, the JSON form).
+func aptNeedsFix(cmds []ShellCommand) bool {
+	lastUpdate, removed := -1, false
+	for i, c := range cmds {
+		argv, sub := aptCommand(c)
+		if argv == nil {
+			if lastUpdate >= 0 && isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") {
+				removed = true
+			}
+			continue
+		}
+		switch verb := argv[sub].Value; verb {
+		case "update":
+			lastUpdate, removed = i, false
+		case "dist-clean":
+			removed = true
+		case "install":
+			if !aptAssumesYes(argv) || !hasWord(argv, "--no-install-recommends", "--install-recommends") && !optionSet(argv, "APT::Install-Recommends") {
+				return true
+			}
+		}
+		if path.Base(argv[0].Value) == "apt" && argv[sub].Value != "upgrade" && argv[sub].Value != "full-upgrade" {
+			return true
+		}
+	}
+	return lastUpdate >= 0 && !removed
+}
+
+func anyNeeds(cmds []ShellCommand, needs func(ShellCommand) bool) bool {
+	for _, c := range cmds {
+		if needs(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// aptInstallFixes returns the -y and --no-install-recommends fixes of one
+// apt-get install command.
+func aptInstallFixes(argv []Word, sub int, c ShellCommand, line int, recommendsConfigured bool) []Fix {
+	var fixes []Fix
+	install := argv[sub]
+	if !aptAssumesYes(argv) {
+		fixes = append(fixes, Fix{Line: line, Message: "apt-get install without -y waits for a confirmation a build cannot give",
+			Edits: []Edit{Replace(install.Span, install.Raw+" -y")}})
+	}
+	if !recommendsConfigured && !hasWord(argv, "--no-install-recommends", "--install-recommends") && !optionSet(argv, "APT::Install-Recommends") {
+		// After the word install; when install ends the command (xargs
+		// supplies the packages), before it, so an edit appending a
+		// command after the last word does not meet this one.
+		edit := Insert(install.Span.End, " --no-install-recommends")
+		if install.Span.End == c.Span.End {
+			edit = Insert(install.Span.Start, "--no-install-recommends ")
+		}
+		fixes = append(fixes, Fix{Line: line, Risk: Review,
+			Message: "--no-install-recommends keeps packages the software does not need out of the image; check that nothing relied on a recommended package",
+			Edits:   []Edit{edit}})
+	}
+	return fixes
+}
+
+// aptAssumesYes reports whether the apt-get command answers yes by itself.
+func aptAssumesYes(argv []Word) bool {
+	if hasWord(argv, "-y", "--yes", "--assume-yes", "-qq", "-q=2", "--quiet=2") || shortFlag(argv, 'y') {
+		return true
+	}
+	q := 0
+	for _, w := range argv[1:] {
+		v := w.Value
+		if len(v) > 1 && v[0] == '-' && v[1] != '-' && isLetters(v[1:]) {
+			q += strings.Count(v, "q")
+		}
+	}
+	if q >= 2 {
+		return true
+	}
+	v, ok := optionValue(argv, "APT::Get::Assume-Yes")
+	return ok && (v == "true" || v == "1" || v == "yes")
+}
+
+// optionSet reports whether an -o NAME=… option sets name.
+func optionSet(argv []Word, name string) bool {
+	_, ok := optionValue(argv, name)
+	return ok
+}
+
+// optionValue returns the value of an -o NAME=VALUE option (also -oNAME=…,
+// --option NAME=…, -o=NAME=…), matching NAME case-insensitively.
+func optionValue(argv []Word, name string) (string, bool) {
+	for k := 1; k < len(argv); k++ {
+		v := argv[k].Value
+		var kv string
+		switch {
+		case (v == "-o" || v == "--option") && k+1 < len(argv):
+			kv = argv[k+1].Value
+		case strings.HasPrefix(v, "-o="), strings.HasPrefix(v, "--option="):
+			_, kv, _ = strings.Cut(v, "=")
+		case strings.HasPrefix(v, "-o"):
+			kv = v[2:]
+		default:
+			continue
+		}
+		key, val, _ := strings.Cut(kv, "=")
+		if strings.EqualFold(key, name) {
+			return strings.ToLower(val), true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,655 @@
+package rewrite
+
+import (
+	"path"
+	"strings"
+)
+
+// ShellScript is the shell text of a RUN split into simple commands, each
+// with the byte spans of its words, so a rule can insert a flag after one
+// word or append a command at the end of the RUN without touching anything
+// else of it. Build it with Document.Shell; the non-root and multi-stage
+// rules can use it to find useradd, go build, npm ci and the like.
+//
+// The splitter knows what rules that edit package-manager commands need:
+// words with quotes and escapes, `$(…)`, `${…}` and backquotes kept inside
+// their word, line continuations and the comment lines BuildKit drops inside
+// them (also with `# escape=“`), the operators `&&`, `||`, `;`, `|`, `|&`,
+// `&`, redirections (kept out of Words), subshells `( … )`, brace groups
+// and the reserved words of if/while/until/for, which only change a
+// command's Depth. A heredoc RUN whose body is the script is split as a
+// script (newlines end commands). What it does not model (case
+// statements, here-documents inside the text, a shell comment on a RUN
+// line, an unterminated quote) is named in Unsupported; a rule that needs
+// the whole structure should leave such a RUN alone.
+type ShellScript struct {
+	// Span is the shell text: the RUN's arguments after its --flags, or
+	// the heredoc body.
+	Span Span
+	// Commands are the simple commands in order.
+	Commands []ShellCommand
+	// Mounts are the RUN's --mount flags.
+	Mounts []RunMount
+	// Unsupported says what shell syntax the splitter met and does not
+	// model; empty when Commands describe the whole text.
+	Unsupported string
+	// End is the offset just after the text's last token (a word, or a
+	// closing fi, done, } or ")"), before any trailing blanks; a command
+	// appended there runs after everything else the RUN does.
+	End int
+	// Trailing is the operator the text ends with (";", "&", "&&", …), or
+	// "" when it ends with a command or a closing keyword.
+	Trailing string
+}
+
+// ShellCommand is one simple command of a ShellScript.
+type ShellCommand struct {
+	// Words are the command's words as written, assignments and wrapper
+	// commands (sudo, env, …) included, redirections excluded.
+	Words []Word
+	// Span runs from the command's first token to its last, redirections
+	// included.
+	Span Span
+	// Sep is the operator that ends the command: "&&", "||", ";", "|",
+	// "|&", "&", ";;", a newline in a script, or "" for the last command
+	// of the text. A "(" or ")" next to the command is not a separator
+	// (see Depth); the last command of a subshell or group carries the
+	// operator that follows the group.
+	Sep string
+	// Depth is how deeply the command is nested in subshells, brace
+	// groups and if/while/until/for bodies; 0 is the top level of the RUN.
+	Depth int
+}
+
+// Argv returns the command's words from the program on: it skips variable
+// assignments (`DEBIAN_FRONTEND=noninteractive apt-get …`) and the
+// wrappers that run their arguments as a command (sudo, env, nice, time,
+// eatmydata, exec, command, xargs with flags only). It returns nil when a
+// wrapper takes options the splitter does not know.
+func (c ShellCommand) Argv() []Word {
+	w := c.Words
+	for len(w) > 0 {
+		switch v := w[0].Value; {
+		case isAssignment(w[0]):
+			w = w[1:]
+		case v == "sudo" || v == "env" || v == "nice" || v == "time" || v == "eatmydata" ||
+			v == "exec" || v == "command" || v == "xargs" || v == "nohup":
+			wrapper := v
+			w = w[1:]
+			for len(w) > 0 && strings.HasPrefix(w[0].Value, "-") {
+				if !wrapperFlagOK(wrapper, w[0].Value) {
+					return nil
+				}
+				w = w[1:]
+			}
+		default:
+			return w
+		}
+	}
+	return nil
+}
+
+// wrapperFlagOK lists the wrapper options that take no argument; any other
+// option could swallow the next word, so the command is not understood.
+func wrapperFlagOK(wrapper, flag string) bool {
+	switch wrapper {
+	case "sudo":
+		return flag == "-E" || flag == "-H" || flag == "-n" || flag == "--preserve-env" || flag == "-S"
+	case "env":
+		return flag == "-i" || flag == "-" || flag == "--ignore-environment"
+	case "xargs":
+		return flag == "-r" || flag == "--no-run-if-empty" || flag == "-0" || flag == "--null" || flag == "-t" || flag == "--verbose"
+	case "time":
+		return flag == "-p"
+	}
+	return false
+}
+
+// isAssignment reports whether w is NAME=value.
+func isAssignment(w Word) bool {
+	name, _, ok := strings.Cut(w.Raw, "=")
+	if !ok || name == "" {
+		return false
+	}
+	for i, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Program returns the base name of the command's program ("apt-get" for
+// `/usr/bin/apt-get`), or "" when there is none.
+func (c ShellCommand) Program() string {
+	argv := c.Argv()
+	if len(argv) == 0 {
+		return ""
+	}
+	return path.Base(argv[0].Value)
+}
+
+// Shell splits the shell text of a RUN. For a heredoc RUN whose one
+// heredoc is the script (RUN <<EOF, RUN bash <<EOF) the text is the
+// heredoc body, split as a script: newlines end commands, comments run to
+// the end of their line, and the escape is the shell's backslash. It
+// returns nil for other instructions, for the JSON (exec) form, and for
+// other heredoc RUNs.
+func (d *Document) Shell(in *Instruction) *ShellScript {
+	if in.Keyword != "RUN" || in.Node == nil || in.Node.Attributes["json"] {
+		return nil
+	}
+	s := &ShellScript{Mounts: d.runMounts(in)}
+	lx := shellLexer{src: d.Src, esc: byte(d.Escape)}
+	if lx.esc == 0 {
+		lx.esc = '\\'
+	}
+	if len(in.Node.Heredocs) > 0 {
+		body, ok := d.heredocScript(in)
+		if !ok {
+			return nil
+		}
+		s.Span = body
+		lx.esc, lx.script = '\\', true
+	} else {
+		s.Span = Span{d.skipFlags(in.ArgsSpan), in.ArgsSpan.End}
+	}
+	lx.end = s.Span.End
+	s.Commands, s.Unsupported, s.End, s.Trailing = lx.split(s.Span.Start)
+	return s
+}
+
+// heredocScript returns the body of a heredoc RUN whose single heredoc is
+// the shell script, when its bytes in the file are exactly the content
+// BuildKit runs (not for <<- bodies, whose tabs BuildKit strips).
+func (d *Document) heredocScript(in *Instruction) (Span, bool) {
+	if len(in.Node.Heredocs) != 1 || in.Node.Heredocs[0].Chomp || !heredocIsScript(d, in) {
+		return Span{}, false
+	}
+	first := d.LineOf(in.ArgsSpan.End) + 1
+	if first > in.EndLine {
+		return Span{}, false
+	}
+	body := Span{d.LineStart(first), d.LineStart(in.EndLine)}
+	if body.Text(d.Src) != in.Node.Heredocs[0].Content {
+		return Span{}, false
+	}
+	return body, true
+}
+
+// ShellCommands is Shell(in).Commands, or nil.
+func (d *Document) ShellCommands(in *Instruction) []ShellCommand {
+	if s := d.Shell(in); s != nil {
+		return s.Commands
+	}
+	return nil
+}
+
+// RunMount is one --mount flag of a RUN: its type (bind when not given)
+// and target, with the variables of the stage expanded where known.
+type RunMount struct {
+	Type, Target string
+}
+
+// runMounts reads the --mount flags of a RUN. (BuildKit's parsed mounts
+// are only complete after its expansion step, which would change the
+// shared typed command.)
+func (d *Document) runMounts(in *Instruction) []RunMount {
+	var out []RunMount
+	var vars Vars
+	for _, w := range d.Words(in.ArgsSpan) {
+		if !strings.HasPrefix(w.Raw, "--") {
+			break
+		}
+		spec, ok := strings.CutPrefix(w.Value, "--mount=")
+		if !ok {
+			continue
+		}
+		m := RunMount{Type: "bind"}
+		for _, field := range strings.Split(spec, ",") {
+			key, value, _ := strings.Cut(field, "=")
+			value = strings.Trim(value, `"'`)
+			if strings.Contains(value, "$") {
+				if vars == nil {
+					vars = d.VarsAt(in)
+				}
+				if x, unset, err := d.Expand(value, vars); err == nil && len(unset) == 0 {
+					value = x
+				}
+			}
+			switch strings.ToLower(key) {
+			case "type":
+				m.Type = value
+			case "target", "dst", "destination":
+				m.Target = value
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// skipFlags returns the offset after the leading --flag words of span.
+func (d *Document) skipFlags(span Span) int {
+	for _, w := range d.Words(span) {
+		if !strings.HasPrefix(w.Raw, "--") {
+			return w.Span.Start
+		}
+	}
+	return span.End
+}
+
+type shellLexer struct {
+	src []byte
+	esc byte
+	end int
+	// script is set for the text of a script (a heredoc body, the
+	// argument of sh -c), where a newline ends a command and # starts a
+	// comment that ends with the line.
+	script bool
+	// open is set when a quote, backquote or $( … ) runs to the end of
+	// the text.
+	open bool
+}
+
+// splitScript splits the text of a shell script: a heredoc body or the
+// script of `sh -c '…'`. The words' spans point into text; rules use them
+// to look, not to edit.
+func splitScript(text string) []ShellCommand {
+	lx := shellLexer{src: []byte(text), esc: '\\', end: len(text), script: true}
+	cmds, _, _, _ := lx.split(0)
+	return cmds
+}
+
+// skipBlank skips blanks and line continuations from i.
+func (lx *shellLexer) skipBlank(i int) int {
+	for i < lx.end {
+		c := lx.src[i]
+		switch {
+		case c == '\n' && lx.script:
+			return i
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			i++
+		case c == lx.esc:
+			next, ok := continuation(lx.src, i+1, lx.end)
+			if !ok {
+				return i
+			}
+			i = lx.afterContinuation(next)
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// afterContinuation returns where the text goes on after a line
+// continuation whose next line starts at next: BuildKit drops comment and
+// blank lines there, a shell script does not.
+func (lx *shellLexer) afterContinuation(next int) int {
+	if lx.script {
+		return next
+	}
+	return skipContinuationLines(lx.src, next, lx.end)
+}
+
+// split lexes the text from start into commands; it also returns what
+// it did not model, the end of the last token and the operator the text
+// ends with.
+func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
+	var cmds []ShellCommand
+	var cur ShellCommand
+	depth := 0
+	unsupported := ""
+	atStart := true // the next word starts a command: reserved words count
+	cur.Span.Start = -1
+	finish := func(sep string) {
+		if cur.Span.Start >= 0 {
+			cur.Sep = sep
+			cur.Depth = depth
+			cmds = append(cmds, cur)
+		} else if sep != "" && len(cmds) > 0 && cmds[len(cmds)-1].Sep == "" {
+			cmds[len(cmds)-1].Sep = sep
+		}
+		cur = ShellCommand{}
+		cur.Span.Start = -1
+		atStart = true
+	}
+	note := func(what string) {
+		if unsupported == "" {
+			unsupported = what
+		}
+	}
+	extend := func(s Span) {
+		if cur.Span.Start < 0 {
+			cur.Span.Start = s.Start
+		}
+		cur.Span.End = s.End
+	}
+	i := start
+	lastEnd, lastOp := start, ""
+	token := false // the previous step lexed a token (not a newline or comment)
+	for {
+		if token {
+			lastEnd = i
+		}
+		token = true
+		i = lx.skipBlank(i)
+		if i >= lx.end {
+			break
+		}
+		lastOp = ""
+		c := lx.src[i]
+		two := ""
+		if i+1 < lx.end {
+			two = string(lx.src[i : i+2])
+		}
+		switch {
+		case c == '\n':
+			if cur.Span.Start >= 0 {
+				finish("\n")
+			}
+			i++
+			token = false
+			continue
+		case c == '#' && lx.script:
+			for i < lx.end && lx.src[i] != '\n' {
+				i++
+			}
+			token = false
+			continue
+		case c == '#':
+			note("a shell comment")
+			i = lx.end
+			continue
+		case two == "&&" || two == "||" || two == ";;" || two == "|&":
+			lastOp = two
+			finish(two)
+			i += 2
+			continue
+		case two == "&>":
+			end := i + 2
+			if end < lx.end && lx.src[end] == '>' {
+				end++
+			}
+			extend(Span{i, end})
+			i = lx.redirectTarget(end, extend)
+			continue
+		case c == ';' || c == '|' || c == '&':
+			lastOp = string(c)
+			finish(string(c))
+			i++
+			continue
+		case c == '(':
+			lastOp = "("
+			finish("")
+			depth++
+			i++
+			continue
+		case c == ')':
+			finish("")
+			depth = max(depth-1, 0)
+			i++
+			continue
+		case c == '<' || c == '>':
+			end := i + 1
+			for end < lx.end && (lx.src[end] == '<' || lx.src[end] == '>' || lx.src[end] == '&' || lx.src[end] == '|' || lx.src[end] == '-') {
+				end++
+			}
+			op := string(lx.src[i:end])
+			if strings.HasPrefix(op, "<<") && op != "<<<" {
+				note("a here-document")
+			}
+			extend(Span{i, end})
+			i = lx.redirectTarget(end, extend)
+			continue
+		}
+		w, next := lx.word(i)
+		i = next
+		// A word followed directly by < or > is a file descriptor (2>&1).
+		if i < lx.end && (lx.src[i] == '<' || lx.src[i] == '>') && isDigits(w.Raw) {
+			extend(w.Span)
+			continue
+		}
+		if atStart {
+			switch w.Raw {
+			case "if", "while", "until", "{", "for", "select":
+				depth++
+				if w.Raw == "for" || w.Raw == "select" {
+					atStart = false
+					extend(w.Span)
+					cur.Words = append(cur.Words, w)
+				}
+				continue
+			case "then", "do", "else", "elif", "!":
+				continue
+			case "fi", "done", "}":
+				depth = max(depth-1, 0)
+				continue
+			case "case", "function":
+				note("a " + w.Raw + " statement")
+			}
+		}
+		atStart = false
+		extend(w.Span)
+		cur.Words = append(cur.Words, w)
+	}
+	finish("")
+	if lx.open {
+		note("an unterminated quote")
+	}
+	if n := len(cmds); n > 0 && cmds[n-1].Sep == "\n" {
+		cmds[n-1].Sep = ""
+	}
+	return cmds, unsupported, lastEnd, lastOp
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// redirectTarget consumes the word after a redirection operator.
+func (lx *shellLexer) redirectTarget(i int, extend func(Span)) int {
+	i = lx.skipBlank(i)
+	if i >= lx.end || strings.IndexByte(";&|()<>", lx.src[i]) >= 0 {
+		return i
+	}
+	w, next := lx.word(i)
+	extend(w.Span)
+	return next
+}
+
+// word lexes one word from i, which is not a blank or an operator.
+func (lx *shellLexer) word(i int) (Word, int) {
+	src, end := lx.src, lx.end
+	start := i
+	var val strings.Builder
+	for i < end {
+		c := src[i]
+		switch {
+		case c == lx.esc:
+			if next, ok := continuation(src, i+1, end); ok {
+				// The word goes on only when the next line starts
+				// right away with more of it; else it ends before
+				// the escape, so an edit after the word stays on its
+				// line.
+				j := lx.afterContinuation(next)
+				if j >= end || isBlank(src[j]) || strings.IndexByte(";&|()<>", src[j]) >= 0 {
+					return Word{Span: Span{start, i}, Raw: string(src[start:i]), Value: val.String()}, i
+				}
+				i = j
+				continue
+			}
+			if c == '\\' && i+1 < end {
+				val.WriteByte(src[i+1])
+				i += 2
+				continue
+			}
+			if c == '`' {
+				i = lx.backquote(i, &val)
+				continue
+			}
+			val.WriteByte(c)
+			i++
+		case c == '\\':
+			// With `# escape=“` the backslash still escapes for the shell.
+			if i+1 < end {
+				val.WriteByte(src[i+1])
+				i += 2
+			} else {
+				val.WriteByte(c)
+				i++
+			}
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || strings.IndexByte(";&|()<>", c) >= 0:
+			return Word{Span: Span{start, i}, Raw: string(src[start:i]), Value: val.String()}, i
+		case c == '\'':
+			j := i + 1
+			for j < end && src[j] != '\'' {
+				if src[j] == lx.esc && !lx.script {
+					if next, ok := continuation(src, j+1, end); ok {
+						j = skipContinuationLines(src, next, end)
+						continue
+					}
+				}
+				val.WriteByte(src[j])
+				j++
+			}
+			lx.open = lx.open || j >= end
+			i = min(j+1, end)
+		case c == '"':
+			j := i + 1
+			for j < end && src[j] != '"' {
+				switch {
+				case src[j] == lx.esc || src[j] == '\\':
+					if next, ok := continuation(src, j+1, end); ok && src[j] == lx.esc {
+						j = skipContinuationLines(src, next, end)
+						continue
+					}
+					if src[j] == '\\' && j+1 < end {
+						val.WriteByte(src[j+1])
+						j += 2
+						continue
+					}
+				case src[j] == '$' && j+1 < end && (src[j+1] == '(' || src[j+1] == '{'):
+					k := lx.nested(j + 1)
+					val.Write(src[j:k])
+					j = k
+					continue
+				}
+				val.WriteByte(src[j])
+				j++
+			}
+			lx.open = lx.open || j >= end
+			i = min(j+1, end)
+		case c == '$' && i+1 < end && (src[i+1] == '(' || src[i+1] == '{'):
+			k := lx.nested(i + 1)
+			val.Write(src[i:k])
+			i = k
+		case c == '`':
+			i = lx.backquote(i, &val)
+		default:
+			val.WriteByte(c)
+			i++
+		}
+	}
+	return Word{Span: Span{start, i}, Raw: string(src[start:i]), Value: val.String()}, i
+}
+
+// nested returns the offset after the bracket group that opens at i ("(" or
+// "{"), honouring quotes and nesting.
+func (lx *shellLexer) nested(i int) int {
+	open := lx.src[i]
+	closer := byte(')')
+	if open == '{' {
+		closer = '}'
+	}
+	depth := 0
+	for i < lx.end {
+		switch c := lx.src[i]; c {
+		case open:
+			depth++
+		case closer:
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case '\'':
+			if open == '(' {
+				j := i + 1
+				for j < lx.end && lx.src[j] != '\'' {
+					j++
+				}
+				i = j
+			}
+		case '\\':
+			i++
+		}
+		i++
+	}
+	lx.open = true
+	return lx.end
+}
+
+// backquote returns the offset after the `…` command substitution at i.
+func (lx *shellLexer) backquote(i int, val *strings.Builder) int {
+	j := i + 1
+	for j < lx.end && lx.src[j] != '`' {
+		if lx.src[j] == '\\' {
+			j++
+		}
+		j++
+	}
+	lx.open = lx.open || j >= lx.end
+	j = min(j+1, lx.end)
+	val.Write(lx.src[i:j])
+	return j
+}
+
+// shellWrapperScript returns the script of a `sh -c 'script'` command
+// (sh, bash, dash, ash, zsh with -c or a flag cluster ending in c), or "".
+func shellWrapperScript(c ShellCommand) string {
+	argv := c.Argv()
+	if len(argv) < 2 {
+		return ""
+	}
+	switch path.Base(argv[0].Value) {
+	case "sh", "bash", "dash", "ash", "zsh", "ksh":
+	default:
+		return ""
+	}
+	for k := 1; k < len(argv)-1; k++ {
+		f := argv[k].Value
+		if !strings.HasPrefix(f, "-") || strings.HasPrefix(f, "--") {
+			return ""
+		}
+		if strings.Contains(f, "c") {
+			return argv[k+1].Value
+		}
+	}
+	return ""
+}
+
+// hasCacheMount reports whether a cache or tmpfs mount of s has one of the
+// targets (compared without trailing slashes).
+func (s *ShellScript) hasCacheMount(targets ...string) bool {
+	for _, m := range s.Mounts {
+		if m.Type != "cache" && m.Type != "tmpfs" {
+			continue
+		}
+		t := path.Clean("/" + m.Target)
+		for _, want := range targets {
+			if t == want {
+				return true
+			}
+		}
+	}
+	return false
+}

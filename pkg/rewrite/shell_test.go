@@ -1,0 +1,236 @@
+package rewrite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// render shows a script's commands as "depth:word word<sep>", one per
+// command, with each word's source text taken from its span.
+func render(d *Document, s *ShellScript) string {
+	var parts []string
+	for _, c := range s.Commands {
+		var words []string
+		for _, w := range c.Words {
+			if w.Span.Text(d.Src) != w.Raw {
+				return fmt.Sprintf("span of %q is %q", w.Raw, w.Span.Text(d.Src))
+			}
+			words = append(words, w.Value)
+		}
+		parts = append(parts, fmt.Sprintf("%d:%s%s", c.Depth, strings.Join(words, " "), c.Sep))
+	}
+	out := strings.Join(parts, " | ")
+	if s.Unsupported != "" {
+		out += " !" + s.Unsupported
+	}
+	return out
+}
+
+func TestShell(t *testing.T) {
+	tests := []struct {
+		name, run, want string
+	}{
+		{"chain", `RUN a && b || c; d | e |& f & g`, "0:a&& | 0:b|| | 0:c; | 0:d| | 0:e|& | 0:f& | 0:g"},
+		{"flags", `RUN --mount=type=cache,target=/x --network=none apt-get update`, "0:apt-get update"},
+		{"quotes", `RUN echo "a b" 'c;d' e\ f "x$(g "h")y"`, `0:echo a b c;d e f x$(g "h")y`},
+		{"redirects", `RUN a > /dev/null 2>&1 && b &>log < in`, "0:a&& | 0:b"},
+		{"continuation", "RUN a \\\n  # comment\n  && b \\\n\n  c", "0:a&& | 0:b c"},
+		{"set preamble", "RUN set -eux; \\\n    apt-get update", "0:set -eux; | 0:apt-get update"},
+		{"if", `RUN if [ -f x ]; then a; else b; fi; c`, "1:[ -f x ]; | 1:a; | 1:b; | 0:c"},
+		{"for", `RUN for p in a b; do x $p; done && y`, "1:for p in a b; | 1:x $p; | 0:y"},
+		{"subshell", `RUN (cd /x && make) && z`, "1:cd /x&& | 1:make&& | 0:z"},
+		{"group", `RUN { a; b; } && c`, "1:a; | 1:b; | 0:c"},
+		{"substitution", "RUN a=$(b; c) `d | e` && f", "0:a=$(b; c) `d | e`&& | 0:f"},
+		{"comment", `RUN a # b && c`, "0:a !a shell comment"},
+		{"case", `RUN case x in a) b;; esac`, "0:case x in a | 0:b;; | 0:esac !a case statement"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Parse("Dockerfile", []byte("FROM x\n"+tt.run+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := d.Shell(d.Instructions[1])
+			if s == nil {
+				t.Fatal("no shell script")
+			}
+			if got := render(d, s); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestShellEscapeBacktick(t *testing.T) {
+	d, err := Parse("Dockerfile", []byte("# escape=`\nFROM x\nRUN a \"b\\\"c\" && `\n  d\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Shell(d.Instructions[1])
+	if got, want := render(d, s), `0:a b"c&& | 0:d`; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestShellNotShellForm(t *testing.T) {
+	d, err := Parse("Dockerfile", []byte("FROM x\nRUN [\"a\", \"b\"]\nRUN <<-EOF\n\ta\n\tEOF\nRUN python3 <<EOF\nprint(1)\nEOF\nRUN <<A <<B\na\nA\nb\nB\nCMD a\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range d.Instructions[1:] {
+		if s := d.Shell(in); s != nil {
+			t.Errorf("line %d: got a script for a %s that has no shell text to edit", in.Line, in.Keyword)
+		}
+	}
+}
+
+func TestShellHeredoc(t *testing.T) {
+	src := "FROM x\nRUN --mount=type=cache,target=/x <<EOF\nset -e\n# a comment \\\na \\\n  b && c\nd 'e\\\nf'\nEOF\n"
+	d, err := Parse("Dockerfile", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Shell(d.Instructions[1])
+	if s == nil {
+		t.Fatal("no script for RUN <<EOF")
+	}
+	if got, want := render(d, s), "0:set -e\n | 0:a b&& | 0:c\n | 0:d e\\\nf"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if !strings.HasSuffix(string(d.Src[:s.End]), "f'") {
+		t.Errorf("script ends at %d, want it to end after the last word", s.End)
+	}
+	if len(s.Mounts) != 1 || s.Mounts[0].Type != "cache" || s.Mounts[0].Target != "/x" {
+		t.Errorf("mounts: %+v", s.Mounts)
+	}
+}
+
+func TestArgv(t *testing.T) {
+	tests := []struct{ run, want string }{
+		{`RUN DEBIAN_FRONTEND=noninteractive apt-get install x`, "apt-get install x"},
+		{`RUN sudo -E env A=1 apt-get install x`, "apt-get install x"},
+		{`RUN sudo -u app apt-get install x`, ""},
+		{`RUN xargs -r apt-get install`, "apt-get install"},
+		{`RUN A=1`, ""},
+	}
+	for _, tt := range tests {
+		d, err := Parse("Dockerfile", []byte("FROM x\n"+tt.run+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range d.ShellCommands(d.Instructions[1])[0].Argv() {
+			got = append(got, w.Value)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("%s: Argv = %q, want %q", tt.run, strings.Join(got, " "), tt.want)
+		}
+	}
+}
+
+// BenchmarkHygiene runs the six hygiene rules over a 40-stage Dockerfile
+// with long continued RUNs, the shape of generated official-image files.
+func BenchmarkHygiene(b *testing.B) {
+	var src strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&src, "FROM debian:bookworm-slim AS s%d\nMAINTAINER Jane Doe <jane@example.com>\n", i)
+		src.WriteString("RUN set -eux; \\\n    apt-get update; \\\n    apt install \\\n")
+		for j := range 20 {
+			fmt.Fprintf(&src, "        pkg%d \\\n        # comment %d\n", j, j)
+		}
+		src.WriteString("    ; \\\n    pip install -r /req.txt && apk add curl && yum install git\nCMD app serve --port=80\n")
+	}
+	rules := []*Rule{AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm}
+	in := []byte(src.String())
+	b.SetBytes(int64(len(in)))
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Run(context.Background(), "Dockerfile", in, rules, &Env{Offline: true})
+		if err != nil || !res.Changed() {
+			b.Fatalf("run: %v, changed %v", err, res != nil && res.Changed())
+		}
+	}
+}
+
+func TestShellEnd(t *testing.T) {
+	tests := []struct{ run, tail, trailing string }{
+		{"RUN a && b  ", "b", ""},
+		{"RUN a \\\n  && b \\\n  # c\n", "b", ""},
+		{"RUN if x; then a; fi", "fi", ""},
+		{"RUN (a; b)", ")", ""},
+		{"RUN a;", ";", ";"},
+		{"RUN a > /dev/null", "/dev/null", ""},
+		{"RUN a b\\\n  c", "c", ""},
+		{"RUN install\\\n  curl", "curl", ""},
+	}
+	for _, tt := range tests {
+		d, err := Parse("Dockerfile", []byte("FROM x\n"+tt.run+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := d.Shell(d.Instructions[1])
+		if got := string(d.Src[s.End-len(tt.tail) : s.End]); got != tt.tail || s.Trailing != tt.trailing {
+			t.Errorf("%q: text ends %q (trailing %q), want %q (%q)", tt.run, got, s.Trailing, tt.tail, tt.trailing)
+		}
+	}
+	// A word written right before a line continuation ends before it.
+	d, _ := Parse("Dockerfile", []byte("FROM x\nRUN apt-get install\\\n  curl\n"))
+	w := d.ShellCommands(d.Instructions[1])[0].Words[1]
+	if w.Raw != "install" {
+		t.Errorf("word before a continuation: got %q, want %q", w.Raw, "install")
+	}
+}
+
+// FuzzHygiene runs the hygiene rules on arbitrary RUN, CMD and MAINTAINER
+// text: no panic, word spans that match their text, and — when the input
+// parses — an output that parses and a second run that changes nothing.
+func FuzzHygiene(f *testing.F) {
+	for _, seed := range []string{
+		"RUN apt-get update && apt-get install curl",
+		"RUN set -eux; \\\n  apt update; \\\n  # c\n  apt install -y x | tee l || true; echo",
+		"RUN <<EOF\napt-get update\napt-get install \\\n  git\nEOF",
+		"RUN --mount=type=cache,target=/root/.cache pip install -r r.txt && python3 -m pip install x",
+		"RUN if [ -n \"$X\" ]; then yum install x; fi; zypper in y",
+		"RUN apk add --virtual .b gcc && sh -c 'apk add x'",
+		"MAINTAINER a \"b\" $c \\d",
+		"CMD exec app --x=1 'a b'",
+		"ENTRYPOINT app serve",
+		"RUN a `b` $(c; d) ${e} > f 2>&1 &",
+	} {
+		f.Add(seed)
+	}
+	rules := []*Rule{AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm}
+	f.Fuzz(func(t *testing.T, text string) {
+		src := []byte("FROM debian:bookworm-slim\n" + text + "\n")
+		d, err := Parse("Dockerfile", src)
+		if err != nil {
+			return
+		}
+		for _, in := range d.Instructions {
+			s := d.Shell(in)
+			if s == nil {
+				continue
+			}
+			for _, c := range s.Commands {
+				for _, w := range c.Words {
+					if w.Span.Start < s.Span.Start || w.Span.End > s.Span.End || w.Span.Text(d.Src) != w.Raw {
+						t.Fatalf("word %q has span %v outside or unlike the text %v", w.Raw, w.Span, s.Span)
+					}
+				}
+			}
+		}
+		res, err := Run(context.Background(), "Dockerfile", src, rules, &Env{Offline: true})
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		again, err := Run(context.Background(), "Dockerfile", res.New, rules, &Env{Offline: true})
+		if err != nil {
+			t.Fatalf("second run: %v\ninput:\n%s\noutput:\n%s", err, src, res.New)
+		}
+		if again.Changed() {
+			t.Fatalf("second run changed the output:\n%s", UnifiedDiff("Dockerfile", res.New, again.New))
+		}
+	})
+}
