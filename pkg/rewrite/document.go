@@ -328,3 +328,5 @@ func unwrapLocation(err error) error {
 	}
 	return err
 }
+
+func isBlank(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }

@@ -79,7 +79,7 @@ func simpleCommands(line string) [][]string {
 // exec, time), and returns the index of the program word.
 func commandName(words []string) (string, int) {
 	for i, w := range words {
-		if isAssignment(w) {
+		if isVarAssignment(w) {
 			continue
 		}
 		switch w {
@@ -91,7 +91,7 @@ func commandName(words []string) (string, int) {
 	return "", len(words)
 }
 
-func isAssignment(w string) bool {
+func isVarAssignment(w string) bool {
 	eq := strings.IndexByte(w, '=')
 	if eq <= 0 {
 		return false
