@@ -89,8 +89,19 @@ type stageStep struct {
 	in      *Instruction
 	workdir string // absolute; "" when it depends on an unknown variable
 	vars    Vars
-	cmds    [][]string // RUN: the simple commands of a shell-form RUN
+	cmds    []runCommand // RUN: its simple commands
 }
+
+// runCommand is one simple command of a RUN as plain words, with the index
+// of its program (after variable assignments and wrappers such as sudo).
+type runCommand struct {
+	words []string
+	at    int
+}
+
+func (c runCommand) prog() string     { return path.Base(c.words[c.at]) }
+func (c runCommand) args() []string   { return c.words[c.at+1:] }
+func (c runCommand) prefix() []string { return c.words[:c.at] }
 
 // recipe is what an ecosystem recogniser decides: the runtime image, what
 // to copy into it, and any change the build stage needs.
@@ -210,8 +221,16 @@ func stageSteps(d *Document, ins []*Instruction, workdir string) []stageStep {
 			}
 			st.workdir = workdir
 		case *instructions.RunCommand:
-			if c.PrependShell && len(c.Files) == 0 {
-				st.cmds = simpleCommands(strings.Join(c.CmdLine, " "))
+			for _, sc := range d.ShellCommands(in) {
+				argv := sc.Argv()
+				if len(argv) == 0 {
+					continue
+				}
+				rc := runCommand{at: len(sc.Words) - len(argv)}
+				for _, w := range sc.Words {
+					rc.words = append(rc.words, w.Value)
+				}
+				st.cmds = append(st.cmds, rc)
 			}
 		}
 		steps = append(steps, st)
@@ -221,12 +240,11 @@ func stageSteps(d *Document, ins []*Instruction, workdir string) []stageStep {
 
 // findCommands returns the indexes of the RUN steps with a simple command
 // for which match is true, and the matching commands.
-func findCommands(steps []stageStep, match func(prog string, args []string) bool) (idx []int, cmds [][]string) {
+func findCommands(steps []stageStep, match func(prog string, args []string) bool) (idx []int, cmds []runCommand) {
 	for i, st := range steps {
 		found := false
 		for _, c := range st.cmds {
-			prog, at := commandName(c)
-			if prog != "" && match(path.Base(prog), c[at+1:]) {
+			if match(c.prog(), c.args()) {
 				cmds = append(cmds, c)
 				found = true
 			}
@@ -411,9 +429,8 @@ func buildOnly(st stageStep, rec *recipe) bool {
 		return false
 	}
 	for _, c := range st.cmds {
-		prog, at := commandName(c)
-		args := c[at+1:]
-		switch path.Base(prog) {
+		args := c.args()
+		switch c.prog() {
 		case "go":
 			if len(args) > 0 && (args[0] == "test" || args[0] == "vet") {
 				continue

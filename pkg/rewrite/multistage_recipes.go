@@ -32,8 +32,7 @@ func goRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe, 
 	}
 	st := steps[idx[0]]
 	c := cmds[0]
-	_, at := commandName(c)
-	sub, args := c[at+1], c[at+2:]
+	sub, args := c.args()[0], c.args()[1:]
 	out, pkgs := "", []string{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -85,7 +84,7 @@ func goRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe, 
 	if !path.IsAbs(out) {
 		out = path.Join(st.workdir, out)
 	}
-	cgo, known := goCGO(c[:at], st)
+	cgo, known := goCGO(c.prefix(), st)
 	rec := &recipe{ecosystem: "Go", buildStep: idx[0], artifacts: []artifact{{src: out, dst: out}}}
 	switch {
 	case known && cgo == "0":
@@ -176,7 +175,7 @@ func goCGO(prefix []string, st stageStep) (string, bool) {
 		}
 	}
 	for _, c := range st.cmds {
-		for _, w := range c {
+		for _, w := range c.words {
 			if v, ok := strings.CutPrefix(w, "CGO_ENABLED="); ok {
 				return v, true
 			}
@@ -203,8 +202,7 @@ func aptPackages(steps []stageStep) ([]string, bool) {
 		return len(args) > 0 && ((prog == "apt-get" || prog == "apt") && args[0] == "install" || prog == "apk" && args[0] == "add")
 	})
 	for _, c := range cmds {
-		_, at := commandName(c)
-		for _, w := range c[at+2:] {
+		for _, w := range c.args()[1:] {
 			switch {
 			case strings.HasPrefix(w, "-"):
 			case strings.ContainsAny(w, "$`*"):
@@ -286,7 +284,7 @@ func nodeRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 		return nil, fmt.Sprintf("it installs Node.js packages on %s, not on the node image, so which runtime fits is unknown", image)
 	}
 	for _, c := range cmds {
-		for _, w := range c {
+		for _, w := range c.words {
 			if w == "-g" || w == "--global" || w == "global" {
 				return nil, "it installs npm packages globally, outside the app folder"
 			}
@@ -326,7 +324,7 @@ func nodeRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 	}
 	pruned := false
 	for _, c := range cmds {
-		for _, w := range c {
+		for _, w := range c.words {
 			if w == "--production" || w == "--omit=dev" || w == "--prod" {
 				pruned = true
 			}
@@ -376,11 +374,10 @@ func pythonRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 		return nil, "Windows images are not split"
 	}
 	for _, c := range cmds {
-		prog, _ := commandName(c)
-		if strings.Contains(prog, "/") {
+		if prog := c.words[c.at]; strings.Contains(prog, "/") {
 			return nil, fmt.Sprintf("pip is called by its path (%s), which would bypass the virtual environment", prog)
 		}
-		for _, w := range c {
+		for _, w := range c.words {
 			switch {
 			case w == "--user", w == "--target", w == "-t", w == "--prefix", w == "--root",
 				strings.HasPrefix(w, "--target="), strings.HasPrefix(w, "--prefix="), strings.HasPrefix(w, "--root="):
@@ -511,7 +508,7 @@ func javaRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 		return nil, fmt.Sprintf("the Java version of %s is not in its tag, so which JRE fits is unknown", image)
 	}
 	for _, c := range cmds {
-		for _, w := range c {
+		for _, w := range c.words {
 			if w == "-f" || strings.HasPrefix(w, "--file") || w == "-p" || strings.HasPrefix(w, "--project-dir") {
 				return nil, "the build names another project folder, so where the jar lands is unclear"
 			}
@@ -555,10 +552,10 @@ func dotnetRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 	}
 	out := ""
 	c := cmds[0]
-	for i, w := range c {
+	for i, w := range c.words {
 		switch {
-		case (w == "-o" || w == "--output") && i+1 < len(c):
-			out = c[i+1]
+		case (w == "-o" || w == "--output") && i+1 < len(c.words):
+			out = c.words[i+1]
 		case strings.HasPrefix(w, "--output="):
 			out = strings.TrimPrefix(w, "--output=")
 		}
@@ -598,17 +595,16 @@ func rustRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 		return nil, "it runs cargo more than once, so which binary the runtime needs is unclear"
 	}
 	c := cmds[0]
-	_, at := commandName(c)
-	if c[at+1] != "build" {
+	if c.args()[0] != "build" {
 		return nil, "cargo install puts the binary in the cargo home; only cargo build --release is split"
 	}
 	bin, release := "", false
-	for i, w := range c {
+	for i, w := range c.words {
 		switch {
 		case w == "--release" || w == "-r":
 			release = true
-		case w == "--bin" && i+1 < len(c):
-			bin = c[i+1]
+		case w == "--bin" && i+1 < len(c.words):
+			bin = c.words[i+1]
 		case strings.HasPrefix(w, "--bin="):
 			bin = strings.TrimPrefix(w, "--bin=")
 		case w == "--target" || strings.HasPrefix(w, "--target="):
