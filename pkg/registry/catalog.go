@@ -92,6 +92,10 @@ type Deprecation struct {
 	// Tags maps the deprecated image's tags to successor references; a
 	// tag no rule matches has no known equivalent.
 	Tags []TagRule `yaml:"tags,omitempty"`
+	// TagVersions is "other" when the tags version something other than
+	// the runtime the successor's tags version (django:1.10-python3), so
+	// their major versions are not compared; empty means "runtime".
+	TagVersions string `yaml:"tag-versions,omitempty"`
 }
 
 // Mapping is a known non-standard image and the verified image that
@@ -105,6 +109,8 @@ type Mapping struct {
 	Family string    `yaml:"family,omitempty"`
 	Libc   string    `yaml:"libc,omitempty"`
 	Tags   []TagRule `yaml:"tags"`
+	// TagVersions is as in Deprecation.
+	TagVersions string `yaml:"tag-versions,omitempty"`
 }
 
 // TagRule rewrites a tag that matches the regular expression Match into the
