@@ -81,7 +81,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 		EnableBashCompletion:   true,
 		Suggest:                true,
 		ExitErrHandler:         func(*cli.Context, error) {}, // runMain prints and exits
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the hardened files in place (atomically; mode kept)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print the paths of files that would change; exit 1 if any"},
 			&cli.BoolFlag{Name: "check", Usage: "print only the summary; exit 1 if any file would change"},
@@ -92,7 +92,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "files processed at once"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no notes and no summary"},
 			&cli.BoolFlag{Name: "offline", Usage: "make no network calls"},
-		},
+		}, catalogFlags()...),
 		Action: func(c *cli.Context) error {
 			opts, err := optionsFrom(c)
 			if err != nil {
@@ -129,6 +129,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 					return nil
 				},
 			},
+			catalogCommand(stdout),
 		},
 	}
 }
@@ -159,6 +160,10 @@ func optionsFrom(c *cli.Context) (*options, error) {
 	case c.Bool("list"):
 		mode = modeList
 	}
+	catalog, err := loadCatalog(c.String("catalog"))
+	if err != nil {
+		return nil, err
+	}
 	jobs := c.Int("jobs")
 	if jobs < 1 {
 		return nil, fmt.Errorf("--jobs must be at least 1, not %d", jobs)
@@ -168,15 +173,17 @@ func optionsFrom(c *cli.Context) (*options, error) {
 		paths = []string{"."}
 	}
 	return &options{
-		paths:      paths,
-		mode:       mode,
-		listAlso:   c.Bool("write") && c.Bool("list"),
-		rules:      rules,
-		excludes:   c.StringSlice("exclude"),
-		contextDir: c.String("context"),
-		jobs:       jobs,
-		quiet:      c.Bool("quiet"),
-		offline:    c.Bool("offline"),
+		paths:         paths,
+		mode:          mode,
+		listAlso:      c.Bool("write") && c.Bool("list"),
+		rules:         rules,
+		excludes:      c.StringSlice("exclude"),
+		contextDir:    c.String("context"),
+		jobs:          jobs,
+		quiet:         c.Bool("quiet"),
+		offline:       c.Bool("offline"),
+		catalog:       catalog,
+		updateDigests: c.Bool("update-digests"),
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hardenfix/hardenfix/pkg/files"
+	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
@@ -32,6 +33,9 @@ type options struct {
 	jobs       int
 	quiet      bool
 	offline    bool
+	// catalog is the embedded catalog merged with --catalog FILE.
+	catalog       *registry.Catalog
+	updateDigests bool
 }
 
 // outcome is what happened to one file.
@@ -90,7 +94,7 @@ func processFile(ctx context.Context, opts *options, path string) outcome {
 	if err != nil {
 		return outcome{path: path, err: err}
 	}
-	env := &rewrite.Env{ContextDir: opts.contextDir, Offline: opts.offline}
+	env := &rewrite.Env{ContextDir: opts.contextDir, Offline: opts.offline, Images: opts.catalog, Catalog: opts.catalog, UpdateDigests: opts.updateDigests}
 	if env.ContextDir == "" {
 		env.ContextDir = filepath.Dir(path)
 	}

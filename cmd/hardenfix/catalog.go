@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hardenfix/hardenfix/pkg/registry"
+)
+
+// catalogFlags are the flags of the catalog and of the rules that consult it.
+func catalogFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "catalog", Usage: "merge the catalog `FILE` over the embedded one (see docs/catalog.md)"},
+		&cli.BoolFlag{Name: "update-digests", Usage: "refresh the digests already written in image references (pin rule)"},
+	}
+}
+
+// loadCatalog returns the embedded catalog, merged with file when one is
+// given. A merged catalog whose targets do not resolve is a usage error.
+func loadCatalog(file string) (*registry.Catalog, error) {
+	c := registry.Embedded()
+	if file == "" {
+		return c, nil
+	}
+	user, err := registry.LoadCatalog(file)
+	if err != nil {
+		return nil, fmt.Errorf("--catalog: %w", err)
+	}
+	merged := c.Merge(user)
+	if err := merged.Validate(); err != nil {
+		return nil, fmt.Errorf("--catalog %s: %w", file, err)
+	}
+	return merged, nil
+}
+
+// catalogCommand prints the effective catalog as YAML.
+func catalogCommand(stdout io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:  "catalog",
+		Usage: "print the effective catalog (the embedded one merged with --catalog FILE)",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "catalog", Usage: "merge the catalog `FILE` over the embedded one"}},
+		Action: func(c *cli.Context) error {
+			file := c.String("catalog")
+			if lineage := c.Lineage(); file == "" && len(lineage) > 1 {
+				file = lineage[1].String("catalog") // hardenfix --catalog FILE catalog
+			}
+			cat, err := loadCatalog(file)
+			if err != nil {
+				return cli.Exit(err.Error(), exitError)
+			}
+			return cat.Encode(stdout)
+		},
+	}
+}
