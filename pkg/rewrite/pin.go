@@ -66,7 +66,7 @@ func checkPin(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error)
 			continue
 		}
 		if env.Offline || env.Resolver == nil {
-			notes = append(notes, refNote(r, fmt.Sprintf("not pinned: %s was not looked up (offline)", r.image)))
+			notes = append(notes, refNote(r, fmt.Sprintf("not pinned: %s was not looked up (%s)", r.image, noLookupReason(env))))
 			continue
 		}
 		if p.digest != "" && p.tag == "" {
@@ -140,6 +140,9 @@ func pinTag(ctx context.Context, env *Env, p parsedRef) (string, string, error) 
 		if dg == latest {
 			return v, "", nil
 		}
+	}
+	if tried == 0 {
+		return "latest", fmt.Sprintf("%s pinned as latest: the repository has no version tags; name a version tag so updates show in diffs", p.name), nil
 	}
 	return "latest", fmt.Sprintf("%s pinned as latest: none of the %d highest version tags shares latest's digest; name a version tag so updates show in diffs", p.name, tried), nil
 }

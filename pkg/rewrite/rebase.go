@@ -108,7 +108,7 @@ func checkRebase(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, err
 			msg += "; the old digest pinned the old image and is dropped"
 		}
 		if env.Offline || env.Resolver == nil {
-			msg += "; offline: by catalog only, the new image's existence and platforms were not checked"
+			msg += "; " + noLookupReason(env) + ": by catalog only, the new image's existence and platforms were not checked"
 		}
 		fixes = append(fixes, Fix{Line: r.editLine, Message: msg, Edits: []Edit{Replace(r.edit, newText)}})
 	}
@@ -142,9 +142,9 @@ func chooseReplacement(ctx context.Context, cat *registry.Catalog, env *Env, r *
 		return nil, fmt.Sprintf("non-standard base image %s: no verified replacement known", r.image)
 	}
 	if env.Offline || env.Resolver == nil {
-		return nil, fmt.Sprintf("non-standard base image %s: its name suggests %s, but telling whether it is a re-tag needs a registry lookup (offline)", r.image, base)
+		return nil, fmt.Sprintf("non-standard base image %s: its name suggests %s, but telling whether it is a re-tag needs a registry lookup (%s)", r.image, base, noLookupReason(env))
 	}
-	mine, err := env.Resolver.Layers(ctx, p.lookupRef(), r.platform)
+	mine, err := env.Resolver.Layers(ctx, p.written, r.platform)
 	if err != nil {
 		return nil, fmt.Sprintf("non-standard base image %s: not compared with %s: %v", r.image, base, err)
 	}
@@ -230,7 +230,7 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *Env, d *D
 	if env.Offline || env.Resolver == nil {
 		return ""
 	}
-	want, err := env.Resolver.Platforms(ctx, p.lookupRef())
+	want, err := env.Resolver.Platforms(ctx, p.written)
 	if err != nil {
 		return fmt.Sprintf("the platforms of %s could not be looked up: %v", p.written, err)
 	}
@@ -315,6 +315,14 @@ func spellLike(orig parsedRef, target string) string {
 		out = "docker.io/" + out
 	}
 	return out
+}
+
+// noLookupReason says why no registry is asked.
+func noLookupReason(env *Env) string {
+	if env.Offline {
+		return "offline"
+	}
+	return "no registry configured"
 }
 
 func equalStrings(a, b []string) bool {
