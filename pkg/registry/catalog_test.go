@@ -150,6 +150,11 @@ func TestFactsAreTagAware(t *testing.T) {
 		{image: "nginxinc/nginx-unprivileged:stable-alpine", family: "alpine", libc: "musl", pm: "apk", user: "nginx", uid: 101, shell: true, verification: "verified-publisher"},
 		{image: "openjdk:17", family: "rhel", libc: "glibc", pm: "microdnf", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
 		{image: "openjdk:17-jdk-slim", family: "debian", libc: "glibc", pm: "apt", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
+		{image: "centos:centos7.8.2003", family: "rhel", libc: "glibc", pm: "yum", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
+		{image: "centos:8", family: "rhel", libc: "glibc", pm: "dnf", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
+		{image: "oraclelinux:7-slim", family: "rhel", libc: "glibc", pm: "yum", user: "root", uid: 0, shell: true, verification: "official"},
+		{image: "oraclelinux:9-slim", family: "rhel", libc: "glibc", pm: "microdnf", user: "root", uid: 0, shell: true, verification: "official"},
+		{image: "mcr.microsoft.com/dotnet/runtime:10.0-azurelinux3.0-distroless", libc: "glibc", pm: "", user: "app", uid: 1654, verification: "microsoft"},
 		{image: "celery:4", family: "debian", libc: "glibc", pm: "apt", user: "user", uid: -1, shell: true, shadow: true, verification: "official"},
 	} {
 		f, ok := c.Facts(tc.image)
