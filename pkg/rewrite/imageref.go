@@ -196,11 +196,14 @@ func argDefaultSpan(d *Document, name string) (Span, int, string) {
 		switch {
 		case in.Keyword == "ARG" && in.Stage < 0:
 			for _, w := range d.Words(in.ArgsSpan) {
-				if w.Value == name || strings.HasPrefix(w.Value, name+"=") {
+				switch {
+				case w.Value == name || strings.HasPrefix(w.Value, name+"="):
 					if decl != nil {
 						return Span{}, 0, fmt.Sprintf("ARG %s is declared more than once", name)
 					}
 					decl = in
+				case uses.MatchString(w.Raw):
+					return Span{}, 0, fmt.Sprintf("ARG %s also feeds another ARG (line %d)", name, in.Line)
 				}
 			}
 		case in.Keyword == "ARG":
@@ -212,10 +215,6 @@ func argDefaultSpan(d *Document, name string) (Span, int, string) {
 		case in.Keyword == "FROM":
 			if uses.MatchString(in.ArgsSpan.Text(d.Src)) {
 				froms++
-			}
-		default:
-			if in.Stage < 0 && uses.MatchString(in.ArgsSpan.Text(d.Src)) {
-				return Span{}, 0, fmt.Sprintf("ARG %s feeds other ARGs", name)
 			}
 		}
 	}
