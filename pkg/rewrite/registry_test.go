@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,30 +41,28 @@ func (r testResolver) ref(s string) (name.Reference, error) {
 	if d, ok := n.(reference.Digested); ok {
 		return name.NewDigest(mirrored+"@"+d.Digest().String(), name.Insecure)
 	}
-	tag := "latest"
-	if t, ok := n.(reference.Tagged); ok {
-		tag = t.Tag()
-	}
-	return name.NewTag(mirrored+":"+tag, name.Insecure)
+	return name.NewTag(mirrored+":"+reference.TagNameOnly(n).(reference.Tagged).Tag(), name.Insecure)
 }
 
-// stable turns registry errors into text without the test server's port.
-func stable(err error) error {
+// get fetches s's manifest; registry errors lose the test server's port so
+// goldens are stable.
+func (r testResolver) get(ctx context.Context, s string, p registry.Platform) (*remote.Descriptor, error) {
+	ref, err := r.ref(s)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := remote.Get(ref, remote.WithContext(ctx), remote.WithPlatform(v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}))
 	var te *transport.Error
 	if errors.As(err, &te) {
-		return fmt.Errorf("registry answered %d %s", te.StatusCode, http.StatusText(te.StatusCode))
+		return nil, fmt.Errorf("registry answered %d %s", te.StatusCode, http.StatusText(te.StatusCode))
 	}
-	return err
+	return desc, err
 }
 
 func (r testResolver) Digest(ctx context.Context, s string) (string, error) {
-	ref, err := r.ref(s)
+	desc, err := r.get(ctx, s, registry.Platform{})
 	if err != nil {
 		return "", err
-	}
-	desc, err := remote.Head(ref, remote.WithContext(ctx))
-	if err != nil {
-		return "", stable(err)
 	}
 	return desc.Digest.String(), nil
 }
@@ -73,68 +72,55 @@ func (r testResolver) Tags(ctx context.Context, s string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags, err := remote.List(ref.Context(), remote.WithContext(ctx))
-	return tags, stable(err)
+	return remote.List(ref.Context(), remote.WithContext(ctx))
 }
 
 func (r testResolver) Platforms(ctx context.Context, s string) ([]registry.Platform, error) {
-	ref, err := r.ref(s)
+	desc, err := r.get(ctx, s, registry.Platform{})
 	if err != nil {
 		return nil, err
 	}
-	desc, err := remote.Get(ref, remote.WithContext(ctx))
-	if err != nil {
-		return nil, stable(err)
-	}
 	if !desc.MediaType.IsIndex() {
-		img, err := desc.Image()
+		cfg, err := r.configFile(ctx, s, registry.Platform{})
 		if err != nil {
 			return nil, err
 		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			return nil, stable(err)
-		}
-		return []registry.Platform{{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}}, nil
+		return []registry.Platform{{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant}}, nil
 	}
-	idx, err := desc.ImageIndex()
-	if err != nil {
-		return nil, err
-	}
-	im, err := idx.IndexManifest()
+	im, err := v1.ParseIndexManifest(bytes.NewReader(desc.Manifest))
 	if err != nil {
 		return nil, err
 	}
 	var out []registry.Platform
 	for _, m := range im.Manifests {
-		if m.Platform != nil {
-			out = append(out, registry.Platform{OS: m.Platform.OS, Architecture: m.Platform.Architecture, Variant: m.Platform.Variant})
-		}
+		out = append(out, registry.Platform{OS: m.Platform.OS, Architecture: m.Platform.Architecture, Variant: m.Platform.Variant})
 	}
 	return out, nil
 }
 
 func (r testResolver) image(ctx context.Context, s string, p registry.Platform) (v1.Image, error) {
-	ref, err := r.ref(s)
+	if p.OS == "" {
+		p = registry.Platform{OS: "linux", Architecture: "amd64"}
+	}
+	desc, err := r.get(ctx, s, p)
 	if err != nil {
 		return nil, err
 	}
-	opts := []remote.Option{remote.WithContext(ctx)}
-	if p.OS != "" {
-		opts = append(opts, remote.WithPlatform(v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}))
-	}
-	img, err := remote.Image(ref, opts...)
-	return img, stable(err)
+	return desc.Image()
 }
 
-func (r testResolver) Config(ctx context.Context, s string, p registry.Platform) (*registry.ImageConfig, error) {
+func (r testResolver) configFile(ctx context.Context, s string, p registry.Platform) (*v1.ConfigFile, error) {
 	img, err := r.image(ctx, s, p)
 	if err != nil {
 		return nil, err
 	}
-	cf, err := img.ConfigFile()
+	return img.ConfigFile()
+}
+
+func (r testResolver) Config(ctx context.Context, s string, p registry.Platform) (*registry.ImageConfig, error) {
+	cf, err := r.configFile(ctx, s, p)
 	if err != nil {
-		return nil, stable(err)
+		return nil, err
 	}
 	return &registry.ImageConfig{User: cf.Config.User, Entrypoint: cf.Config.Entrypoint, Cmd: cf.Config.Cmd, Labels: cf.Config.Labels, OS: cf.OS}, nil
 }
@@ -146,7 +132,7 @@ func (r testResolver) Layers(ctx context.Context, s string, p registry.Platform)
 	}
 	m, err := img.Manifest()
 	if err != nil {
-		return nil, stable(err)
+		return nil, err
 	}
 	var out []string
 	for _, l := range m.Layers {
@@ -183,6 +169,7 @@ func startRegistry(t testing.TB, spec string) string {
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	res := testResolver{host: host}
+	var _ registry.Resolver = res
 	for _, line := range strings.Split(spec, "\n") {
 		fields := strings.Fields(line)
 		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
