@@ -210,11 +210,11 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *Env, d *D
 		if pm != "" {
 			switch {
 			case rep.family == "" || tf.Family == "":
-				return fmt.Sprintf("the stage runs %s and the OS family of %s or %s is not known", pm, p.written, rep.target)
+				return fmt.Sprintf("%s runs on this image and the OS family of %s or %s is not known", pm, p.written, rep.target)
 			case familyGroup(rep.family) != familyGroup(tf.Family):
-				return fmt.Sprintf("the stage runs %s, and the OS family would change from %s to %s", pm, rep.family, tf.Family)
+				return fmt.Sprintf("%s runs on this image, and the OS family would change from %s to %s", pm, rep.family, tf.Family)
 			case rep.libc != tf.Libc:
-				return fmt.Sprintf("the stage runs %s, and the C library would change from %s to %s", pm, orUnknown(rep.libc), orUnknown(tf.Libc))
+				return fmt.Sprintf("%s runs on this image, and the C library would change from %s to %s", pm, orUnknown(rep.libc), orUnknown(tf.Libc))
 			}
 		}
 		img, _ := cat.Lookup(rep.target)
@@ -222,7 +222,7 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *Env, d *D
 		switch {
 		case !rep.majorCheck || from == "" || from == to:
 		case img != nil && img.Role == "base" && pm != "":
-			return fmt.Sprintf("the OS release would change from %s to %s while the stage runs %s", from, orUnknown(to), pm)
+			return fmt.Sprintf("the OS release would change from %s to %s while %s runs on this image", from, orUnknown(to), pm)
 		case img == nil || img.Role != "base":
 			return fmt.Sprintf("the major version would change from %s to %s", from, orUnknown(to))
 		}
@@ -262,11 +262,19 @@ var pmCommands = map[string]string{
 
 var shellWord = regexp.MustCompile(`[A-Za-z0-9_./-]+`)
 
-// stagePackageManager returns the first package manager a RUN of the stage
-// calls, or "".
+// stagePackageManager returns the first package manager a RUN calls in the
+// stage or in a later stage built FROM it (directly or not), or "".
 func stagePackageManager(d *Document, stage int) string {
-	for _, in := range d.Stage(stage) {
-		if in.Keyword != "RUN" {
+	stages := map[int]bool{stage: true}
+	for i := stage + 1; i < len(d.Stages); i++ {
+		for j := range stages {
+			if d.Stages[j].Name != "" && strings.EqualFold(d.Stages[i].BaseName, d.Stages[j].Name) {
+				stages[i] = true
+			}
+		}
+	}
+	for _, in := range d.Instructions {
+		if in.Keyword != "RUN" || !stages[in.Stage] {
 			continue
 		}
 		for _, w := range shellWord.FindAllString(in.Span.Text(d.Src), -1) {
