@@ -242,6 +242,17 @@ func TestTargets(t *testing.T) {
 		{"microsoft/dotnet:2.1-sdk", "mcr.microsoft.com/dotnet/sdk:2.1"},
 		{"mcr.microsoft.com/dotnet/core/aspnet:3.1-alpine", "mcr.microsoft.com/dotnet/aspnet:3.1-alpine"},
 		{"jenkins/jnlp-slave:4.3-4", "jenkins/inbound-agent:4.3-4"},
+		{"adoptopenjdk/openjdk11:jdk-11.0.11_9", "eclipse-temurin:11-jdk"},
+		{"adoptopenjdk/openjdk11:jre-11.0.11_9", "eclipse-temurin:11-jre"},
+		{"adoptopenjdk/openjdk11:jdk-11.0.11_9-alpine", ""},
+		{"adoptopenjdk/openjdk11:alpine-jre", ""},
+		{"adoptopenjdk/openjdk8:jdk8u292-b10", "eclipse-temurin:8-jdk"},
+		{"adoptopenjdk/openjdk8:jdk8u292-b10-jre", "eclipse-temurin:8-jre"},
+		{"adoptopenjdk/openjdk8:jdk8u292-b10-openj9", ""},
+		{"anapsix/alpine-java:8u172b11_server-jre", "eclipse-temurin:8-jre-alpine"},
+		{"anapsix/alpine-java:8_jdk_unlimited", "eclipse-temurin:8-jdk-alpine"},
+		{"gliderlabs/alpine:3.4", "alpine:3.4"},
+		{"jenkinsci/jenkins:2.60.3-alpine", "jenkins/jenkins:2.60.3-alpine"},
 	} {
 		m, ok := c.Mapping(tc.image)
 		if !ok {
