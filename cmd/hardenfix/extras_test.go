@@ -126,7 +126,7 @@ func TestScanReportsInRunReport(t *testing.T) {
 	}
 
 	// The same run as Markdown, for a pull-request body.
-	code, md, stderr := hardenfix(t, append([]string{"--format", "markdown", "-q"}, args[4:]...)...)
+	code, md, stderr := hardenfix(t, append([]string{"--format", "markdown", "-q", "--enable", "add-to-copy"}, args[4:]...)...)
 	if code != exitOK {
 		t.Fatalf("markdown: exit %d: %s", code, stderr)
 	}

@@ -100,7 +100,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour the diff: auto (only on a terminal, not with NO_COLOR), always, never"},
 			&cli.StringSliceFlag{Name: "scan-report", Usage: "Trivy or Grype JSON report `FILE` of a base image; the report shows its counts beside the FROM lines that use the image (repeatable)"},
 			&cli.StringFlag{Name: "sbom", Usage: "write a CycloneDX 1.5 JSON bill of the base images the Dockerfiles use after the run to `FILE`"},
-		}, registryFlags()...),
+		}, append(registryFlags(), catalogFlags()...)...),
 		Action: func(c *cli.Context) error {
 			opts, err := optionsFrom(c)
 			if err != nil {
@@ -151,6 +151,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 					return nil
 				},
 			},
+			catalogCommand(stdout),
 		},
 	}
 }
@@ -181,6 +182,10 @@ func optionsFrom(c *cli.Context) (*options, error) {
 	case c.Bool("list"):
 		mode = modeList
 	}
+	catalog, err := loadCatalog(c.String("catalog"))
+	if err != nil {
+		return nil, err
+	}
 	jobs := c.Int("jobs")
 	if jobs < 1 {
 		return nil, fmt.Errorf("--jobs must be at least 1, not %d", jobs)
@@ -194,21 +199,24 @@ func optionsFrom(c *cli.Context) (*options, error) {
 		paths = []string{"."}
 	}
 	opts := &options{
-		paths:      paths,
-		mode:       mode,
-		listAlso:   c.Bool("write") && c.Bool("list"),
-		enable:     splitList(c.StringSlice("enable")),
-		disable:    splitList(c.StringSlice("disable")),
-		rules:      rules,
-		excludes:   c.StringSlice("exclude"),
-		contextDir: c.String("context"),
-		jobs:       jobs,
-		quiet:      c.Bool("quiet"),
-		offline:    c.Bool("offline"),
-		format:     c.String("format"),
-		reportPath: c.String("report"),
-		remote:     remote,
-		strict:     c.Bool("strict"),
+		paths:         paths,
+		mode:          mode,
+		listAlso:      c.Bool("write") && c.Bool("list"),
+		enable:        splitList(c.StringSlice("enable")),
+		disable:       splitList(c.StringSlice("disable")),
+		rules:         rules,
+		excludes:      c.StringSlice("exclude"),
+		contextDir:    c.String("context"),
+		jobs:          jobs,
+		quiet:         c.Bool("quiet"),
+		offline:       c.Bool("offline"),
+		format:        c.String("format"),
+		reportPath:    c.String("report"),
+		remote:        remote,
+		strict:        c.Bool("strict"),
+		catalog:       catalog,
+		catalogs:      newCatalogCache(catalog),
+		updateDigests: c.Bool("update-digests"),
 	}
 	switch opts.format {
 	case "text", "json", "sarif", "markdown":
@@ -230,7 +238,7 @@ func optionsFrom(c *cli.Context) (*options, error) {
 	} else {
 		opts.finder = config.NewFinder()
 	}
-	if opts.extras, err = newExtras(c.StringSlice("scan-report"), c.String("sbom"), nil); err != nil {
+	if opts.extras, err = newExtras(c.StringSlice("scan-report"), c.String("sbom"), catalog); err != nil {
 		return nil, err
 	}
 	if opts.progress, err = whenTerminal(c.String("progress"), "--progress", c.App.ErrWriter); err != nil {
@@ -262,6 +270,7 @@ func whenTerminal(setting, flag string, w io.Writer) (bool, error) {
 		return err == nil && fi.Mode()&os.ModeCharDevice != 0, nil
 	}
 	return false, fmt.Errorf("%s must be auto, always or never, not %q", flag, setting)
+
 }
 
 // splitList accepts both repeated flags and comma-separated lists.

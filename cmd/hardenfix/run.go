@@ -47,6 +47,11 @@ type options struct {
 	remote     *registry.Remote // nil with --offline
 	strict     bool             // exit 3 when a lookup failed
 	extras     *extras          // --scan-report, --sbom
+	// catalog is the embedded catalog merged with --catalog FILE;
+	// catalogs adds the catalog files .hardenfix.yaml files name.
+	catalog       *registry.Catalog
+	catalogs      *catalogCache
+	updateDigests bool
 }
 
 // outcome is what happened to one file.
@@ -121,30 +126,34 @@ func run(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
 
 // processFile reads, rewrites and (with -w) writes one file.
 func processFile(ctx context.Context, opts *options, path string) outcome {
+	cfg, err := opts.configFor(path)
+	if err != nil {
+		return outcome{path: path, err: err}
+	}
+	if cfg.Excludes(path) {
+		return outcome{path: path, skipped: true}
+	}
 	rules := opts.rules
-	if opts.config != nil || opts.finder != nil {
-		cfg := opts.config
-		if cfg == nil {
-			var err error
-			if cfg, err = opts.finder.For(path); err != nil {
-				return outcome{path: path, err: err}
-			}
+	if cfg.Path != "" && opts.config == nil {
+		if rules, err = rulesFor(cfg, opts); err != nil {
+			return outcome{path: path, err: fmt.Errorf("%s: %w", cfg.Path, err)}
 		}
-		if cfg.Excludes(path) {
-			return outcome{path: path, skipped: true}
-		}
-		if cfg.Path != "" {
-			var err error
-			if rules, err = rulesFor(cfg, opts); err != nil {
-				return outcome{path: path, err: fmt.Errorf("%s: %w", cfg.Path, err)}
-			}
-		}
+	}
+	catalog, err := opts.catalogs.forFile(cfg.Catalog)
+	if err != nil {
+		return outcome{path: path, err: fmt.Errorf("%s: %w", cfg.Path, err)}
 	}
 	src, err := files.Read(path)
 	if err != nil {
 		return outcome{path: path, err: err}
 	}
-	env := &rewrite.Env{ContextDir: opts.contextDir, Offline: opts.offline}
+	env := &rewrite.Env{
+		ContextDir:    opts.contextDir,
+		Offline:       opts.offline,
+		Images:        catalog,
+		Catalog:       catalog,
+		UpdateDigests: opts.updateDigests,
+	}
 	if opts.remote != nil {
 		env.Resolver = opts.remote
 	}
@@ -161,6 +170,18 @@ func processFile(ctx context.Context, opts *options, path string) outcome {
 		}
 	}
 	return outcome{path: path, result: res}
+}
+
+// configFor is the configuration that applies to a file: --config, else
+// the nearest .hardenfix.yaml, else the zero configuration.
+func (opts *options) configFor(path string) (*config.Config, error) {
+	switch {
+	case opts.config != nil:
+		return opts.config, nil
+	case opts.finder != nil:
+		return opts.finder.For(path)
+	}
+	return &config.Config{}, nil
 }
 
 // rulesFor combines a configuration's rule selection with the command

@@ -10,11 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	"golang.org/x/tools/txtar"
+
+	"github.com/hardenfix/hardenfix/pkg/registry"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden sections of fixtures")
@@ -24,7 +27,14 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //	-- Dockerfile --        the input
 //	-- want/Dockerfile --   the expected output (absent: the file must not change)
 //	-- want/notes --        the expected notes, one "LINE: rule: message" a line
+//	-- want/fixes --        optional: the expected fixes, one "LINE: rule: message"
+//	                        a line; checked (and rewritten by -update) only
+//	                        when the section is present
 //	-- context/PATH --      files of the build context
+//	-- registry --          images to seed into an in-process registry; with
+//	                        this section the run is online (Env.Resolver
+//	                        looks every registry up there), without it
+//	                        offline. Format: see startRegistry.
 //	-- options --           one per line:
 //	                          rules NAME[,NAME]   rules to run (default: the folder's
 //	                                              name when it names a rule, else all)
@@ -35,6 +45,9 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //	                                              bytes of gzip, bzip2, xz or zstd
 //	                          tar PATH            wrap context file PATH in a tar archive
 //	                          gzip PATH           gzip context file PATH (a tar.gz with tar first)
+//	                          update-digests      set Env.UpdateDigests
+//
+// Every run has the embedded catalog as Env.Images and Env.Catalog.
 //
 // The transforms keep the fixtures readable text while still testing bytes
 // that txtar cannot hold.
@@ -45,6 +58,10 @@ type fixture struct {
 	rules   []*Rule
 	opts    map[string][]string
 	context map[string][]byte
+	// registry is the -- registry -- section; online is true when the
+	// fixture has one.
+	registry string
+	online   bool
 }
 
 func fixturesRoot(t testing.TB) string {
@@ -100,6 +117,8 @@ func loadFixture(p string) (*fixture, error) {
 			}
 		case file.Name == "Dockerfile":
 			f.input = file.Data
+		case file.Name == "registry":
+			f.registry, f.online = string(file.Data), true
 		case strings.HasPrefix(file.Name, "context/"):
 			f.context[strings.TrimPrefix(file.Name, "context/")] = file.Data
 		}
@@ -217,10 +236,22 @@ func (f *fixture) writeContext(t *testing.T) string {
 	return dir
 }
 
+// testRegistryHost is the in-process registry's address in notes; goldens
+// say 127.0.0.1:PORT, since the port changes every run.
+var testRegistryHost = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+
 func formatNotes(notes []Note) string {
 	var b strings.Builder
 	for _, n := range notes {
-		fmt.Fprintf(&b, "%d: %s: %s\n", n.Line, n.Rule, n.Message)
+		fmt.Fprintf(&b, "%d: %s: %s\n", n.Line, n.Rule, testRegistryHost.ReplaceAllString(n.Message, "127.0.0.1:PORT"))
+	}
+	return b.String()
+}
+
+func formatFixes(fixes []Fix) string {
+	var b strings.Builder
+	for _, f := range fixes {
+		fmt.Fprintf(&b, "%d: %s: %s\n", f.Line, f.Rule, f.Message)
 	}
 	return b.String()
 }
@@ -229,7 +260,11 @@ func TestFixtures(t *testing.T) {
 	for _, f := range loadFixtures(t) {
 		rel, _ := filepath.Rel(fixturesRoot(t), f.path)
 		t.Run(filepath.ToSlash(strings.TrimSuffix(rel, ".txtar")), func(t *testing.T) {
-			env := &Env{ContextDir: f.writeContext(t), Offline: true}
+			env := &Env{ContextDir: f.writeContext(t), Offline: true, Images: registry.Embedded(), Catalog: registry.Embedded(), UpdateDigests: f.has("update-digests")}
+			if f.online {
+				env.Offline = false
+				env.Resolver = fixtureRemote(startRegistry(t, f.registry), f.registry)
+			}
 			res, err := Run(context.Background(), "Dockerfile", f.input, f.rules, env)
 			if wantErr, ok := f.section("want/error"); ok {
 				if err == nil {
@@ -254,6 +289,9 @@ func TestFixtures(t *testing.T) {
 				} else {
 					f.setSection("want/Dockerfile", nil)
 				}
+				if _, ok := f.section("want/fixes"); ok {
+					f.setSection("want/fixes", []byte(formatFixes(res.Fixes)))
+				}
 				notes := formatNotes(res.Notes)
 				if notes == "" {
 					f.setSection("want/notes", nil)
@@ -268,6 +306,11 @@ func TestFixtures(t *testing.T) {
 			}
 			if !bytes.Equal(res.New, want) {
 				t.Errorf("output differs from want/Dockerfile:\n%s", UnifiedDiff("want", want, res.New))
+			}
+			if wantFixes, ok := f.section("want/fixes"); ok {
+				if got := formatFixes(res.Fixes); got != string(wantFixes) {
+					t.Errorf("fixes:\n got:\n%s\nwant:\n%s", got, wantFixes)
+				}
 			}
 			wantNotes, _ := f.section("want/notes")
 			if got := formatNotes(res.Notes); got != string(wantNotes) {

@@ -90,6 +90,11 @@ type Env struct {
 	Images registry.ImageInfo
 	// Resolver looks images up in registries; nil when offline.
 	Resolver registry.Resolver
+	// Catalog is the catalog of verified publishers the rebase and pin
+	// rules consult; nil means the embedded one.
+	Catalog *registry.Catalog
+	// UpdateDigests makes the pin rule refresh digests already written.
+	UpdateDigests bool
 }
 
 // All returns every rule in pipeline order: rebase, multi-stage,
@@ -97,8 +102,10 @@ type Env struct {
 // are simply absent.
 func All() []*Rule {
 	return []*Rule{
+		Rebase,
 		MultiStage,
 		AddToCopy,
+		Pin,
 		AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm,
 	}
 }

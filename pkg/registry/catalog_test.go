@@ -1,0 +1,368 @@
+package registry
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestEmbeddedCatalogLoadsAndIsConsistent(t *testing.T) {
+	c, err := ParseCatalog(embeddedCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version == "" || c.Date == "" {
+		t.Errorf("catalog needs a version and a date, has %q and %q", c.Version, c.Date)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("catalog is inconsistent:\n%v", err)
+	}
+	// Issue 3 item 3: the rows the catalog must have.
+	for _, name := range []string{
+		"node", "python", "golang", "rust", "ruby", "php", "eclipse-temurin", "amazoncorretto",
+		"debian", "ubuntu", "alpine", "busybox", "nginx", "httpd", "postgres", "mysql", "mariadb",
+		"redis", "mongo", "almalinux", "oraclelinux", "amazonlinux", "rockylinux/rockylinux",
+		"registry.access.redhat.com/ubi9/ubi", "registry.access.redhat.com/ubi9/ubi-minimal",
+		"registry.access.redhat.com/ubi9/ubi-micro", "registry.access.redhat.com/ubi9/python-312",
+		"registry.access.redhat.com/ubi9/nodejs-22", "registry.access.redhat.com/ubi9/openjdk-17",
+		"registry.access.redhat.com/ubi9/openjdk-17-runtime", "registry.access.redhat.com/ubi9/openjdk-21",
+		"registry.access.redhat.com/ubi9/openjdk-21-runtime",
+		"gcr.io/distroless/static-debian12", "gcr.io/distroless/base-debian12", "gcr.io/distroless/cc-debian12",
+		"gcr.io/distroless/java17-debian12", "gcr.io/distroless/nodejs22-debian12", "gcr.io/distroless/python3-debian12",
+		"cgr.dev/chainguard/static", "cgr.dev/chainguard/wolfi-base", "cgr.dev/chainguard/node",
+		"cgr.dev/chainguard/python", "cgr.dev/chainguard/go", "cgr.dev/chainguard/jdk",
+		"mcr.microsoft.com/dotnet/sdk", "mcr.microsoft.com/dotnet/aspnet", "mcr.microsoft.com/dotnet/runtime",
+		"nginxinc/nginx-unprivileged",
+	} {
+		img, ok := c.Lookup(name)
+		if !ok {
+			t.Errorf("%s: missing", name)
+			continue
+		}
+		if img.Deprecated != nil {
+			t.Errorf("%s: must not be deprecated", name)
+		}
+	}
+	for _, name := range []string{"java", "openjdk", "adoptopenjdk", "centos", "iojs", "django", "celery", "rails", "consul", "vault"} {
+		img, ok := c.Lookup(name)
+		if !ok || img.Deprecated == nil {
+			t.Errorf("%s: want a deprecated row", name)
+		}
+	}
+	if len(c.Mappings) < 15 {
+		t.Errorf("want at least 15 mapping rows, have %d", len(c.Mappings))
+	}
+}
+
+// Every mapping target and successor must itself be a (non-deprecated)
+// catalog image. Validate checks this; here it is checked directly so the
+// test says so even if Validate changes.
+func TestEveryTargetIsACatalogImage(t *testing.T) {
+	c := Embedded()
+	n := 0
+	check := func(from, to string) {
+		n++
+		img, ok := c.Lookup(placeholderExpand(to))
+		if !ok {
+			t.Errorf("%s → %s: target is not a catalog image", from, to)
+		} else if img.Deprecated != nil {
+			t.Errorf("%s → %s: target is deprecated", from, to)
+		}
+	}
+	for _, img := range c.Images {
+		if d := img.Deprecated; d != nil {
+			check(img.Name, d.Successor)
+			for _, r := range d.Tags {
+				check(img.Name+":"+r.Match, r.To)
+			}
+		}
+		if img.NonRootAlt != "" {
+			check(img.Name, img.NonRootAlt)
+		}
+	}
+	for _, m := range c.Mappings {
+		for _, r := range m.Tags {
+			check(m.Name+":"+r.Match, r.To)
+		}
+	}
+	if n < 40 {
+		t.Errorf("checked only %d targets; the catalog lost rows", n)
+	}
+}
+
+// The embedded file must not define any key twice, at any level: yaml.v3
+// would silently keep one of them in some positions, so the raw node tree is
+// walked.
+func TestCatalogHasNoDuplicateKeys(t *testing.T) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(embeddedCatalog, &root); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkDuplicateKeys(&root); err != nil {
+		t.Fatal(err)
+	}
+	// And the check works.
+	for name, doc := range map[string]string{
+		"same key":        "images:\n  node: {source: x}\n  node: {source: y}\n",
+		"nested key":      "images:\n  node:\n    source: x\n    source: y\n",
+		"normalised name": "images:\n  node: {source: x, role: base}\n  docker.io/library/node: {source: y, role: base}\n",
+		"unknown field":   "images:\n  node: {source: x, colour: red}\n",
+		"bad regexp":      "mappings:\n  a/b: {source: x, reason: r, tags: [{match: '(', to: 'node:1'}]}\n",
+	} {
+		if _, err := ParseCatalog([]byte(doc)); err == nil {
+			t.Errorf("%s: ParseCatalog accepted %q", name, doc)
+		}
+	}
+}
+
+func TestFactsAreTagAware(t *testing.T) {
+	c := Embedded()
+	for _, tc := range []struct {
+		image                    string
+		family, libc, pm, user   string
+		uid                      int
+		shell, shadow, dropsPriv bool
+		needsRoot                bool
+		verification             string
+	}{
+		{image: "node:20", family: "debian", libc: "glibc", pm: "apt", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
+		{image: "node:20-alpine", family: "alpine", libc: "musl", pm: "apk", user: "root", uid: 0, shell: true, verification: "official"},
+		{image: "docker.io/library/python:3.12-slim", family: "debian", libc: "glibc", pm: "apt", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
+		{image: "gcr.io/distroless/static-debian12", family: "distroless", user: "root", uid: 0, verification: "distroless"},
+		{image: "gcr.io/distroless/static-debian12:nonroot", family: "distroless", user: "nonroot", uid: 65532, verification: "distroless"},
+		{image: "gcr.io/distroless/base-debian12:debug-nonroot", family: "distroless", libc: "glibc", user: "nonroot", uid: 65532, shell: true, verification: "distroless"},
+		{image: "gcr.io/distroless/base-debian12:debug", family: "distroless", libc: "glibc", user: "root", uid: 0, shell: true, verification: "distroless"},
+		{image: "registry.access.redhat.com/ubi9/ubi-minimal", family: "rhel", libc: "glibc", pm: "microdnf", user: "root", uid: 0, shell: true, verification: "redhat"},
+		{image: "registry.access.redhat.com/ubi9/ubi:9.4", family: "rhel", libc: "glibc", pm: "dnf", user: "root", uid: 0, shell: true, shadow: true, verification: "redhat"},
+		{image: "registry.access.redhat.com/ubi9/python-312", family: "rhel", libc: "glibc", pm: "dnf", user: "default", uid: 1001, shell: true, shadow: true, verification: "redhat"},
+		{image: "registry.access.redhat.com/ubi9/openjdk-21-runtime:1.20", family: "rhel", libc: "glibc", pm: "microdnf", user: "jboss", uid: 185, shell: true, verification: "redhat"},
+		{image: "cgr.dev/chainguard/python:latest", family: "wolfi", libc: "glibc", user: "nonroot", uid: 65532, verification: "chainguard"},
+		{image: "cgr.dev/chainguard/python:latest-dev", family: "wolfi", libc: "glibc", pm: "apk", user: "nonroot", uid: 65532, shell: true, verification: "chainguard"},
+		{image: "mcr.microsoft.com/dotnet/aspnet:8.0", family: "debian", libc: "glibc", pm: "apt", user: "root", uid: 0, shell: true, shadow: true, verification: "microsoft"},
+		{image: "mcr.microsoft.com/dotnet/aspnet:10.0", family: "ubuntu", libc: "glibc", pm: "apt", user: "root", uid: 0, shell: true, shadow: true, verification: "microsoft"},
+		{image: "mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled", family: "ubuntu", libc: "glibc", user: "app", uid: 1654, verification: "microsoft"},
+		{image: "postgres:16-alpine", family: "alpine", libc: "musl", pm: "apk", user: "root", uid: 0, shell: true, dropsPriv: true, verification: "official"},
+		{image: "nginx", family: "debian", libc: "glibc", pm: "apt", user: "root", uid: 0, shell: true, shadow: true, needsRoot: true, verification: "official"},
+		{image: "nginxinc/nginx-unprivileged:stable-alpine", family: "alpine", libc: "musl", pm: "apk", user: "nginx", uid: 101, shell: true, verification: "verified-publisher"},
+		{image: "openjdk:17", family: "rhel", libc: "glibc", pm: "microdnf", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
+		{image: "openjdk:17-jdk-slim", family: "debian", libc: "glibc", pm: "apt", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
+		{image: "centos:centos7.8.2003", family: "rhel", libc: "glibc", pm: "yum", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
+		{image: "centos:8", family: "rhel", libc: "glibc", pm: "dnf", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
+		{image: "oraclelinux:7-slim", family: "rhel", libc: "glibc", pm: "yum", user: "root", uid: 0, shell: true, verification: "official"},
+		{image: "oraclelinux:9-slim", family: "rhel", libc: "glibc", pm: "microdnf", user: "root", uid: 0, shell: true, verification: "official"},
+		{image: "mcr.microsoft.com/dotnet/runtime:10.0-azurelinux3.0-distroless", libc: "glibc", pm: "", user: "app", uid: 1654, verification: "microsoft"},
+		{image: "celery:4", family: "debian", libc: "glibc", pm: "apt", user: "user", uid: -1, shell: true, shadow: true, verification: "official"},
+	} {
+		f, ok := c.Facts(tc.image)
+		if !ok {
+			t.Errorf("%s: no facts", tc.image)
+			continue
+		}
+		got := []any{f.Family, f.Libc, f.PackageManager, f.User, f.UID, f.HasShell, f.HasShadowUtils, f.DropsPrivileges, f.NeedsRoot, f.Verification}
+		want := []any{tc.family, tc.libc, tc.pm, tc.user, tc.uid, tc.shell, tc.shadow, tc.dropsPriv, tc.needsRoot, tc.verification}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s: facts (family libc pm user uid shell shadow drops needs-root verification)\n got %v\nwant %v", tc.image, got, want)
+				break
+			}
+		}
+	}
+	if f, ok := c.Facts("nginx:1.27"); !ok || f.NonRootAlt != "nginxinc/nginx-unprivileged" {
+		t.Errorf("nginx: want the unprivileged alternative, got %+v", f)
+	}
+	if _, ok := c.Facts("someone/thing:1"); ok {
+		t.Errorf("an unknown image must have no facts")
+	}
+	if _, ok := c.Facts("Not A Reference"); ok {
+		t.Errorf("an invalid reference must have no facts")
+	}
+	var _ ImageInfo = c
+}
+
+func TestVerified(t *testing.T) {
+	c := Embedded()
+	for image, want := range map[string]string{
+		"haproxy:3":                            "official", // no row, but under docker.io/library/
+		"docker.io/library/node:20":            "official",
+		"registry.access.redhat.com/ubi8/ubi":  "redhat",
+		"gcr.io/distroless/java25-debian13":    "distroless",
+		"mcr.microsoft.com/dotnet/nightly/sdk": "microsoft",
+		"nginxinc/nginx-unprivileged":          "verified-publisher",
+		"someone/python:3.11":                  "",
+		"ghcr.io/library/node":                 "",
+		"gcr.io/distrolessx/static":            "",
+	} {
+		p, ok := c.Verified(image)
+		if ok != (want != "") || p.Verification != want {
+			t.Errorf("%s: verified %v %q, want %q", image, ok, p.Verification, want)
+		}
+	}
+}
+
+func TestTargets(t *testing.T) {
+	c := Embedded()
+	for _, tc := range []struct{ image, want string }{
+		{"openjdk:17-jdk-slim", "eclipse-temurin:17-jdk"},
+		{"openjdk:11-jre-slim", "eclipse-temurin:11-jre"},
+		{"openjdk:8u342-jre", "eclipse-temurin:8-jre"},
+		{"openjdk:17-jdk-alpine", "eclipse-temurin:17-jdk-alpine"},
+		{"openjdk:17-oraclelinux8", "eclipse-temurin:17-jdk-ubi9-minimal"},
+		{"openjdk:17", "eclipse-temurin:17-jdk"},
+		{"java:8-jre", "eclipse-temurin:8-jre"},
+		{"java:openjdk-8-jdk-alpine", "eclipse-temurin:8-jdk-alpine"},
+		{"adoptopenjdk:11-jre-hotspot", "eclipse-temurin:11-jre"},
+		{"adoptopenjdk:11-jdk-openj9", ""},
+		{"centos:7", "rockylinux/rockylinux:9"},
+		{"centos:centos8.4.2105", "rockylinux/rockylinux:8"},
+		{"centos", "rockylinux/rockylinux:8"},
+		{"consul:1.15.4", "hashicorp/consul:1.15.4"},
+		{"rails:5", ""},
+		{"gcr.io/distroless/static-debian11:nonroot", "gcr.io/distroless/static-debian12:nonroot"},
+		{"gcr.io/distroless/static-debian11", "gcr.io/distroless/static-debian12:latest"},
+	} {
+		img, ok := c.Lookup(tc.image)
+		if !ok || img.Deprecated == nil {
+			t.Errorf("%s: not deprecated", tc.image)
+			continue
+		}
+		_, tag, _ := splitRef(tc.image)
+		got, _ := img.Deprecated.Target(tag)
+		if got != tc.want {
+			t.Errorf("%s: successor %q, want %q", tc.image, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ image, want string }{
+		{"mhart/alpine-node:18", "node:18-alpine"},
+		{"mhart/alpine-node:18.1.0", "node:18.1.0-alpine"},
+		{"mhart/alpine-node:slim-18", ""},
+		{"microsoft/dotnet:2.1-sdk", "mcr.microsoft.com/dotnet/sdk:2.1"},
+		{"mcr.microsoft.com/dotnet/core/aspnet:3.1-alpine", "mcr.microsoft.com/dotnet/aspnet:3.1-alpine"},
+		{"jenkins/jnlp-slave:4.3-4", "jenkins/inbound-agent:4.3-4"},
+		{"adoptopenjdk/openjdk11:jdk-11.0.11_9", "eclipse-temurin:11-jdk"},
+		{"adoptopenjdk/openjdk11:jre-11.0.11_9", "eclipse-temurin:11-jre"},
+		{"adoptopenjdk/openjdk11:jdk-11.0.11_9-alpine", ""},
+		{"adoptopenjdk/openjdk11:alpine-jre", ""},
+		{"adoptopenjdk/openjdk8:jdk8u292-b10", "eclipse-temurin:8-jdk"},
+		{"adoptopenjdk/openjdk8:jdk8u292-b10-jre", "eclipse-temurin:8-jre"},
+		{"adoptopenjdk/openjdk8:jdk8u292-b10-openj9", ""},
+		{"anapsix/alpine-java:8u172b11_server-jre", "eclipse-temurin:8-jre-alpine"},
+		{"anapsix/alpine-java:8_jdk_unlimited", "eclipse-temurin:8-jdk-alpine"},
+		{"gliderlabs/alpine:3.4", "alpine:3.4"},
+		{"jenkinsci/jenkins:2.60.3-alpine", "jenkins/jenkins:2.60.3-alpine"},
+	} {
+		m, ok := c.Mapping(tc.image)
+		if !ok {
+			t.Errorf("%s: no mapping", tc.image)
+			continue
+		}
+		_, tag, _ := splitRef(tc.image)
+		got, _ := m.Target(tag)
+		if got != tc.want {
+			t.Errorf("%s: target %q, want %q", tc.image, got, tc.want)
+		}
+	}
+}
+
+func TestMergeUserCatalog(t *testing.T) {
+	user := `
+version: "acme-1"
+images:
+  centos:
+    source: https://intranet.example/centos
+    role: base
+    family: rhel
+    libc: glibc
+    package-manager: yum
+    deprecated:
+      successor: registry.access.redhat.com/ubi9/ubi
+      reason: we standardise on UBI
+      link: https://intranet.example/ubi
+      tags:
+        - match: '.*'
+          to: registry.access.redhat.com/ubi9/ubi:latest
+  registry.example.com/base/python:
+    source: https://intranet.example/python
+    publisher: ACME platform team
+    verification: internal
+    role: runtime
+    family: debian
+    libc: glibc
+    package-manager: apt
+    user: app
+    uid: 10001
+mappings:
+  someone/node:
+    source: https://intranet.example/node
+    reason: our fork of node, identical since 2024
+    tags:
+      - match: '^(\d+)$'
+        to: node:${1}
+`
+	file := filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(file, []byte(user), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	over, err := LoadCatalog(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := Embedded()
+	merged := base.Merge(over)
+	if err := merged.Validate(); err != nil {
+		t.Fatalf("merged catalog: %v", err)
+	}
+	if merged.Version != base.Version+"+acme-1" {
+		t.Errorf("version %q", merged.Version)
+	}
+	img, _ := merged.Lookup("centos:7")
+	if got, _ := img.Deprecated.Target("7"); got != "registry.access.redhat.com/ubi9/ubi:latest" {
+		t.Errorf("user successor not used: %q", got)
+	}
+	if f, ok := merged.Facts("registry.example.com/base/python:3.12"); !ok || f.UID != 10001 || f.Verification != "internal" {
+		t.Errorf("user row: %+v %v", f, ok)
+	}
+	if _, ok := merged.Mapping("someone/node:20"); !ok {
+		t.Errorf("user mapping missing")
+	}
+	// The embedded catalog is untouched.
+	if img, _ := base.Lookup("centos"); img.Deprecated.Successor != "rockylinux/rockylinux" {
+		t.Errorf("Merge modified the embedded catalog")
+	}
+	if _, ok := base.Mapping("someone/node"); ok {
+		t.Errorf("Merge modified the embedded catalog's mappings")
+	}
+	// A user file that points at a missing image is caught by Validate.
+	bad, err := ParseCatalog([]byte("mappings:\n  a/b: {source: 'https://x', reason: r, tags: [{match: '.*', to: 'nosuch/image:1'}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := base.Merge(bad).Validate(); err == nil || !strings.Contains(err.Error(), "not a catalog image") {
+		t.Errorf("want a not-a-catalog-image error, got %v", err)
+	}
+}
+
+func TestEncodeRoundTrips(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Embedded().Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseCatalog(buf.Bytes())
+	if err != nil {
+		t.Fatalf("encoded catalog does not parse: %v\n%s", err, buf.String())
+	}
+	if len(again.Images) != len(Embedded().Images) || len(again.Mappings) != len(Embedded().Mappings) {
+		t.Errorf("round trip lost rows")
+	}
+	if err := again.Validate(); err != nil {
+		t.Error(err)
+	}
+	f1, _ := Embedded().Facts("gcr.io/distroless/cc-debian12:nonroot")
+	f2, _ := again.Facts("gcr.io/distroless/cc-debian12:nonroot")
+	if f1 != f2 {
+		t.Errorf("round trip changed facts: %+v vs %+v", f1, f2)
+	}
+}

@@ -1,0 +1,338 @@
+package rewrite
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/registry"
+)
+
+// imageRef is one reference to an external image in a Dockerfile: a FROM,
+// a COPY --from or a RUN --mount=...,from=. The rebase and pin rules share
+// how references are found, expanded and edited.
+type imageRef struct {
+	in *Instruction
+	// where names the reference for messages ("FROM", "COPY --from", "RUN --mount from").
+	where string
+	// raw is the reference as written; image is raw with variables
+	// expanded (empty when a variable has no known value).
+	raw, image string
+	// skip is set for stage references and scratch: no image to look at.
+	skip bool
+	// problem says why the reference cannot be resolved (variables with
+	// no default).
+	problem string
+	// edit is the span whose text is the whole reference, in the
+	// instruction itself or in the default of the global ARG that holds
+	// it; editable is false when the reference is assembled from pieces.
+	edit     Span
+	editable bool
+	editLine int
+	// viaArg names the global ARG whose default holds the reference.
+	viaArg string
+	// why explains editable == false.
+	why string
+	// platform is the FROM's literal --platform, if any.
+	platform registry.Platform
+	stage    int
+}
+
+var wholeVar = regexp.MustCompile(`^\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})$`)
+
+// fromRefs returns the image reference of every FROM, in file order.
+func fromRefs(d *Document) []*imageRef {
+	var refs []*imageRef
+	for _, in := range d.Instructions {
+		if in.Keyword != "FROM" {
+			continue
+		}
+		words := d.Words(in.ArgsSpan)
+		var image *Word
+		var platform string
+		for i := range words {
+			w := &words[i]
+			if strings.HasPrefix(w.Value, "--") {
+				if v, ok := strings.CutPrefix(w.Value, "--platform="); ok {
+					platform = v
+				}
+				continue
+			}
+			image = w
+			break
+		}
+		if image == nil {
+			continue
+		}
+		r := &imageRef{in: in, where: "FROM", raw: image.Raw, stage: in.Stage}
+		if platform != "" && !strings.Contains(platform, "$") {
+			r.platform = parsePlatform(platform)
+		}
+		resolveRef(d, r, *image, d.GlobalArgs, true)
+		if r.image != "" && (strings.EqualFold(r.image, "scratch") || isStageName(d, r.image, in.Stage)) {
+			r.skip = true
+		}
+		refs = append(refs, r)
+	}
+	return refs
+}
+
+// otherRefs returns the image references of COPY --from and RUN
+// --mount=...,from= (stage references excluded).
+func otherRefs(d *Document) []*imageRef {
+	var refs []*imageRef
+	for _, in := range d.Instructions {
+		var prefix string
+		switch in.Command.(type) {
+		case *instructions.CopyCommand:
+			prefix = "--from="
+		case *instructions.RunCommand:
+			prefix = "--mount="
+		default:
+			continue
+		}
+		for _, w := range d.Words(in.ArgsSpan) {
+			if !strings.HasPrefix(w.Value, "--") {
+				break
+			}
+			v, ok := strings.CutPrefix(w.Value, prefix)
+			if !ok {
+				continue
+			}
+			r := &imageRef{in: in, stage: in.Stage}
+			sub := w
+			if prefix == "--from=" {
+				r.where = "COPY --from"
+				sub = Word{Span: Span{w.Span.Start + len(prefix), w.Span.End}, Raw: w.Raw[min(len(prefix), len(w.Raw)):], Value: v}
+				if w.Raw != w.Value {
+					sub.Raw = v // quoted: analysed, not edited
+				}
+			} else {
+				r.where = "RUN --mount from"
+				from, off, ok := mountFrom(v)
+				if !ok {
+					continue
+				}
+				sub = Word{Span: Span{w.Span.Start + len(prefix) + off, w.Span.Start + len(prefix) + off + len(from)}, Raw: from, Value: from}
+				if w.Raw != w.Value {
+					sub.Span = Span{}
+				}
+			}
+			r.raw = sub.Raw
+			resolveRef(d, r, sub, d.VarsAt(in), false)
+			if w.Raw != w.Value {
+				r.editable, r.why = false, "it is quoted"
+			}
+			if r.problem == "" && (r.image == "" || isStageIndex(r.image) || isStageName(d, r.image, in.Stage+1) || strings.EqualFold(r.image, "scratch")) {
+				continue
+			}
+			refs = append(refs, r)
+		}
+	}
+	return refs
+}
+
+// mountFrom finds from=VALUE in a --mount option list and returns the value
+// and its offset in the list.
+func mountFrom(opts string) (string, int, bool) {
+	off := 0
+	for _, field := range strings.Split(opts, ",") {
+		if v, ok := strings.CutPrefix(field, "from="); ok && v != "" {
+			return v, off + len("from="), true
+		}
+		off += len(field) + 1
+	}
+	return "", 0, false
+}
+
+// resolveRef expands w with vars and works out where an edit of the whole
+// reference would go.
+func resolveRef(d *Document, r *imageRef, w Word, vars Vars, fromGlobal bool) {
+	if !strings.Contains(w.Value, "$") {
+		r.image = w.Value
+		r.edit, r.editable, r.editLine = w.Span, w.Span != Span{}, r.in.Line
+		return
+	}
+	value, unset, err := d.Expand(w.Value, vars)
+	if err != nil {
+		r.problem = fmt.Sprintf("the reference %q cannot be expanded: %v", w.Raw, err)
+		return
+	}
+	if len(unset) > 0 {
+		r.problem = fmt.Sprintf("the reference %q uses $%s, whose value is only known at build time", w.Raw, strings.Join(unset, ", $"))
+		return
+	}
+	r.image = value
+	m := wholeVar.FindStringSubmatch(w.Value)
+	if m == nil {
+		r.why = fmt.Sprintf("it is assembled from ARGs (%s)", w.Raw)
+		return
+	}
+	if !fromGlobal {
+		r.why = fmt.Sprintf("it comes from $%s, set inside the stage", m[1]+m[2])
+		return
+	}
+	name := m[1] + m[2]
+	r.viaArg = name
+	span, line, why := argDefaultSpan(d, name)
+	if why != "" {
+		r.why = why
+		return
+	}
+	r.edit, r.editable, r.editLine = span, true, line
+}
+
+// argDefaultSpan finds the default of the global ARG name, when it can hold
+// an edit: declared once before the first FROM with a literal default, used
+// by exactly one FROM and by nothing else.
+func argDefaultSpan(d *Document, name string) (Span, int, string) {
+	uses := regexp.MustCompile(`\$\{?` + name + `\b`)
+	var decl *Instruction
+	froms := 0
+	for _, in := range d.Instructions {
+		switch {
+		case in.Keyword == "ARG" && in.Stage < 0:
+			for _, w := range d.Words(in.ArgsSpan) {
+				switch {
+				case w.Value == name || strings.HasPrefix(w.Value, name+"="):
+					if decl != nil {
+						return Span{}, 0, fmt.Sprintf("ARG %s is declared more than once", name)
+					}
+					decl = in
+				case uses.MatchString(w.Raw):
+					return Span{}, 0, fmt.Sprintf("ARG %s also feeds another ARG (line %d)", name, in.Line)
+				}
+			}
+		case in.Keyword == "ARG":
+			for _, w := range d.Words(in.ArgsSpan) {
+				if w.Value == name || strings.HasPrefix(w.Value, name+"=") {
+					return Span{}, 0, fmt.Sprintf("ARG %s is also used inside a stage (line %d)", name, in.Line)
+				}
+			}
+		case in.Keyword == "FROM":
+			if uses.MatchString(in.ArgsSpan.Text(d.Src)) {
+				froms++
+			}
+		}
+	}
+	if froms != 1 {
+		return Span{}, 0, fmt.Sprintf("ARG %s feeds %d FROM instructions", name, froms)
+	}
+	if decl == nil {
+		return Span{}, 0, fmt.Sprintf("ARG %s has no default before the first FROM", name)
+	}
+	for _, w := range d.Words(decl.ArgsSpan) {
+		rawVal, ok := strings.CutPrefix(w.Raw, name+"=")
+		if !ok {
+			continue
+		}
+		val := strings.TrimPrefix(w.Value, name+"=")
+		start := w.Span.Start + len(name) + 1
+		switch {
+		case strings.Contains(rawVal, "$"):
+			return Span{}, 0, fmt.Sprintf("the default of ARG %s is itself built from variables", name)
+		case rawVal == val:
+			return Span{start, w.Span.End}, decl.Line, ""
+		case len(rawVal) == len(val)+2 && (rawVal[0] == '"' || rawVal[0] == '\'') && rawVal[1:len(rawVal)-1] == val:
+			return Span{start + 1, w.Span.End - 1}, decl.Line, ""
+		}
+		return Span{}, 0, fmt.Sprintf("the default of ARG %s is written in a form hardenfix does not edit", name)
+	}
+	return Span{}, 0, fmt.Sprintf("ARG %s has no default", name)
+}
+
+// isStageName reports whether s names one of the stages before stage.
+func isStageName(d *Document, s string, stage int) bool {
+	for i := 0; i < stage && i < len(d.Stages); i++ {
+		if d.Stages[i].Name != "" && strings.EqualFold(d.Stages[i].Name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func isStageIndex(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func parsePlatform(s string) registry.Platform {
+	parts := strings.SplitN(s, "/", 3)
+	p := registry.Platform{OS: parts[0]}
+	if len(parts) > 1 {
+		p.Architecture = parts[1]
+	}
+	if len(parts) > 2 {
+		p.Variant = parts[2]
+	}
+	return p
+}
+
+// parsedRef is a reference split the way the user wrote it: name as
+// written (no tag, no digest), tag and digest.
+type parsedRef struct {
+	written, name, tag, digest string
+	named                      reference.Named
+}
+
+func parseRef(s string) (parsedRef, error) {
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return parsedRef{}, err
+	}
+	p := parsedRef{written: s, named: named, name: s}
+	if i := strings.IndexByte(p.name, '@'); i >= 0 {
+		p.name = p.name[:i]
+	}
+	if i := strings.LastIndexByte(p.name, ':'); i > strings.LastIndexByte(p.name, '/') {
+		p.name = p.name[:i]
+	}
+	if t, ok := named.(reference.Tagged); ok {
+		p.tag = t.Tag()
+	}
+	if dg, ok := named.(reference.Digested); ok {
+		p.digest = dg.Digest().String()
+	}
+	return p, nil
+}
+
+// withTag is the name as written with tag (and no digest).
+func (p parsedRef) withTag(tag string) string {
+	if tag == "" {
+		return p.name
+	}
+	return p.name + ":" + tag
+}
+
+// lookupRef is what to ask a registry: the reference without its digest
+// (tag "latest" when untagged).
+func (p parsedRef) lookupRef() string {
+	if p.tag == "" {
+		return p.name + ":latest"
+	}
+	return p.name + ":" + p.tag
+}
+
+func refNote(r *imageRef, msg string) Note { return Note{Line: r.in.Line, Message: msg} }
+
+// catalogOf returns the catalog rules consult.
+func catalogOf(env *Env) *registry.Catalog {
+	if env.Catalog != nil {
+		return env.Catalog
+	}
+	return registry.Embedded()
+}
+
+// lookupErr is a registry error as the rest of a note about ref: the
+// registry client's errors already start with the reference, which the
+// note names itself.
+func lookupErr(ref string, err error) string {
+	return strings.TrimPrefix(err.Error(), ref+": ")
+}
