@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
 // TestCases builds, rewrites, rebuilds and runs every case in cases, in
@@ -115,8 +117,8 @@ func runCase(t *testing.T, tc testCase) {
 	c.checkSize()
 }
 
-// rewrite runs hardenfix on the rewritten copy: first as a diff (logged, so
-// a failure shows what changed), then with --write.
+// rewrite runs hardenfix --write on the rewritten copy and logs the diff of
+// what it wrote, so a failure shows what changed.
 func (c *caseRun) rewrite() {
 	c.t.Helper()
 	df := filepath.Join(c.new.dir, "Dockerfile")
@@ -129,19 +131,17 @@ func (c *caseRun) rewrite() {
 		args = append(args, "--enable", strings.Join(c.tc.Rules, ","))
 	}
 	args = append(args, expand(c.tc.Args, map[string]string{"REGISTRY": reg.host})...)
-	diff, err := exeIn(c.ctx, c.new.dir, time.Minute, "", hardenfixBin, append(args, ".")...)
-	if err != nil {
+	args = append(args, "--write", ".")
+	if _, err := exeIn(c.ctx, c.new.dir, time.Minute, "", hardenfixBin, args...); err != nil {
 		c.fatal("hardenfix failed: %v", err)
-	}
-	if _, err := exeIn(c.ctx, c.new.dir, time.Minute, "", hardenfixBin, append(args, "--write", ".")...); err != nil {
-		c.fatal("hardenfix --write failed: %v", err)
 	}
 	after, err := os.ReadFile(df)
 	if err != nil {
 		c.fatal("%v", err)
 	}
+	diff := rewrite.UnifiedDiff("Dockerfile", before, after)
 	if diff != "" {
-		c.t.Logf("hardenfix %s:\n%s", strings.Join(args, " "), diff)
+		c.t.Logf("hardenfix %s wrote:\n%s", strings.Join(args, " "), diff)
 	}
 	switch changed := !bytes.Equal(before, after); {
 	case c.tc.Changed && !changed:

@@ -14,6 +14,8 @@
 #                         container storage (the golang image holds Go's sources).
 #   HARDENFIX_E2E_MIRROR  Debian mirror for debootstrap (default: the first
 #                         Debian mirror in the machine's apt sources).
+#   HARDENFIX_E2E_BIN     a hardenfix binary to test instead of building
+#                         ./cmd/hardenfix (e.g. e2e/broken-rewrite.sh).
 #
 # Needs root (buildah and podman run rootful here). Installs buildah, podman,
 # runc and debootstrap with apt-get when they are missing. Never touches the
@@ -109,6 +111,10 @@ export REGISTRIES_CONFIG_PATH=$work/etc/registries.conf
 export CONTAINERS_REGISTRIES_CONF=$work/etc/registries.conf
 export TMPDIR=$work/tmp
 export HARDENFIX_E2E_WORK=$work
+if [[ -n ${HARDENFIX_E2E_BIN:-} ]]; then # another hardenfix to test, relative to where we were called
+	HARDENFIX_E2E_BIN=$(realpath "$HARDENFIX_E2E_BIN")
+	export HARDENFIX_E2E_BIN
+fi
 
 # 3. Cleanup of everything this run starts, also on failure or interrupt.
 gotest=

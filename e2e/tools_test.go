@@ -101,7 +101,7 @@ func indent(s string) string {
 // images come from the local registry.
 func build(ctx context.Context, dir, image, pull, logPath string) (time.Duration, error) {
 	start := time.Now()
-	_, err := exe(ctx, 10*time.Minute, logPath, "buildah", "bud",
+	out, err := exe(ctx, 10*time.Minute, logPath, "buildah", "bud",
 		"--isolation", "chroot",
 		"--pull="+pull,
 		"--format", "docker",
@@ -109,7 +109,37 @@ func build(ctx context.Context, dir, image, pull, logPath string) (time.Duration
 		"-t", image,
 		"-f", filepath.Join(dir, "Dockerfile"),
 		dir)
-	return time.Since(start), err
+	took := time.Since(start)
+	if err != nil {
+		// Lead with buildah's own verdict (the step that failed), then the
+		// rest: the output's tail, the command and the log.
+		if v := buildVerdict(out + "\n" + err.Error()); v != "" {
+			err = fmt.Errorf("%s\n%w", v, err)
+		}
+	}
+	return took, err
+}
+
+// buildVerdict finds buildah's "Error: building at STEP ..." line in a failed
+// build's output and adds the last line the failing step printed before it
+// (apt-get's "E: ..." and the like): the one line that says why.
+func buildVerdict(out string) string {
+	lines := strings.Split(out, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(l, "Error: ") {
+			continue
+		}
+		for j := i - 1; j >= 0; j-- {
+			cause := strings.TrimSpace(lines[j])
+			if cause == "" || strings.HasPrefix(cause, "subprocess exited") || strings.HasPrefix(cause, "Error: ") {
+				continue
+			}
+			return l + " (" + cause + ")"
+		}
+		return l
+	}
+	return ""
 }
 
 // podmanRun runs image once on no network and returns its standard output.
