@@ -49,6 +49,8 @@ if [[ ${1:-} == --clean ]]; then
 fi
 
 [[ $(id -u) == 0 ]] || die "run as root: buildah and podman run rootful here"
+exec 9>"$work/lock"
+flock -n 9 || die "another e2e run is using $work"
 
 start=$(now)
 
@@ -209,12 +211,14 @@ fi
 have=$(buildah inspect --type image --format '{{index .OCIv1.Config.Labels "org.hardenfix.e2e.base"}}' "$base" 2>/dev/null || true)
 if [[ $have != "$(basename "$tarball")" ]]; then
 	t=$(now)
+	old=$(buildah inspect --type image --format '{{.FromImageID}}' "$base" 2>/dev/null || true)
 	ctr=$(buildah from --pull=never scratch)
 	buildah add --quiet "$ctr" "$tarball" / >/dev/null
 	buildah config --os linux --arch amd64 --cmd bash \
 		--env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		--label org.hardenfix.e2e.base="$(basename "$tarball")" "$ctr"
 	buildah commit --quiet --rm --format docker "$ctr" "$base" >/dev/null
+	[[ -z $old ]] || buildah rmi "$old" >/dev/null 2>&1 || true # kept alive by names like debian@sha256:...
 	log "imported $base in $(since "$t")"
 fi
 
