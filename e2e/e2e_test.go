@@ -227,7 +227,7 @@ func (c *caseRun) serve(v *variant) (string, error) {
 	var exitErr error
 	go func() { exitErr = srv.Wait(); close(exited) }()
 	defer func() {
-		_, _ = exe(c.ctx, time.Minute, "", "podman", "stop", "-t", "2", name)
+		_, _ = exe(c.ctx, time.Minute, "", "podman", "kill", name) // a server as PID 1 may ignore SIGTERM
 		select {
 		case <-exited:
 		case <-time.After(20 * time.Second):

@@ -25,7 +25,9 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-work=${HARDENFIX_E2E_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/hardenfix-e2e}
+cache_home=${XDG_CACHE_HOME:-}
+[[ -n $cache_home ]] || cache_home=~/.cache # ~ works without HOME too
+work=${HARDENFIX_E2E_WORK:-$cache_home/hardenfix-e2e}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 
