@@ -121,36 +121,6 @@ func (r *localRegistry) push(ctx context.Context, image string) (string, error) 
 	return desc.Digest.String(), nil
 }
 
-// fromImages returns the external images the FROM lines of a Dockerfile name
-// (not stages, not scratch, not ones still holding variables): each as
-// written and the match's position of the token.
-var (
-	fromLine  = regexp.MustCompile(`(?im)^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(\S+)(?:[ \t]+AS[ \t]+(\S+))?`)
-	stageName = regexp.MustCompile(`(?i)^[a-z][a-z0-9_.-]*$`)
-)
-
-type fromImage struct {
-	text       string // the image token as written
-	start, end int    // its byte range in the file
-}
-
-func fromImages(src []byte) []fromImage {
-	var out []fromImage
-	stages := map[string]bool{}
-	for _, m := range fromLine.FindAllSubmatchIndex(src, -1) {
-		tok := string(src[m[2]:m[3]])
-		if !stages[strings.ToLower(tok)] && !strings.EqualFold(tok, "scratch") && !strings.Contains(tok, "$") {
-			out = append(out, fromImage{tok, m[2], m[3]})
-		}
-		if m[4] >= 0 {
-			if s := string(src[m[4]:m[5]]); stageName.MatchString(s) {
-				stages[strings.ToLower(s)] = true
-			}
-		}
-	}
-	return out
-}
-
 // pushBases pushes every base image of the Dockerfile at path.
 func (r *localRegistry) pushBases(ctx context.Context, path string) error {
 	src, err := os.ReadFile(path)
@@ -181,23 +151,11 @@ func (r *localRegistry) pinByHand(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	ims := fromImages(src)
-	for i := len(ims) - 1; i >= 0; i-- { // back to front: earlier offsets stay valid
-		im := ims[i]
-		n, err := reference.ParseNormalizedNamed(im.text)
-		if err != nil {
-			return fmt.Errorf("FROM %s: %w", im.text, err)
-		}
-		if _, ok := n.(reference.Digested); ok {
-			continue
-		}
-		d, err := r.push(ctx, reference.TagNameOnly(n).String())
-		if err != nil {
-			return err
-		}
-		src = append(src[:im.end:im.end], append([]byte("@"+d), src[im.end:]...)...)
+	pinned, err := pinFroms(src, func(image string) (string, error) { return r.push(ctx, image) })
+	if err != nil {
+		return err
 	}
-	return os.WriteFile(path, src, 0o644)
+	return os.WriteFile(path, pinned, 0o644)
 }
 
 // pullDigests makes every digest-pinned base image of the Dockerfile at path

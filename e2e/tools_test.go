@@ -120,28 +120,6 @@ func build(ctx context.Context, dir, image, pull, logPath string) (time.Duration
 	return took, err
 }
 
-// buildVerdict finds buildah's "Error: building at STEP ..." line in a failed
-// build's output and adds the last line the failing step printed before it
-// (apt-get's "E: ..." and the like): the one line that says why.
-func buildVerdict(out string) string {
-	lines := strings.Split(out, "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		l := strings.TrimSpace(lines[i])
-		if !strings.HasPrefix(l, "Error: ") {
-			continue
-		}
-		for j := i - 1; j >= 0; j-- {
-			cause := strings.TrimSpace(lines[j])
-			if cause == "" || strings.HasPrefix(cause, "subprocess exited") || strings.HasPrefix(cause, "Error: ") {
-				continue
-			}
-			return l + " (" + cause + ")"
-		}
-		return l
-	}
-	return ""
-}
-
 // podmanRun runs image once on no network and returns its standard output.
 // entrypoint, when not empty, replaces the image's entrypoint.
 func podmanRun(ctx context.Context, timeout time.Duration, image string, entrypoint string, args ...string) (string, error) {
