@@ -143,6 +143,11 @@ func (c *caseRun) rewrite() {
 	if diff != "" {
 		c.t.Logf("hardenfix %s wrote:\n%s", strings.Join(args, " "), diff)
 	}
+	// A second run must change nothing (DESIGN §2: idempotence).
+	check := append(args[:len(args)-2:len(args)-2], "--check", ".")
+	if _, err := exeIn(c.ctx, c.new.dir, time.Minute, "", hardenfixBin, check...); err != nil {
+		c.errorf("hardenfix is not idempotent: a second run would change what it wrote: %v", err)
+	}
 	switch changed := !bytes.Equal(before, after); {
 	case c.tc.Changed && !changed:
 		c.fatal("hardenfix (rules %s) did not change the Dockerfile; the case expects a rewrite", strings.Join(c.tc.Rules, ","))
