@@ -44,6 +44,8 @@ unmount_under() {
 }
 
 if [[ ${1:-} == --clean ]]; then
+	exec 9>"$work/lock"
+	flock -n 9 || die "an e2e run is using $work"
 	unmount_under "$work"
 	rm -rf "$work"
 	log "removed $work"
