@@ -132,17 +132,16 @@ func (c *caseRun) rewrite() {
 	}
 	args = append(args, expand(c.tc.Args, map[string]string{"REGISTRY": reg.host})...)
 	args = append(args, "--write", ".")
-	if _, err := exeIn(c.ctx, c.new.dir, time.Minute, "", hardenfixBin, args...); err != nil {
+	logPath := filepath.Join(logDir, c.tc.Name+"-hardenfix.log")
+	if _, err := exeIn(c.ctx, c.new.dir, time.Minute, logPath, hardenfixBin, args...); err != nil {
 		c.fatal("hardenfix failed: %v", err)
 	}
 	after, err := os.ReadFile(df)
 	if err != nil {
 		c.fatal("%v", err)
 	}
-	diff := rewrite.UnifiedDiff("Dockerfile", before, after)
-	if diff != "" {
-		c.t.Logf("hardenfix %s wrote:\n%s", strings.Join(args, " "), diff)
-	}
+	notes, _ := os.ReadFile(logPath) // its notes and summary
+	c.t.Logf("hardenfix %s:\n%s%s", strings.Join(args, " "), notes, rewrite.UnifiedDiff("Dockerfile", before, after))
 	// A second run must change nothing (DESIGN §2: idempotence).
 	check := append(args[:len(args)-2:len(args)-2], "--check", ".")
 	if _, err := exeIn(c.ctx, c.new.dir, time.Minute, "", hardenfixBin, check...); err != nil {
@@ -152,7 +151,7 @@ func (c *caseRun) rewrite() {
 	case c.tc.Changed && !changed:
 		c.fatal("hardenfix (rules %s) did not change the Dockerfile; the case expects a rewrite", strings.Join(c.tc.Rules, ","))
 	case !c.tc.Changed && changed:
-		c.fatal("hardenfix (rules %s) changed the Dockerfile; the case expects it unchanged:\n%s", strings.Join(c.tc.Rules, ","), diff)
+		c.fatal("hardenfix (rules %s) changed the Dockerfile; the case expects it unchanged (see the diff above)", strings.Join(c.tc.Rules, ","))
 	}
 	if err := reg.pullDigests(c.ctx, df); err != nil {
 		c.fatal("%v", err)
