@@ -1,0 +1,109 @@
+//go:build e2e
+
+package e2e
+
+import "time"
+
+// A testCase is one folder under fixtures/e2e/ (a small application and its
+// Dockerfile) plus what the suite expects of it. Adding a case is one folder
+// and one row in cases.
+type testCase struct {
+	// Name is the folder under fixtures/e2e/.
+	Name string
+	// Rules are passed to hardenfix with --enable: the rewrite uses exactly
+	// these rules.
+	Rules []string
+	// Args are more hardenfix flags. ${REGISTRY} in them becomes the local
+	// registry's host:port (for --registry-mirror docker.io=${REGISTRY}).
+	Args []string
+	// Changed says hardenfix must change the Dockerfile; when false it must
+	// leave it as it is.
+	Changed bool
+	// Registry pushes the case's base images to the local registry before
+	// hardenfix runs, so rules that look images up (pin) find them.
+	Registry bool
+	// PinByHand pins every base image (FROM name:tag@sha256:...) with the
+	// digest from the local registry before hardenfix runs, standing in for
+	// the pin rule until it exists. It implies Registry.
+	PinByHand bool
+
+	// Run are the arguments after the image for a one-shot application
+	// (none: the image's own CMD). Its output must contain Want.
+	Run []string
+	// Serve, when set, makes the case a server: the image runs with its own
+	// command and Serve.Client runs inside the same container over loopback.
+	// The client's output must contain Want.
+	Serve *probe
+	// Want is what the application must print, in both images.
+	Want string
+
+	// UID is the user the rewritten image must run as: "" when hardenfix
+	// must not change it (the same user as the original), else a numeric
+	// UID that must be both the image config's User and what `id -u` prints.
+	UID string
+	// IDCmd prints the user id in images that have no `id` (no shell, e.g.
+	// distroless); it replaces the entrypoint.
+	IDCmd []string
+	// SizeSlack is how many bytes the rewritten image may exceed the
+	// original by (default 0: not larger at all). Creating a system user
+	// (non-root) adds about 13 kB: give such rows 16 << 10.
+	SizeSlack int64
+}
+
+// A probe is a request to a server over loopback inside its own container.
+type probe struct {
+	// Port is the port the server listens on; ${PORT} in Client becomes it.
+	Port int
+	// Client runs with `podman exec` inside the server's container and
+	// prints the answer.
+	Client []string
+	// Timeout is how long the server has to answer (default 30s).
+	Timeout time.Duration
+}
+
+var cases = []testCase{
+	{
+		Name:    "add-to-copy",
+		Rules:   []string{"add-to-copy"},
+		Changed: true,
+		Want:    "hello from an unpacked archive\nWhat is six times seven? 42",
+	},
+	{
+		Name:    "go-app",
+		Rules:   []string{"add-to-copy"},
+		Changed: true,
+		Serve: &probe{
+			Port:   8080,
+			Client: []string{"/answer", "-get", "http://127.0.0.1:${PORT}/answer"},
+		},
+		Want:  "the answer is 42",
+		IDCmd: []string{"/answer", "-uid"},
+	},
+	{
+		Name:    "python-app",
+		Rules:   []string{"add-to-copy"},
+		Changed: true,
+		Serve: &probe{
+			Port:   8000,
+			Client: []string{"python", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:${PORT}/answer').read().decode())"},
+		},
+		Want: `"answer": 42`,
+	},
+	{
+		Name:    "node-app",
+		Rules:   []string{"add-to-copy"},
+		Changed: true,
+		Serve: &probe{
+			Port:   3000,
+			Client: []string{"node", "-e", "require('http').get('http://127.0.0.1:${PORT}/answer', r => r.pipe(process.stdout)).on('error', e => { console.error(e.message); process.exit(1) })"},
+		},
+		Want: "node says the answer is 42",
+	},
+	{
+		Name:      "pinned",
+		Rules:     []string{"add-to-copy"},
+		Changed:   true,
+		PinByHand: true,
+		Want:      "built from a pinned base image",
+	},
+}
