@@ -100,10 +100,23 @@ var cases = []testCase{
 		Want: "node says the answer is 42",
 	},
 	{
-		Name:      "pinned",
-		Rules:     []string{"add-to-copy"},
-		Changed:   true,
-		PinByHand: true,
-		Want:      "built from a pinned base image",
+		// multi-stage splits the build off: the final stage is the
+		// distroless-like static image and runs as its nonroot user.
+		Name:    "go-single",
+		Rules:   []string{"multi-stage"},
+		Changed: true,
+		Want:    "six times seven is 42",
+		UID:     "65532",
+		IDCmd:   []string{"/usr/local/bin/answer", "-uid"},
+	},
+	{
+		// The pin rule looks the base image up in the local registry and
+		// writes its digest; the rewritten image builds from that digest.
+		Name:     "pinned",
+		Rules:    []string{"add-to-copy", "pin"},
+		Args:     []string{"--registry-mirror", "docker.io=${REGISTRY}", "--insecure-registry", "${REGISTRY}", "--no-cache"},
+		Changed:  true,
+		Registry: true,
+		Want:     "built from a pinned base image",
 	},
 }
