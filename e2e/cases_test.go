@@ -110,6 +110,18 @@ var cases = []testCase{
 		IDCmd:   []string{"/usr/local/bin/answer", "-uid"},
 	},
 	{
+		// multi-stage keeps npm and the compilers in the build stage and
+		// copies the built app onto the slim image.
+		Name:    "node-build",
+		Rules:   []string{"multi-stage"},
+		Changed: true,
+		Serve: &probe{
+			Port:   3000,
+			Client: []string{"node", "-e", "require('http').get('http://127.0.0.1:${PORT}/', r => r.pipe(process.stdout)).on('error', e => { console.error(e.message); process.exit(1) })"},
+		},
+		Want: "built at build time: the answer is 42",
+	},
+	{
 		// The pin rule looks the base image up in the local registry and
 		// writes its digest; the rewritten image builds from that digest.
 		Name:     "pinned",
