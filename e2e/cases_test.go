@@ -122,6 +122,19 @@ var cases = []testCase{
 		Want: "built at build time: the answer is 42",
 	},
 	{
+		// multi-stage builds the C extension into a virtual environment in
+		// the build stage and copies it onto the slim image, which has no
+		// compiler.
+		Name:    "python-ext",
+		Rules:   []string{"multi-stage"},
+		Changed: true,
+		Serve: &probe{
+			Port:   8000,
+			Client: []string{"python", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:${PORT}/').read().decode())"},
+		},
+		Want: "the extension says 42",
+	},
+	{
 		// The pin rule looks the base image up in the local registry and
 		// writes its digest; the rewritten image builds from that digest.
 		Name:     "pinned",
