@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
+	"github.com/hardenfix/hardenfix/internal/golden"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,8 +16,6 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/report"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const (
 	slimIndex = "sha256:2b8e6f0a4c1d7e3f9a5b2c8d4e0f6a1b7c3d9e5f0a6b2c8d4e1f7a3b9c5d0e6f" // RepoDigests of the *-after.json fixtures
@@ -207,17 +205,5 @@ func wd(t *testing.T) string { return startDir }
 
 func goldenFile(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(startDir, "testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n%s", name, rewrite.UnifiedDiff(name, want, got))
-	}
+	golden.Check(t, filepath.Join(startDir, "testdata", name), got)
 }

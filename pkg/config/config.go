@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/hardenfix/hardenfix/pkg/files"
 	"io"
 	"os"
 	"path"
@@ -137,18 +138,7 @@ func (c *Config) Excludes(file string) bool {
 	if err != nil {
 		return false
 	}
-	rel = filepath.ToSlash(rel)
-	for _, g := range c.Exclude {
-		if ok, _ := path.Match(g, rel); ok {
-			return true
-		}
-		for _, elem := range strings.Split(rel, "/") {
-			if ok, _ := path.Match(g, elem); ok {
-				return true
-			}
-		}
-	}
-	return false
+	return files.Excluded(filepath.ToSlash(rel), c.Exclude)
 }
 
 // Finder finds the configuration of each file, reading every

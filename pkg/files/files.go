@@ -86,7 +86,7 @@ func Discover(roots, excludes []string) ([]string, error) {
 				return err
 			}
 			rel, _ := filepath.Rel(walkRoot, p)
-			if p != walkRoot && excluded(filepath.ToSlash(rel), excludes) {
+			if p != walkRoot && Excluded(filepath.ToSlash(rel), excludes) {
 				if d.IsDir() {
 					return filepath.SkipDir
 				}
@@ -112,7 +112,10 @@ func Discover(roots, excludes []string) ([]string, error) {
 	return out, nil
 }
 
-func excluded(rel string, globs []string) bool {
+// Excluded reports whether a slash-separated relative path matches one of
+// the globs, as a whole or in any one of its elements (so "testdata"
+// excludes every testdata folder).
+func Excluded(rel string, globs []string) bool {
 	for _, g := range globs {
 		if ok, _ := path.Match(g, rel); ok {
 			return true

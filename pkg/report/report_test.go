@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
+	"github.com/hardenfix/hardenfix/internal/golden"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +15,6 @@ import (
 	sarif "github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden report files")
 
 // sample runs the real pipeline over a few files, one of them broken, and
 // returns the report of that run.
@@ -41,21 +39,9 @@ func sample(t *testing.T) *Report {
 	return r
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n%s", name, rewrite.UnifiedDiff(name, want, got))
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 func TestJSON(t *testing.T) {
@@ -63,7 +49,7 @@ func TestJSON(t *testing.T) {
 	if err := sample(t).WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.json", b.Bytes())
+	checkGolden(t, "report.json", b.Bytes())
 	validateJSONSchema(t, "../../docs/report-schema.json", b.Bytes())
 }
 
@@ -83,7 +69,7 @@ func TestSARIF(t *testing.T) {
 	if err := sample(t).WriteSARIF(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.sarif", b.Bytes())
+	checkGolden(t, "report.sarif", b.Bytes())
 	// Validate against the official SARIF 2.1.0 schema, as embedded in the
 	// go-sarif module (its typed model adds defaults on a round trip, so the
 	// raw bytes are validated instead).
@@ -148,7 +134,7 @@ func TestMarkdown(t *testing.T) {
 	if err := sample(t).WriteMarkdown(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.md", b.Bytes())
+	checkGolden(t, "report.md", b.Bytes())
 	md := b.String()
 	for _, want := range []string{
 		"## hardenfix: 2 Dockerfiles hardened",

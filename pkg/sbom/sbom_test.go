@@ -3,8 +3,7 @@ package sbom
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
+	"github.com/hardenfix/hardenfix/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,8 +16,6 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -76,7 +73,7 @@ func TestBOM(t *testing.T) {
 		t.Error("LookupFunc and ImageInfo give different BOMs")
 	}
 	got := encode(t, b)
-	golden(t, "bom.json", got)
+	checkGolden(t, "bom.json", got)
 	validate(t, got)
 
 	var bom struct {
@@ -188,19 +185,7 @@ func bomSchema(t *testing.T) *jsonschema.Schema {
 	return s
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n%s", name, rewrite.UnifiedDiff(name, want, got))
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }

@@ -2,16 +2,11 @@ package scan
 
 import (
 	"bytes"
-	"flag"
-	"os"
+	"github.com/hardenfix/hardenfix/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func read(t *testing.T, name string) *Report {
 	t.Helper()
@@ -22,21 +17,9 @@ func read(t *testing.T, name string) *Report {
 	return r
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n%s", name, rewrite.UnifiedDiff(name, want, got))
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // The fixtures are a Debian-based python:3.12-bookworm image before and
@@ -172,14 +155,14 @@ func TestGoldenOutputs(t *testing.T) {
 			if err := format.write(&b); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, prefix+"-diff."+format.ext, b.Bytes())
+			checkGolden(t, prefix+"-diff."+format.ext, b.Bytes())
 		}
 	}
 	// Mixed scanners compare, with a warning.
 	d := Compare(read(t, "trivy-before.json"), read(t, "grype-after.json"))
 	var b bytes.Buffer
 	d.WriteText(&b, 3)
-	golden(t, "mixed-diff.txt", b.Bytes())
+	checkGolden(t, "mixed-diff.txt", b.Bytes())
 	if !strings.Contains(b.String(), "warning: the reports come from different scanners") {
 		t.Error("no warning for mixed scanners")
 	}
