@@ -73,6 +73,13 @@ type Env struct {
 	Images registry.ImageInfo
 	// Resolver looks images up in registries; nil when offline.
 	Resolver registry.Resolver
+	// Target names the stage the non-root rule treats as final (docker
+	// build --target); empty means the last stage.
+	Target string
+	// UID and UserName are the user the non-root rule creates; zero values
+	// mean uid 10001 and the name "app".
+	UID      int
+	UserName string
 }
 
 // All returns every rule in pipeline order: rebase, multi-stage,
