@@ -77,7 +77,7 @@ type Env struct {
 	// build --target); empty means the last stage.
 	Target string
 	// UID and UserName are the user the non-root rule creates; zero values
-	// mean uid 10001 and the name "app".
+	// mean DefaultUID and DefaultUserName.
 	UID      int
 	UserName string
 }
@@ -87,7 +87,7 @@ type Env struct {
 // are simply absent.
 func All() []*Rule {
 	return []*Rule{
-		AddToCopy,
+		AddToCopy, NonRoot,
 	}
 }
 
