@@ -3,6 +3,7 @@ package rewrite
 import (
 	"context"
 	"fmt"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -157,6 +158,9 @@ func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, erro
 		return nil, p.notes, nil
 	}
 	fixes := p.fixes()
+	if len(fixes) == 0 {
+		return nil, p.notes, nil
+	}
 	for _, f := range fixes {
 		if isIgnored(ignored, d, f.Line, nonRootName) {
 			// The fixes only make sense together: an ignore comment on
@@ -218,8 +222,21 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		}
 		return false
 	}
+	if a.Daemon != "" {
+		name, _, _ := strings.Cut(a.Daemon, " ")
+		hint := "make it run unprivileged (a port above 1023, pid and log files where the user may write), then add USER"
+		if name == "nginx" {
+			hint = "build on nginxinc/nginx-unprivileged, or make nginx run unprivileged (listen above 1023, pid and temp files under /tmp), then add USER"
+		}
+		p.note(a.DaemonLine, "the container starts %s, which runs as root by design (privileged ports, pid files, its own user switch), so no USER was added; %s", a.Daemon, hint)
+		return false
+	}
 	if a.Dropper != "" {
 		p.note(a.DropperLine, "the image uses %s: its entrypoint probably starts as root and drops privileges itself, so no USER was added; check that it does", a.Dropper)
+		return false
+	}
+	if in, wd := a.workdir(p.d); in != nil && (wd == "/root" || strings.HasPrefix(wd, "/root/")) {
+		p.note(in.Line, "WORKDIR %s is inside root's home, which other users may not enter: a non-root container could not even start there, so no USER was added; move the application out of /root, then run hardenfix again", wd)
 		return false
 	}
 	p.changes = true
@@ -551,6 +568,10 @@ func (p *nonRootPlan) fixes() []Fix {
 			userEdit, userFixLine = insertLineBefore(d, before, userLine), before.Line
 		} else {
 			end := p.instrs[len(p.instrs)-1]
+			if d.endsInContinuation(end) {
+				p.note(end.EndLine, "the file ends inside a line continuation (line %d ends with %c), so no USER can follow it; end that line, then run hardenfix again", end.EndLine, d.Escape)
+				return nil
+			}
 			userEdit, userFixLine = insertLineAfter(d, end, userLine), end.Line
 		}
 	}
@@ -581,6 +602,16 @@ func (p *nonRootPlan) setIsRoot(in *Instruction) bool {
 		}
 	}
 	return false
+}
+
+// endsInContinuation reports an instruction at the very end of the file
+// whose last line ends with the escape character: a line appended after it
+// would continue it.
+func (d *Document) endsInContinuation(in *Instruction) bool {
+	if in.Span.End != len(d.Src) || len(in.Node.Heredocs) > 0 {
+		return false
+	}
+	return strings.HasSuffix(strings.TrimRight(d.LineText(in.EndLine), " \t\r"), string(d.Escape))
 }
 
 // insertLineAfter inserts a line after instruction in (and its heredoc
@@ -635,7 +666,7 @@ func (p *nonRootPlan) runtimeNotes() {
 			}
 		case *instructions.VolumeCommand:
 			for _, v := range c.Volumes {
-				if path, ok := d.expandWord(v, d.VarsAt(in)); ok && !a.owned(path) {
+				if path, ok := d.expandWord(v, d.VarsAt(in)); ok && !a.owned(path) && !systemPath(path) {
 					p.note(in.Line, "VOLUME %s: a new volume takes the owner of %s in the image, root here; if the process writes to it, create it owned by %s before VOLUME (RUN mkdir -p %s && chown %s %s)", path, path, p.spec, path, p.spec, path)
 				}
 			}
@@ -648,32 +679,53 @@ func (p *nonRootPlan) runtimeNotes() {
 		p.note(in.Line, "RUN calls sudo: the runtime user %s has no sudo rights, and build steps that run as root do not need it; drop it", p.spec)
 	}
 	// The last WORKDIR is where the process starts.
-	for i := len(a.Chain) - 1; i >= 0; i-- {
-		done := false
-		stage := d.Stage(a.Chain[i])
-		for j := len(stage) - 1; j >= 0 && !done; j-- {
-			c, ok := stage[j].Command.(*instructions.WorkdirCommand)
-			if !ok {
-				continue
-			}
-			done = true
-			wd, ok := d.expandWord(c.Path, d.VarsAt(stage[j]))
-			if ok && wd != "/" && !strings.HasPrefix(wd, "/tmp") && !a.owned(wd) {
-				p.note(stage[j].Line, "WORKDIR %s is owned by root: the process, now running as %s, cannot write there; if it writes files (caches, uploads, logs), hand it the directory with COPY --chown=%s or RUN chown %s %s", wd, p.spec, p.spec, p.spec, wd)
-			}
-		}
-		if done {
-			break
-		}
+	if in, wd := a.workdir(d); in != nil && !systemPath(wd) && !a.owned(wd) {
+		p.note(in.Line, "WORKDIR %s is owned by root: the process, now running as %s, cannot write there; if it writes files (caches, uploads, logs), hand it the directory with COPY --chown=%s or RUN chown %s %s", wd, p.spec, p.spec, p.spec, wd)
 	}
 	for _, o := range a.Owners {
 		if o.Spec.Known && !o.Spec.Root() && o.Spec.User != user.User && parseUserSpec(p.numericFor(o.Spec), true).User != user.User {
 			p.note(o.In.Line, "files are handed to %s here, but the container now runs as %s; if the process writes to them, hand them to %s instead", o.Spec.Text, p.spec, p.spec)
 		}
 	}
+	for _, in := range a.RootHome {
+		p.note(in.Line, "files go under /root, root's home, which other users cannot read; the process now runs as %s: put them elsewhere (and set HOME) if it needs them", p.spec)
+	}
 	for _, in := range a.WorldWritable {
 		p.note(in.Line, "chmod makes files writable by everyone; now that the process has its own user, chown them to %s and drop the world-writable mode", p.spec)
 	}
+}
+
+// workdir returns the last WORKDIR of the chain, where the process starts,
+// and its path with variables expanded ("" when they have no value).
+func (a *stageAnalysis) workdir(d *Document) (*Instruction, string) {
+	for i := len(a.Chain) - 1; i >= 0; i-- {
+		stage := d.Stage(a.Chain[i])
+		for j := len(stage) - 1; j >= 0; j-- {
+			if c, ok := stage[j].Command.(*instructions.WorkdirCommand); ok {
+				wd, ok := d.expandWord(c.Path, d.VarsAt(stage[j]))
+				if !ok {
+					return stage[j], ""
+				}
+				return stage[j], path.Clean(wd)
+			}
+		}
+	}
+	return nil, ""
+}
+
+// systemPath reports paths whose ownership is the system's business: the
+// root folder and temporary, runtime and kernel file systems.
+func systemPath(p string) bool {
+	p = strings.TrimSuffix(p, "/")
+	if p == "" {
+		return true
+	}
+	for _, sys := range []string{"/tmp", "/var/tmp", "/run", "/var/run", "/sys", "/proc", "/dev"} {
+		if p == sys || strings.HasPrefix(p, sys+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // owned reports whether path, or a folder above it, is handed to a

@@ -101,6 +101,14 @@ type stageAnalysis struct {
 	WorldWritable []*Instruction
 	// Windows is true when the chain uses Windows shells or paths.
 	Windows bool
+	// Daemon names a root daemon the container starts, with where.
+	Daemon     string
+	DaemonLine int
+	// RootHome lists instructions that put files under /root.
+	RootHome []*Instruction
+
+	entrypoint, cmd         *Instruction
+	entrypointLine, cmdLine []string
 }
 
 type owner struct {
@@ -175,6 +183,12 @@ func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 			a.scan(d, env, in, s == i)
 		}
 	}
+	if a.entrypoint != nil {
+		a.scanRuntime(d, env, a.entrypoint, a.entrypointLine)
+	}
+	if a.cmd != nil {
+		a.scanRuntime(d, env, a.cmd, a.cmdLine)
+	}
 	// Users created in a stage whose /etc/passwd the chain copies exist
 	// in this stage too (the scratch + passwd pattern).
 	for _, s := range a.Chain {
@@ -241,6 +255,9 @@ func (a *stageAnalysis) scan(d *Document, env *Env, in *Instruction, final bool)
 			}
 		}
 	case *instructions.CopyCommand:
+		if final && (c.DestPath == "/root" || strings.HasPrefix(c.DestPath, "/root/")) {
+			a.RootHome = appendOnce(a.RootHome, in)
+		}
 		if c.Chown != "" {
 			text, ok := d.expandWord(c.Chown, d.VarsAt(in))
 			a.Owners = append(a.Owners, owner{Spec: parseUserSpec(text, ok), Paths: []string{c.DestPath}, In: in})
@@ -266,9 +283,9 @@ func (a *stageAnalysis) scan(d *Document, env *Env, in *Instruction, final bool)
 			a.Windows = true
 		}
 	case *instructions.EntrypointCommand:
-		a.scanEntrypoint(d, env, in, c.CmdLine)
+		a.entrypoint, a.entrypointLine = in, c.CmdLine
 	case *instructions.CmdCommand:
-		a.scanEntrypoint(d, env, in, c.CmdLine)
+		a.cmd, a.cmdLine = in, c.CmdLine
 	}
 }
 
@@ -320,6 +337,9 @@ func (a *stageAnalysis) scanCommand(d *Document, in *Instruction, cmd shellCmd, 
 		if isWindowsShell(w) {
 			a.Windows = true
 		}
+		if final && (w == "/root" || strings.HasPrefix(w, "/root/") || strings.HasPrefix(w, "~/")) {
+			a.RootHome = appendOnce(a.RootHome, in)
+		}
 		// `apt-get install sudo` installs sudo for later use.
 		if w == "sudo" && w != cmd.Words[0] && isInstall(cmd) {
 			a.SudoInstall = appendOnce(a.SudoInstall, in)
@@ -332,6 +352,9 @@ func (a *stageAnalysis) scanCommand(d *Document, in *Instruction, cmd shellCmd, 
 			return
 		}
 		text, ok := d.expandWord(pos[0], vars)
+		if u, g, dot := strings.Cut(text, "."); dot && !strings.Contains(text, ":") {
+			text = u + ":" + g // the old user.group form
+		}
 		spec := parseUserSpec(text, ok)
 		if spec.User == "" {
 			return // ":group" changes only the group
@@ -388,26 +411,66 @@ func appendOnce(list []*Instruction, in *Instruction) []*Instruction {
 	return append(list, in)
 }
 
-// scanEntrypoint looks for privilege droppers in ENTRYPOINT and CMD, and in
-// the scripts they run when those come from the build context.
-func (a *stageAnalysis) scanEntrypoint(d *Document, env *Env, in *Instruction, cmdLine []string) {
-	for _, w := range strings.Fields(strings.Join(cmdLine, " ")) {
+// Daemons that run as root by design when a container starts them: they
+// bind privileged ports, write pid files and logs where only root may, or
+// switch users themselves. A container whose command starts one is left
+// as root, with a note.
+var rootDaemons = setOf("nginx", "httpd", "apache2", "apachectl", "apache2ctl", "apache2-foreground",
+	"httpd-foreground", "sshd", "supervisord", "cron", "crond", "systemd", "init", "rsyslogd", "postfix",
+	"dovecot", "vsftpd", "proftpd", "smbd", "named", "squid", "dnsmasq", "lighttpd", "openvpn", "runsvdir")
+
+// initWrappers start the command that follows them.
+var initWrappers = setOf("tini", "dumb-init", "catatonit", "tini-static")
+
+// scanRuntime looks at what the container starts (the effective ENTRYPOINT
+// and CMD, and the scripts they run when those come from the build
+// context) for privilege droppers and daemons that need root.
+func (a *stageAnalysis) scanRuntime(d *Document, env *Env, in *Instruction, cmdLine []string) {
+	text := strings.Join(cmdLine, " ")
+	for _, cmd := range shellCommands(text) {
+		a.runtimeCommand(cmd, in.Line, "")
+	}
+	for _, w := range strings.Fields(text) {
 		base := path.Base(w)
-		for _, dr := range droppers {
-			if base == dr {
-				a.dropper(dr, in.Line)
-			}
-		}
 		if w == "/init" {
 			a.dropper("s6-overlay (/init)", in.Line)
 		}
-		if env.ContextDir != "" && a.Dropper == "" {
-			if script := a.contextScript(d, env.ContextDir, base); script != "" {
-				if dr := dropperIn(script); dr != "" {
-					a.dropper(dr+" (in "+base+")", in.Line)
-				}
+		if env.ContextDir == "" || a.Dropper != "" || a.Daemon != "" {
+			continue
+		}
+		if script := a.contextScript(d, env.ContextDir, base); script != "" {
+			for _, cmd := range shellCommands(script) {
+				a.runtimeCommand(cmd, in.Line, base)
+			}
+			if dr := dropperIn(script); dr != "" {
+				a.dropper(dr+" (in "+base+")", in.Line)
 			}
 		}
+	}
+}
+
+func (a *stageAnalysis) runtimeCommand(cmd shellCmd, line int, script string) {
+	name, args := cmd.Name, cmd.Args
+	for initWrappers[name] {
+		for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+			args = args[1:]
+		}
+		if len(args) == 0 {
+			return
+		}
+		name, args = path.Base(args[0]), args[1:]
+	}
+	where := ""
+	if script != "" {
+		where = " (in " + script + ")"
+	}
+	for _, dr := range droppers {
+		if name == dr {
+			a.dropper(dr+where, line)
+		}
+	}
+	if rootDaemons[name] && a.Daemon == "" {
+		a.Daemon, a.DaemonLine = name+where, line
 	}
 }
 

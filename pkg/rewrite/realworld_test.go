@@ -1,0 +1,156 @@
+package rewrite
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestRealWorld runs the non-root rule over every Dockerfile under the
+// folder HARDENFIX_REALWORLD names (skipped when unset: such trees are not
+// part of the repository) and checks the invariants that need no golden:
+// the output parses, a second run changes nothing, and the final stage
+// ends non-root unless a note says why not. It logs the share of final
+// stages running as root before and after.
+func TestRealWorld(t *testing.T) {
+	root := os.Getenv("HARDENFIX_REALWORLD")
+	if root == "" {
+		t.Skip("set HARDENFIX_REALWORLD to a folder of Dockerfiles")
+	}
+	var files []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && isDockerfileName(d.Name()) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	rules := []*Rule{NonRoot}
+	var total, parsed, rootBefore, rootAfter, noted, changed, unknownAfter int
+	reasons := map[string]int{}
+	type tally struct{ files, root, rootAfter int }
+	perDir := map[string]*tally{}
+	for _, p := range files {
+		total++
+		src, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		before, err := Parse(p, src)
+		if err != nil || len(before.Stages) == 0 {
+			continue
+		}
+		parsed++
+		rel, _ := filepath.Rel(root, p)
+		top, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+		if perDir[top] == nil {
+			perDir[top] = &tally{}
+		}
+		perDir[top].files++
+		env := &Env{ContextDir: filepath.Dir(p), Offline: true}
+		res, err := Run(context.Background(), p, src, rules, env)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		after, err := Parse(p, res.New)
+		if err != nil {
+			t.Errorf("%s: output does not parse: %v", p, err)
+			continue
+		}
+		if added := newWarnings(before.Warnings, after.Warnings); len(added) > 0 {
+			t.Errorf("%s: new BuildKit warnings %q", p, added)
+		}
+		again, err := Run(context.Background(), p, res.New, rules, env)
+		if err != nil || !bytes.Equal(again.New, res.New) {
+			t.Errorf("%s: second run changed the output (err %v):\n%s", p, err, UnifiedDiff(p, res.New, again.New))
+		}
+		if res.Changed() {
+			changed++
+		}
+		wasRoot := finalRuns(before, env)
+		isRoot := finalRuns(after, env)
+		if wasRoot == "root" {
+			rootBefore++
+			perDir[top].root++
+		}
+		switch isRoot {
+		case "root":
+			rootAfter++
+			perDir[top].rootAfter++
+			if len(res.Notes) == 0 {
+				t.Errorf("%s: final stage still runs as root and no note says why", p)
+			}
+			noted++
+			for _, n := range res.Notes {
+				reasons[firstWords(n.Message)]++
+			}
+		case "unknown":
+			unknownAfter++
+		}
+	}
+	t.Logf("%d files, %d parsed; final stage as root: %d before (%.0f%%), %d after (%.0f%%), all with a note: %d; unknown user after: %d; files changed: %d",
+		total, parsed, rootBefore, pct(rootBefore, parsed), rootAfter, pct(rootAfter, parsed), noted, unknownAfter, changed)
+	var dirs []string
+	for k := range perDir {
+		dirs = append(dirs, k)
+	}
+	sort.Strings(dirs)
+	for _, k := range dirs {
+		v := perDir[k]
+		t.Logf("  %-45s %5d files, root before %5d, after %4d", k, v.files, v.root, v.rootAfter)
+	}
+	var keys []string
+	for k := range reasons {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return reasons[keys[i]] > reasons[keys[j]] })
+	for _, k := range keys {
+		t.Logf("  %4d  %s", reasons[k], k)
+	}
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+func firstWords(s string) string {
+	f := strings.Fields(s)
+	if len(f) > 7 {
+		f = f[:7]
+	}
+	return strings.Join(f, " ")
+}
+
+func isDockerfileName(name string) bool {
+	l := strings.ToLower(name)
+	return l == "dockerfile" || l == "containerfile" || strings.HasPrefix(l, "dockerfile.") ||
+		strings.HasPrefix(l, "containerfile.") || strings.HasSuffix(l, ".dockerfile") || strings.HasSuffix(l, ".containerfile")
+}
+
+// finalRuns says whether the last stage runs as "root", "non-root" or
+// "unknown", by the same analysis the rule uses.
+func finalRuns(d *Document, env *Env) string {
+	a := analyzeStage(d, env, len(d.Stages)-1)
+	if len(a.Sets) > 0 {
+		s := a.Sets[len(a.Sets)-1].Spec
+		switch {
+		case !s.Known:
+			return "unknown"
+		case s.Root():
+			return "root"
+		}
+		return "non-root"
+	}
+	if a.HasFacts && a.Facts.NonRoot() {
+		return "non-root"
+	}
+	return "root"
+}
