@@ -211,7 +211,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	// The stage ends as root (known, or assumed: images run as root
 	// unless they say otherwise).
 	if a.HasFacts && a.Facts.DropsPrivileges {
-		p.note(from.Line, "%s starts as root and switches to its own service user in its entrypoint (gosu, su-exec); a USER would break that, so none was added", a.Image)
+		p.note(from.Line, "%s starts as root and switches to its own service user in its entrypoint (gosu, su-exec, s6-overlay); a USER would break that, so none was added", a.Image)
 		return false
 	}
 	if a.HasFacts && a.Facts.NeedsRoot {

@@ -718,8 +718,8 @@ var needsRoot = map[string]string{
 }
 
 // builtinFacts are the facts known without a catalog: scratch, distroless
-// (whose tag says whether it is the nonroot variant), Windows bases, and
-// the official images above. Only facts that make the rule more careful
+// (whose tag says whether it is the nonroot variant), Windows bases,
+// LinuxServer.io images (s6-overlay) and the official images above. Only facts that make the rule more careful
 // come from names; the OS family never does.
 func builtinFacts(image string) (registry.ImageFacts, bool) {
 	f := registry.ImageFacts{UID: -1}
@@ -750,6 +750,11 @@ func builtinFacts(image string) (registry.ImageFacts, bool) {
 		domain == "docker.io" && (repo == "microsoft/windowsservercore" || repo == "microsoft/nanoserver"),
 		strings.Contains(lowerRef, "nanoserver"), strings.Contains(lowerRef, "windowsservercore"):
 		f.Family = "windows"
+		return f, true
+	case (domain == "ghcr.io" || domain == "lscr.io" || domain == "docker.io") && strings.HasPrefix(repo, "linuxserver/"):
+		// LinuxServer.io images start s6-overlay's /init as root, which
+		// runs the service as the PUID/PGID user.
+		f.DropsPrivileges, f.UID, f.User = true, 0, "root"
 		return f, true
 	case domain == "docker.io" && strings.HasPrefix(repo, "library/"):
 		name := strings.TrimPrefix(repo, "library/")
