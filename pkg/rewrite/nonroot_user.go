@@ -244,7 +244,12 @@ func (d *Document) expandWord(w string, vars Vars) (string, bool) {
 func (a *stageAnalysis) scan(d *Document, env *Env, in *Instruction, final bool) {
 	switch c := in.Command.(type) {
 	case *instructions.UserCommand:
-		text, ok := d.expandWord(c.User, d.VarsAt(in))
+		// Expanded the way BuildKit does (quotes too), not as a shell word.
+		text, unset, err := d.Expand(c.User, d.VarsAt(in))
+		ok := err == nil && len(unset) == 0
+		if !ok {
+			text = c.User
+		}
 		a.Sets = append(a.Sets, userSet{In: in, Spec: parseUserSpec(text, ok)})
 	case *instructions.RunCommand:
 		a.scanCreations(d, in, c)
@@ -628,8 +633,9 @@ func parseCreation(cmd shellCmd) (parsedCreation, bool) {
 				p.Group = pos[0]
 			}
 		} else {
+			// `adduser USER GROUP` adds an existing user to a group.
 			opts, pos := parseOpts(cmd.Args, busyboxAdduserArg)
-			if len(pos) < 1 || len(pos) > 2 {
+			if len(pos) != 1 {
 				return p, false
 			}
 			p.Name = pos[0]
