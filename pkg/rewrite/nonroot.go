@@ -3,7 +3,6 @@ package rewrite
 import (
 	"context"
 	"fmt"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -152,7 +151,7 @@ func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, erro
 	if from == nil || isIgnored(ignored, d, from.Line, nonRootName) {
 		return nil, nil, nil
 	}
-	p := &nonRootPlan{d: d, env: env, final: final, instrs: d.Stage(final)}
+	p := &nonRootPlan{d: d, env: env, final: final, instrs: d.instructionsByStage()[final]}
 	p.a = analyzeStage(d, env, final)
 	if !p.decide(uid, name, explicitUID) {
 		return nil, p.notes, nil
@@ -235,7 +234,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.note(a.DropperLine, "the image uses %s: its entrypoint probably starts as root and drops privileges itself, so no USER was added; check that it does", a.Dropper)
 		return false
 	}
-	if in, wd := a.workdir(p.d); in != nil && (wd == "/root" || strings.HasPrefix(wd, "/root/")) {
+	if in, wd := a.Workdir, a.WorkdirPath; in != nil && (wd == "/root" || strings.HasPrefix(wd, "/root/")) {
 		p.note(in.Line, "WORKDIR %s is inside root's home, which other users may not enter: a non-root container could not even start there, so no USER was added; move the application out of /root, then run hardenfix again", wd)
 		return false
 	}
@@ -643,32 +642,25 @@ func insertLineBefore(d *Document, in *Instruction, line string) Edit {
 
 // runtimeNotes are the notes that come with a change of the runtime user.
 func (p *nonRootPlan) runtimeNotes() {
-	d, a := p.d, p.a
+	a := p.a
 	user := parseUserSpec(p.spec, true)
-	for _, in := range p.instrs {
-		switch c := in.Command.(type) {
-		case *instructions.ExposeCommand:
-			var low []string
-			vars := d.VarsAt(in)
-			for _, w := range d.Words(in.ArgsSpan) {
-				v, ok := d.expandWord(w.Value, vars)
-				if !ok {
-					continue
-				}
-				num, _, _ := strings.Cut(v, "/")
-				num, _, _ = strings.Cut(num, "-")
-				if n, err := strconv.Atoi(num); err == nil && n < 1024 {
-					low = append(low, v)
-				}
+	for _, e := range a.Exposes {
+		var low []string
+		for _, v := range e.Values {
+			num, _, _ := strings.Cut(v, "/")
+			num, _, _ = strings.Cut(num, "-")
+			if n, err := strconv.Atoi(num); err == nil && n < 1024 {
+				low = append(low, v)
 			}
-			if len(low) > 0 {
-				p.note(in.Line, "EXPOSE %s: as %s the process may not bind ports below 1024 (Docker 20.10+ allows it, Kubernetes by default does not); listen on a port above 1023, such as 8080, or grant CAP_NET_BIND_SERVICE", strings.Join(low, " "), p.spec)
-			}
-		case *instructions.VolumeCommand:
-			for _, v := range c.Volumes {
-				if path, ok := d.expandWord(v, d.VarsAt(in)); ok && !a.owned(path) && !systemPath(path) {
-					p.note(in.Line, "VOLUME %s: a new volume takes the owner of %s in the image, root here; if the process writes to it, create it owned by %s before VOLUME (RUN mkdir -p %s && chown %s %s)", path, path, p.spec, path, p.spec, path)
-				}
+		}
+		if len(low) > 0 {
+			p.note(e.In.Line, "EXPOSE %s: as %s the process may not bind ports below 1024 (Docker 20.10+ allows it, Kubernetes by default does not); listen on a port above 1023, such as 8080, or grant CAP_NET_BIND_SERVICE", strings.Join(low, " "), p.spec)
+		}
+	}
+	for _, v := range a.Volumes {
+		for _, vol := range v.Values {
+			if !a.owned(vol) && !systemPath(vol) {
+				p.note(v.In.Line, "VOLUME %s: a new volume takes the owner of %s in the image, root here; if the process writes to it, create it owned by %s before VOLUME (RUN mkdir -p %s && chown %s %s)", vol, vol, p.spec, vol, p.spec, vol)
 			}
 		}
 	}
@@ -679,7 +671,7 @@ func (p *nonRootPlan) runtimeNotes() {
 		p.note(in.Line, "RUN calls sudo: the runtime user %s has no sudo rights, and build steps that run as root do not need it; drop it", p.spec)
 	}
 	// The last WORKDIR is where the process starts.
-	if in, wd := a.workdir(d); in != nil && !systemPath(wd) && !a.owned(wd) {
+	if in, wd := a.Workdir, a.WorkdirPath; in != nil && !systemPath(wd) && !a.owned(wd) {
 		p.note(in.Line, "WORKDIR %s is owned by root: the process, now running as %s, cannot write there; if it writes files (caches, uploads, logs), hand it the directory with COPY --chown=%s or RUN chown %s %s", wd, p.spec, p.spec, p.spec, wd)
 	}
 	for _, o := range a.Owners {
@@ -693,24 +685,6 @@ func (p *nonRootPlan) runtimeNotes() {
 	for _, in := range a.WorldWritable {
 		p.note(in.Line, "chmod makes files writable by everyone; now that the process has its own user, chown them to %s and drop the world-writable mode", p.spec)
 	}
-}
-
-// workdir returns the last WORKDIR of the chain, where the process starts,
-// and its path with variables expanded ("" when they have no value).
-func (a *stageAnalysis) workdir(d *Document) (*Instruction, string) {
-	for i := len(a.Chain) - 1; i >= 0; i-- {
-		stage := d.Stage(a.Chain[i])
-		for j := len(stage) - 1; j >= 0; j-- {
-			if c, ok := stage[j].Command.(*instructions.WorkdirCommand); ok {
-				wd, ok := d.expandWord(c.Path, d.VarsAt(stage[j]))
-				if !ok {
-					return stage[j], ""
-				}
-				return stage[j], path.Clean(wd)
-			}
-		}
-	}
-	return nil, ""
 }
 
 // systemPath reports paths whose ownership is the system's business: the

@@ -107,8 +107,22 @@ type stageAnalysis struct {
 	// RootHome lists instructions that put files under /root.
 	RootHome []*Instruction
 
+	// Workdir is the chain's last WORKDIR, where the process starts, and
+	// WorkdirPath its path ("" when variables in it have no value).
+	Workdir     *Instruction
+	WorkdirPath string
+	workdirBase string
+	// Exposes and Volumes are the final stage's EXPOSE and VOLUME
+	// instructions with their values expanded.
+	Exposes, Volumes []expanded
+
 	entrypoint, cmd         *Instruction
 	entrypointLine, cmdLine []string
+}
+
+type expanded struct {
+	In     *Instruction
+	Values []string
 }
 
 type owner struct {
@@ -169,18 +183,23 @@ func (d *Document) fromInstruction(stage int) *Instruction {
 	return nil
 }
 
-// analyzeStage walks the chain of stage i.
+// analyzeStage walks the chain of stage i once, in order, keeping the
+// variables in scope as it goes (so the walk stays linear in the file).
 func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 	a := &stageAnalysis{PackageManagers: map[string]bool{}}
 	a.Chain, a.Image, a.ImageKnown = d.chainOf(i)
 	if a.ImageKnown {
 		a.Facts, a.HasFacts = imageFacts(env, a.Image)
 	}
+	stages := d.instructionsByStage()
+	sc := newScope(d)
 	scanned := map[int]bool{}
 	for _, s := range a.Chain {
 		scanned[s] = true
-		for _, in := range d.Stage(s) {
-			a.scan(d, env, in, s == i)
+		sc.enterStage(true)
+		for _, in := range stages[s] {
+			a.scan(d, in, s == i, sc.vars)
+			sc.apply(in)
 		}
 	}
 	if a.entrypoint != nil {
@@ -192,7 +211,7 @@ func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 	// Users created in a stage whose /etc/passwd the chain copies exist
 	// in this stage too (the scratch + passwd pattern).
 	for _, s := range a.Chain {
-		for _, in := range d.Stage(s) {
+		for _, in := range stages[s] {
 			c, ok := in.Command.(*instructions.CopyCommand)
 			if !ok || c.From == "" || !copiesPasswd(c) {
 				continue
@@ -202,20 +221,88 @@ func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 				continue
 			}
 			other, _, _ := d.chainOf(src)
+			osc := newScope(d)
 			for _, o := range other {
-				if scanned[o] {
-					continue
+				osc.enterStage(true)
+				for _, oin := range stages[o] {
+					if run, ok := oin.Command.(*instructions.RunCommand); ok && !scanned[o] {
+						a.scanCreations(d, oin, run, osc.vars)
+					}
+					osc.apply(oin)
 				}
 				scanned[o] = true
-				for _, oin := range d.Stage(o) {
-					if run, ok := oin.Command.(*instructions.RunCommand); ok {
-						a.scanCreations(d, oin, run)
-					}
-				}
 			}
 		}
 	}
 	return a
+}
+
+// instructionsByStage groups the instructions by stage, FROM first.
+func (d *Document) instructionsByStage() [][]*Instruction {
+	out := make([][]*Instruction, len(d.Stages))
+	for _, in := range d.Instructions {
+		if in.Stage >= 0 && in.Stage < len(out) {
+			out[in.Stage] = append(out[in.Stage], in)
+		}
+	}
+	return out
+}
+
+// scope tracks the build variables along a chain of stages, like VarsAt
+// but incrementally; ENV values also carry into a stage built FROM the
+// previous one, as they do in a build. Its map changes as the walk goes
+// on: use it, do not keep it.
+type scope struct {
+	d    *Document
+	vars Vars
+	env  map[string]bool // keys set by ENV
+}
+
+func newScope(d *Document) *scope { return &scope{d: d, vars: Vars{}, env: map[string]bool{}} }
+
+// enterStage starts a stage: ARGs end; ENV carries on when the stage is
+// built on the previous one.
+func (s *scope) enterStage(carryEnv bool) {
+	next := Vars{}
+	if carryEnv {
+		for k := range s.env {
+			if v, ok := s.vars[k]; ok {
+				next[k] = v
+			}
+		}
+	} else {
+		s.env = map[string]bool{}
+	}
+	s.vars = next
+}
+
+// apply records what instruction in declares, after it was scanned.
+func (s *scope) apply(in *Instruction) {
+	expand := func(v string) string {
+		out, _, err := s.d.Expand(v, s.vars)
+		if err != nil {
+			return v
+		}
+		return out
+	}
+	switch c := in.Command.(type) {
+	case *instructions.ArgCommand:
+		for _, kv := range c.Args {
+			if s.env[kv.Key] {
+				continue // ENV wins over an ARG of the same name
+			}
+			if kv.Value != nil {
+				s.vars[kv.Key] = expand(*kv.Value)
+			} else if g, ok := s.d.GlobalArgs[kv.Key]; ok {
+				s.vars[kv.Key] = g
+			}
+		}
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			s.vars[kv.Key] = expand(kv.Value)
+			s.env[kv.Key] = true
+		}
+	}
 }
 
 func copiesPasswd(c *instructions.CopyCommand) bool {
@@ -241,19 +328,18 @@ func (d *Document) expandWord(w string, vars Vars) (string, bool) {
 }
 
 // scan records what one instruction of the chain tells.
-func (a *stageAnalysis) scan(d *Document, env *Env, in *Instruction, final bool) {
+func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars) {
 	switch c := in.Command.(type) {
 	case *instructions.UserCommand:
 		// Expanded the way BuildKit does (quotes too), not as a shell word.
-		text, unset, err := d.Expand(c.User, d.VarsAt(in))
+		text, unset, err := d.Expand(c.User, vars)
 		ok := err == nil && len(unset) == 0
 		if !ok {
 			text = c.User
 		}
 		a.Sets = append(a.Sets, userSet{In: in, Spec: parseUserSpec(text, ok)})
 	case *instructions.RunCommand:
-		a.scanCreations(d, in, c)
-		vars := d.VarsAt(in)
+		a.scanCreations(d, in, c, vars)
 		for _, script := range runScripts(c) {
 			for _, cmd := range shellCommands(script) {
 				a.scanCommand(d, in, cmd, vars, final)
@@ -264,12 +350,12 @@ func (a *stageAnalysis) scan(d *Document, env *Env, in *Instruction, final bool)
 			a.RootHome = appendOnce(a.RootHome, in)
 		}
 		if c.Chown != "" {
-			text, ok := d.expandWord(c.Chown, d.VarsAt(in))
+			text, ok := d.expandWord(c.Chown, vars)
 			a.Owners = append(a.Owners, owner{Spec: parseUserSpec(text, ok), Paths: []string{c.DestPath}, In: in})
 		}
 	case *instructions.AddCommand:
 		if c.Chown != "" {
-			text, ok := d.expandWord(c.Chown, d.VarsAt(in))
+			text, ok := d.expandWord(c.Chown, vars)
 			a.Owners = append(a.Owners, owner{Spec: parseUserSpec(text, ok), Paths: []string{c.DestPath}, In: in})
 		}
 		for _, s := range c.SourcePaths {
@@ -286,6 +372,34 @@ func (a *stageAnalysis) scan(d *Document, env *Env, in *Instruction, final bool)
 	case *instructions.WorkdirCommand:
 		if len(c.Path) >= 2 && c.Path[1] == ':' {
 			a.Windows = true
+		}
+		a.Workdir, a.WorkdirPath = in, ""
+		if wd, ok := d.expandWord(c.Path, vars); ok {
+			if !path.IsAbs(wd) && a.workdirBase != "" {
+				wd = path.Join(a.workdirBase, wd)
+			}
+			a.WorkdirPath = path.Clean(wd)
+		}
+		a.workdirBase = a.WorkdirPath
+	case *instructions.ExposeCommand:
+		if final {
+			var ports []string
+			for _, w := range d.Words(in.ArgsSpan) {
+				if v, ok := d.expandWord(w.Value, vars); ok {
+					ports = append(ports, v)
+				}
+			}
+			a.Exposes = append(a.Exposes, expanded{in, ports})
+		}
+	case *instructions.VolumeCommand:
+		if final {
+			var paths []string
+			for _, v := range c.Volumes {
+				if p, ok := d.expandWord(v, vars); ok {
+					paths = append(paths, p)
+				}
+			}
+			a.Volumes = append(a.Volumes, expanded{in, paths})
 		}
 	case *instructions.EntrypointCommand:
 		a.entrypoint, a.entrypointLine = in, c.CmdLine
@@ -545,8 +659,7 @@ func setOf(names ...string) map[string]bool {
 }
 
 // scanCreations records the users and groups a RUN creates.
-func (a *stageAnalysis) scanCreations(d *Document, in *Instruction, run *instructions.RunCommand) {
-	vars := d.VarsAt(in)
+func (a *stageAnalysis) scanCreations(d *Document, in *Instruction, run *instructions.RunCommand, vars Vars) {
 	for _, script := range runScripts(run) {
 		for _, cmd := range shellCommands(script) {
 			u, ok := parseCreation(cmd)
