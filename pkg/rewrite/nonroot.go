@@ -194,7 +194,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	}
 	switch {
 	case last != nil && !last.Spec.Known:
-		p.note(last.In.Line, "USER %s: its value is only known at build time, so whether the stage runs as root cannot be told", last.Spec.Text)
+		p.note(last.In.Line, "USER %s: its value comes from the base image or the build (--build-arg), so hardenfix cannot tell whether it is root; left as it is", last.Spec.Text)
 		return false
 	case last != nil && !last.Spec.Root() && last.In.Stage == p.final:
 		return false // already ends on an explicit non-root USER
