@@ -837,7 +837,8 @@ var needsRoot = map[string]string{
 }
 
 // builtinFacts are the facts known without a catalog: scratch, distroless
-// (whose tag says whether it is the nonroot variant), Windows bases,
+// (whose tag says whether it is the nonroot variant), .NET chiseled and
+// distroless images (their documented app user), Windows bases,
 // LinuxServer.io images (s6-overlay) and the official images above. Only facts that make the rule more careful
 // come from names; the OS family never does.
 func builtinFacts(image string) (registry.ImageFacts, bool) {
@@ -863,6 +864,16 @@ func builtinFacts(image string) (registry.ImageFacts, bool) {
 		f.UID, f.User = 0, "root"
 		if strings.Contains(tag, "nonroot") {
 			f.UID, f.User = 65532, "nonroot"
+		}
+		return f, true
+	case domain == "mcr.microsoft.com" && strings.HasPrefix(repo, "dotnet/") &&
+		(strings.Contains(tag, "chiseled") || strings.Contains(tag, "distroless")):
+		// .NET's chiseled and distroless images run as their app user:
+		// uid 1654 from .NET 8 on.
+		f.User = "app"
+		major, _, _ := strings.Cut(tag, ".")
+		if n, err := strconv.Atoi(major); err != nil || n >= 8 {
+			f.UID = 1654 // 8 and later, and tags without a version (latest)
 		}
 		return f, true
 	case domain == "mcr.microsoft.com" && (strings.HasPrefix(repo, "windows") || strings.Contains(lowerRef, "nanoserver") || strings.Contains(lowerRef, "windowsservercore")),
