@@ -679,6 +679,9 @@ func (p *nonRootPlan) runtimeNotes() {
 			p.note(o.In.Line, "files are handed to %s here, but the container now runs as %s; if the process writes to them, hand them to %s instead", o.Spec.Text, p.spec, p.spec)
 		}
 	}
+	if a.ScriptChown != "" {
+		p.note(a.ScriptChownLine, "%s changes file owners or modes when the container starts; as %s that fails on files it does not own: move that work into the build (RUN) or make sure it only touches the user's files", a.ScriptChown, p.spec)
+	}
 	for _, in := range a.RootHome {
 		p.note(in.Line, "files go under /root, root's home, which other users cannot read; the process now runs as %s: put them elsewhere (and set HOME) if it needs them", p.spec)
 	}

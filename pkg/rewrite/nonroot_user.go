@@ -104,6 +104,10 @@ type stageAnalysis struct {
 	// Daemon names a root daemon the container starts, with where.
 	Daemon     string
 	DaemonLine int
+	// ScriptChown names an entrypoint script (from the build context) that
+	// changes file owners or modes when the container starts.
+	ScriptChown     string
+	ScriptChownLine int
 	// RootHome lists instructions that put files under /root.
 	RootHome []*Instruction
 
@@ -587,6 +591,9 @@ func (a *stageAnalysis) runtimeCommand(cmd shellCmd, line int, script string) {
 		if name == dr {
 			a.dropper(dr+where, line)
 		}
+	}
+	if script != "" && (name == "chown" || name == "chmod" || name == "chgrp") && a.ScriptChown == "" {
+		a.ScriptChown, a.ScriptChownLine = script, line
 	}
 	if rootDaemons[name] && a.Daemon == "" {
 		a.Daemon, a.DaemonLine = name+where, line
