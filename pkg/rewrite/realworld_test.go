@@ -32,6 +32,7 @@ func TestRealWorld(t *testing.T) {
 	rules := []*Rule{NonRoot}
 	var total, parsed, rootBefore, rootAfter, noted, changed, unknownAfter int
 	reasons := map[string]int{}
+	kinds := map[string]int{}
 	type tally struct{ files, root, rootAfter int }
 	perDir := map[string]*tally{}
 	for _, p := range files {
@@ -72,6 +73,9 @@ func TestRealWorld(t *testing.T) {
 		if res.Changed() {
 			changed++
 		}
+		for _, f := range res.Fixes {
+			kinds[fixKind(f.Message)]++
+		}
 		wasRoot := finalRuns(before, env)
 		isRoot := finalRuns(after, env)
 		if wasRoot == "root" {
@@ -103,6 +107,9 @@ func TestRealWorld(t *testing.T) {
 	for _, k := range dirs {
 		v := perDir[k]
 		t.Logf("  %-45s %5d files, root before %5d, after %4d", k, v.files, v.root, v.rootAfter)
+	}
+	for _, k := range sortedKeys(kinds) {
+		t.Logf("  fixes: %4d  %s", kinds[k], k)
 	}
 	var keys []string
 	for k := range reasons {
@@ -153,4 +160,30 @@ func finalRuns(d *Document, env *Env) string {
 		return "non-root"
 	}
 	return "root"
+}
+
+// fixKind sorts the rule's fix messages into the decisions they report.
+func fixKind(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "create the system user"):
+		return "user created after FROM"
+	case strings.Contains(msg, "no user needs creating"):
+		return "numeric USER, no user created"
+	case strings.Contains(msg, "state it"):
+		return "implicit non-root user made explicit"
+	case strings.Contains(msg, "creates the user"), strings.Contains(msg, "hands files to"), strings.Contains(msg, "switch back to"):
+		return "existing user reused"
+	case strings.Contains(msg, "nonroot user every distroless"):
+		return "distroless nonroot user"
+	}
+	return "USER for a created user"
+}
+
+func sortedKeys(m map[string]int) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+	return keys
 }
