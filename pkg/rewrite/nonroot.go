@@ -242,6 +242,10 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	if p.chooseExisting() {
 		return true
 	}
+	if in := p.switchesToRoot(); in != nil {
+		p.note(in.Line, "the stage switches to root before its build steps, so %s probably runs as a user of its own, whose name is not known here; switch back to that user after the last build step (a new user would not own the image's files)", imageOr(a))
+		return false
+	}
 	if a.HasFacts && a.Facts.Family == "distroless" && !explicitUID {
 		p.spec = fmt.Sprintf("%d:%d", distrolessUID, distrolessUID)
 		p.userWhy = fmt.Sprintf("the final stage ran as root; run it as %s, the nonroot user every distroless image ships", p.spec)
@@ -255,7 +259,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		} else {
 			p.create = creationCommand(family, uid, name)
 			p.createW = fmt.Sprintf("create the system user %s (uid %d) for the runtime, with the %s commands (%s)", name, uid, familyTitle[family], why)
-			p.anchor = p.creationAnchor()
+			p.anchor = p.instrs[0]
 			p.userWhy = fmt.Sprintf("the final stage ran as root; run it as %s (user %s), numeric so Kubernetes runAsNonRoot can verify it; build steps still run as root", p.spec, name)
 			return true
 		}
@@ -269,6 +273,13 @@ func (p *nonRootPlan) stageLabel(i int) string {
 		return n
 	}
 	return strconv.Itoa(i)
+}
+
+func imageOr(a *stageAnalysis) string {
+	if a.ImageKnown && a.Image != "" {
+		return a.Image
+	}
+	return "the base image"
 }
 
 func baseUser(a *stageAnalysis) string {
@@ -453,32 +464,32 @@ func (p *nonRootPlan) cannotCreate(uid int, name string) string {
 	return ""
 }
 
-// creationAnchor is the instruction after which the user is created: the
-// FROM, or — when the base image's user is not known to be root and the
-// stage switches to root for its build steps — that USER root.
-func (p *nonRootPlan) creationAnchor() *Instruction {
+// switchesToRoot returns the final stage's USER root when it comes before
+// the stage's first RUN and the base image's user is not known: a sign
+// that the base image runs as a non-root user of its own, whose name the
+// rule cannot know without the catalog.
+func (p *nonRootPlan) switchesToRoot() *Instruction {
 	a := p.a
-	inheritedRoot := a.HasFacts && (a.Facts.UID == 0 || (a.Facts.UID < 0 && (a.Facts.User == "" || a.Facts.User == "root")))
+	if a.HasFacts && (a.Facts.UID >= 0 || a.Facts.User != "") {
+		return nil
+	}
 	for _, s := range a.Sets {
 		if s.In.Stage != p.final {
-			inheritedRoot = s.Spec.Root()
+			return nil // an earlier stage already said who runs
 		}
 	}
-	if inheritedRoot {
-		return p.instrs[0]
-	}
-	var switched *Instruction
 	for _, in := range p.instrs[1:] {
-		switch {
-		case in.Keyword == "USER" && switched == nil && p.setIsRoot(in):
-			switched = in
-		case in.Keyword == "USER":
-			return p.instrs[0] // a non-root USER first: leave it to FROM
-		case in.Keyword == "RUN" && switched != nil:
-			return switched
+		switch in.Keyword {
+		case "USER":
+			if p.setIsRoot(in) {
+				return in
+			}
+			return nil
+		case "RUN":
+			return nil
 		}
 	}
-	return p.instrs[0]
+	return nil
 }
 
 // windows reports a Windows base: from the facts, Windows shells or paths,
