@@ -110,7 +110,6 @@ func (env *Env) identity() (uid int, name string, explicitUID bool, err error) {
 // nonRootPlan is what the rule decided for the final stage.
 type nonRootPlan struct {
 	d      *Document
-	env    *Env
 	a      *stageAnalysis
 	final  int
 	instrs []*Instruction // the final stage, FROM first
@@ -151,7 +150,7 @@ func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, erro
 	if from == nil || isIgnored(ignored, d, from.Line, nonRootName) {
 		return nil, nil, nil
 	}
-	p := &nonRootPlan{d: d, env: env, final: final, instrs: d.instructionsByStage()[final]}
+	p := &nonRootPlan{d: d, final: final, instrs: d.instructionsByStage()[final]}
 	p.a = analyzeStage(d, env, final)
 	if !p.decide(uid, name, explicitUID) {
 		return nil, p.notes, nil
@@ -181,13 +180,6 @@ func (p *nonRootPlan) note(line int, format string, args ...any) {
 // means no edit (the reason is in the notes, or there is nothing to do).
 func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	a, from := p.a, p.instrs[0]
-	if p.windows() {
-		p.note(from.Line, "Windows base image: USER names a Windows account here, so nothing was changed; consider USER ContainerUser, the non-administrator account of Windows base images")
-		return false
-	}
-	if p.onbuildOnly() {
-		return false
-	}
 	var last *userSet
 	if len(a.Sets) > 0 {
 		last = &a.Sets[len(a.Sets)-1]
@@ -198,6 +190,15 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		return false
 	case last != nil && !last.Spec.Root() && last.In.Stage == p.final:
 		return false // already ends on an explicit non-root USER
+	}
+	if p.windows() {
+		p.note(from.Line, "Windows base image: USER names a Windows account here, so nothing was changed; consider USER ContainerUser, the non-administrator account of Windows base images")
+		return false
+	}
+	if p.onbuildOnly() {
+		return false
+	}
+	switch {
 	case last != nil && !last.Spec.Root():
 		p.spec = p.numericFor(last.Spec)
 		p.userWhy = fmt.Sprintf("the stage inherits USER %s from stage %s (line %d) without saying so; state it, so scanners and runAsNonRoot see it and the promise survives a change of that stage", last.Spec.Text, p.stageLabel(last.In.Stage), last.In.Line)

@@ -83,7 +83,7 @@ func TestUserSpec(t *testing.T) {
 		text string
 		root bool
 	}{
-		{"root", true}, {"0", true}, {"0:0", true}, {"00", true}, {"root:app", true},
+		{"root", true}, {"0", true}, {"ContainerAdministrator", true}, {"ContainerUser", false}, {"0:0", true}, {"00", true}, {"root:app", true},
 		{"1000:0", false}, {"app", false}, {"nobody:nogroup", false}, {"65532", false},
 	} {
 		if got := parseUserSpec(tt.text, true).Root(); got != tt.root {

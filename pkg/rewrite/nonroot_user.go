@@ -30,10 +30,12 @@ func parseUserSpec(text string, known bool) userSpec {
 	return userSpec{Text: text, User: u, Group: g, Known: known && u != ""}
 }
 
-// Root reports whether the spec names uid 0. Only the user part counts:
+// Root reports whether the spec names uid 0 (or Windows' administrator).
+// Only the user part counts:
 // "1000:0" runs as a non-root user in the root group, which is fine.
 func (u userSpec) Root() bool {
-	if u.User == "root" {
+	// ContainerAdministrator is the administrator of Windows images.
+	if u.User == "root" || strings.EqualFold(u.User, "ContainerAdministrator") {
 		return true
 	}
 	n, err := strconv.Atoi(u.User)
