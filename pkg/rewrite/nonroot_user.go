@@ -48,7 +48,7 @@ func (u userSpec) Numeric() bool {
 	return err == nil
 }
 
-// createdUser is a user (or, with User empty, a group) that a RUN creates.
+// createdUser is a user (or, with IsGroup, a group) that a RUN creates.
 type createdUser struct {
 	Name    string // "" when the name uses an unknown variable
 	UID     int    // -1 when not given or unknown
