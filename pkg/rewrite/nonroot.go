@@ -31,8 +31,8 @@ run as root without anyone deciding it.
 The rule looks at the final stage (or the stage --target names) and the
 stages it is built FROM, and works out the user it ends on: the last USER
 (names, numbers, user:group, $VAR and ${VAR} from ARG and ENV), else the
-base image's user (from the catalog; scratch, distroless and a few official
-images are known without it).
+base image's user (from the catalog; scratch, distroless, .NET chiseled,
+LinuxServer.io and a few official images are known without it).
 
 - Ends on an explicit non-root USER in the stage: nothing to do.
 - Non-root through the base image or an earlier stage: the same user is
@@ -65,13 +65,22 @@ USER root with nothing after it that needs root is replaced instead.
 
 Left as they are, with a note: images whose entrypoint starts as root and
 drops privileges itself (official postgres, mysql, mariadb, redis, mongo,
-rabbitmq, ... and any Dockerfile that installs or calls gosu, su-exec,
-setpriv, s6-overlay), images that need root by design (official nginx: use
-nginxinc/nginx-unprivileged; httpd), Windows bases, images meant to be
-built FROM (ONBUILD RUN triggers, or only ONBUILD), and USER values known
-only at build time. Notes beside the change: EXPOSE below 1024, sudo in
-RUN, a WORKDIR or VOLUME the process may need to write, chown to another
-user, and world-writable chmod.
+rabbitmq, ..., LinuxServer.io's s6-overlay, and any Dockerfile or
+entrypoint script that uses gosu, su-exec, setpriv, runuser, chpst),
+images that need root by design (official nginx: use
+nginxinc/nginx-unprivileged; httpd, php:*-apache), containers whose
+command (or entrypoint script) starts a daemon that needs root (nginx,
+Apache, sshd, supervisord, cron, systemd, ...), Windows bases, images meant
+to be built FROM (ONBUILD RUN triggers, or only ONBUILD), a WORKDIR under
+/root (a non-root process could not start there), a stage that switches to
+root before its build steps on a base whose own user is not known, and
+USER values known only at build time. Notes beside the change: EXPOSE
+below 1024, sudo in RUN, a WORKDIR or VOLUME the process may need to write,
+files under /root, chown to another user, world-writable chmod, and
+entrypoint scripts that chown or chmod at start.
+
+An ignore comment (# hardenfix:ignore non-root) on the final FROM, or on
+the instruction the USER goes next to, keeps the whole change out.
 
 Before:  FROM debian:bookworm-slim
          RUN apt-get update && apt-get install -y curl
