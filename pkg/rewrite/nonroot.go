@@ -589,7 +589,7 @@ func (p *nonRootPlan) fixes() []Fix {
 		} else {
 			end := p.instrs[len(p.instrs)-1]
 			if d.endsInContinuation(end) {
-				p.note(end.EndLine, "the file ends inside a line continuation (line %d ends with %c), so no USER can follow it; end that line, then run hardenfix again", end.EndLine, d.Escape)
+				p.note(end.Line, "the file ends inside a line continuation (the last line of this instruction ends with %c), so no USER can follow it; end that line, then run hardenfix again", d.Escape)
 				return nil
 			}
 			userEdit, userFixLine = insertLineAfter(d, end, userLine), end.Line
@@ -625,13 +625,21 @@ func (p *nonRootPlan) setIsRoot(in *Instruction) bool {
 }
 
 // endsInContinuation reports an instruction at the very end of the file
-// whose last line ends with the escape character: a line appended after it
-// would continue it.
+// whose last line with content ends with the escape character: a line
+// appended after it would continue it (BuildKit skips blank and comment
+// lines inside a continuation).
 func (d *Document) endsInContinuation(in *Instruction) bool {
 	if in.Span.End != len(d.Src) || len(in.Node.Heredocs) > 0 {
 		return false
 	}
-	return strings.HasSuffix(strings.TrimRight(d.LineText(in.EndLine), " \t\r"), string(d.Escape))
+	for l := in.EndLine; l >= in.Line; l-- {
+		t := strings.TrimRight(d.LineText(l), " \t\r")
+		if l > in.Line && (strings.TrimSpace(t) == "" || isCommentLine(t)) {
+			continue
+		}
+		return strings.HasSuffix(t, string(d.Escape))
+	}
+	return false
 }
 
 // insertLineAfter inserts a line after instruction in (and its heredoc

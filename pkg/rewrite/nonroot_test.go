@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"context"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -166,4 +167,35 @@ func TestNonRootChainStages(t *testing.T) {
 	if !reflect.DeepEqual(chain, []int{0, 1, 3}) || image != "debian" || !known {
 		t.Errorf("chainOf(3) = %v, %q, %v; want [0 1 3], debian, true", chain, image, known)
 	}
+}
+
+// FuzzNonRoot checks, on any Dockerfile BuildKit parses, that the rule's
+// output parses too and that a second run changes nothing. The seeds are
+// the rule's fixtures.
+func FuzzNonRoot(f *testing.F) {
+	for _, fx := range loadFixtures(f) {
+		if strings.Contains(filepath.ToSlash(fx.path), "/non-root/") {
+			f.Add(fx.input)
+		}
+	}
+	rules := []*Rule{NonRoot}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if _, err := Parse("Dockerfile", src); err != nil {
+			return
+		}
+		res, err := Run(context.Background(), "Dockerfile", src, rules, &Env{})
+		if err != nil {
+			t.Fatalf("run: %v\ninput:\n%s", err, src)
+		}
+		if _, err := Parse("Dockerfile", res.New); err != nil {
+			t.Fatalf("output does not parse: %v\n%s", err, res.New)
+		}
+		again, err := Run(context.Background(), "Dockerfile", res.New, rules, &Env{})
+		if err != nil {
+			t.Fatalf("second run: %v", err)
+		}
+		if again.Changed() {
+			t.Fatalf("second run changed the output:\n%s", UnifiedDiff("Dockerfile", res.New, again.New))
+		}
+	})
 }
