@@ -426,7 +426,21 @@ func (p *nonRootPlan) family() (string, string) {
 		}
 		return "", "no user-creation commands are known for family " + f.Family
 	}
+	// runs says where the package manager evidence comes from.
+	runs := func(pm, command string) string {
+		if a.PackageManagers[pm] {
+			return "the stage runs " + command
+		}
+		return a.Image + " uses " + command + ", from what is known about it"
+	}
 	pms := a.PackageManagers
+	if a.HasFacts && a.Facts.PackageManager != "" {
+		// Known facts without a family still name the package manager.
+		pms = map[string]bool{a.Facts.PackageManager: true}
+		for pm := range a.PackageManagers {
+			pms[pm] = true
+		}
+	}
 	switch {
 	case len(pms) == 0:
 		if a.ImageKnown {
@@ -436,9 +450,9 @@ func (p *nonRootPlan) family() (string, string) {
 	case len(pms) > 1 && !(len(pms) == 2 && pms["dnf"] && pms["yum"]):
 		return "", "the stage runs package managers of different families"
 	case pms["apt"]:
-		return "debian", "the stage runs apt-get"
+		return "debian", runs("apt", "apt-get")
 	case pms["apk"]:
-		return "alpine", "the stage runs apk"
+		return "alpine", runs("apk", "apk")
 	case pms["dnf"], pms["yum"]:
 		img := strings.ToLower(a.Image)
 		for _, marker := range []string{"amazonlinux", "ubi-minimal", "ubi-micro", "minimal", "micro"} {
@@ -450,7 +464,7 @@ func (p *nonRootPlan) family() (string, string) {
 		if pms["yum"] {
 			pm = "yum"
 		}
-		return "rhel", "the stage runs " + pm
+		return "rhel", runs(pm, pm)
 	case pms["microdnf"]:
 		return "", "microdnf images (ubi-minimal and the like) have no useradd"
 	}
