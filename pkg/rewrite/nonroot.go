@@ -610,7 +610,11 @@ func (p *nonRootPlan) fixes() []Fix {
 		}
 	}
 	if p.create == "" {
-		return []Fix{{Line: userFixLine, Message: p.userWhy, Edits: []Edit{userEdit}}}
+		risk := Review
+		if !p.changes {
+			risk = Safe // the same user, only stated: nothing changes at run time
+		}
+		return []Fix{{Line: userFixLine, Message: p.userWhy, Risk: risk, Edits: []Edit{userEdit}}}
 	}
 	createEdit := insertLineAfter(d, p.anchor, d.keyword("RUN")+" "+p.create)
 	if createEdit.Start == userEdit.Start && userEdit.Start == userEdit.End {

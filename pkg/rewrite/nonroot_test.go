@@ -199,3 +199,26 @@ func FuzzNonRoot(f *testing.F) {
 		}
 	})
 }
+
+// TestNonRootRisk: stating a user the image already runs as changes
+// nothing at run time (safe); switching from root does (review).
+func TestNonRootRisk(t *testing.T) {
+	for src, want := range map[string]Risk{
+		"FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nENTRYPOINT [\"/app\"]\n": Safe,
+		"FROM debian:12 AS base\nUSER 1000\nFROM base\nCMD [\"app\"]\n":                          Safe,
+		"FROM alpine:3.20\nRUN apk add --no-cache curl\nCMD [\"curl\"]\n":                        Review,
+	} {
+		res, err := Run(context.Background(), "Dockerfile", []byte(src), []*Rule{NonRoot}, &Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Fixes) == 0 {
+			t.Fatalf("no fix for:\n%s", src)
+		}
+		for _, f := range res.Fixes {
+			if f.Risk != want {
+				t.Errorf("fix %q: risk %s, want %s", f.Message, f.Risk, want)
+			}
+		}
+	}
+}
