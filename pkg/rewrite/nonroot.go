@@ -131,7 +131,9 @@ type nonRootPlan struct {
 	// changes is true when the runtime user changes (root → non-root);
 	// false when only an implicit non-root user is made explicit.
 	changes bool
-	notes   []Note
+	// reused is true when the user is one the image already has.
+	reused bool
+	notes  []Note
 }
 
 func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
@@ -250,6 +252,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	}
 	p.changes = true
 	if p.chooseExisting() {
+		p.reused = true
 		return true
 	}
 	if in := p.switchesToRoot(); in != nil {
@@ -486,6 +489,28 @@ func (p *nonRootPlan) cannotCreate(uid int, name string) string {
 		return fmt.Sprintf("line %d runs sudo, so the base image may not run as root", a.SudoBeforeRoot.Line)
 	}
 	return ""
+}
+
+// baseUserUnknown reports a base image whose user is not known, in a
+// chain that shows no sign of running as root (a package manager run
+// without sudo, or USER root): it may well run as a user of its own.
+func (p *nonRootPlan) baseUserUnknown() bool {
+	a := p.a
+	if !a.ImageKnown || strings.EqualFold(a.Image, "scratch") {
+		return false
+	}
+	if a.HasFacts && (a.Facts.UID >= 0 || a.Facts.User != "") {
+		return false
+	}
+	if a.rootShown {
+		return false
+	}
+	for _, s := range a.Sets {
+		if s.Spec.Root() {
+			return false
+		}
+	}
+	return true
 }
 
 // switchesToRoot returns the final stage's USER root when it comes before
@@ -725,6 +750,9 @@ func (p *nonRootPlan) runtimeNotes() {
 		if o.Spec.Known && !o.Spec.Root() && o.Spec.User != user.User && parseUserSpec(p.numericFor(o.Spec), true).User != user.User {
 			p.note(o.In.Line, "files are handed to %s here, but the container now runs as %s; if the process writes to them, hand them to %s instead", o.Spec.Text, p.spec, p.spec)
 		}
+	}
+	if !p.reused && p.baseUserUnknown() {
+		p.note(p.instrs[0].Line, "what user %s runs as is not known (no catalog entry or registry config), and nothing in the Dockerfile shows it is root; if it runs as a non-root user of its own, use that user instead of %s, which does not own the image's files", imageOr(a), p.spec)
 	}
 	if a.ScriptChown != "" {
 		p.note(a.ScriptChownLine, "%s changes file owners or modes when the container starts; as %s that fails on files it does not own: move that work into the build (RUN) or make sure it only touches the user's files", a.ScriptChown, p.spec)

@@ -94,7 +94,9 @@ type stageAnalysis struct {
 	// SudoBeforeRoot is the first RUN calling sudo when no RUN before it
 	// has shown the build runs as root (a package manager without sudo).
 	SudoBeforeRoot *Instruction
-	rootShown      bool
+	// rootShown is true once a RUN shows the build runs as root (a
+	// package manager or useradd without sudo).
+	rootShown bool
 	// Dropper names a privilege-dropping tool the image installs or calls
 	// (gosu, su-exec, ...), with where it was seen.
 	Dropper     string
@@ -676,6 +678,9 @@ func (a *stageAnalysis) scanCreations(d *Document, in *Instruction, run *instruc
 				continue
 			}
 			u.In = in
+			if !cmd.Sudo {
+				a.rootShown = true // creating users takes root
+			}
 			name, nameOK := d.expandWord(u.Name, vars)
 			if !nameOK || name == "" {
 				a.UnknownCreation = true
