@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -220,5 +221,28 @@ func TestNonRootRisk(t *testing.T) {
 				t.Errorf("fix %q: risk %s, want %s", f.Message, f.Risk, want)
 			}
 		}
+	}
+}
+
+func TestReadInContextStaysInside(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.sh"), []byte("exec gosu x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctx, "run.sh"), []byte("exec su-exec app \"$@\""), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "secret.sh"), filepath.Join(ctx, "link.sh")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if got := readInContext(ctx, "run.sh"); !strings.Contains(got, "su-exec") {
+		t.Errorf("run.sh: got %q", got)
+	}
+	if got := readInContext(ctx, "../"+filepath.Base(outside)+"/secret.sh"); got != "" {
+		t.Errorf("a path out of the context was read: %q", got)
+	}
+	if got := readInContext(ctx, "link.sh"); got != "" {
+		t.Errorf("a symbolic link out of the context was followed: %q", got)
 	}
 }
