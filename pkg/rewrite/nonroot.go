@@ -202,6 +202,11 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	case last != nil && !last.Spec.Root() && last.In.Stage == p.final:
 		return false // already ends on an explicit non-root USER
 	}
+	if a.StageUnknown {
+		root := p.d.fromInstruction(a.Chain[0])
+		p.note(root.Line, "FROM %s names a stage through variables only known at build time, so which stage (and user) the image is built on cannot be told; no USER was added", a.Image)
+		return false
+	}
 	if p.windows() {
 		p.note(from.Line, "Windows base image: USER names a Windows account here, so nothing was changed; consider USER ContainerUser, the non-administrator account of Windows base images")
 		return false

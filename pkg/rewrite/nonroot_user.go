@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -73,8 +74,11 @@ type stageAnalysis struct {
 	// expansion; ImageKnown is false when variables in it have no value.
 	Image      string
 	ImageKnown bool
-	Facts      registry.ImageFacts
-	HasFacts   bool
+	// StageUnknown is true when a FROM of the chain names a stage through
+	// variables without a value, so the chain is not known.
+	StageUnknown bool
+	Facts        registry.ImageFacts
+	HasFacts     bool
 	// Sets are the USER instructions of the chain in order.
 	Sets []userSet
 	// Created are the users and groups created along the chain, and in
@@ -152,6 +156,11 @@ func (d *Document) chainOf(i int) (chain []int, image string, known bool) {
 		}
 		parent := d.stageNamed(base, i)
 		if parent < 0 {
+			if len(unset) > 0 && d.maybeStage(d.Stages[i].BaseName, i) {
+				// FROM names one of several stages through variables
+				// only known at build time: the chain cannot be told.
+				return chain, d.Stages[i].BaseName, false
+			}
 			return chain, base, len(unset) == 0
 		}
 		i = parent
@@ -168,6 +177,24 @@ func (d *Document) stageNamed(name string, before int) int {
 		}
 	}
 	return -1
+}
+
+var varRef = regexp.MustCompile(`\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*`)
+
+// maybeStage reports whether a FROM name with variables could name a stage
+// before `before`, the variables standing for anything
+// ("buildkit-$TARGETOS" could be the stage buildkit-linux).
+func (d *Document) maybeStage(raw string, before int) bool {
+	pattern := strings.ToLower(varRef.ReplaceAllString(raw, "*"))
+	if strings.Trim(pattern, "*") == "" {
+		return false // nothing but variables: an image as likely as a stage
+	}
+	for j := before - 1; j >= 0; j-- {
+		if ok, _ := path.Match(pattern, strings.ToLower(d.Stages[j].Name)); ok && d.Stages[j].Name != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // stageRef resolves a COPY --from value (a stage name or index) to a stage
@@ -196,6 +223,9 @@ func (d *Document) fromInstruction(stage int) *Instruction {
 func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 	a := &stageAnalysis{PackageManagers: map[string]bool{}}
 	a.Chain, a.Image, a.ImageKnown = d.chainOf(i)
+	if root := a.Chain[0]; !a.ImageKnown && d.maybeStage(d.Stages[root].BaseName, root) {
+		a.StageUnknown = true
+	}
 	if a.ImageKnown {
 		a.Facts, a.HasFacts = imageFacts(env, a.Image)
 	}
