@@ -494,7 +494,7 @@ func (a *stageAnalysis) scanCommand(d *Document, in *Instruction, cmd shellCmd, 
 		if isWindowsShell(w) {
 			a.Windows = true
 		}
-		if final && (w == "/root" || strings.HasPrefix(w, "/root/") || strings.HasPrefix(w, "~/")) {
+		if final && !removesOrInspects[cmd.Name] && (w == "/root" || strings.HasPrefix(w, "/root/") || strings.HasPrefix(w, "~/")) {
 			a.RootHome = appendOnce(a.RootHome, in)
 		}
 		// `apt-get install sudo` installs sudo for later use.
@@ -533,6 +533,9 @@ func (a *stageAnalysis) scanCommand(d *Document, in *Instruction, cmd shellCmd, 
 		}
 	}
 }
+
+// removesOrInspects are commands whose /root arguments put nothing there.
+var removesOrInspects = setOf("rm", "rmdir", "unlink", "chmod", "chown", "ls", "test", "[", "stat")
 
 func isInstall(cmd shellCmd) bool {
 	for _, w := range cmd.Args {
