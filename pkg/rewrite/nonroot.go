@@ -207,8 +207,8 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.note(root.Line, "FROM %s names a stage through variables only known at build time, so which stage (and user) the image is built on cannot be told; no USER was added", a.Image)
 		return false
 	}
-	if p.windows() {
-		p.note(from.Line, "Windows base image: USER names a Windows account here, so nothing was changed; consider USER ContainerUser, the non-administrator account of Windows base images")
+	if why := p.windows(); why != "" {
+		p.note(from.Line, "%s: USER names a Windows account there, so nothing was changed; consider USER ContainerUser, the non-administrator account of Windows base images", why)
 		return false
 	}
 	if p.onbuildOnly() {
@@ -546,14 +546,23 @@ func (p *nonRootPlan) switchesToRoot() *Instruction {
 	return nil
 }
 
-// windows reports a Windows base: from the facts, Windows shells or paths,
-// or the backtick escape with no sign of a Linux package manager.
-func (p *nonRootPlan) windows() bool {
+// windows says why the stage looks like a Windows image, or "": from the
+// facts, Windows shells or paths, or the backtick escape with no sign of a
+// Linux package manager.
+func (p *nonRootPlan) windows() string {
 	a := p.a
-	if a.HasFacts && a.Facts.Family != "" {
-		return a.Facts.Family == "windows"
+	switch {
+	case a.HasFacts && a.Facts.Family != "":
+		if a.Facts.Family == "windows" {
+			return "Windows base image"
+		}
+		return ""
+	case a.Windows:
+		return "this looks like a Windows image (Windows shell or paths)"
+	case p.d.Escape == '`' && len(a.PackageManagers) == 0:
+		return "this looks like a Windows image (the backtick escape, and no Linux package manager)"
 	}
-	return a.Windows || (p.d.Escape == '`' && len(a.PackageManagers) == 0)
+	return ""
 }
 
 // onbuildOnly notes images meant to be built FROM: a non-root USER would
