@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -35,6 +36,16 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //	                        this section the run is online (Env.Resolver
 //	                        looks every registry up there), without it
 //	                        offline. Format: see startRegistry.
+//	-- images --            what the rules know about base images, one image a
+//	                        line: `IMAGE key=value ...` (a bare key means true),
+//	                        keys naming registry.ImageFacts fields: family,
+//	                        libc, shell, pm (package manager), shadow
+//	                        (shadow-utils), user, uid (default -1: unknown),
+//	                        drops-privileges, needs-root, alt (NonRootAlt),
+//	                        repository, publisher, verification. IMAGE is
+//	                        matched as written after ARG expansion, else
+//	                        without its tag or digest. Without this section
+//	                        Env.Images is nil.
 //	-- options --           one per line:
 //	                          rules NAME[,NAME]   rules to run (default: the folder's
 //	                                              name when it names a rule, else all)
@@ -46,8 +57,12 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //	                          tar PATH            wrap context file PATH in a tar archive
 //	                          gzip PATH           gzip context file PATH (a tar.gz with tar first)
 //	                          update-digests      set Env.UpdateDigests
+//	                          target NAME         Env.Target (--target)
+//	                          uid N               Env.UID (--uid)
+//	                          user-name NAME      Env.UserName (--user-name)
 //
-// Every run has the embedded catalog as Env.Images and Env.Catalog.
+// Every run has the embedded catalog as Env.Catalog, and as Env.Images
+// under the images section's facts.
 //
 // The transforms keep the fixtures readable text while still testing bytes
 // that txtar cannot hold.
@@ -62,6 +77,7 @@ type fixture struct {
 	// fixture has one.
 	registry string
 	online   bool
+	images  fixtureImages
 }
 
 func fixturesRoot(t testing.TB) string {
@@ -121,6 +137,10 @@ func loadFixture(p string) (*fixture, error) {
 			f.registry, f.online = string(file.Data), true
 		case strings.HasPrefix(file.Name, "context/"):
 			f.context[strings.TrimPrefix(file.Name, "context/")] = file.Data
+		case file.Name == "images":
+			if f.images, err = parseFixtureImages(file.Data); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if f.input == nil {
@@ -260,10 +280,9 @@ func TestFixtures(t *testing.T) {
 	for _, f := range loadFixtures(t) {
 		rel, _ := filepath.Rel(fixturesRoot(t), f.path)
 		t.Run(filepath.ToSlash(strings.TrimSuffix(rel, ".txtar")), func(t *testing.T) {
-			env := &Env{ContextDir: f.writeContext(t), Offline: true, Images: registry.Embedded(), Catalog: registry.Embedded(), UpdateDigests: f.has("update-digests")}
-			if f.online {
-				env.Offline = false
-				env.Resolver = fixtureRemote(startRegistry(t, f.registry), f.registry)
+			env, err := f.env(t)
+			if err != nil {
+				t.Fatal(err)
 			}
 			res, err := Run(context.Background(), "Dockerfile", f.input, f.rules, env)
 			if wantErr, ok := f.section("want/error"); ok {
@@ -319,6 +338,115 @@ func TestFixtures(t *testing.T) {
 			checkInvariants(t, f.input, res, f.rules, env)
 		})
 	}
+}
+
+// env is the Env a fixture runs with.
+func (f *fixture) env(t *testing.T) (*Env, error) {
+	catalog := registry.Embedded()
+	env := &Env{ContextDir: f.writeContext(t), Offline: true, Images: catalog, Catalog: catalog, UpdateDigests: f.has("update-digests")}
+	if f.images != nil {
+		env.Images = layeredImages{f.images, catalog}
+	}
+	if f.online {
+		env.Offline = false
+		env.Resolver = fixtureRemote(startRegistry(t, f.registry), f.registry)
+	}
+	if v := f.opts["target"]; len(v) > 0 {
+		env.Target = v[len(v)-1]
+	}
+	if v := f.opts["user-name"]; len(v) > 0 {
+		env.UserName = v[len(v)-1]
+	}
+	if v := f.opts["uid"]; len(v) > 0 {
+		n, err := strconv.Atoi(v[len(v)-1])
+		if err != nil {
+			return nil, fmt.Errorf("options: uid %q is not a number", v[len(v)-1])
+		}
+		env.UID = n
+	}
+	return env, nil
+}
+
+// layeredImages answers from the first ImageInfo that knows the image.
+type layeredImages []registry.ImageInfo
+
+func (l layeredImages) Facts(image string) (registry.ImageFacts, bool) {
+	for _, info := range l {
+		if f, ok := info.Facts(image); ok {
+			return f, true
+		}
+	}
+	return registry.ImageFacts{}, false
+}
+
+// fixtureImages is the registry.ImageInfo a fixture's images section
+// describes.
+type fixtureImages map[string]registry.ImageFacts
+
+func (m fixtureImages) Facts(image string) (registry.ImageFacts, bool) {
+	if f, ok := m[image]; ok {
+		return f, true
+	}
+	name := image
+	if i := strings.IndexByte(name, '@'); i >= 0 {
+		name = name[:i]
+	}
+	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
+		name = name[:i]
+	}
+	f, ok := m[name]
+	return f, ok
+}
+
+func parseFixtureImages(data []byte) (fixtureImages, error) {
+	m := fixtureImages{}
+	for n, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		facts := registry.ImageFacts{UID: -1}
+		for _, kv := range fields[1:] {
+			k, v, hasValue := strings.Cut(kv, "=")
+			b := !hasValue || v == "true"
+			switch k {
+			case "family":
+				facts.Family = v
+			case "libc":
+				facts.Libc = v
+			case "shell":
+				facts.HasShell = b
+			case "pm":
+				facts.PackageManager = v
+			case "shadow":
+				facts.HasShadowUtils = b
+			case "user":
+				facts.User = v
+			case "uid":
+				uid, err := strconv.Atoi(v)
+				if err != nil {
+					return nil, fmt.Errorf("images line %d: uid %q is not a number", n+1, v)
+				}
+				facts.UID = uid
+			case "drops-privileges":
+				facts.DropsPrivileges = b
+			case "needs-root":
+				facts.NeedsRoot = b
+			case "alt":
+				facts.NonRootAlt = v
+			case "repository":
+				facts.Repository = v
+			case "publisher":
+				facts.Publisher = v
+			case "verification":
+				facts.Verification = v
+			default:
+				return nil, fmt.Errorf("images line %d: unknown key %q", n+1, k)
+			}
+		}
+		m[fields[0]] = facts
+	}
+	return m, nil
 }
 
 func writeFixture(t *testing.T, f *fixture) {

@@ -95,6 +95,13 @@ type Env struct {
 	Catalog *registry.Catalog
 	// UpdateDigests makes the pin rule refresh digests already written.
 	UpdateDigests bool
+	// Target names the stage the non-root rule treats as final (docker
+	// build --target); empty means the last stage.
+	Target string
+	// UID and UserName are the user the non-root rule creates; zero values
+	// mean DefaultUID and DefaultUserName.
+	UID      int
+	UserName string
 }
 
 // All returns every rule in pipeline order: rebase, multi-stage,
@@ -105,6 +112,7 @@ func All() []*Rule {
 		Rebase,
 		MultiStage,
 		AddToCopy,
+		NonRoot,
 		Pin,
 		AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm,
 	}
