@@ -77,7 +77,7 @@ type fixture struct {
 	// fixture has one.
 	registry string
 	online   bool
-	images  fixtureImages
+	images   fixtureImages
 }
 
 func fixturesRoot(t testing.TB) string {
