@@ -98,6 +98,9 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "config", Usage: "use this configuration `FILE` for every Dockerfile instead of the nearest .hardenfix.yaml"},
 			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress line on stderr: auto (only on a terminal), always, never"},
 			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour the diff: auto (only on a terminal, not with NO_COLOR), always, never"},
+			&cli.StringFlag{Name: "target", Usage: "the stage the non-root rule treats as final (like docker build --target; default: the last)"},
+			&cli.IntFlag{Name: "uid", Usage: "numeric user and group the non-root rule runs the final stage as (default 10001)"},
+			&cli.StringFlag{Name: "user-name", Usage: "name of the user the non-root rule creates (default app)"},
 			&cli.StringSliceFlag{Name: "scan-report", Usage: "Trivy or Grype JSON report `FILE` of a base image; the report shows its counts beside the FROM lines that use the image (repeatable)"},
 			&cli.StringFlag{Name: "sbom", Usage: "write a CycloneDX 1.5 JSON bill of the base images the Dockerfiles use after the run to `FILE`"},
 		}, append(registryFlags(), catalogFlags()...)...),
@@ -216,12 +219,18 @@ func optionsFrom(c *cli.Context) (*options, error) {
 		strict:        c.Bool("strict"),
 		catalog:       catalog,
 		catalogs:      newCatalogCache(catalog),
+		target:        c.String("target"),
+		uid:           c.Int("uid"),
+		userName:      c.String("user-name"),
 		updateDigests: c.Bool("update-digests"),
 	}
 	switch opts.format {
 	case "text", "json", "sarif", "markdown":
 	default:
 		return nil, fmt.Errorf("--format must be text, json, sarif or markdown, not %q", opts.format)
+	}
+	if opts.uid < 0 {
+		return nil, fmt.Errorf("--uid must be positive, not %d", opts.uid)
 	}
 	if opts.reportPath != "" && opts.format == "text" {
 		return nil, errors.New("--report needs --format json, sarif or markdown")

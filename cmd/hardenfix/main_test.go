@@ -336,3 +336,21 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("urfave completion: exit %d\n%s", code, stdout)
 	}
 }
+
+func TestNonRootOptions(t *testing.T) {
+	df := "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nCMD [\"curl\", \"--version\"]\n"
+	root := writeTree(t, map[string]string{".git/HEAD": "", "Dockerfile": df, "sub/Dockerfile": df, "sub/.hardenfix.yaml": "options:\n  uid: 30000\n  user-name: svc\n"})
+	_, stdout, _ := hardenfix(t, "--enable", "non-root", root)
+	for _, want := range []string{"+USER 10001:10001", "+USER 30000:30000", "--uid 30000 --gid svc"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("defaults and .hardenfix.yaml options: diff lacks %q:\n%s", want, stdout)
+		}
+	}
+	_, stdout, _ = hardenfix(t, "--enable", "non-root", "--uid", "20000", "--user-name", "web", root)
+	if strings.Count(stdout, "+USER 20000:20000") != 2 || !strings.Contains(stdout, "--gid web") {
+		t.Errorf("--uid and --user-name must win over the defaults and the configuration:\n%s", stdout)
+	}
+	if code, _, _ := hardenfix(t, "--uid", "-5", root); code != exitError {
+		t.Errorf("a negative --uid was accepted")
+	}
+}

@@ -49,8 +49,13 @@ type options struct {
 	extras     *extras          // --scan-report, --sbom
 	// catalog is the embedded catalog merged with --catalog FILE;
 	// catalogs adds the catalog files .hardenfix.yaml files name.
-	catalog       *registry.Catalog
-	catalogs      *catalogCache
+	catalog  *registry.Catalog
+	catalogs *catalogCache
+	// Non-root options; zero values leave the configuration's or the
+	// rule's defaults.
+	target        string
+	uid           int
+	userName      string
 	updateDigests bool
 }
 
@@ -156,6 +161,12 @@ func processFile(ctx context.Context, opts *options, path string) outcome {
 	}
 	if opts.remote != nil {
 		env.Resolver = opts.remote
+	}
+	env.Target = firstOf(opts.target, cfg.Options.Target)
+	env.UserName = firstOf(opts.userName, cfg.Options.UserName)
+	env.UID = opts.uid
+	if env.UID == 0 {
+		env.UID = cfg.Options.UID
 	}
 	if env.ContextDir == "" {
 		env.ContextDir = filepath.Dir(path)
@@ -388,4 +399,14 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// firstOf returns the first non-empty value: a flag over a configuration.
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
