@@ -63,14 +63,17 @@ type probe struct {
 
 var cases = []testCase{
 	{
-		Name:    "add-to-copy",
-		Rules:   []string{"add-to-copy"},
-		Changed: true,
-		Want:    "hello from an unpacked archive\nWhat is six times seven? 42",
+		Name:      "add-to-copy",
+		Rules:     []string{"add-to-copy", "non-root"},
+		UID:       "10001",
+		SizeSlack: 16 << 10, // the app user: about 13 kB in /etc
+		Changed:   true,
+		Want:      "hello from an unpacked archive\nWhat is six times seven? 42",
 	},
 	{
 		Name:    "go-app",
-		Rules:   []string{"add-to-copy"},
+		Rules:   []string{"add-to-copy", "non-root"},
+		UID:     "65532", // already nonroot: non-root only states it
 		Changed: true,
 		Serve: &probe{
 			Port:   8080,
@@ -80,9 +83,11 @@ var cases = []testCase{
 		IDCmd: []string{"/answer", "-uid"},
 	},
 	{
-		Name:    "python-app",
-		Rules:   []string{"add-to-copy"},
-		Changed: true,
+		Name:      "python-app",
+		Rules:     []string{"add-to-copy", "non-root"},
+		UID:       "10001",
+		SizeSlack: 16 << 10,
+		Changed:   true,
 		Serve: &probe{
 			Port:   8000,
 			Client: []string{"python", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:${PORT}/answer').read().decode())"},
@@ -90,9 +95,11 @@ var cases = []testCase{
 		Want: `"answer": 42`,
 	},
 	{
-		Name:    "node-app",
-		Rules:   []string{"add-to-copy"},
-		Changed: true,
+		Name:      "node-app",
+		Rules:     []string{"add-to-copy", "non-root"},
+		UID:       "10001",
+		SizeSlack: 16 << 10,
+		Changed:   true,
 		Serve: &probe{
 			Port:   3000,
 			Client: []string{"node", "-e", "require('http').get('http://127.0.0.1:${PORT}/answer', r => r.pipe(process.stdout)).on('error', e => { console.error(e.message); process.exit(1) })"},
@@ -103,7 +110,7 @@ var cases = []testCase{
 		// multi-stage splits the build off: the final stage is the
 		// distroless-like static image and runs as its nonroot user.
 		Name:    "go-single",
-		Rules:   []string{"multi-stage"},
+		Rules:   []string{"multi-stage", "non-root"},
 		Changed: true,
 		Want:    "six times seven is 42",
 		UID:     "65532",
@@ -113,7 +120,8 @@ var cases = []testCase{
 		// multi-stage keeps npm and the compilers in the build stage and
 		// copies the built app onto the slim image.
 		Name:    "node-build",
-		Rules:   []string{"multi-stage"},
+		Rules:   []string{"multi-stage", "non-root"},
+		UID:     "10001",
 		Changed: true,
 		Serve: &probe{
 			Port:   3000,
@@ -126,7 +134,8 @@ var cases = []testCase{
 		// the build stage and copies it onto the slim image, which has no
 		// compiler.
 		Name:    "python-ext",
-		Rules:   []string{"multi-stage"},
+		Rules:   []string{"multi-stage", "non-root"},
+		UID:     "10001",
 		Changed: true,
 		Serve: &probe{
 			Port:   8000,
