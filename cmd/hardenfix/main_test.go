@@ -354,3 +354,16 @@ func TestNonRootOptions(t *testing.T) {
 		t.Errorf("a negative --uid was accepted")
 	}
 }
+
+// TestReadmeListsTheRules keeps the README's rule table equal to what
+// `hardenfix rules` prints, so the docs are generated, not written twice.
+func TestReadmeListsTheRules(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, _ := hardenfix(t, "rules")
+	if !strings.Contains(string(readme), "```\n"+stdout+"```\n") {
+		t.Errorf("README.md does not hold the output of `hardenfix rules`; paste it:\n%s", stdout)
+	}
+}
