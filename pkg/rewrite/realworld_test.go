@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"context"
+	"github.com/hardenfix/hardenfix/pkg/files"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,14 +20,10 @@ func TestRealWorld(t *testing.T) {
 	if root == "" {
 		t.Skip("set HARDENFIX_REALWORLD to a folder of Dockerfiles")
 	}
-	var files []string
-	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && isDockerfileName(d.Name()) {
-			files = append(files, p)
-		}
-		return nil
-	})
-	sort.Strings(files)
+	files, err := files.Discover([]string{root}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rules := []*Rule{NonRoot}
 	var total, parsed, rootBefore, rootAfter, noted, changed, unknownAfter int
 	reasons := map[string]int{}
@@ -129,12 +126,6 @@ func firstWords(s string) string {
 		f = f[:7]
 	}
 	return strings.Join(f, " ")
-}
-
-func isDockerfileName(name string) bool {
-	l := strings.ToLower(name)
-	return l == "dockerfile" || l == "containerfile" || strings.HasPrefix(l, "dockerfile.") ||
-		strings.HasPrefix(l, "containerfile.") || strings.HasSuffix(l, ".dockerfile") || strings.HasSuffix(l, ".containerfile")
 }
 
 // finalRuns says whether the last stage runs as "root", "non-root" or
