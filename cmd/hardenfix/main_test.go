@@ -367,3 +367,19 @@ func TestReadmeListsTheRules(t *testing.T) {
 		t.Errorf("README.md does not hold the output of `hardenfix rules`; paste it:\n%s", stdout)
 	}
 }
+
+func TestConfigRuleOptions(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		".git/HEAD":       "",
+		".hardenfix.yaml": "options:\n  runtime-images:\n    go: cgr.dev/chainguard/static:latest\n  allowed-publishers: [redhat]\n",
+		"go/Dockerfile":   "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /app .\nCMD [\"/app\"]\n",
+		"java/Dockerfile": "FROM openjdk:17-jdk-slim\nCMD [\"java\", \"-version\"]\n",
+	})
+	_, stdout, stderr := hardenfix(t, "--enable", "multi-stage,rebase", root)
+	if !strings.Contains(stdout, "+FROM cgr.dev/chainguard/static:latest") {
+		t.Errorf("runtime-images from .hardenfix.yaml not used:\n%s", stdout)
+	}
+	if strings.Contains(stdout, "eclipse-temurin") || !strings.Contains(stderr, "not among the allowed publishers (redhat)") {
+		t.Errorf("allowed-publishers from .hardenfix.yaml not applied:\n%s\n%s", stdout, stderr)
+	}
+}

@@ -162,6 +162,8 @@ func processFile(ctx context.Context, opts *options, path string) outcome {
 	if opts.remote != nil {
 		env.Resolver = opts.remote
 	}
+	env.AllowedPublishers = cfg.Options.AllowedPublishers
+	env.RuntimeImages = cfg.Options.RuntimeImages
 	env.Target = firstOf(opts.target, cfg.Options.Target)
 	env.UserName = firstOf(opts.userName, cfg.Options.UserName)
 	env.UID = opts.uid

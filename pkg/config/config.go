@@ -59,8 +59,9 @@ type Options struct {
 	UserName string `yaml:"user-name"`
 	// Target is the stage the non-root rule treats as final (default: the last).
 	Target string `yaml:"target"`
-	// RuntimeImages maps an ecosystem (go, node, python, java, rust, dotnet,
-	// static) to the runtime image the multi-stage rule should prefer.
+	// RuntimeImages maps an ecosystem (go for static Go binaries, go-cgo,
+	// node, python, java, dotnet, rust) to the runtime image the
+	// multi-stage rule uses instead of its own choice.
 	RuntimeImages map[string]string `yaml:"runtime-images"`
 	// AllowedPublishers limits the verification kinds the rebase rule may
 	// move images onto (official, verified-publisher, redhat, distroless,

@@ -60,6 +60,8 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //	                          target NAME         Env.Target (--target)
 //	                          uid N               Env.UID (--uid)
 //	                          user-name NAME      Env.UserName (--user-name)
+//	                          runtime-image E=IMG Env.RuntimeImages[E] (runtime-images)
+//	                          allowed-publishers K,K  Env.AllowedPublishers
 //
 // Every run has the embedded catalog as Env.Catalog, and as Env.Images
 // under the images section's facts.
@@ -353,6 +355,16 @@ func (f *fixture) env(t *testing.T) (*Env, error) {
 	}
 	if v := f.opts["target"]; len(v) > 0 {
 		env.Target = v[len(v)-1]
+	}
+	for _, v := range f.opts["runtime-image"] {
+		eco, image, _ := strings.Cut(v, "=")
+		if env.RuntimeImages == nil {
+			env.RuntimeImages = map[string]string{}
+		}
+		env.RuntimeImages[eco] = image
+	}
+	for _, v := range f.opts["allowed-publishers"] {
+		env.AllowedPublishers = append(env.AllowedPublishers, strings.Split(v, ",")...)
 	}
 	if v := f.opts["user-name"]; len(v) > 0 {
 		env.UserName = v[len(v)-1]

@@ -165,6 +165,9 @@ func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, e
 		}
 		return nil, nil, nil
 	}
+	if pref := env.RuntimeImages[ecosystemKey(rec)]; pref != "" {
+		rec.runtime = pref // the configuration's runtime-images choice
+	}
 	if rec.runtime == image && !installsPackages(steps) && rec.buildEdit == nil {
 		return nil, nil, nil // the runtime would be the same image with nothing left behind
 	}
@@ -782,4 +785,21 @@ func slimFinalStage(d *Document) ([]Fix, []Note, error) {
 		}}, nil, nil
 	}
 	return nil, nil, nil
+}
+
+// ecosystemKey is the runtime-images key of a recipe: go (static), go-cgo,
+// node, python, java, dotnet, rust.
+func ecosystemKey(rec *recipe) string {
+	switch rec.ecosystem {
+	case "Go":
+		if strings.Contains(rec.runtime, "static") {
+			return "go"
+		}
+		return "go-cgo"
+	case "Node.js":
+		return "node"
+	case ".NET":
+		return "dotnet"
+	}
+	return strings.ToLower(rec.ecosystem)
 }

@@ -91,6 +91,10 @@ func checkRebase(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, err
 		if rep == nil {
 			continue
 		}
+		if why := allowedPublisher(cat, env, rep.target); why != "" {
+			notes = append(notes, refNote(r, fmt.Sprintf("not rebased onto %s: %s", rep.target, why)))
+			continue
+		}
 		if why := checkReplacement(ctx, cat, env, d, r, p, rep); why != "" {
 			notes = append(notes, refNote(r, fmt.Sprintf("not rebased onto %s: %s", rep.target, why)))
 			continue
@@ -365,4 +369,23 @@ func mustName(s string) string {
 		return ""
 	}
 	return p.named.Name()
+}
+
+// allowedPublisher says why target's publisher is not one the
+// configuration allows (allowed-publishers in .hardenfix.yaml), or "".
+func allowedPublisher(cat *registry.Catalog, env *Env, target string) string {
+	if len(env.AllowedPublishers) == 0 {
+		return ""
+	}
+	pub, ok := cat.Verified(target)
+	for _, kind := range env.AllowedPublishers {
+		if ok && pub.Verification == kind {
+			return ""
+		}
+	}
+	kind := "unknown"
+	if ok {
+		kind = pub.Verification
+	}
+	return fmt.Sprintf("its publisher's verification (%s) is not among the allowed publishers (%s)", kind, strings.Join(env.AllowedPublishers, ", "))
 }

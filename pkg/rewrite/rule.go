@@ -95,6 +95,13 @@ type Env struct {
 	Catalog *registry.Catalog
 	// UpdateDigests makes the pin rule refresh digests already written.
 	UpdateDigests bool
+	// AllowedPublishers limits the verification kinds (official, redhat,
+	// distroless, …) rebase may move images onto; empty allows all.
+	AllowedPublishers []string
+	// RuntimeImages maps an ecosystem (go, go-cgo, node, python, java,
+	// dotnet, rust) to the runtime image multi-stage uses instead of its
+	// own choice.
+	RuntimeImages map[string]string
 	// Target names the stage the non-root rule treats as final (docker
 	// build --target); empty means the last stage.
 	Target string
