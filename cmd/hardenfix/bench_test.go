@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
@@ -48,8 +49,9 @@ func BenchmarkTree(b *testing.B) {
 			opts := &options{paths: []string{root}, mode: modeDiff, rules: rewrite.All(), jobs: jobs, offline: true}
 			b.ReportAllocs()
 			for b.Loop() {
-				if code := run(context.Background(), opts, io.Discard, io.Discard); code != exitOK {
-					b.Fatalf("exit %d", code)
+				var errs strings.Builder
+				if code := run(context.Background(), opts, io.Discard, &errs); code != exitOK {
+					b.Fatalf("exit %d: %s", code, errs.String())
 				}
 			}
 			b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "files/s")

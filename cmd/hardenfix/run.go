@@ -93,7 +93,7 @@ func run(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
 		}
 	}()
 	out := &printer{opts: opts, stdout: stdout, stderr: stderr}
-	if opts.format != "text" {
+	if opts.format != "text" && opts.format != "" {
 		out.report = report.New(versionString())
 	}
 	if opts.progress && len(paths) > 1 {
