@@ -122,7 +122,7 @@ func TestGitHubAction(t *testing.T) {
 		cmd := exec.Command("bash", script)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-			"INPUT_MODE="+tc.mode, "INPUT_ARGS=.", "INPUT_REPORT="+tc.report, "GITHUB_OUTPUT="+output)
+			"INPUT_MODE="+tc.mode, "INPUT_ARGS=--offline .", "INPUT_REPORT="+tc.report, "GITHUB_OUTPUT="+output)
 		out, err := cmd.CombinedOutput()
 		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {
