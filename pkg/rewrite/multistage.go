@@ -60,7 +60,8 @@ build step that the runtime may need, a shell-form command on a shell-less
 runtime that needs a shell, a named USER the runtime image lacks, a -dev
 package with no known runtime library, a toolchain image whose Debian release
 is unknown when it matters, global npm installs, pip --user/--target, several
-artifacts. Files the application reads at runtime from the build stage
+artifacts. pip and npm on images other than python and node (which usually
+install a tool rather than build an app) are left alone without a note. Files the application reads at runtime from the build stage
 (templates, static assets) cannot be seen from the Dockerfile: every split
 carries a note saying so.
 

@@ -281,7 +281,9 @@ func nodeRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 	}
 	name, tag, _ := splitImage(image)
 	if name != "node" {
-		return nil, fmt.Sprintf("it installs Node.js packages on %s, not on the node image, so which runtime fits is unknown", image)
+		// npm on another image installs a tool far more often than it
+		// builds an app: no split, and no note to wade through.
+		return nil, ""
 	}
 	for _, c := range cmds {
 		for _, w := range c.words {
@@ -365,7 +367,9 @@ func pythonRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 	}
 	name, tag, _ := splitImage(image)
 	if name != "python" {
-		return nil, fmt.Sprintf("it installs Python packages on %s, not on the python image, so which runtime fits is unknown", image)
+		// pip on another image (alpine, debian, ubuntu) installs a tool
+		// far more often than it builds an app: no split, no note.
+		return nil, ""
 	}
 	if strings.Contains(tag, "slim") || strings.Contains(tag, "alpine") {
 		return nil, "" // already the minimal variant
