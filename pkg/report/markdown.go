@@ -109,6 +109,10 @@ func codeCell(s string) string {
 	}
 	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
 	for i, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			lines[i] = "" // a blank line stays blank, not an empty code span
+			continue
+		}
 		fence := "`"
 		for strings.Contains(l, fence) {
 			fence += "`"

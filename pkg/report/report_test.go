@@ -152,11 +152,12 @@ func TestMarkdown(t *testing.T) {
 
 func TestCodeCell(t *testing.T) {
 	for in, want := range map[string]string{
-		"RUN a\n":         "`RUN a`",
-		"RUN `x`":         "`` RUN `x` ``",
-		"a | b\r\nc":      "`a \\| b`<br>`c`",
-		"":                "*(nothing)*",
-		"ADD a \\\n  b\n": "`ADD a \\`<br>`  b`",
+		"RUN a\n":          "`RUN a`",
+		"RUN `x`":          "`` RUN `x` ``",
+		"a | b\r\nc":       "`a \\| b`<br>`c`",
+		"":                 "*(nothing)*",
+		"ADD a \\\n  b\n":  "`ADD a \\`<br>`  b`",
+		"FROM a\n\nFROM b": "`FROM a`<br><br>`FROM b`",
 	} {
 		if got := codeCell(in); got != want {
 			t.Errorf("codeCell(%q) = %q, want %q", in, got, want)
