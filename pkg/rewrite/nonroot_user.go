@@ -28,8 +28,13 @@ type userSpec struct {
 
 func parseUserSpec(text string, known bool) userSpec {
 	u, g, _ := strings.Cut(text, ":")
-	return userSpec{Text: text, User: u, Group: g, Known: known && u != ""}
+	valid := validAccount.MatchString(u) && (g == "" || validAccount.MatchString(g))
+	return userSpec{Text: text, User: u, Group: g, Known: known && valid}
 }
+
+// validAccount is what a user or group can be named (or numbered); text
+// such as "--" from a malformed --chown is not a user the rule can write.
+var validAccount = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$`)
 
 // Root reports whether the spec names uid 0 (or Windows' administrator).
 // Only the user part counts:
