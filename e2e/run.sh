@@ -34,6 +34,19 @@ work=$(cd "$work" && pwd)
 log() { printf 'e2e: %s\n' "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 now() { date +%s.%N; }
+# tries runs a command up to 3 times, 10 s apart: the package mirror is the
+# one thing from outside the suite needs, and a passing hiccup there must
+# not fail CI. Between tries it runs the cleanup command in $CLEANUP.
+tries() {
+	local n
+	for n in 1 2 3; do
+		"$@" && return 0
+		((n < 3)) || return 1
+		log "retrying in 10s ($n/3 failed): $*"
+		[[ -z ${CLEANUP:-} ]] || eval "$CLEANUP"
+		sleep 10
+	done
+}
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
 # unmount_under DIR: unmount every mount point below DIR, deepest first, so
@@ -67,8 +80,8 @@ if ((${#missing[@]})); then
 	t=$(now)
 	log "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq buildah podman runc debootstrap >"$work/apt.log" 2>&1 ||
+	tries apt-get update -qq
+	tries apt-get install -y -qq buildah podman runc debootstrap >"$work/apt.log" 2>&1 ||
 		{ tail -20 "$work/apt.log" >&2; die "apt-get install failed (log: $work/apt.log)"; }
 	log "installed in $(since "$t")"
 fi
@@ -166,7 +179,8 @@ if [[ ! -s $tarball ]]; then
 	rootfs=$work/cache/rootfs
 	unmount_under "$rootfs"
 	rm -rf "$rootfs"
-	debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+	CLEANUP='unmount_under "$rootfs"; rm -rf "$rootfs"' \
+		tries debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
 		{ tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed (log: $work/debootstrap.log)"; }
 	unmount_under "$rootfs"
 	# Make it look like the official slim image: deb822 sources with updates and
@@ -242,7 +256,7 @@ for dir in "$repo"/e2e/standins/*/; do
 	fi
 	t=$(now)
 	name=$(basename "$dir")
-	buildah bud --isolation chroot --pull=never --format docker --quiet \
+	tries buildah bud --isolation chroot --pull=never --format docker --quiet \
 		--label org.hardenfix.e2e.recipe="$recipe" -t "${names[0]}" -f "$file" "$dir" \
 		>"$work/standin-$name.log" 2>&1 ||
 		{ tail -20 "$work/standin-$name.log" >&2; die "stand-in $name did not build (log: $work/standin-$name.log)"; }
