@@ -330,3 +330,15 @@ func unwrapLocation(err error) error {
 }
 
 func isBlank(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+
+// EndsInContinuation reports whether the file ends inside instruction in:
+// its last command line ends with the escape character and nothing follows.
+// Text appended there, or a rewrite of the instruction, would change what
+// the dangling escape means, so rules leave such an instruction alone.
+func (d *Document) EndsInContinuation(in *Instruction) bool {
+	if len(in.Node.Heredocs) > 0 || in.ArgsSpan.End < in.ArgsSpan.Start {
+		return false
+	}
+	text := strings.TrimRight(string(d.Src[in.KeywordSpan.Start:in.ArgsSpan.End]), " \t\r")
+	return strings.HasSuffix(text, string(d.Escape))
+}

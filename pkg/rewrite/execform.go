@@ -69,6 +69,9 @@ func checkExecForm(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error
 			continue
 		}
 		argv, why := plainArgv(d, in)
+		if why == "" && d.EndsInContinuation(in) {
+			why = "the file ends inside its line continuation"
+		}
 		if why == "" && stageHas(d, in.Stage, "SHELL", true, false) {
 			why = "the stage sets SHELL, so the shell form runs in that shell"
 		}

@@ -51,6 +51,10 @@ func checkMaintainer(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 		if strings.TrimSpace(who) == "" {
 			continue
 		}
+		if d.EndsInContinuation(in) {
+			notes = append(notes, Note{Line: in.Line, Message: "MAINTAINER kept: the file ends inside its line continuation; end the line, then run hardenfix again"})
+			continue
+		}
 		if stageHasLabel(d, in.Stage, authorsLabel) {
 			notes = append(notes, Note{Line: in.Line, Message: "MAINTAINER kept: the stage already sets " + authorsLabel + "; remove one of the two by hand"})
 			continue

@@ -147,6 +147,9 @@ func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, e
 	if err != nil || len(unset) > 0 {
 		return nil, nil, nil
 	}
+	if last := d.Instructions[len(d.Instructions)-1]; d.EndsInContinuation(last) {
+		return nil, nil, nil // moving or following it would change what the dangling escape joins
+	}
 	steps := stageSteps(d, ins[1:], defaultWorkdir(image))
 	var rec *recipe
 	var reason string

@@ -156,7 +156,7 @@ func (d *Document) Shell(in *Instruction) *ShellScript {
 	}
 	lx.end = s.Span.End
 	s.Commands, s.Unsupported, s.End, s.Trailing = lx.split(s.Span.Start)
-	if len(in.Node.Heredocs) == 0 && strings.HasSuffix(strings.TrimRight(s.Span.Text(d.Src), " \t\r"), string(lx.esc)) {
+	if d.EndsInContinuation(in) {
 		// The file ends inside a line continuation: text appended there
 		// would join the escaped line ending and change what it means.
 		s.Unsupported = "a line continuation at the end of the file"
