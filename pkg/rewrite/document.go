@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
@@ -198,8 +199,10 @@ func (d *Document) heredocCommandEnd(n *parser.Node) int {
 	return n.EndLine
 }
 
+// isCommentLine is BuildKit's test: '#' after any leading white space
+// (a lone carriage return included).
 func isCommentLine(s string) bool {
-	return strings.HasPrefix(strings.TrimLeft(s, " \t"), "#")
+	return strings.HasPrefix(strings.TrimLeftFunc(s, unicode.IsSpace), "#")
 }
 
 // keywordSpan is the first word on a line, after leading blanks (and a BOM
@@ -332,13 +335,21 @@ func unwrapLocation(err error) error {
 func isBlank(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
 
 // EndsInContinuation reports whether the file ends inside instruction in:
-// its last command line ends with the escape character and nothing follows.
-// Text appended there, or a rewrite of the instruction, would change what
-// the dangling escape means, so rules leave such an instruction alone.
+// its last command line ends with the escape character, and only blank or
+// comment lines (which BuildKit skips inside a continuation) follow it.
+// Text appended after it would be joined to it, and a rewrite of the
+// instruction would change what the dangling escape means, so rules leave
+// such an instruction alone.
 func (d *Document) EndsInContinuation(in *Instruction) bool {
-	if len(in.Node.Heredocs) > 0 || in.ArgsSpan.End < in.ArgsSpan.Start {
+	if in.Span.End != len(d.Src) || len(in.Node.Heredocs) > 0 {
 		return false
 	}
-	text := strings.TrimRight(string(d.Src[in.KeywordSpan.Start:in.ArgsSpan.End]), " \t\r")
-	return strings.HasSuffix(text, string(d.Escape))
+	for l := in.EndLine; l >= in.Line; l-- {
+		t := strings.TrimRightFunc(d.LineText(l), unicode.IsSpace)
+		if l > in.Line && (t == "" || isCommentLine(t)) {
+			continue
+		}
+		return strings.HasSuffix(t, string(d.Escape))
+	}
+	return false
 }

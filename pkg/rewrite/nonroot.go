@@ -641,7 +641,7 @@ func (p *nonRootPlan) fixes() []Fix {
 			userEdit, userFixLine = insertLineBefore(d, before, userLine), before.Line
 		} else {
 			end := p.instrs[len(p.instrs)-1]
-			if d.endsInContinuation(end) {
+			if d.EndsInContinuation(end) {
 				p.note(end.Line, "the file ends inside a line continuation (the last line of this instruction ends with %c), so no USER can follow it; end that line, then run hardenfix again", d.Escape)
 				return nil
 			}
@@ -677,24 +677,6 @@ func (p *nonRootPlan) setIsRoot(in *Instruction) bool {
 		if s.In == in {
 			return s.Spec.Root()
 		}
-	}
-	return false
-}
-
-// endsInContinuation reports an instruction at the very end of the file
-// whose last line with content ends with the escape character: a line
-// appended after it would continue it (BuildKit skips blank and comment
-// lines inside a continuation).
-func (d *Document) endsInContinuation(in *Instruction) bool {
-	if in.Span.End != len(d.Src) || len(in.Node.Heredocs) > 0 {
-		return false
-	}
-	for l := in.EndLine; l >= in.Line; l-- {
-		t := strings.TrimRight(d.LineText(l), " \t\r")
-		if l > in.Line && (strings.TrimSpace(t) == "" || isCommentLine(t)) {
-			continue
-		}
-		return strings.HasSuffix(t, string(d.Escape))
 	}
 	return false
 }

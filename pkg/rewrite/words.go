@@ -111,10 +111,12 @@ func continuation(src []byte, i, end int) (int, bool) {
 func skipContinuationLines(src []byte, i, end int) int {
 	for i < end {
 		j := i
-		for j < end && (src[j] == ' ' || src[j] == '\t') {
+		// Leading white space, a lone carriage return included, as BuildKit
+		// trims it before looking for '#'.
+		for j < end && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r' || src[j] == '\v' || src[j] == '\f') {
 			j++
 		}
-		if j < end && (src[j] == '#' || src[j] == '\r' || src[j] == '\n') {
+		if j < end && (src[j] == '#' || src[j] == '\n') {
 			for j < end && src[j] != '\n' {
 				j++
 			}
