@@ -291,6 +291,10 @@ type splitPlan struct {
 	workdir   string
 	entry     []string // exec-form entrypoint to write instead of a shell form
 	entryIn   *Instruction
+	// texts are copied instructions written differently in the final
+	// stage: legacy `ENV key value` lines in key=value form, so the copy
+	// adds no BuildKit LegacyKeyValueFormat warning.
+	texts map[*Instruction]string
 }
 
 // runtimeKeywords are instructions that only describe how the image runs.
@@ -339,8 +343,14 @@ func planSplit(d *Document, steps []stageStep, rec *recipe) (*splitPlan, string)
 				return nil, fmt.Sprintf("the RUN at line %d comes after the build step and may prepare something the runtime needs", in.Line)
 			}
 		case (in.Keyword == "ARG" || in.Keyword == "ENV") && i < rec.buildStep:
+			if why := plan.modernEnv(d, in); why != "" {
+				return nil, why
+			}
 			plan.copied = append(plan.copied, in)
 		case (in.Keyword == "ARG" || in.Keyword == "ENV" || in.Keyword == "WORKDIR") && i > rec.buildStep:
+			if why := plan.modernEnv(d, in); why != "" {
+				return nil, why
+			}
 			plan.replayed = append(plan.replayed, in)
 		case in.Keyword == "COPY" || in.Keyword == "ADD":
 			if !copiesOutside(d, st, rec) || i < rec.buildStep && !rec.interpreted {
@@ -580,8 +590,14 @@ func (p *splitPlan) edits(d *Document, from *Instruction, rec *recipe) []Edit {
 		fromLine += "--platform=" + pf + " "
 	}
 	add(fromLine + rec.runtime)
+	copyText := func(in *Instruction) string {
+		if t, ok := p.texts[in]; ok {
+			return t
+		}
+		return instructionText(d, in, false)
+	}
 	for _, in := range p.copied {
-		add(instructionText(d, in, false))
+		add(copyText(in))
 	}
 	add(kw("WORKDIR") + " " + p.workdir)
 	lines = append(lines, rec.prelude...)
@@ -593,7 +609,7 @@ func (p *splitPlan) edits(d *Document, from *Instruction, rec *recipe) []Edit {
 		add(fmt.Sprintf("%s --from=%s %s %s", kw("COPY"), p.stageName, a.src, dst))
 	}
 	for _, in := range p.replayed {
-		add(instructionText(d, in, false))
+		add(copyText(in))
 	}
 	if p.user != nil {
 		add(instructionText(d, p.user, false))
@@ -806,4 +822,35 @@ func ecosystemKey(rec *recipe) string {
 		return "dotnet"
 	}
 	return strings.ToLower(rec.ecosystem)
+}
+
+// modernEnv prepares the key=value form of a legacy `ENV key value` line
+// that the final stage copies (BuildKit warns once per legacy line, so a
+// verbatim copy would add a warning). It says why a line cannot be
+// rewritten without changing its value ("" when it can, or needs not).
+func (p *splitPlan) modernEnv(d *Document, in *Instruction) string {
+	if in.Keyword != "ENV" {
+		return ""
+	}
+	words := d.Words(in.ArgsSpan)
+	if len(words) == 0 || strings.Contains(words[0].Raw, "=") {
+		return "" // already key=value
+	}
+	key := words[0].Raw
+	value := strings.TrimSpace(string(d.Src[words[0].Span.End:in.ArgsSpan.End]))
+	if strings.ContainsAny(value, "\n") || strings.Contains(value, string(d.Escape)) {
+		return fmt.Sprintf("the legacy ENV at line %d spans lines or uses the escape character; copying it would need the key=value form, written by hand", in.Line)
+	}
+	switch {
+	case !strings.ContainsAny(value, " \t"):
+	case !strings.ContainsAny(value, `"'`):
+		value = `"` + value + `"`
+	default:
+		return fmt.Sprintf("the legacy ENV at line %d mixes quotes and spaces; copying it would need the key=value form, written by hand", in.Line)
+	}
+	if p.texts == nil {
+		p.texts = map[*Instruction]string{}
+	}
+	p.texts[in] = in.KeywordSpan.Text(d.Src) + " " + key + "=" + value
+	return ""
 }

@@ -390,7 +390,13 @@ func pythonRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 		}
 	}
 	first, last := steps[idx[0]], idx[len(idx)-1]
-	if first.workdir == "" || first.workdir == "/" {
+	// The app lives where the container starts (the last WORKDIR), which
+	// is often set only after pip ran (requirements.txt copied to /).
+	appDir := steps[len(steps)-1].workdir
+	if appDir == "" || appDir == "/" {
+		appDir = first.workdir
+	}
+	if appDir == "" || appDir == "/" {
 		return nil, "the app lives in /, so the folder to copy is unclear (set a WORKDIR)"
 	}
 	pkgs, ok := aptPackages(steps)
@@ -422,7 +428,7 @@ func pythonRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 		runtime:   "python:" + rtTag,
 		hasShell:  true,
 		programs:  nil, // console scripts land in /opt/venv/bin, on PATH: see checkProgram
-		artifacts: []artifact{{src: "/opt/venv", dst: "/opt/venv", dir: true}, {src: first.workdir, dst: first.workdir, dir: true}},
+		artifacts: []artifact{{src: "/opt/venv", dst: "/opt/venv", dir: true}, {src: appDir, dst: appDir, dir: true}},
 		prelude:   []string{kwEnv + ` PATH="/opt/venv/bin:$PATH"`},
 		buildEdit: &e,
 		buildStep: last,
