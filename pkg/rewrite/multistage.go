@@ -333,8 +333,12 @@ func planSplit(d *Document, steps []stageStep, rec *recipe) (*splitPlan, string)
 		case in.Keyword == "SHELL", in.Keyword == "ONBUILD":
 			return nil, fmt.Sprintf("%s at line %d has no clear place in a runtime stage", in.Keyword, in.Line)
 		case in.Keyword == "USER":
+			// Numbers and root exist in every image (and the non-root rule
+			// replaces a trailing USER root, so refusing here would make a
+			// second run split what the first did not).
 			u := in.Command.(*instructions.UserCommand).User
-			if !isNumericUser(u) && !(rec.ecosystem == "Node.js" && strings.HasPrefix(u, "node")) {
+			name, _, _ := strings.Cut(u, ":")
+			if !isNumericUser(u) && name != "root" && !(rec.ecosystem == "Node.js" && name == "node") {
 				return nil, fmt.Sprintf("USER %s at line %d names a user the runtime image may not have", u, in.Line)
 			}
 			plan.user = in
