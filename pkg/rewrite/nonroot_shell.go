@@ -46,89 +46,71 @@ func runScripts(c *instructions.RunCommand) []string {
 	return out
 }
 
-// shellCommands splits a shell script into simple commands at `;`, `&&`,
-// `||`, `|`, `&`, newlines and parentheses. It is not a shell parser: it is
-// enough to find which programs a RUN calls and with which arguments.
-// Leading variable assignments and wrappers (sudo, env, exec, command, if,
-// then, ...) are skipped.
+// shellCommands splits a shell script (a RUN's command line, a heredoc
+// body, an entrypoint script) into simple commands with the shared lexer
+// of shell.go, and reads each the way this rule needs: leading variable
+// assignments, reserved words and wrappers (sudo, env, exec, ...) skipped,
+// sudo remembered. It is enough to find which programs a RUN calls and
+// with which arguments.
 func shellCommands(script string) []shellCmd {
 	var cmds []shellCmd
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	end := func() {
-		if inWord {
-			words = append(words, cur.String())
-			cur.Reset()
-			inWord = false
+	for _, sc := range splitScript(script) {
+		words := make([]string, len(sc.Words))
+		for i, w := range sc.Words {
+			words[i] = w.Value
+			// The lexer keeps $( … ) and ` … ` inside their word; the
+			// commands they run count too (x=$(id -u)), before this one.
+			for _, inner := range substitutions(w.Raw) {
+				cmds = append(cmds, shellCommands(inner)...)
+			}
 		}
-	}
-	flush := func() {
-		end()
+		// Redirection targets count as the command's arguments: a file
+		// written under /root is put there (echo … >> ~/.bashrc).
+		for _, r := range sc.Redirects {
+			words = append(words, r.Value)
+		}
 		if c, ok := simpleCommand(words); ok {
 			cmds = append(cmds, c)
 		}
-		words = nil
 	}
-	rs := script
-	for i := 0; i < len(rs); i++ {
-		ch := rs[i]
+	return cmds
+}
+
+// substitutions returns the scripts of the command substitutions in a
+// word as written: $( … ) with nested parentheses, and ` … `. Text in
+// single quotes is skipped.
+func substitutions(raw string) []string {
+	var out []string
+	for i := 0; i < len(raw); i++ {
 		switch {
-		case ch == '\\':
-			if i+1 < len(rs) && rs[i+1] == '\n' {
-				i++
-				continue
-			}
-			if i+2 < len(rs) && rs[i+1] == '\r' && rs[i+2] == '\n' {
-				i += 2
-				continue
-			}
-			inWord = true
-			if i+1 < len(rs) {
-				i++
-				cur.WriteByte(rs[i])
-			}
-		case ch == '\'':
-			inWord = true
-			j := strings.IndexByte(rs[i+1:], '\'')
-			if j < 0 {
-				cur.WriteString(rs[i+1:])
-				i = len(rs)
-				continue
-			}
-			cur.WriteString(rs[i+1 : i+1+j])
-			i += j + 1
-		case ch == '"':
-			inWord = true
-			j := i + 1
-			for j < len(rs) && rs[j] != '"' {
-				if rs[j] == '\\' && j+1 < len(rs) {
-					j++
-				}
-				cur.WriteByte(rs[j])
-				j++
-			}
-			i = j
-		case ch == '#' && !inWord:
-			for i < len(rs) && rs[i] != '\n' {
-				i++
-			}
-			flush()
-		case ch == ' ' || ch == '\t' || ch == '\r':
-			end()
-		case ch == '\n' || ch == ';' || ch == '&' || ch == '|' || ch == '(' || ch == ')' || ch == '`':
-			flush()
-		case ch == '$' && i+1 < len(rs) && rs[i+1] == '(':
-			// $( starts a sub-command.
-			flush()
+		case raw[i] == '\\':
 			i++
-		default:
-			inWord = true
-			cur.WriteByte(ch)
+		case raw[i] == '\'':
+			if j := strings.IndexByte(raw[i+1:], '\''); j >= 0 {
+				i += j + 1
+			}
+		case raw[i] == '`':
+			if j := strings.IndexByte(raw[i+1:], '`'); j >= 0 {
+				out = append(out, raw[i+1:i+1+j])
+				i += j + 1
+			}
+		case raw[i] == '$' && i+1 < len(raw) && raw[i+1] == '(':
+			depth, j := 1, i+2
+			for ; j < len(raw) && depth > 0; j++ {
+				switch raw[j] {
+				case '(':
+					depth++
+				case ')':
+					depth--
+				}
+			}
+			if depth == 0 {
+				out = append(out, raw[i+2:j-1])
+			}
+			i = j - 1
 		}
 	}
-	flush()
-	return cmds
+	return out
 }
 
 var shellKeywords = map[string]bool{

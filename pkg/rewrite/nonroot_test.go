@@ -22,6 +22,7 @@ func TestShellCommands(t *testing.T) {
 		{"env DEBIAN_FRONTEND=noninteractive apt-get install -y \\\n  git # comment\nmake", []string{"apt-get install -y git", "make"}},
 		{"exec tini -- nginx -g 'daemon off;'", []string{"tini -- nginx -g daemon off;"}},
 		{"x=$(id -u) && chown $x /data", []string{"id -u", "chown $x /data"}},
+		{"echo 'export A=1' >> ~/.bashrc", []string{"echo export A=1 ~/.bashrc"}},
 	}
 	for _, tt := range tests {
 		var got []string

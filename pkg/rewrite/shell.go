@@ -59,6 +59,9 @@ type ShellCommand struct {
 	// Depth is how deeply the command is nested in subshells, brace
 	// groups and if/while/until/for bodies; 0 is the top level of the RUN.
 	Depth int
+	// Redirects are the files the command's redirections name
+	// (`>> ~/.bashrc`), which Words leave out.
+	Redirects []Word
 }
 
 // Argv returns the command's words from the program on: it skips variable
@@ -331,6 +334,7 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 		}
 		cur.Span.End = s.End
 	}
+	redirect := func(w Word) { cur.Redirects = append(cur.Redirects, w) }
 	i := start
 	lastEnd, lastOp := start, ""
 	token := false // the previous step lexed a token (not a newline or comment)
@@ -378,7 +382,7 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 				end++
 			}
 			extend(Span{i, end})
-			i = lx.redirectTarget(end, extend)
+			i = lx.redirectTarget(end, extend, redirect)
 			continue
 		case c == ';' || c == '|' || c == '&':
 			lastOp = string(c)
@@ -406,7 +410,7 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 				note("a here-document")
 			}
 			extend(Span{i, end})
-			i = lx.redirectTarget(end, extend)
+			i = lx.redirectTarget(end, extend, redirect)
 			continue
 		}
 		w, next := lx.word(i)
@@ -461,14 +465,16 @@ func isDigits(s string) bool {
 	return true
 }
 
-// redirectTarget consumes the word after a redirection operator.
-func (lx *shellLexer) redirectTarget(i int, extend func(Span)) int {
+// redirectTarget consumes the word after a redirection operator and hands
+// it to record.
+func (lx *shellLexer) redirectTarget(i int, extend func(Span), record func(Word)) int {
 	i = lx.skipBlank(i)
 	if i >= lx.end || strings.IndexByte(";&|()<>", lx.src[i]) >= 0 {
 		return i
 	}
 	w, next := lx.word(i)
 	extend(w.Span)
+	record(w)
 	return next
 }
 

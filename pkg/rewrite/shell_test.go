@@ -3,6 +3,7 @@ package rewrite
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -233,4 +234,29 @@ func FuzzHygiene(f *testing.F) {
 			t.Fatalf("second run changed the output:\n%s", UnifiedDiff("Dockerfile", res.New, again.New))
 		}
 	})
+}
+
+func TestShellRedirects(t *testing.T) {
+	d, err := Parse("Dockerfile", []byte("FROM alpine\nRUN echo x >> ~/.bashrc 2>/dev/null && cat < in.txt\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := d.ShellCommands(d.Instructions[1])
+	if len(cmds) != 2 {
+		t.Fatalf("got %d commands", len(cmds))
+	}
+	var got [][]string
+	for _, c := range cmds {
+		var r []string
+		for _, w := range c.Redirects {
+			r = append(r, w.Value)
+		}
+		got = append(got, r)
+	}
+	if want := [][]string{{"~/.bashrc", "/dev/null"}, {"in.txt"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("redirects %q, want %q", got, want)
+	}
+	if w := cmds[0].Words; len(w) != 2 || w[1].Value != "x" {
+		t.Errorf("redirection targets leaked into Words: %+v", w)
+	}
 }
