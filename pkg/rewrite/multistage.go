@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
@@ -263,22 +264,16 @@ func findCommands(steps []stageStep, match func(prog string, args []string) bool
 	return idx, cmds
 }
 
-// splitImage splits an image reference into its repository name (short form
-// for Docker Hub official images), tag and digest.
+// splitImage splits an image reference into its repository's familiar
+// name ("golang" for docker.io/library/golang, "mcr.microsoft.com/dotnet/sdk"
+// elsewhere), tag and digest, with parseRef. A reference that does not
+// parse is returned as the name.
 func splitImage(ref string) (name, tag, digest string) {
-	if i := strings.IndexByte(ref, '@'); i >= 0 {
-		ref, digest = ref[:i], ref[i+1:]
+	p, err := parseRef(ref)
+	if err != nil {
+		return ref, "", ""
 	}
-	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
-		ref, tag = ref[:i], ref[i+1:]
-	}
-	for _, p := range []string{"docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/", "library/"} {
-		if strings.HasPrefix(ref, p) {
-			ref = strings.TrimPrefix(ref, p)
-			break
-		}
-	}
-	return ref, tag, digest
+	return reference.FamiliarName(p.named), p.tag, p.digest
 }
 
 // splitPlan is the decided shape of the split.
@@ -430,17 +425,11 @@ func underArtifacts(p string, rec *recipe) bool {
 	return false
 }
 
+// isNumericUser reports whether a USER or --chown value names its user by
+// number ("1000", "1000:1000").
 func isNumericUser(u string) bool {
-	u, _, _ = strings.Cut(u, ":")
-	if u == "" {
-		return false
-	}
-	for _, r := range u {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	spec := parseUserSpec(u, true)
+	return spec.Known && spec.Numeric()
 }
 
 // buildOnly reports whether a RUN after the build step only runs the
