@@ -2,6 +2,8 @@ package rewrite
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -67,6 +69,30 @@ func BenchmarkParse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Parse("Dockerfile", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLargeStage runs every rule over one stage of 4,000 instructions
+// (ADD and ENV lines between a go build): rules that ask for the variables
+// in scope at each instruction must stay linear in the file's length.
+func BenchmarkLargeStage(b *testing.B) {
+	var src strings.Builder
+	src.WriteString("FROM golang:1.22\nWORKDIR /src\n")
+	for i := range 4000 {
+		if i%2 == 0 {
+			fmt.Fprintf(&src, "ADD f%d /x/\n", i)
+		} else {
+			fmt.Fprintf(&src, "ENV V%d=%d\n", i, i)
+		}
+	}
+	src.WriteString("RUN CGO_ENABLED=0 go build -o /app .\nCMD [\"/app\"]\n")
+	rules := All()
+	env := &Env{Offline: true}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Run(context.Background(), "Dockerfile", []byte(src.String()), rules, env); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -58,6 +59,8 @@ type Instruction struct {
 	// Command is the typed instruction from BuildKit's instructions package
 	// (*instructions.Stage for FROM).
 	Command any
+
+	index int // position in Document.Instructions
 }
 
 // Document is a parsed Dockerfile that keeps its original bytes.
@@ -82,6 +85,9 @@ type Document struct {
 	GlobalArgs Vars
 	// Warnings are what BuildKit's parser and linter reported.
 	Warnings []string
+
+	scopesOnce sync.Once
+	scopes     []Vars // VarsAt of each instruction, by index
 
 	lineStarts []int
 }
@@ -178,6 +184,7 @@ func (d *Document) index() error {
 			cmdIndex++
 		}
 		in.Stage = stage
+		in.index = len(d.Instructions)
 		d.Instructions = append(d.Instructions, in)
 	}
 	return nil

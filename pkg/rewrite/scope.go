@@ -28,49 +28,74 @@ func (v Vars) Keys() []string {
 // (taking the global default when it declares one without a value) and the
 // ENV values set before in, in order. ENV inherited from a base image or an
 // earlier stage is not known and so not included.
+//
+// The scopes of all instructions are worked out once per Document, in one
+// pass; the map returned is shared with other instructions of the same
+// scope, so callers must not change it.
 func (d *Document) VarsAt(in *Instruction) Vars {
-	vars := Vars{}
-	if in.Stage < 0 || in.Keyword == "FROM" {
-		for k, v := range d.GlobalArgs {
-			vars[k] = v
-		}
-		return vars
+	d.scopesOnce.Do(d.computeScopes)
+	if in.index < len(d.scopes) && d.Instructions[in.index] == in {
+		return d.scopes[in.index]
 	}
-	globals := d.GlobalArgs
+	return Vars{}
+}
+
+// computeScopes walks the file once, keeping each stage's variables. A map
+// is copied only when an ARG or ENV changes it, so instructions between two
+// such lines share one.
+func (d *Document) computeScopes() {
+	d.scopes = make([]Vars, len(d.Instructions))
 	lex := shell.NewLex(d.Escape)
-	expand := func(s string) string {
-		out, _, err := lex.ProcessWord(s, vars)
-		if err != nil {
-			return s
-		}
-		return out
-	}
-	for _, other := range d.Instructions {
-		if other == in {
-			break
-		}
-		if other.Stage != in.Stage {
+	var vars Vars
+	for i, in := range d.Instructions {
+		if in.Stage < 0 || in.Keyword == "FROM" {
+			d.scopes[i] = d.GlobalArgs
+			vars = Vars{} // the stage starts with nothing in scope
 			continue
 		}
-		switch c := other.Command.(type) {
+		d.scopes[i] = vars
+		var next Vars
+		set := func(k, v string) {
+			if next == nil {
+				next = make(Vars, len(vars)+1)
+				for k2, v2 := range vars {
+					next[k2] = v2
+				}
+			}
+			next[k] = v
+		}
+		expand := func(s string) string {
+			cur := vars
+			if next != nil {
+				cur = next
+			}
+			out, _, err := lex.ProcessWord(s, cur)
+			if err != nil {
+				return s
+			}
+			return out
+		}
+		switch c := in.Command.(type) {
 		case *instructions.ArgCommand:
 			for _, kv := range c.Args {
 				switch {
 				case kv.Value != nil:
-					vars[kv.Key] = expand(*kv.Value)
+					set(kv.Key, expand(*kv.Value))
 				default:
-					if g, ok := globals[kv.Key]; ok {
-						vars[kv.Key] = g
+					if g, ok := d.GlobalArgs[kv.Key]; ok {
+						set(kv.Key, g)
 					}
 				}
 			}
 		case *instructions.EnvCommand:
 			for _, kv := range c.Env {
-				vars[kv.Key] = expand(kv.Value)
+				set(kv.Key, expand(kv.Value))
 			}
 		}
+		if next != nil {
+			vars = next
+		}
 	}
-	return vars
 }
 
 // globalDefaults are the global ARGs that have a default, each expanded
