@@ -138,9 +138,8 @@ func (x *extras) match(path string, line int, f *baseimage.From, when string) []
 		c := x.counts[j]
 		out = append(out, report.ImageScan{
 			Line: line, Image: f.Expanded, When: when, Report: r.Path, Tool: string(r.Tool), MatchedBy: m.String(),
-			Total: c.Total(),
-			Counts: report.VulnCounts{Critical: c[scan.Critical], High: c[scan.High], Medium: c[scan.Medium], Low: c[scan.Low],
-				Negligible: c[scan.Negligible], Unknown: c[scan.Unknown]},
+			Total:  c.Total(),
+			Counts: c.JSON(),
 		})
 	}
 	return out

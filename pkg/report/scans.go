@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/hardenfix/hardenfix/pkg/scan"
 	"strings"
 )
 
@@ -26,15 +27,8 @@ type ImageScan struct {
 	Counts    VulnCounts `json:"counts"`
 }
 
-// VulnCounts are vulnerabilities by severity.
-type VulnCounts struct {
-	Critical   int `json:"critical"`
-	High       int `json:"high"`
-	Medium     int `json:"medium"`
-	Low        int `json:"low"`
-	Negligible int `json:"negligible"`
-	Unknown    int `json:"unknown"`
-}
+// VulnCounts are vulnerabilities by severity, as scan-diff writes them.
+type VulnCounts = scan.JSONCounts
 
 // AddScans attaches image scans to the file most recently added with path.
 func (r *Report) AddScans(path string, scans []ImageScan) {
