@@ -2,8 +2,9 @@ package report
 
 import (
 	"fmt"
-	"github.com/hardenfix/hardenfix/pkg/scan"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/scan"
 )
 
 // ImageScan is a scanner report's vulnerability counts for an image a FROM
