@@ -3,12 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/hardenfix/hardenfix/internal/golden"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/internal/golden"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 

@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/hardenfix/hardenfix/pkg/files"
 	"io"
 	"os"
 	"path"
@@ -19,6 +18,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/hardenfix/hardenfix/pkg/files"
 
 	"gopkg.in/yaml.v3"
 )

@@ -2,12 +2,13 @@ package rewrite
 
 import (
 	"context"
-	"github.com/hardenfix/hardenfix/pkg/files"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/files"
 )
 
 // TestRealWorld runs the non-root rule over every Dockerfile under the

@@ -3,11 +3,12 @@ package sbom
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/hardenfix/hardenfix/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hardenfix/hardenfix/internal/golden"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 

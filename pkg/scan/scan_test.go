@@ -2,10 +2,11 @@ package scan
 
 import (
 	"bytes"
-	"github.com/hardenfix/hardenfix/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/internal/golden"
 )
 
 func read(t *testing.T, name string) *Report {
