@@ -242,20 +242,29 @@ fi
 
 # 5. Stand-in images, each from e2e/standins/NAME/Containerfile, tagged with
 # the names on its "# image:" lines. A stand-in is rebuilt only when its
-# recipe or the base changed (the recipe hash is a label on the image).
+# recipe, the base or an image it starts FROM changed (the recipe hash is a
+# label on the image).
+# They are built in the order of their own FROM lines (node-full starts FROM
+# the node stand-in), which e2e/standinorder works out; folder names say
+# nothing about it.
 base_id=$(buildah inspect --type image --format '{{.FromImageID}}' "$base")
-for dir in "$repo"/e2e/standins/*/; do
+order=$(cd "$repo" && go run ./e2e/standinorder e2e/standins) || die "cannot order the stand-ins"
+for name in $order; do
+	dir=$repo/e2e/standins/$name
 	file=$dir/Containerfile
 	mapfile -t names < <(sed -n 's/^# image: *//p' "$file")
 	((${#names[@]})) || die "$file has no '# image: NAME' line"
-	recipe=$( (echo "$base_id"; cd "$dir" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+	# The recipe covers the folder's files and the IDs of the images it starts
+	# FROM, so a stand-in built on another one is rebuilt when that one is.
+	from_ids=$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$file" |
+		while read -r img; do buildah inspect --type image --format '{{.FromImageID}}' "$img" 2>/dev/null || true; done)
+	recipe=$( (echo "$base_id"; echo "$from_ids"; cd "$dir" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
 	have=$(buildah inspect --type image --format '{{index .OCIv1.Config.Labels "org.hardenfix.e2e.recipe"}}' "${names[0]}" 2>/dev/null || true)
 	if [[ $have == "$recipe" ]]; then
 		for n in "${names[@]:1}"; do has_image "$n" || buildah tag "${names[0]}" "$n"; done
 		continue
 	fi
 	t=$(now)
-	name=$(basename "$dir")
 	tries buildah bud --isolation chroot --pull=never --format docker --quiet \
 		--label org.hardenfix.e2e.recipe="$recipe" -t "${names[0]}" -f "$file" "$dir" \
 		>"$work/standin-$name.log" 2>&1 ||
