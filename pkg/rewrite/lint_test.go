@@ -8,6 +8,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -32,9 +33,13 @@ func buildkitLint(t testing.TB, src []byte) []string {
 	}
 	sourceMap := llb.NewSourceMap(&scratch, "Dockerfile", "Dockerfile", src)
 	sourceMap.Definition = def
+	// The capabilities of a current BuildKit: without them the converter
+	// dereferences a nil set on a read-write bind mount.
+	caps := pb.Caps.CapSet(pb.Caps.All())
 	res, err := dockerfile2llb.DockerfileLint(ctx, src, dockerfile2llb.ConvertOpt{
 		MetaResolver: offlineImages{},
 		SourceMap:    sourceMap,
+		LLBCaps:      &caps,
 	})
 	if err != nil {
 		t.Fatalf("BuildKit linter: %v", err)
