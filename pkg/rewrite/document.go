@@ -90,6 +90,10 @@ type Document struct {
 	scopes     []Vars // VarsAt of each instruction, by index
 
 	lineStarts []int
+	parserWarn []parserWarning
+
+	shellMu sync.Mutex
+	shells  map[int]*ShellScript // Shell of each RUN, by instruction index
 }
 
 // ParseError is a Dockerfile that BuildKit could not parse. It names the file
@@ -121,25 +125,53 @@ func Parse(path string, src []byte) (*Document, error) {
 	if err != nil {
 		return nil, &ParseError{Path: path, Line: errorLine(err), Err: unwrapLocation(err)}
 	}
+	var warnings []parserWarning
+	for _, w := range res.Warnings {
+		warnings = append(warnings, parserWarning{line: warningLine(w), text: w.Short})
+	}
+	return newDocument(path, src, res.EscapeToken, res.AST, warnings)
+}
+
+// parserWarning is a warning of BuildKit's parser (not its linter) and the
+// line it is about, kept so an incremental re-parse can carry the warnings
+// of the instructions it did not parse again.
+type parserWarning struct {
+	line int
+	text string
+}
+
+func warningLine(w parser.Warning) int {
+	if w.Location != nil {
+		return w.Location.Start.Line
+	}
+	return 0
+}
+
+// newDocument finishes a Document from BuildKit's syntax tree: the typed
+// stages (and the linter's warnings on them), global ARG defaults and the
+// instruction table with byte spans.
+func newDocument(path string, src []byte, escape rune, ast *parser.Node, warnings []parserWarning) (*Document, error) {
 	d := &Document{
 		Path:       path,
 		Src:        src,
 		HasBOM:     bytes.HasPrefix(src, utf8BOM),
 		Newline:    "\n",
-		Escape:     res.EscapeToken,
-		AST:        res.AST,
+		Escape:     escape,
+		AST:        ast,
 		lineStarts: lineStarts(src),
+		parserWarn: warnings,
 	}
 	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
 		d.Newline = "\r\n"
 	}
-	for _, w := range res.Warnings {
-		d.Warnings = append(d.Warnings, "parser: "+w.Short)
+	for _, w := range warnings {
+		d.Warnings = append(d.Warnings, "parser: "+w.text)
 	}
 	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, _ []parser.Range) {
 		d.Warnings = append(d.Warnings, rule+": "+msg)
 	}})
-	d.Stages, d.MetaArgs, err = instructions.Parse(res.AST, lint)
+	var err error
+	d.Stages, d.MetaArgs, err = instructions.Parse(ast, lint)
 	if err != nil {
 		return nil, &ParseError{Path: path, Line: errorLine(err), Err: unwrapLocation(err)}
 	}

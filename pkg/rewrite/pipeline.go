@@ -32,8 +32,8 @@ func (e *RuleError) Error() string { return fmt.Sprintf("%s: rule %s: %v", e.Pat
 func (e *RuleError) Unwrap() error { return e.Err }
 
 // Run parses src and runs rules over it in order. After each rule that
-// changed something the text is parsed again, so every rule sees valid
-// input; a rule whose output does not parse stops the run with a RuleError.
+// changed something the text is parsed again (only the instructions it
+// touched, when it can: see reparse), so every rule sees valid input; a rule whose output does not parse stops the run with a RuleError.
 // Lines in the result's fixes and notes refer to src.
 func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) (*Result, error) {
 	if env == nil {
@@ -110,7 +110,11 @@ func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) 
 		if bytes.Equal(out, cur.Src) {
 			continue
 		}
-		next, err := Parse(path, out)
+		plain := make([]Edit, len(edits))
+		for i, e := range edits {
+			plain[i] = e.Edit
+		}
+		next, err := reparse(cur, plain, out)
 		if err != nil {
 			return nil, &RuleError{Path: path, Rule: r.Name, Err: fmt.Errorf("the rewritten file does not parse: %w", err)}
 		}

@@ -1,0 +1,241 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// reparse returns the Document of out, which is cur.Src with edits applied.
+//
+// BuildKit's parser is most of what a rule run costs, and most fixes touch
+// one or two instructions (a keyword, a flag, an inserted USER line), so
+// only the instructions the edits touch are parsed again, and their nodes are
+// spliced into the syntax tree of the others, whose line numbers shift by
+// the lines the edits added or removed. The typed stages, the linter and the
+// instruction table are then rebuilt from that tree as a full parse would.
+//
+// The region parsed again is a run of whole instructions together with the
+// comment and blank lines before each (BuildKit attaches those comments to
+// the instruction that follows them), so the parser starts and ends in the
+// same state as in a full parse. The whole file is parsed instead when that
+// cannot be said: an edit before the end of the first FROM (parser
+// directives, a BOM, global ARGs), a FROM or a heredoc in the region before
+// or after, or a region that does not end on a line ending.
+//
+// Tests set verifyReparse, so every pipeline run in them checks the result
+// against a full parse of out.
+func reparse(cur *Document, edits []Edit, out []byte) (*Document, error) {
+	d, ok := reparseRegion(cur, edits, out)
+	if !ok {
+		return Parse(cur.Path, out)
+	}
+	if verifyReparse {
+		full, err := Parse(cur.Path, out)
+		if err != nil {
+			panic(fmt.Sprintf("%s: incremental re-parse accepted a file the full parse rejects: %v", cur.Path, err))
+		}
+		if diff := documentDiff(d, full); diff != "" {
+			panic(fmt.Sprintf("%s: incremental re-parse differs from the full parse: %s\n--- text:\n%s", cur.Path, diff, out))
+		}
+	}
+	return d, nil
+}
+
+// verifyReparse makes reparse compare every incremental result with a full
+// parse (tests and fuzzing set it).
+var verifyReparse = false
+
+// reparseRegion does the incremental re-parse; ok is false when it cannot
+// (the caller parses the whole file, which also reports any error).
+func reparseRegion(cur *Document, edits []Edit, out []byte) (*Document, bool) {
+	n := len(cur.Instructions)
+	firstFrom := -1
+	for i, in := range cur.Instructions {
+		if in.Keyword == "FROM" {
+			firstFrom = i
+			break
+		}
+	}
+	if len(edits) == 0 || firstFrom < 0 {
+		return nil, false
+	}
+	// Instruction i owns the bytes from the end of instruction i-1 to its
+	// own end; index n stands for the bytes after the last instruction.
+	owner := func(off int) int {
+		for i := firstFrom; i < n; i++ {
+			if cur.Instructions[i].Span.End > off {
+				return i
+			}
+		}
+		return n
+	}
+	first, last := n+1, -1
+	for _, e := range edits {
+		if e.Start < cur.Instructions[firstFrom].Span.End {
+			return nil, false
+		}
+		a, b := owner(e.Start), owner(e.Start)
+		if e.End > e.Start {
+			b = owner(e.End - 1)
+		}
+		first, last = min(first, a), max(last, b)
+	}
+	regionStart := cur.Instructions[first-1].Span.End
+	regionEnd := len(cur.Src)
+	if last < n {
+		regionEnd = cur.Instructions[last].Span.End
+	}
+	for i := first; i <= last && i < n; i++ {
+		if in := cur.Instructions[i]; in.Keyword == "FROM" || len(in.Node.Heredocs) > 0 {
+			return nil, false
+		}
+	}
+	if regionStart > 0 && cur.Src[regionStart-1] != '\n' {
+		return nil, false // the file's last line has no line ending; text would join it
+	}
+	delta := len(out) - len(cur.Src)
+	newEnd := regionEnd + delta
+	if newEnd < regionStart || !bytes.Equal(out[:regionStart], cur.Src[:regionStart]) || !bytes.Equal(out[newEnd:], cur.Src[regionEnd:]) {
+		return nil, false
+	}
+	chunk := out[regionStart:newEnd]
+	if newEnd < len(out) && !bytes.HasSuffix(chunk, []byte("\n")) {
+		return nil, false // the next instruction would be joined to the region's last line
+	}
+	nodes, warnings, ok := parseChunk(chunk, cur.Escape)
+	if !ok {
+		return nil, false
+	}
+	// Lines before the region are the same; those after it move by the
+	// lines the region gained or lost.
+	startLine := 1 + bytes.Count(cur.Src[:regionStart], []byte("\n"))
+	shift := bytes.Count(chunk, []byte("\n")) - bytes.Count(cur.Src[regionStart:regionEnd], []byte("\n"))
+
+	children := make([]*parser.Node, 0, len(cur.AST.Children)+len(nodes)-(min(last, n-1)-first+1))
+	children = append(children, cur.AST.Children[:first]...)
+	for _, nd := range nodes {
+		nd.StartLine += startLine - 1
+		nd.EndLine += startLine - 1
+		children = append(children, nd)
+	}
+	if last < n {
+		for _, old := range cur.AST.Children[last+1:] {
+			moved := *old
+			moved.StartLine += shift
+			moved.EndLine += shift
+			children = append(children, &moved)
+		}
+	}
+	root := *cur.AST
+	root.Children = children
+	root.StartLine = children[0].StartLine
+	root.EndLine = children[len(children)-1].EndLine
+
+	// Parser warnings: those of instructions before the region, the
+	// region's own, and those after it moved with their lines.
+	lastLineBefore := startLine - 1
+	var warn []parserWarning
+	for _, w := range cur.parserWarn {
+		if w.line <= lastLineBefore {
+			warn = append(warn, w)
+		}
+	}
+	for _, w := range warnings {
+		warn = append(warn, parserWarning{line: w.line + startLine - 1, text: w.text})
+	}
+	if last < n {
+		firstLineAfter := cur.Instructions[last].EndLine + 1
+		for _, w := range cur.parserWarn {
+			if w.line >= firstLineAfter {
+				warn = append(warn, parserWarning{line: w.line + shift, text: w.text})
+			}
+		}
+	}
+	d, err := newDocument(cur.Path, out, cur.Escape, &root, warn)
+	if err != nil {
+		return nil, false
+	}
+	return d, true
+}
+
+// parseChunk parses a run of whole instructions taken from the middle of a
+// file with the file's escape character. Line numbers count from the
+// chunk's first line. ok is false when the chunk holds no instruction, does
+// not parse on its own, or holds a FROM or a heredoc.
+func parseChunk(chunk []byte, escape rune) (nodes []*parser.Node, warnings []parserWarning, ok bool) {
+	// A header ends BuildKit's search for parser directives, which only
+	// stand at the top of a file: a comment in the chunk that looks like
+	// one ("# escape=`") is an ordinary comment in the middle of the file.
+	// An empty comment line does that and also clears the comments the
+	// parser collects for the next instruction, as the end of an
+	// instruction does in a full parse. With another escape character the
+	// header sets it first.
+	header := "#\n"
+	if escape != '\\' {
+		header = "# escape=" + string(escape) + "\n#\n"
+	}
+	headerLines := strings.Count(header, "\n")
+	src := make([]byte, 0, len(header)+len(chunk))
+	src = append(append(src, header...), chunk...)
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil || res.EscapeToken != escape {
+		return nil, nil, false
+	}
+	for _, nd := range res.AST.Children {
+		if strings.EqualFold(nd.Value, "from") || len(nd.Heredocs) > 0 {
+			return nil, nil, false
+		}
+		nd.StartLine -= headerLines
+		nd.EndLine -= headerLines
+	}
+	for _, w := range res.Warnings {
+		warnings = append(warnings, parserWarning{line: warningLine(w) - headerLines, text: w.Short})
+	}
+	return res.AST.Children, warnings, true
+}
+
+// documentDiff describes the first difference between two Documents of the
+// same text, or returns "" when they are the same: the syntax tree with its
+// lines and comments, the typed stages, the warnings and the instruction
+// table.
+func documentDiff(a, b *Document) string {
+	if len(a.AST.Children) != len(b.AST.Children) {
+		return fmt.Sprintf("%d instructions, want %d", len(a.AST.Children), len(b.AST.Children))
+	}
+	for i := range a.AST.Children {
+		x, y := a.AST.Children[i], b.AST.Children[i]
+		if x.Dump() != y.Dump() || x.StartLine != y.StartLine || x.EndLine != y.EndLine ||
+			!reflect.DeepEqual(x.PrevComment, y.PrevComment) || x.Original != y.Original ||
+			!reflect.DeepEqual(x.Flags, y.Flags) || !reflect.DeepEqual(x.Attributes, y.Attributes) {
+			return fmt.Sprintf("instruction %d: %q lines %d-%d %q, want %q lines %d-%d %q",
+				i, x.Original, x.StartLine, x.EndLine, x.PrevComment, y.Original, y.StartLine, y.EndLine, y.PrevComment)
+		}
+	}
+	if a.AST.StartLine != b.AST.StartLine || a.AST.EndLine != b.AST.EndLine {
+		return fmt.Sprintf("root lines %d-%d, want %d-%d", a.AST.StartLine, a.AST.EndLine, b.AST.StartLine, b.AST.EndLine)
+	}
+	if !reflect.DeepEqual(a.Warnings, b.Warnings) {
+		return fmt.Sprintf("warnings %q, want %q", a.Warnings, b.Warnings)
+	}
+	if !reflect.DeepEqual(a.parserWarn, b.parserWarn) {
+		return fmt.Sprintf("parser warnings %v, want %v", a.parserWarn, b.parserWarn)
+	}
+	if !reflect.DeepEqual(a.Stages, b.Stages) || !reflect.DeepEqual(a.MetaArgs, b.MetaArgs) {
+		return "typed stages differ"
+	}
+	if !reflect.DeepEqual(a.GlobalArgs, b.GlobalArgs) || a.Escape != b.Escape || a.Newline != b.Newline || a.HasBOM != b.HasBOM {
+		return "document facts differ"
+	}
+	for i := range a.Instructions {
+		x, y := a.Instructions[i], b.Instructions[i]
+		if x.Keyword != y.Keyword || x.Line != y.Line || x.EndLine != y.EndLine || x.Span != y.Span ||
+			x.KeywordSpan != y.KeywordSpan || x.ArgsSpan != y.ArgsSpan || x.Stage != y.Stage {
+			return fmt.Sprintf("instruction table entry %d differs", i)
+		}
+	}
+	return ""
+}

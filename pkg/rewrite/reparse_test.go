@@ -1,0 +1,76 @@
+package rewrite
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestMain makes every pipeline run of this package's tests (fixtures,
+// corpora, fuzzing) check each incremental re-parse against a full parse.
+func TestMain(m *testing.M) {
+	verifyReparse = true
+	os.Exit(m.Run())
+}
+
+// TestReparse applies one edit to a file and compares the incremental
+// re-parse with a full parse; it also checks which edits take the
+// incremental path at all.
+func TestReparse(t *testing.T) {
+	tests := []struct {
+		name        string
+		src         string
+		old, new    string // the first occurrence of old becomes new
+		incremental bool
+	}{
+		{"keyword", "FROM a\nRUN x\nADD a b\nCMD y\n", "ADD", "COPY", true},
+		{"insert line before", "FROM a\nRUN x\n# keep\nCMD y\n", "CMD y\n", "USER 1\nCMD y\n", true},
+		{"insert after comment gives the comment away", "FROM a\n# hardenfix:ignore\nCMD y\n", "# hardenfix:ignore\n", "# hardenfix:ignore\nUSER 1\n", true},
+		{"append at end", "FROM a\nCMD y\n", "CMD y\n", "CMD y\nUSER 1\n", true},
+		{"lines shift after", "FROM a\nRUN a \\\n  b\nRUN c\n\nCMD d\n", "RUN a \\\n  b\n", "RUN a \\\n  b \\\n  && c \\\n  && d\n", true},
+		{"crlf", "FROM a\r\nRUN x\r\nADD a b\r\nCMD y\r\n", "ADD", "COPY", true},
+		{"escape directive", "# escape=`\nFROM a\nRUN x `\n  y\nADD a b\n", "ADD", "COPY", true},
+		{"directive-like comment in the region", "FROM a\n# escape=`\nRUN x \\\n  y\n", "x", "z", true},
+		{"empty continuation warning after", "FROM a\nADD a b\nRUN x \\\n\n  y\n", "ADD", "COPY", true},
+		{"empty continuation warning in region", "FROM a\nRUN x \\\n\n  y\nCMD z\n", "x", "w", true},
+		{"onbuild", "FROM a\nONBUILD ADD a b\n", "ADD", "COPY", true},
+		{"from changes", "FROM a\nRUN x\n", "FROM a", "FROM b", false},
+		{"global arg", "ARG A=1\nFROM a\nRUN x\n", "A=1", "A=2", false},
+		{"new from", "FROM a\nRUN x\n", "RUN x\n", "RUN x\nFROM b\n", false},
+		{"heredoc", "FROM a\nRUN <<EOF\nx\nEOF\n", "x\n", "y\n", false},
+		{"no final newline", "FROM a\nCMD y", "CMD y", "CMD y\nUSER 1", true},
+		{"append to a last line without newline", "FROM a\nCMD y", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur, err := Parse("Dockerfile", []byte(tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e Edit
+			if tt.old == "" {
+				e = Edit{Start: len(tt.src), End: len(tt.src), New: "\nUSER 1"}
+			} else {
+				i := strings.Index(tt.src, tt.old)
+				e = Edit{Start: i, End: i + len(tt.old), New: tt.new}
+			}
+			out, err := ApplyEdits(cur.Src, []Edit{e})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := reparseRegion(cur, []Edit{e}, out)
+			if ok != tt.incremental {
+				t.Fatalf("incremental = %v, want %v", ok, tt.incremental)
+			}
+			full, err := Parse("Dockerfile", out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				if diff := documentDiff(got, full); diff != "" {
+					t.Fatalf("incremental re-parse differs: %s", diff)
+				}
+			}
+		})
+	}
+}
