@@ -138,10 +138,32 @@ func (c ShellCommand) Program() string {
 // the end of their line, and the escape is the shell's backslash. It
 // returns nil for other instructions, for the JSON (exec) form, and for
 // other heredoc RUNs.
+//
+// The result is worked out once per instruction and shared by every rule
+// that asks (the hygiene rules each walk every RUN): callers must not
+// change it.
 func (d *Document) Shell(in *Instruction) *ShellScript {
 	if in.Keyword != "RUN" || in.Node == nil || in.Node.Attributes["json"] {
 		return nil
 	}
+	if in.index >= len(d.Instructions) || d.Instructions[in.index] != in {
+		return d.splitShell(in) // not one of d's instructions
+	}
+	d.shellMu.Lock()
+	defer d.shellMu.Unlock()
+	if d.shells == nil {
+		d.shells = make(map[int]*ShellScript)
+	}
+	s, ok := d.shells[in.index]
+	if !ok {
+		s = d.splitShell(in)
+		d.shells[in.index] = s
+	}
+	return s
+}
+
+// splitShell splits the shell text of a RUN (see Shell).
+func (d *Document) splitShell(in *Instruction) *ShellScript {
 	s := &ShellScript{Mounts: d.runMounts(in)}
 	lx := shellLexer{src: d.Src, esc: byte(d.Escape)}
 	if lx.esc == 0 {
