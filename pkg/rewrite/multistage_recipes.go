@@ -51,7 +51,7 @@ func goRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe, 
 		}
 	}
 	if st.workdir == "" {
-		return nil, "the working directory of go build depends on a variable with no known value"
+		return nil, workdirReason(st, "the working directory of go build depends on a variable with no known value")
 	}
 	binName, why := goBinaryName(pkgs, env)
 	switch {
@@ -296,6 +296,9 @@ func nodeRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 	all, _ := findCommands(steps, func(prog string, _ []string) bool { return prog == "npm" || prog == "yarn" || prog == "pnpm" })
 	last := all[len(all)-1]
 	st := steps[installs[0]]
+	if st.workdir == "" && st.baseWhy != "" {
+		return nil, st.baseWhy
+	}
 	if st.workdir == "" || st.workdir == "/" {
 		return nil, "the packages are installed in /, so the app folder to copy is unclear (set a WORKDIR)"
 	}
@@ -393,6 +396,11 @@ func pythonRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 	// The app lives where the container starts (the last WORKDIR), which
 	// is often set only after pip ran (requirements.txt copied to /).
 	appDir := steps[len(steps)-1].workdir
+	for _, st := range []stageStep{steps[len(steps)-1], first} {
+		if st.workdir == "" && st.baseWhy != "" {
+			return nil, st.baseWhy
+		}
+	}
 	if appDir == "" || appDir == "/" {
 		appDir = first.workdir
 	}
@@ -526,7 +534,7 @@ func javaRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 	}
 	st := steps[idx[len(idx)-1]]
 	if st.workdir == "" {
-		return nil, "the working directory of the build depends on a variable with no known value"
+		return nil, workdirReason(st, "the working directory of the build depends on a variable with no known value")
 	}
 	dir := path.Join(st.workdir, "target")
 	if tool == "gradle" {
@@ -571,6 +579,9 @@ func dotnetRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 		}
 	}
 	st := steps[idx[0]]
+	if st.workdir == "" && st.baseWhy != "" && !path.IsAbs(out) {
+		return nil, st.baseWhy
+	}
 	if out == "" || strings.Contains(out, "$") || st.workdir == "" {
 		return nil, "dotnet publish has no -o folder, so where the app lands is unclear"
 	}
@@ -644,7 +655,7 @@ func rustRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 	}
 	st := steps[idx[0]]
 	if st.workdir == "" {
-		return nil, "the working directory of cargo build depends on a variable with no known value"
+		return nil, workdirReason(st, "the working directory of cargo build depends on a variable with no known value")
 	}
 	out := path.Join(st.workdir, "target", "release", bin)
 	return &recipe{ecosystem: "Rust", runtime: runtime, artifacts: []artifact{{src: out, dst: out}}, buildStep: idx[0]}, ""
