@@ -46,6 +46,15 @@ image's own working directory (gradle: /home/gradle, golang: /go), from the
 image config when a registry can be asked, else from the catalog; when it
 is unknown and a relative path depends on it, there is no split.
 
+System packages the stage installs (apt, apk, dnf, yum) are needed at run
+time unless they are build-only (compilers, make, pkg-config, -dev
+headers): the final stage installs them with its own package manager, -dev
+packages as their libraries, packages removed again in the build excepted;
+a runtime without a package manager (distroless) means no split. Python
+packages pip builds from source (psycopg2, mysqlclient, python-ldap, uWSGI,
+lxml) get their shared libraries, read from the pip command line and the
+requirements files in the build context.
+
 The final stage gets the stage's ARG and ENV lines (copied), its WORKDIR,
 the artifact, the COPY and ADD instructions that put files outside the
 copied folders (copied: after the build step for compiled languages, all of
@@ -130,6 +139,9 @@ type recipe struct {
 	// anyProgram accepts an entrypoint run by bare name (Python console
 	// scripts land in the virtual environment's bin, on PATH).
 	anyProgram bool
+	// runtimeLibs are system libraries the artifact needs that the build
+	// image carried without the Dockerfile installing them (Debian names).
+	runtimeLibs []string
 	// interpreted: files copied before the build step outside the copied
 	// folders are runtime files (scripts, configuration), not build inputs,
 	// so they are copied into the final stage too.
@@ -186,6 +198,11 @@ func checkMultiStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note,
 	}
 	if rec.runtime == image && !installsPackages(steps) && rec.buildEdit == nil {
 		return nil, nil, nil // the runtime would be the same image with nothing left behind
+	}
+	if run, why := runtimeInstall(d, env, steps, rec, rec.runtimeLibs); why != "" {
+		return note(why)
+	} else if run != "" {
+		rec.prelude = append(rec.prelude, run)
 	}
 	plan, why := planSplit(d, steps, rec)
 	if why != "" {

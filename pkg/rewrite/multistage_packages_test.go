@@ -1,0 +1,39 @@
+package rewrite
+
+import "testing"
+
+func TestParseRequirement(t *testing.T) {
+	for _, tc := range []struct {
+		in, name string
+		extras   []string
+		ok       bool
+	}{
+		{in: "psycopg2==2.9.9", name: "psycopg2", ok: true},
+		{in: "psycopg[binary,pool]>=3.1", name: "psycopg", extras: []string{"binary", "pool"}, ok: true},
+		{in: `uWSGI==2.0.23 ; python_version >= "3"`, name: "uwsgi", ok: true},
+		{in: "python_ldap", name: "python-ldap", ok: true},
+		{in: "Python.LDAP~=3.4", name: "python-ldap", ok: true},
+		{in: "  lxml", name: "lxml", ok: true},
+		{in: "./local/pkg", ok: false},
+		{in: "", ok: false},
+	} {
+		r, ok := parseRequirement(tc.in)
+		if ok != tc.ok || r.name != tc.name || len(r.extras) != len(tc.extras) {
+			t.Errorf("parseRequirement(%q) = %+v, %v; want %q %v, %v", tc.in, r, ok, tc.name, tc.extras, tc.ok)
+			continue
+		}
+		for _, e := range tc.extras {
+			if !r.extras[e] {
+				t.Errorf("parseRequirement(%q): extra %q missing", tc.in, e)
+			}
+		}
+	}
+}
+
+func TestPackageName(t *testing.T) {
+	for in, want := range map[string]string{"curl=7.88.1-10": "curl", "curl": "curl", "py3-pip>=23": "py3-pip", "git~2": "git"} {
+		if got := packageName(in); got != want {
+			t.Errorf("packageName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
