@@ -121,13 +121,17 @@ func packageName(w string) string {
 }
 
 // buildOnlyPackages are system packages used only to build: compilers,
-// linkers' front ends, build drivers and C headers. Anything else — an
-// interpreter, git, curl, unzip — may be called at run time.
+// build drivers, C headers, and the recipes' own build tools (maven and
+// gradle for a jar, Debian's pip and venv, which serve Debian's python3,
+// not the image's, for a virtual environment; npm, which the node runtime
+// images carry themselves). Anything else — an interpreter, git, curl,
+// unzip — may be called at run time.
 var buildOnlyPackages = setOf(
 	"build-essential", "build-base", "gcc", "g++", "clang", "make", "cmake", "ninja-build",
 	"pkg-config", "pkgconf", "pkgconfig", "autoconf", "automake", "libtool", "gfortran",
 	"musl-dev", "linux-headers", "libc-dev", "libc6-dev", "glibc-devel", "kernel-headers",
 	"python3-dev", "python-dev", "python3-devel", "cargo", "rustc", "gcc-c++",
+	"maven", "gradle", "ant", "python3-pip", "python-pip", "py3-pip", "python3-venv", "python3-setuptools", "python3-wheel", "npm",
 )
 
 // runtimeOfDev maps Debian -dev packages to the library package the runtime
