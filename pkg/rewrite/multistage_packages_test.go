@@ -1,6 +1,10 @@
 package rewrite
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestParseRequirement(t *testing.T) {
 	for _, tc := range []struct {
@@ -35,5 +39,32 @@ func TestPackageName(t *testing.T) {
 		if got := packageName(in); got != want {
 			t.Errorf("packageName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A requirements file that is a symbolic link out of the build context is
+// not read: the context reader never leaves the context.
+func TestPipRequirementsStayInContext(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("psycopg2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.TempDir()
+	if err := os.Symlink(filepath.Join(outside, "secret.txt"), filepath.Join(ctx, "requirements.txt")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	cmd := runCommand{words: []string{"pip", "install", "-r", "requirements.txt"}}
+	if got := pipRequirements(&Env{ContextDir: ctx}, []runCommand{cmd}); len(got) != 0 {
+		t.Errorf("read %v through a symlink out of the context", got)
+	}
+	// The same file inside the context is read.
+	if err := os.Remove(filepath.Join(ctx, "requirements.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ctx, "requirements.txt"), []byte("psycopg2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := pipRequirements(&Env{ContextDir: ctx}, []runCommand{cmd}); len(got) != 1 || got[0].name != "psycopg2" {
+		t.Errorf("pipRequirements = %v, want psycopg2", got)
 	}
 }
