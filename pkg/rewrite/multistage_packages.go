@@ -46,6 +46,11 @@ func stagePackages(steps []stageStep) (systemInstall, string) {
 		for _, c := range st.cmds {
 			pm, ok := packageManagerOf[c.prog()]
 			args := c.args()
+			if c.prog() == "dpkg" || c.prog() == "rpm" {
+				if why := localPackageInstall(c.prog(), args, st.in.Line); why != "" {
+					return out, why
+				}
+			}
 			if !ok || len(args) == 0 {
 				continue
 			}
@@ -79,6 +84,8 @@ func stagePackages(steps []stageStep) (systemInstall, string) {
 				case strings.HasPrefix(w, "-"):
 				case strings.ContainsAny(w, "$`*?[{"):
 					return out, fmt.Sprintf("the packages installed at line %d cannot be read (%s)", st.in.Line, w)
+				case install && isPackageFile(w):
+					return out, fmt.Sprintf("the RUN at line %d installs a package file (%s) the final stage does not have", st.in.Line, w)
 				default:
 					names = append(names, w)
 				}
@@ -109,6 +116,35 @@ func stagePackages(steps []stageStep) (systemInstall, string) {
 	}
 	out.pkgs = kept
 	return out, ""
+}
+
+// isPackageFile reports whether an install argument names a package file
+// rather than a package (pkg/bookworm-backports picks a release: a package).
+func isPackageFile(w string) bool {
+	for _, p := range []string{"/", "./", "../", "http://", "https://"} {
+		if strings.HasPrefix(w, p) {
+			return true
+		}
+	}
+	for _, ext := range []string{".deb", ".rpm", ".apk"} {
+		if strings.HasSuffix(w, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// localPackageInstall says why a dpkg or rpm command stops the split: it
+// installs a package file (dpkg -i x.deb, rpm -i x.rpm) the final stage
+// does not have, and whose files the application may use.
+func localPackageInstall(prog string, args []string, line int) string {
+	for _, a := range args {
+		switch {
+		case a == "-i" || a == "--install" || a == "-U" || a == "--upgrade" || prog == "rpm" && strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsAny(a, "iU"):
+			return fmt.Sprintf("the RUN at line %d installs a package file with %s, which the final stage does not have", line, prog)
+		}
+	}
+	return ""
 }
 
 // packageName drops a version pin: apt's pkg=1.2, apk's pkg=1.2-r0,

@@ -68,3 +68,14 @@ func TestPipRequirementsStayInContext(t *testing.T) {
 		t.Errorf("pipRequirements = %v, want psycopg2", got)
 	}
 }
+
+func TestIsPackageFile(t *testing.T) {
+	for w, want := range map[string]bool{
+		"/tmp/x.deb": true, "./x.deb": true, "x.rpm": true, "https://example.com/x.rpm": true,
+		"curl": false, "curl/bookworm-backports": false, "libpq5=15.4-0+deb12u1": false,
+	} {
+		if got := isPackageFile(w); got != want {
+			t.Errorf("isPackageFile(%q) = %v, want %v", w, got, want)
+		}
+	}
+}
