@@ -144,6 +144,25 @@ var cases = []testCase{
 		Want: "the extension says 42",
 	},
 	{
+		// gradle builds in the image's own WORKDIR (/home/gradle): the
+		// split copies the jar from there onto the JRE, and the relative
+		// WORKDIR after the build resolves to the same folder.
+		Name:    "gradle-app",
+		Rules:   []string{"multi-stage", "non-root"},
+		UID:     "10001",
+		Changed: true,
+		Want:    "the jar in /home/gradle/build/libs says 42",
+	},
+	{
+		// The app shells out to unzip, which the build stage installs with
+		// apt: the slim final stage installs it too.
+		Name:    "node-tools",
+		Rules:   []string{"multi-stage", "non-root"},
+		UID:     "10001",
+		Changed: true,
+		Want:    "unzip read: the answer is 42",
+	},
+	{
 		// The pin rule looks the base image up in the local registry and
 		// writes its digest; the rewritten image builds from that digest.
 		Name:     "pinned",

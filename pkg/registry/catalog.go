@@ -58,6 +58,10 @@ type Traits struct {
 	DropsPrivileges *bool  `yaml:"drops-privileges,omitempty"`
 	NeedsRoot       *bool  `yaml:"needs-root,omitempty"`
 	NonRootAlt      string `yaml:"non-root-alternative,omitempty"`
+	// WorkingDir is the image's WORKDIR ("/" when its Dockerfile sets
+	// none), against which a Dockerfile's relative paths resolve until
+	// its first absolute WORKDIR.
+	WorkingDir string `yaml:"working-dir,omitempty"`
 }
 
 // TagTraits overrides Traits for the tags that match the shell glob Match
@@ -334,6 +338,9 @@ func (c *Catalog) Validate() error {
 		if t.NonRootAlt != "" {
 			errs = append(errs, c.checkTarget(where+": non-root-alternative", t.NonRootAlt)...)
 		}
+		if w := t.WorkingDir; w != "" && w != "unknown" && (!path.IsAbs(w) || path.Clean(w) != w) {
+			errs = append(errs, fmt.Errorf("%s: working-dir must be a clean absolute path or unknown, not %q", where, w))
+		}
 	}
 	for _, name := range sortedKeys(c.Images) {
 		img := c.Images[name]
@@ -540,6 +547,7 @@ func (c *Catalog) Facts(image string) (ImageFacts, bool) {
 		DropsPrivileges: t.DropsPrivileges != nil && *t.DropsPrivileges,
 		NeedsRoot:       t.NeedsRoot != nil && *t.NeedsRoot,
 		NonRootAlt:      t.NonRootAlt,
+		WorkingDir:      clean(t.WorkingDir),
 	}
 	if t.UID != nil && *t.UID >= 0 {
 		f.UID = *t.UID
@@ -590,6 +598,9 @@ func (img *Image) TraitsFor(tag string) Traits {
 		}
 		if o.NonRootAlt != "" {
 			t.NonRootAlt = o.NonRootAlt
+		}
+		if o.WorkingDir != "" {
+			t.WorkingDir = o.WorkingDir
 		}
 	}
 	return t

@@ -366,3 +366,42 @@ func TestEncodeRoundTrips(t *testing.T) {
 		t.Errorf("round trip changed facts: %+v vs %+v", f1, f2)
 	}
 }
+
+// TestBuildImageWorkingDirs checks the WORKDIR of every toolchain image the
+// multi-stage recipes build on, as their real Dockerfiles set it: relative
+// paths before a Dockerfile's first absolute WORKDIR resolve against it.
+func TestBuildImageWorkingDirs(t *testing.T) {
+	c := Embedded()
+	for image, want := range map[string]string{
+		"gradle:8.5-jdk17":                 "/home/gradle",
+		"gradle:8-jdk21-alpine":            "/home/gradle",
+		"maven:3.9-eclipse-temurin-17":     "/",
+		"golang:1.22":                      "/go",
+		"golang:1.22-alpine":               "/go",
+		"node:20":                          "/",
+		"python:3.12-bookworm":             "/",
+		"rust:1-bookworm":                  "/",
+		"eclipse-temurin:21-jdk":           "/",
+		"amazoncorretto:21":                "/",
+		"openjdk:17-jdk-slim":              "/",
+		"mcr.microsoft.com/dotnet/sdk:8.0": "/",
+		// The runtime images share the sdk row's anchor but their WORKDIR
+		// is not claimed.
+		"mcr.microsoft.com/dotnet/aspnet:8.0": "",
+	} {
+		f, ok := c.Facts(image)
+		if !ok || f.WorkingDir != want {
+			t.Errorf("%s: WorkingDir = %q (known %v), want %q", image, f.WorkingDir, ok, want)
+		}
+	}
+}
+
+func TestWorkingDirMustBeAbsolute(t *testing.T) {
+	c, err := ParseCatalog([]byte("images:\n  gradle:\n    source: https://example.com/x\n    role: build\n    working-dir: home/gradle\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Embedded().Merge(c).Validate(); err == nil || !strings.Contains(err.Error(), "working-dir") {
+		t.Errorf("Validate = %v, want a working-dir error", err)
+	}
+}

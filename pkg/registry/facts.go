@@ -32,6 +32,9 @@ type ImageFacts struct {
 	// nginxinc/nginx-unprivileged).
 	NeedsRoot  bool
 	NonRootAlt string
+	// WorkingDir is the image's working directory (an absolute path, "/"
+	// when the image sets none); "" when unknown.
+	WorkingDir string
 }
 
 // NonRoot reports whether the image's default user is known to be non-root.

@@ -124,7 +124,9 @@ func (r *Remote) Config(ctx context.Context, ref string, platform Platform) (*Im
 	if dgst == "" {
 		return nil, staleErr
 	}
-	v, err := lookup(ctx, r, "config "+dgst+" "+platformKey(platform), false, func(ctx context.Context) (*ImageConfig, error) {
+	// "config2": entries cached before WorkingDir was read lack it, and
+	// an empty WorkingDir means "/", so they must not be served.
+	v, err := lookup(ctx, r, "config2 "+dgst+" "+platformKey(platform), false, func(ctx context.Context) (*ImageConfig, error) {
 		img, cf, err := r.image(ctx, t, dgst, platform, true)
 		if err != nil {
 			return nil, r.wrap(ref, t, err)
@@ -140,6 +142,7 @@ func (r *Remote) Config(ctx context.Context, ref string, platform Platform) (*Im
 			Cmd:        cf.Config.Cmd,
 			Labels:     cf.Config.Labels,
 			OS:         cf.OS,
+			WorkingDir: cf.Config.WorkingDir,
 		}
 		return c, nil
 	})

@@ -58,13 +58,14 @@ type imageSpec struct {
 	user       string
 	entrypoint []string
 	labels     map[string]string
+	workdir    string
 }
 
 // testImage is a random image (fixed seed, so the same spec gives the
 // same digest) whose config says what spec says.
 func testImage(tb testing.TB, s imageSpec) v1.Image {
 	return registrytest.Image(tb, registrytest.Spec{Seed: s.seed, OS: s.os, Arch: s.arch, Variant: s.variant,
-		User: s.user, Entrypoint: s.entrypoint, Labels: s.labels})
+		User: s.user, Entrypoint: s.entrypoint, Labels: s.labels, WorkingDir: s.workdir})
 }
 
 func testIndex(tb testing.TB, imgs ...v1.Image) v1.ImageIndex { return registrytest.Index(tb, imgs...) }

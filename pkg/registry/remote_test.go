@@ -23,7 +23,7 @@ import (
 // library/node:20-single as a single linux/amd64 image.
 func seedNode(t *testing.T, tr *testRegistry) (idxDigest string, amd64Layers []string) {
 	t.Helper()
-	amd := testImage(t, imageSpec{seed: 1, os: "linux", arch: "amd64", user: "node",
+	amd := testImage(t, imageSpec{seed: 1, os: "linux", arch: "amd64", user: "node", workdir: "/home/node",
 		entrypoint: []string{"docker-entrypoint.sh"}, labels: map[string]string{"org.opencontainers.image.vendor": "node"}})
 	arm := testImage(t, imageSpec{seed: 2, os: "linux", arch: "arm64", variant: "v8", user: "root"})
 	idx := testIndex(t, amd, arm)
@@ -67,12 +67,12 @@ func TestRemoteAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.User != "node" || cfg.OS != "linux" || !reflect.DeepEqual(cfg.Entrypoint, []string{"docker-entrypoint.sh"}) || cfg.Labels["org.opencontainers.image.vendor"] != "node" {
+			if cfg.User != "node" || cfg.OS != "linux" || !reflect.DeepEqual(cfg.Entrypoint, []string{"docker-entrypoint.sh"}) || cfg.Labels["org.opencontainers.image.vendor"] != "node" || cfg.WorkingDir != "/home/node" {
 				t.Errorf("Config(default platform) = %+v", cfg)
 			}
 			cfg, err = r.Config(ctx, "node:20-slim", Platform{OS: "linux", Architecture: "arm64"})
-			if err != nil || cfg.User != "root" {
-				t.Errorf("Config(linux/arm64) = %+v, %v; want user root", cfg, err)
+			if err != nil || cfg.User != "root" || cfg.WorkingDir != "" {
+				t.Errorf("Config(linux/arm64) = %+v, %v; want user root and no WorkingDir", cfg, err)
 			}
 
 			gotLayers, err := r.Layers(ctx, "docker.io/library/node:20-slim", Platform{OS: "linux", Architecture: "amd64"})

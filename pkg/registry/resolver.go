@@ -28,6 +28,9 @@ type ImageConfig struct {
 	Cmd        []string
 	Labels     map[string]string
 	OS         string
+	// WorkingDir is the config's WorkingDir as the image sets it: ""
+	// means the image sets none, so containers and builds start in "/".
+	WorkingDir string
 }
 
 // Resolver answers questions about image references as written in a

@@ -42,10 +42,13 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //	                        libc, shell, pm (package manager), shadow
 //	                        (shadow-utils), user, uid (default -1: unknown),
 //	                        drops-privileges, needs-root, alt (NonRootAlt),
+//	                        workdir (WorkingDir),
 //	                        repository, publisher, verification. IMAGE is
 //	                        matched as written after ARG expansion, else
 //	                        without its tag or digest. Without this section
 //	                        Env.Images is nil.
+//	-- catalog --           a user catalog (the --catalog file's shape) merged
+//	                        over the embedded one, row by row
 //	-- options --           one per line:
 //	                          rules NAME[,NAME]   rules to run (default: the folder's
 //	                                              name when it names a rule, else all)
@@ -63,7 +66,8 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //	                          runtime-image E=IMG Env.RuntimeImages[E] (runtime-images)
 //	                          allowed-publishers K,K  Env.AllowedPublishers
 //
-// Every run has the embedded catalog as Env.Catalog, and as Env.Images
+// Every run has the embedded catalog (with the catalog section merged over
+// it) as Env.Catalog, and as Env.Images
 // under the images section's facts.
 //
 // The transforms keep the fixtures readable text while still testing bytes
@@ -345,6 +349,13 @@ func TestFixtures(t *testing.T) {
 // env is the Env a fixture runs with.
 func (f *fixture) env(t *testing.T) (*Env, error) {
 	catalog := registry.Embedded()
+	if data, ok := f.section("catalog"); ok {
+		user, err := registry.ParseCatalog(data)
+		if err != nil {
+			return nil, fmt.Errorf("catalog section: %w", err)
+		}
+		catalog = catalog.Merge(user)
+	}
 	env := &Env{ContextDir: f.writeContext(t), Offline: true, Images: catalog, Catalog: catalog, UpdateDigests: f.has("update-digests")}
 	if f.images != nil {
 		env.Images = layeredImages{f.images, catalog}
@@ -446,6 +457,8 @@ func parseFixtureImages(data []byte) (fixtureImages, error) {
 				facts.NeedsRoot = b
 			case "alt":
 				facts.NonRootAlt = v
+			case "workdir":
+				facts.WorkingDir = v
 			case "repository":
 				facts.Repository = v
 			case "publisher":

@@ -41,6 +41,20 @@ a minimal runtime image of the same family that copies only the artifact:
   Rust     cargo build --release  → gcr.io/distroless/cc-debian12:nonroot (bookworm
                                     rust images)
 
+Paths before the stage's first absolute WORKDIR resolve against the base
+image's own working directory (gradle: /home/gradle, golang: /go), from the
+image config when a registry can be asked, else from the catalog; when it
+is unknown and a relative path depends on it, there is no split.
+
+System packages the stage installs (apt, apk, dnf, yum) are needed at run
+time unless they are build-only (compilers, make, pkg-config, -dev
+headers): the final stage installs them with its own package manager, -dev
+packages as their libraries, packages removed again in the build excepted;
+a runtime without a package manager (distroless) means no split. Python
+packages pip builds from source (psycopg2, mysqlclient, python-ldap, uWSGI,
+lxml) get their shared libraries, read from the pip command line and the
+requirements files in the build context.
+
 The final stage gets the stage's ARG and ENV lines (copied), its WORKDIR,
 the artifact, the COPY and ADD instructions that put files outside the
 copied folders (copied: after the build step for compiled languages, all of
@@ -89,9 +103,14 @@ After:   FROM golang:1.22 AS build
 // directory and variables in effect when it runs.
 type stageStep struct {
 	in      *Instruction
-	workdir string // absolute; "" when it depends on an unknown variable
-	vars    Vars
-	cmds    []runCommand // RUN: its simple commands
+	workdir string // absolute; "" when unknown (a variable, or the base image's)
+	// baseWhy says why workdir is "" when the base image's working
+	// directory is unknown; fromBase is true before the first absolute
+	// WORKDIR, where relative paths resolve against the base image's.
+	baseWhy  string
+	fromBase bool
+	vars     Vars
+	cmds     []runCommand // RUN: its simple commands
 }
 
 // runCommand is one simple command of a RUN as plain words, with the index
@@ -120,6 +139,9 @@ type recipe struct {
 	// anyProgram accepts an entrypoint run by bare name (Python console
 	// scripts land in the virtual environment's bin, on PATH).
 	anyProgram bool
+	// runtimeLibs are system libraries the artifact needs that the build
+	// image carried without the Dockerfile installing them (Debian names).
+	runtimeLibs []string
 	// interpreted: files copied before the build step outside the copied
 	// folders are runtime files (scripts, configuration), not build inputs,
 	// so they are copied into the final stage too.
@@ -131,7 +153,7 @@ type artifact struct {
 	dir      bool // a directory (or a glob into a directory)
 }
 
-func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
+func checkMultiStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
 	switch len(d.Stages) {
 	case 0:
 		return nil, nil, nil // only global ARGs: nothing to build
@@ -151,14 +173,15 @@ func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, e
 	if last := d.Instructions[len(d.Instructions)-1]; d.EndsInContinuation(last) {
 		return nil, nil, nil // moving or following it would change what the dangling escape joins
 	}
-	steps := stageSteps(d, ins[1:], defaultWorkdir(image))
-	var rec *recipe
-	var reason string
-	for _, recognise := range []func(*Document, string, []stageStep, *Env) (*recipe, string){
-		goRecipe, nodeRecipe, pythonRecipe, javaRecipe, dotnetRecipe, rustRecipe,
-	} {
-		if rec, reason = recognise(d, image, steps, env); rec != nil || reason != "" {
-			break
+	base := catalogWorkdir(env, image)
+	steps := stageSteps(d, ins[1:], base)
+	rec, reason := recogniseBuild(d, image, steps, env)
+	if (rec != nil || reason != "") && env.Resolver != nil && !env.Offline && usesBaseWorkdir(steps) {
+		// The image config is the truth about its WorkingDir; asked only
+		// when a recipe matched and a relative path depends on it.
+		if online := registryWorkdir(ctx, env, image, base); online != base {
+			steps = stageSteps(d, ins[1:], online)
+			rec, reason = recogniseBuild(d, image, steps, env)
 		}
 	}
 	note := func(why string) ([]Fix, []Note, error) {
@@ -175,6 +198,11 @@ func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, e
 	}
 	if rec.runtime == image && !installsPackages(steps) && rec.buildEdit == nil {
 		return nil, nil, nil // the runtime would be the same image with nothing left behind
+	}
+	if run, why := runtimeInstall(d, env, steps, rec, rec.runtimeLibs); why != "" {
+		return note(why)
+	} else if run != "" {
+		rec.prelude = append(rec.prelude, run)
 	}
 	plan, why := planSplit(d, steps, rec)
 	if why != "" {
@@ -200,34 +228,41 @@ func describeArtifacts(as []artifact) string {
 	return strings.Join(parts, " and ")
 }
 
-// defaultWorkdir is the working directory of well-known toolchain images
-// before any WORKDIR (the golang image sets /go).
-func defaultWorkdir(image string) string {
-	if name, _, _ := splitImage(image); name == "golang" {
-		return "/go"
+// recogniseBuild asks each ecosystem's recipe whether it knows the build.
+func recogniseBuild(d *Document, image string, steps []stageStep, env *Env) (*recipe, string) {
+	for _, recognise := range []func(*Document, string, []stageStep, *Env) (*recipe, string){
+		goRecipe, nodeRecipe, pythonRecipe, javaRecipe, dotnetRecipe, rustRecipe,
+	} {
+		if rec, reason := recognise(d, image, steps, env); rec != nil || reason != "" {
+			return rec, reason
+		}
 	}
-	return "/"
+	return nil, ""
 }
 
 // stageSteps annotates the stage's instructions with the working directory
-// and variables in effect at each.
-func stageSteps(d *Document, ins []*Instruction, workdir string) []stageStep {
+// and variables in effect at each; base is where the stage starts.
+func stageSteps(d *Document, ins []*Instruction, base workdirFact) []stageStep {
 	var steps []stageStep
+	workdir, baseWhy, fromBase := base.dir, base.why, true
 	for _, in := range ins {
 		vars := d.VarsAt(in)
-		st := stageStep{in: in, workdir: workdir, vars: vars}
+		st := stageStep{in: in, workdir: workdir, vars: vars, baseWhy: baseWhy, fromBase: fromBase}
 		switch c := in.Command.(type) {
 		case *instructions.WorkdirCommand:
 			p, unset, err := d.Expand(c.Path, vars)
 			switch {
-			case err != nil || len(unset) > 0 || workdir == "" && !path.IsAbs(p):
-				workdir = ""
+			case err != nil || len(unset) > 0:
+				workdir, baseWhy, fromBase = "", "", false
 			case path.IsAbs(p):
-				workdir = path.Clean(p)
+				workdir, baseWhy, fromBase = path.Clean(p), "", false
+			case workdir == "":
+				// relative to an unknown directory: stays unknown, for
+				// the same reason
 			default:
 				workdir = path.Join(workdir, p)
 			}
-			st.workdir = workdir
+			st.workdir, st.baseWhy, st.fromBase = workdir, baseWhy, fromBase
 		case *instructions.RunCommand:
 			for _, sc := range d.ShellCommands(in) {
 				argv := sc.Argv()
@@ -310,7 +345,7 @@ func planSplit(d *Document, steps []stageStep, rec *recipe) (*splitPlan, string)
 	}
 	last := steps[rec.buildStep]
 	if last.workdir == "" {
-		return nil, "the working directory depends on a variable with no known value"
+		return nil, workdirReason(last, "the working directory depends on a variable with no known value")
 	}
 	plan.workdir = last.workdir
 	var entrypoint, cmd *Instruction
@@ -358,6 +393,9 @@ func planSplit(d *Document, steps []stageStep, rec *recipe) (*splitPlan, string)
 			if why := replayableCopy(in); why != "" {
 				return nil, why
 			}
+			if why := replayedCopyDir(d, st, i < rec.buildStep, plan.workdir); why != "" {
+				return nil, why
+			}
 			plan.replayed = append(plan.replayed, in)
 		}
 	}
@@ -385,7 +423,7 @@ func planSplit(d *Document, steps []stageStep, rec *recipe) (*splitPlan, string)
 	}
 	finalWorkdir := steps[len(steps)-1].workdir
 	if finalWorkdir == "" {
-		return nil, "the working directory depends on a variable with no known value"
+		return nil, workdirReason(steps[len(steps)-1], "the working directory depends on a variable with no known value")
 	}
 	if why := checkProgram(argv, finalWorkdir, rec); why != "" {
 		return nil, why

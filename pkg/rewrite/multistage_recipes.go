@@ -51,7 +51,7 @@ func goRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe, 
 		}
 	}
 	if st.workdir == "" {
-		return nil, "the working directory of go build depends on a variable with no known value"
+		return nil, workdirReason(st, "the working directory of go build depends on a variable with no known value")
 	}
 	binName, why := goBinaryName(pkgs, env)
 	switch {
@@ -194,74 +194,6 @@ func installsPackages(steps []stageStep) bool {
 	return len(idx) > 0
 }
 
-// aptPackages returns the packages apt-get/apt/apk installs in the stage,
-// and false when a command line is too dynamic to read.
-func aptPackages(steps []stageStep) ([]string, bool) {
-	var pkgs []string
-	_, cmds := findCommands(steps, func(prog string, args []string) bool {
-		return len(args) > 0 && ((prog == "apt-get" || prog == "apt") && args[0] == "install" || prog == "apk" && args[0] == "add")
-	})
-	for _, c := range cmds {
-		for _, w := range c.args()[1:] {
-			switch {
-			case strings.HasPrefix(w, "-"):
-			case strings.ContainsAny(w, "$`*"):
-				return nil, false
-			default:
-				pkg, _, _ := strings.Cut(w, "=")
-				pkgs = append(pkgs, pkg)
-			}
-		}
-	}
-	return pkgs, true
-}
-
-// buildOnlyPackages are system packages used only to build: compilers,
-// headers, version control and fetch tools.
-var buildOnlyPackages = map[string]bool{
-	"build-essential": true, "build-base": true, "gcc": true, "g++": true, "make": true, "cmake": true,
-	"pkg-config": true, "pkgconf": true, "autoconf": true, "automake": true, "libtool": true,
-	"git": true, "python3": true, "python3-dev": true, "python-dev": true, "musl-dev": true,
-	"linux-headers": true, "libc-dev": true, "libc6-dev": true, "gfortran": true, "cargo": true, "rustc": true,
-	"ca-certificates": true, "curl": true, "wget": true, "gnupg": true, "unzip": true,
-}
-
-// runtimeOfDev maps -dev packages to the library package the runtime needs
-// (the same names on Debian bookworm and bullseye).
-var runtimeOfDev = map[string]string{
-	"libpq-dev": "libpq5", "default-libmysqlclient-dev": "libmariadb3", "libmariadb-dev": "libmariadb3",
-	"libmariadb-dev-compat": "libmariadb3", "libxml2-dev": "libxml2", "libxslt1-dev": "libxslt1.1",
-	"libxslt-dev": "libxslt1.1", "libjpeg-dev": "libjpeg62-turbo", "libjpeg62-turbo-dev": "libjpeg62-turbo",
-	"zlib1g-dev": "zlib1g", "libpng-dev": "libpng16-16", "libfreetype6-dev": "libfreetype6",
-	"libsqlite3-dev": "libsqlite3-0", "libyaml-dev": "libyaml-0-2", "libgmp-dev": "libgmp10",
-	"libpcre3-dev": "libpcre3", "libbz2-dev": "libbz2-1.0", "liblzma-dev": "liblzma5",
-	"libsasl2-dev": "libsasl2-2", "libcurl4-openssl-dev": "libcurl4", "libgeos-dev": "libgeos-c1v5",
-}
-
-// runtimePackages decides which installed packages the runtime stage needs
-// too: build-only ones are dropped, -dev ones become their libraries, others
-// are kept. It returns a reason for a -dev package it cannot map.
-func runtimePackages(pkgs []string) ([]string, string) {
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range pkgs {
-		r := p
-		switch {
-		case buildOnlyPackages[p]:
-			continue
-		case runtimeOfDev[p] != "":
-			r = runtimeOfDev[p]
-		case strings.HasSuffix(p, "-dev"):
-			return nil, fmt.Sprintf("the build installs %s, and the runtime library it goes with is not in hardenfix's table", p)
-		}
-		if !seen[r] {
-			seen[r] = true
-			out = append(out, r)
-		}
-	}
-	return out, ""
-}
-
 var nodeInstall = map[string]map[string]bool{
 	"npm":  {"ci": true, "install": true, "i": true},
 	"yarn": {"": true, "install": true},
@@ -296,16 +228,11 @@ func nodeRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 	all, _ := findCommands(steps, func(prog string, _ []string) bool { return prog == "npm" || prog == "yarn" || prog == "pnpm" })
 	last := all[len(all)-1]
 	st := steps[installs[0]]
+	if st.workdir == "" && st.baseWhy != "" {
+		return nil, st.baseWhy
+	}
 	if st.workdir == "" || st.workdir == "/" {
 		return nil, "the packages are installed in /, so the app folder to copy is unclear (set a WORKDIR)"
-	}
-	if pkgs, ok := aptPackages(steps); !ok {
-		return nil, "the packages it installs cannot be read"
-	} else if keep, why := runtimePackages(pkgs); why != "" || len(keep) > 0 {
-		if why == "" {
-			why = fmt.Sprintf("the build installs %s, which the runtime may need", strings.Join(keep, ", "))
-		}
-		return nil, why
 	}
 	rtTag := tag
 	switch {
@@ -393,21 +320,17 @@ func pythonRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 	// The app lives where the container starts (the last WORKDIR), which
 	// is often set only after pip ran (requirements.txt copied to /).
 	appDir := steps[len(steps)-1].workdir
+	for _, st := range []stageStep{steps[len(steps)-1], first} {
+		if st.workdir == "" && st.baseWhy != "" {
+			return nil, st.baseWhy
+		}
+	}
 	if appDir == "" || appDir == "/" {
 		appDir = first.workdir
 	}
 	if appDir == "" || appDir == "/" {
 		return nil, "the app lives in /, so the folder to copy is unclear (set a WORKDIR)"
 	}
-	pkgs, ok := aptPackages(steps)
-	if !ok {
-		return nil, "the packages it installs cannot be read"
-	}
-	keep, why := runtimePackages(pkgs)
-	if why != "" {
-		return nil, why
-	}
-	keep = append(keep, pipRuntimeLibs(env, keep)...)
 	version, suite, _ := strings.Cut(tag, "-")
 	rtTag := "slim"
 	switch {
@@ -434,37 +357,17 @@ func pythonRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 		buildStep: last,
 		caveat:    "python:" + rtTag + " lacks libraries the full image has (libpq, libxml2, …); a package built from source against one needs its runtime package installed in the final stage",
 	}
-	if len(keep) > 0 {
-		rec.prelude = append(rec.prelude, kwRun+" apt-get update && apt-get install -y --no-install-recommends "+strings.Join(keep, " ")+" && rm -rf /var/lib/apt/lists/*")
+	libs, why := pythonRuntimeLibs(env, cmds, debianSuite(rtTag), rec.runtime)
+	if why != "" {
+		return nil, why
 	}
+	rec.runtimeLibs = libs
 	rec.anyProgram, rec.interpreted = true, true
 	return rec, ""
 }
 
 func isPip(prog string) bool {
 	return prog == "pip" || prog == "pip3" || regexp.MustCompile(`^pip3\.\d+$`).MatchString(prog)
-}
-
-// pipRuntimeLibs reads requirements.txt in the build context, when there is
-// one, for packages that are usually built from source against a system
-// library, and returns those libraries' runtime packages.
-func pipRuntimeLibs(env *Env, have []string) []string {
-	if env.ContextDir == "" {
-		return nil
-	}
-	data, err := os.ReadFile(filepath.Join(env.ContextDir, "requirements.txt"))
-	if err != nil {
-		return nil
-	}
-	needs := map[string]string{"psycopg2": "libpq5", "mysqlclient": "libmariadb3", "python-ldap": "libldap-2.5-0"}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		name := strings.ToLower(strings.TrimSpace(regexp.MustCompile(`[<>=!~\[; #].*`).ReplaceAllString(line, "")))
-		if lib, ok := needs[name]; ok && !contains(have, lib) && !contains(out, lib) {
-			out = append(out, lib)
-		}
-	}
-	return out
 }
 
 func contains(list []string, s string) bool {
@@ -526,7 +429,7 @@ func javaRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 	}
 	st := steps[idx[len(idx)-1]]
 	if st.workdir == "" {
-		return nil, "the working directory of the build depends on a variable with no known value"
+		return nil, workdirReason(st, "the working directory of the build depends on a variable with no known value")
 	}
 	dir := path.Join(st.workdir, "target")
 	if tool == "gradle" {
@@ -571,6 +474,9 @@ func dotnetRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 		}
 	}
 	st := steps[idx[0]]
+	if st.workdir == "" && st.baseWhy != "" && !path.IsAbs(out) {
+		return nil, st.baseWhy
+	}
 	if out == "" || strings.Contains(out, "$") || st.workdir == "" {
 		return nil, "dotnet publish has no -o folder, so where the app lands is unclear"
 	}
@@ -644,7 +550,7 @@ func rustRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 	}
 	st := steps[idx[0]]
 	if st.workdir == "" {
-		return nil, "the working directory of cargo build depends on a variable with no known value"
+		return nil, workdirReason(st, "the working directory of cargo build depends on a variable with no known value")
 	}
 	out := path.Join(st.workdir, "target", "release", bin)
 	return &recipe{ecosystem: "Rust", runtime: runtime, artifacts: []artifact{{src: out, dst: out}}, buildStep: idx[0]}, ""

@@ -42,7 +42,7 @@ func seedRef(host, s string) (name.Reference, error) {
 // startRegistry serves go-containerregistry's registry on 127.0.0.1, seeded
 // as spec says, and returns its host:port. spec has one image a line:
 //
-//	IMAGE [layers=A,B,...] [platforms=OS/ARCH[/VARIANT],...] [user=U] [single]
+//	IMAGE [layers=A,B,...] [platforms=OS/ARCH[/VARIANT],...] [user=U] [workdir=DIR] [single]
 //	IMAGE status=CODE
 //
 // IMAGE is a reference as Dockerfiles write it (node:20, gcr.io/x/y:1).
@@ -89,7 +89,7 @@ func startRegistry(t testing.TB, spec string) string {
 		var adds []mutate.IndexAddendum
 		for _, plat := range strings.Split(opts["platforms"], ",") {
 			p := parsePlatform(plat)
-			img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, Config: v1.Config{User: opts["user"]}})
+			img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, Config: v1.Config{User: opts["user"], WorkingDir: opts["workdir"]}})
 			if err != nil {
 				t.Fatal(err)
 			}

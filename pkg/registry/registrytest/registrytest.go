@@ -163,6 +163,7 @@ type Spec struct {
 	User              string
 	Entrypoint, Cmd   []string
 	Labels            map[string]string
+	WorkingDir        string
 }
 
 // Image makes an image from spec: random layers from spec.Seed (on top of
@@ -206,6 +207,7 @@ func Image(tb testing.TB, spec Spec) v1.Image {
 	cf.Config.Entrypoint = spec.Entrypoint
 	cf.Config.Cmd = spec.Cmd
 	cf.Config.Labels = spec.Labels
+	cf.Config.WorkingDir = spec.WorkingDir
 	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		tb.Fatal(err)
 	}
