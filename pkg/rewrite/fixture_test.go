@@ -516,17 +516,8 @@ func checkInvariants(t *testing.T, input []byte, res *Result, rules []*Rule, env
 			}
 		}
 	}
-	oldLine := 1
-	for _, l := range diffLines(string(res.Old), string(res.New)) {
-		switch l.op {
-		case ' ':
-			oldLine++
-		case '-':
-			if !touched[oldLine] {
-				t.Errorf("line %d changed but no fix covers it: %q", oldLine, l.text)
-			}
-			oldLine++
-		}
+	if line, text, ok := untouchedLinesKept(res.Old, res.New, touched); !ok {
+		t.Errorf("line %d changed but no fix covers it: %q", line, text)
 	}
 	// 3. Idempotence.
 	again, err := Run(ctx, "Dockerfile", res.New, rules, env)
@@ -622,5 +613,53 @@ func checkDiffApplies(t *testing.T, old, new []byte) {
 		if !bytes.Equal(got, new) {
 			t.Errorf("%s produced a different file:\n%q\nwant:\n%q", tool[0], got, new)
 		}
+	}
+}
+
+// untouchedLinesKept reports whether the lines of old that no fix touched
+// appear in new, unchanged and in order: then some line-by-line edit of old
+// into new deletes or changes only touched lines and inserts the rest. (A
+// diff can pick another of several equal alignments — which of two blank
+// lines around a moved instruction it deletes — so its '-' lines alone do
+// not prove a line was changed.) When not, it names the first untouched line
+// that new lacks.
+func untouchedLinesKept(old, new []byte, touched map[int]bool) (line int, text string, ok bool) {
+	oldLines := strings.SplitAfter(string(old), "\n")
+	newLines := strings.SplitAfter(string(new), "\n")
+	j := 0
+	for i, l := range oldLines {
+		if l == "" || touched[i+1] {
+			continue
+		}
+		for j < len(newLines) && newLines[j] != l {
+			j++
+		}
+		if j == len(newLines) {
+			return i + 1, strings.TrimRight(l, "\r\n"), false
+		}
+		j++
+	}
+	return 0, "", true
+}
+
+func TestUntouchedLinesKept(t *testing.T) {
+	old := []byte("FROM a\n\n\nEXPOSE 80\n\n\nCMD x\n")
+	tests := []struct {
+		name    string
+		new     string
+		touched map[int]bool
+		want    int // line reported, 0 = kept
+	}{
+		{"a moved line whose diff deletes the blank before it", "FROM a\n\n\n\nFROM b\nEXPOSE 80\nCMD x\n", map[int]bool{4: true, 5: true}, 0},
+		{"an untouched line changed", "FROM a\n\n\nEXPOSE 80\n\n\nCMD y\n", map[int]bool{4: true}, 7},
+		{"an untouched line deleted", "FROM a\n\n\n\n\nCMD x\n", map[int]bool{1: true}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			line, _, ok := untouchedLinesKept(old, []byte(tt.new), tt.touched)
+			if ok != (tt.want == 0) || line != tt.want {
+				t.Errorf("got line %d ok %v, want line %d", line, ok, tt.want)
+			}
+		})
 	}
 }
