@@ -140,15 +140,22 @@ func TestMarkdown(t *testing.T) {
 	md := b.String()
 	for _, want := range []string{
 		"## hardenfix: 2 Dockerfiles hardened",
-		"| 2 | `add-to-copy` | `ADD . /src` → `COPY . /src` |",
-		"### Needs a human",
-		"`broken/Dockerfile`: not processed",
+		"| `add-to-copy` | 2 | 2 `ADD` are now `COPY`",
+		"- `add-to-copy` line 2: ADD of local files",
+		"### Needs your attention",
+		"- `broken/Dockerfile`: broken/Dockerfile:2: unterminated heredoc",
+		"**Verify downloads with --checksum** (1)\n- `svc/api/Dockerfile:3` remote ADD without --checksum",
+		"<details><summary>Diff of <code>svc/api/Dockerfile</code> (+1 −1)</summary>\n\n```diff\n--- a/svc/api/Dockerfile\n",
+		"1 note says why a rule left something as it was",
 		"catalog 2026.11.1 (2026-11-20)",
-		`a\|b`, // a pipe inside a table cell is escaped
+		"+COPY [\"a|b\", \"/x\"]", // the diff shows the text as it is
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}
+	}
+	if strings.Contains(md, "ADD kept") {
+		t.Error("a note that asks nothing is in the default body")
 	}
 }
 

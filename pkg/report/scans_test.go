@@ -23,11 +23,11 @@ func TestScansAndRunNotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"### `a/Dockerfile`\n\nBase image vulnerabilities", // a file with scans and no fixes is shown
+		"#### `a/Dockerfile`\n\nBase image vulnerabilities", // a file with scans and no fixes is shown
 		"| 1 | `x` | unchanged | 0 | 2 | 0 | 0 | 1 | **3** | `x.json` (trivy, by name) |",
-		"- (`scan-report`): y.json matches nothing",
-		"- `a/Dockerfile:1` (`sbom`): left out",
-		"2 notes below need a human",
+		"- (`scan-report`) y.json matches nothing",
+		"- `a/Dockerfile:1` left out",
+		"2 notes below ask for a check",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
