@@ -17,8 +17,8 @@ const GitHubBodyLimit = 65536
 // in a minute, after the bodies Renovate and Dependabot write: a title, a
 // table of fixes by rule with what each means for security, the notes that
 // ask for an action grouped by kind, one line for lookups --offline
-// skipped, then per file one line per fix and the diff in a collapsed
-// <details>. It stays under GitHub's limit: when the files would not fit,
+// skipped, then per file a heading naming its rules and a collapsed
+// <details> with one line per fix and the diff. It stays under GitHub's limit: when the files would not fit,
 // each file's section is cut with a line that says so.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	_, err := io.WriteString(w, r.markdown(GitHubBodyLimit))
@@ -42,7 +42,7 @@ func (r *Report) markdown(limit int) string {
 		total += len(sections[i])
 	}
 	if len(files) > 0 {
-		head += "### Changes\n\n"
+		head += "### Files\n\n"
 	}
 	if budget := limit - len(head) - len(foot); total > budget {
 		sections = fairShares(files, sections, budget)
@@ -123,12 +123,13 @@ func (r *Report) mdHead() string {
 	if s.Errors > 0 {
 		fmt.Fprintf(&b, "; %d %s could not be processed and %s left as %s", s.Errors, plural(s.Errors, "file", "files"), plural(s.Errors, "was", "were"), plural(s.Errors, "it was", "they were"))
 	}
-	b.WriteString(".\n\n")
-	writeRuleTable(&b, r.Files, s.Fixes)
+	b.WriteString(".")
 	if len(offline) > 0 {
-		fmt.Fprintf(&b, "> %d image %s skipped (`--offline`): nothing was pinned to a digest or checked against a registry.\n\n",
+		fmt.Fprintf(&b, " %d image %s skipped (`--offline`): nothing was pinned.",
 			len(offline), plural(len(offline), "lookup was", "lookups were"))
 	}
+	b.WriteString("\n\n")
+	writeRuleTable(&b, r.Files, s.Fixes)
 	writeActionNotes(&b, r.Files, action)
 	return b.String()
 }
@@ -243,7 +244,15 @@ func writeRuleTable(b *strings.Builder, files []File, counts map[string]int) {
 	}
 	sort.Strings(rest)
 	names = append(names, rest...)
-	b.WriteString("| rule | fixes | what it means |\n| --- | ---: | --- |\n")
+	// Rules whose fixes mean the same (the package-manager hygiene rules)
+	// share a row.
+	type row struct {
+		rules   []string
+		fixes   int
+		meaning string
+	}
+	var rows []*row
+	byMeaning := map[string]*row{}
 	for _, n := range names {
 		meaning := ""
 		if m, ok := securityMeaning[n]; ok {
@@ -251,7 +260,18 @@ func writeRuleTable(b *strings.Builder, files []File, counts map[string]int) {
 		} else if rule, ok := rewrite.Lookup(n); ok {
 			meaning = cell(rule.Summary)
 		}
-		fmt.Fprintf(b, "| `%s` | %d | %s |\n", n, counts[n], meaning)
+		if r, ok := byMeaning[meaning]; ok && meaning != "" {
+			r.rules = append(r.rules, n)
+			r.fixes += counts[n]
+			continue
+		}
+		r := &row{rules: []string{n}, fixes: counts[n], meaning: meaning}
+		byMeaning[meaning] = r
+		rows = append(rows, r)
+	}
+	b.WriteString("| rule | fixes | what it means |\n| --- | ---: | --- |\n")
+	for _, r := range rows {
+		fmt.Fprintf(b, "| `%s` | %d | %s |\n", strings.Join(r.rules, "`, `"), r.fixes, r.meaning)
 	}
 	b.WriteString("\n")
 }
@@ -298,12 +318,53 @@ func writeActionNotes(b *strings.Builder, files []File, notes []placedNote) {
 	}
 	for _, k := range kinds {
 		group := byKind[k]
-		fmt.Fprintf(b, "**%s** (%d)\n", titles[k], len(group))
+		shared := sharedAdvice(group)
+		fmt.Fprintf(b, "**%s** (%d)", titles[k], len(group))
+		if shared != "" {
+			fmt.Fprintf(b, ": %s", cell(shared))
+		}
+		b.WriteString("\n")
 		for _, n := range group {
-			fmt.Fprintf(b, "- %s %s\n", noteWhere(n), cell(n.Message))
+			msg := n.Message
+			if fact, advice, ok := splitAdvice(msg); ok && advice == shared {
+				msg = fact
+			}
+			fmt.Fprintf(b, "- %s %s\n", noteWhere(n), cell(msg))
 		}
 		b.WriteString("\n")
 	}
+}
+
+// splitAdvice splits a note into its fact and its advice, at the first
+// "; ". When the advice ends with a word the fact names (the directory in
+// "WORKDIR /app is owned by root; … RUN chown 10001:10001 /app"), that word
+// is dropped from the advice, so notes that differ only there share it.
+func splitAdvice(msg string) (fact, advice string, ok bool) {
+	fact, advice, ok = strings.Cut(msg, "; ")
+	if i := strings.LastIndexByte(advice, ' '); ok && i > 0 && strings.Contains(fact, advice[i+1:]) {
+		advice = advice[:i]
+	}
+	return fact, advice, ok
+}
+
+// sharedAdvice is the advice (the part of a note after its first "; ")
+// that most notes of a group share, when at least two do: the group then
+// says it once and each note only its own fact.
+func sharedAdvice(group []placedNote) string {
+	count := map[string]int{}
+	best := ""
+	for _, n := range group {
+		if _, advice, ok := splitAdvice(n.Message); ok {
+			count[advice]++
+			if count[advice] > count[best] {
+				best = advice
+			}
+		}
+	}
+	if count[best] < 2 {
+		return ""
+	}
+	return best
 }
 
 func kindTitle(id string) string {
@@ -327,12 +388,14 @@ func noteWhere(n placedNote) string {
 	return fmt.Sprintf("`%s`", n.path)
 }
 
-// fileSection is one file's part of the body: a heading, one line per
-// fix (fixes of one rule with the same message share a line), the scans
-// table, and the diff in a collapsed block. With budget >= 0 the section
-// is cut to fit it, diff lines first, and says what it left out.
+// fileSection is one file's part of the body: a heading that names the
+// rules that changed it, the scans table, and one collapsed block holding
+// a line per fix (what changed and why; fixes of one rule with the same
+// message share a line) and the diff. Collapsed, a file takes two lines,
+// so a body for a few files fits on one screen. With budget >= 0 the
+// section is cut to fit it, diff lines first, and says what it left out.
 func fileSection(f File, budget int) string {
-	head := fmt.Sprintf("#### `%s`\n\n", f.Path)
+	head := "" // the file is named in its <details> summary
 	fixes := fixLines(f.Fixes)
 	var scans strings.Builder
 	writeScans(&scans, f.Scans)
@@ -349,15 +412,15 @@ func fileSection(f File, budget int) string {
 	// many diff lines as then fit; else as many fix lines as fit.
 	withoutDiff := assembleFile(f, head, fixes, scans.String(), nil, len(diff))
 	if len(withoutDiff) <= budget {
-		keep := len(withoutDiff)
+		keep := len(withoutDiff) + diffFrameLen(f, head, fixes, scans.String(), len(diff))
 		n := 0
-		for n < len(diff) && keep+len(diff[n])+1 <= budget-diffFrameLen(f) {
+		for n < len(diff) && keep+len(diff[n])+1 <= budget {
 			keep += len(diff[n]) + 1
 			n++
 		}
 		return assembleFile(f, head, fixes, scans.String(), diff[:n], len(diff)-n)
 	}
-	keep := len(assembleFile(f, head, nil, "", nil, total))
+	keep := len(assembleFile(f, head, nil, "", nil, total)) + len(assembleFile(f, "", []string{""}, "", nil, 0))
 	n := 0
 	for n < len(fixes) && keep+len(fixes[n]) <= budget {
 		keep += len(fixes[n])
@@ -366,9 +429,48 @@ func fileSection(f File, budget int) string {
 	return assembleFile(f, head, fixes[:n], "", nil, total-n)
 }
 
-// diffFrameLen is the size of the <details> frame around a diff.
-func diffFrameLen(f File) int {
-	return len(assembleFile(f, "", nil, "", []string{""}, 0))
+// diffFrameLen is what the fence around a diff adds to a section.
+func diffFrameLen(f File, head string, fixes []string, scans string, omitted int) int {
+	return len(assembleFile(f, head, fixes, scans, []string{""}, omitted)) - len(assembleFile(f, head, fixes, scans, nil, omitted))
+}
+
+// rulesLine names the rules that changed a file, as HTML for its
+// summary line: each with its count when above one, and marked when a fix
+// needs review.
+func rulesLine(fixes []Fix) string {
+	var order []string
+	count, review := map[string]int{}, map[string]bool{}
+	for _, x := range fixes {
+		if count[x.Rule] == 0 {
+			order = append(order, x.Rule)
+		}
+		count[x.Rule]++
+		review[x.Rule] = review[x.Rule] || x.Risk == "review"
+	}
+	parts := make([]string, len(order))
+	for i, r := range order {
+		parts[i] = "<code>" + htmlEscape(r) + "</code>"
+		if count[r] > 1 {
+			parts[i] += fmt.Sprintf(" ×%d", count[r])
+		}
+		if review[r] {
+			parts[i] += " <b>(review)</b>"
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// fileTitle is the line that names a file: its path and its rules.
+func fileTitle(f File) string {
+	t := "<code>" + htmlEscape(f.Path) + "</code>"
+	if rules := rulesLine(f.Fixes); rules != "" {
+		t += ": " + rules
+	}
+	return t
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 // assembleFile joins a file section's parts; omitted > 0 adds the line
@@ -376,21 +478,31 @@ func diffFrameLen(f File) int {
 func assembleFile(f File, head string, fixes []string, scans string, diff []string, omitted int) string {
 	var b strings.Builder
 	b.WriteString(head)
-	for _, l := range fixes {
-		b.WriteString(l)
-	}
-	if len(fixes) > 0 {
-		b.WriteString("\n")
+	folded := len(fixes) > 0 || len(diff) > 0
+	if !folded || scans != "" {
+		// With no block to name the file, or a visible scans table
+		// under it, the file gets a line of its own.
+		fmt.Fprintf(&b, "<p>%s</p>\n\n", fileTitle(f))
 	}
 	b.WriteString(scans)
-	if len(diff) > 0 {
-		body := strings.Join(diff, "")
-		fence := "```"
-		for strings.Contains(body, fence) {
-			fence += "`"
-		}
+	if folded {
 		plus, minus := diffStat(f.Diff)
-		fmt.Fprintf(&b, "<details><summary>Diff of <code>%s</code> (+%d −%d)</summary>\n\n%sdiff\n%s\n%s\n\n</details>\n\n", htmlEscape(f.Path), plus, minus, fence, strings.TrimSuffix(body, "\n"), fence)
+		fmt.Fprintf(&b, "<details><summary>%s — %d %s and the diff (+%d −%d)</summary>\n\n", fileTitle(f), len(f.Fixes), plural(len(f.Fixes), "fix", "fixes"), plus, minus)
+		for _, l := range fixes {
+			b.WriteString(l)
+		}
+		if len(fixes) > 0 {
+			b.WriteString("\n")
+		}
+		if len(diff) > 0 {
+			body := strings.Join(diff, "")
+			fence := "```"
+			for strings.Contains(body, fence) {
+				fence += "`"
+			}
+			fmt.Fprintf(&b, "%sdiff\n%s\n%s\n\n", fence, strings.TrimSuffix(body, "\n"), fence)
+		}
+		b.WriteString("</details>\n\n")
 	}
 	if omitted > 0 {
 		fmt.Fprintf(&b, "*%d %s of this file's fixes and diff left out to keep the body under GitHub's %d-character limit; %s.*\n\n",
@@ -399,8 +511,9 @@ func assembleFile(f File, head string, fixes []string, scans string, diff []stri
 	return b.String()
 }
 
-// fixLines lists a file's fixes, one line each; fixes of one rule with the
-// same message (two ADDs made COPY) share a line that names all their lines.
+// fixLines lists a file's fixes, one line each, without instruction text
+// (that is in the diff); fixes of one rule with the same message (two ADDs
+// made COPY) share a line that names all their lines.
 func fixLines(fixes []Fix) []string {
 	type group struct {
 		fix   Fix
@@ -451,10 +564,6 @@ func diffStat(diff string) (plus, minus int) {
 	return plus, minus
 }
 
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -466,6 +575,8 @@ func plural(n int, one, many string) string {
 // item.
 func cell(s string) string {
 	s = strings.TrimRight(s, "\r\n")
+	// <digest> or <jane@example.com> would be raw HTML or an autolink.
+	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "\r\n", "<br>")
 	return strings.ReplaceAll(s, "\n", "<br>")

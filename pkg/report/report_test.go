@@ -141,11 +141,11 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"## hardenfix: 2 Dockerfiles hardened",
 		"| `add-to-copy` | 2 | 2 `ADD` are now `COPY`",
-		"- `add-to-copy` line 2: ADD of local files",
+		"<details><summary><code>svc/api/Dockerfile</code>: <code>add-to-copy</code> — 1 fix and the diff (+1 −1)</summary>\n\n- `add-to-copy` line 2: ADD of local files",
 		"### Needs your attention",
 		"- `broken/Dockerfile`: broken/Dockerfile:2: unterminated heredoc",
 		"**Verify downloads with --checksum** (1)\n- `svc/api/Dockerfile:3` remote ADD without --checksum",
-		"<details><summary>Diff of <code>svc/api/Dockerfile</code> (+1 −1)</summary>\n\n```diff\n--- a/svc/api/Dockerfile\n",
+		"unpacked\n\n```diff\n--- a/svc/api/Dockerfile\n",
 		"1 note says why a rule left something as it was",
 		"catalog 2026.11.1 (2026-11-20)",
 		"+COPY [\"a|b\", \"/x\"]", // the diff shows the text as it is

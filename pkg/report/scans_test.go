@@ -24,7 +24,7 @@ func TestScansAndRunNotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"#### `a/Dockerfile`\n\nBase image vulnerabilities", // a file with scans and no fixes is shown
+		"<p><code>a/Dockerfile</code></p>\n\nBase image vulnerabilities", // a file with scans and no fixes is shown
 		"| 1 | `x` | unchanged | 0 | 2 | 0 | 0 | 1 | **3** | `x.json` (trivy, by name) |",
 		"- (`scan-report`) y.json matches nothing",
 		"- `a/Dockerfile:1` left out",
