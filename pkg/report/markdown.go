@@ -28,7 +28,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 // markdown renders the body in at most limit bytes (bytes, not characters,
 // so the count can only err on the safe side).
 func (r *Report) markdown(limit int) string {
-	head, foot := r.mdHead(), r.mdFoot()
+	// The head may take half the body; beyond that each group of notes
+	// shows its first few and counts the rest.
+	head := r.mdHead(-1)
+	for _, most := range []int{20, 10, 5, 3, 1, 0} {
+		if len(head) <= limit/2 {
+			break
+		}
+		head = r.mdHead(most)
+	}
+	foot := r.mdFoot()
 	var files []File
 	for _, f := range r.Files {
 		if len(f.Fixes) > 0 || len(f.Scans) > 0 || f.Diff != "" {
@@ -102,8 +111,9 @@ func fairShares(files []File, sections []string, budget int) []string {
 }
 
 // mdHead is everything above the per-file sections: what a reviewer reads
-// before deciding.
-func (r *Report) mdHead() string {
+// before deciding. most >= 0 lists at most that many items per group of
+// notes.
+func (r *Report) mdHead(most int) string {
 	var b strings.Builder
 	s := r.Summary
 	fixes := 0
@@ -130,7 +140,7 @@ func (r *Report) mdHead() string {
 	}
 	b.WriteString("\n\n")
 	writeRuleTable(&b, r.Files, s.Fixes)
-	writeActionNotes(&b, r.Files, action)
+	writeActionNotes(&b, r.Files, action, most)
 	return b.String()
 }
 
@@ -139,8 +149,8 @@ func (r *Report) mdFoot() string {
 	_, _, quiet := r.splitNotes()
 	b.WriteString("---\n<sub>")
 	if n := len(quiet); n > 0 {
-		fmt.Fprintf(&b, "%d %s why a rule left something as it was: see the JSON report (`--format json --report FILE`) or `--verbose`. ",
-			n, plural(n, "note says", "notes say"))
+		fmt.Fprintf(&b, "%d more %s for nothing (what a rule left as it was, and why): see the JSON report (`--format json --report FILE`) or `--verbose`. ",
+			n, plural(n, "note asks", "notes ask"))
 	}
 	fmt.Fprintf(&b, "Made by hardenfix %s", r.Tool.Version)
 	if r.Catalog.Version != "" {
@@ -288,7 +298,7 @@ func contains(list []string, s string) bool {
 // writeActionNotes writes the files that could not be processed and the
 // notes that ask for an action, grouped by kind in the order kinds first
 // appear.
-func writeActionNotes(b *strings.Builder, files []File, notes []placedNote) {
+func writeActionNotes(b *strings.Builder, files []File, notes []placedNote, most int) {
 	var broken []File
 	for _, f := range files {
 		if f.Error != "" {
@@ -301,7 +311,11 @@ func writeActionNotes(b *strings.Builder, files []File, notes []placedNote) {
 	b.WriteString("### Needs your attention\n\n")
 	if len(broken) > 0 {
 		fmt.Fprintf(b, "**Not processed, left as %s** (%d)\n", plural(len(broken), "it was", "they were"), len(broken))
-		for _, f := range broken {
+		for i, f := range broken {
+			if i == most {
+				writeMore(b, len(broken)-i)
+				break
+			}
 			fmt.Fprintf(b, "- `%s`: %s\n", f.Path, cell(f.Error))
 		}
 		b.WriteString("\n")
@@ -324,7 +338,11 @@ func writeActionNotes(b *strings.Builder, files []File, notes []placedNote) {
 			fmt.Fprintf(b, ": %s", cell(shared))
 		}
 		b.WriteString("\n")
-		for _, n := range group {
+		for i, n := range group {
+			if i == most {
+				writeMore(b, len(group)-i)
+				break
+			}
 			msg := n.Message
 			if fact, advice, ok := splitAdvice(msg); ok && advice == shared {
 				msg = fact
@@ -333,6 +351,11 @@ func writeActionNotes(b *strings.Builder, files []File, notes []placedNote) {
 		}
 		b.WriteString("\n")
 	}
+}
+
+// writeMore ends a list that was cut to keep the body under GitHub's limit.
+func writeMore(b *strings.Builder, n int) {
+	fmt.Fprintf(b, "- … and %d more: see the JSON report (`--format json --report FILE`)\n", n)
 }
 
 // splitAdvice splits a note into its fact and its advice, at the first

@@ -95,7 +95,10 @@ func TestNoteKinds(t *testing.T) {
 		{"non-root", "RUN calls sudo: the runtime user 10001:10001 has no sudo rights; drop it", "sudo", true},
 		{"non-root", "the image uses gosu: its entrypoint probably starts as root and drops privileges itself, so no USER was added; check that it does", "runtime-user", true},
 		{"non-root", "postgres:16 starts as root and switches to its own service user in its entrypoint (gosu, su-exec, s6-overlay); a USER would break that, so none was added", "unchanged", false},
-		{"rebase", "non-standard base image acme/webapp:1.4: no verified replacement known", "base-image", true},
+		{"rebase", "non-standard base image acme/webapp:1.4: no verified replacement known", "unverified-base", false},
+		{"rebase", "non-standard base image someone/node-base:18 is built on the verified node:18 and adds 2 layer(s) on linux/amd64; not rebased: rebuild those additions on node:18", "base-image", true},
+		{"non-root", "VOLUME /data: a new volume takes the owner of /data in the image, root here; if the process writes to it, create it owned by 10001:10001 before VOLUME", "writable-paths", true},
+		{"pin", `not pinned: "REPLACE-ME" is not a valid image reference: invalid reference format`, "unchanged", false},
 		{"pin", `not pinned: the reference "$REGISTRY/node:20-slim" uses $REGISTRY, whose value is only known at build time`, "unchanged", false},
 		{"some-new-rule", "something never seen", "other", true},
 	} {
@@ -103,5 +106,24 @@ func TestNoteKinds(t *testing.T) {
 		if n.Kind != c.kind || n.Action != c.action {
 			t.Errorf("%s: %q: kind %s action %v, want %s %v", c.rule, c.msg, n.Kind, n.Action, c.kind, c.action)
 		}
+	}
+}
+
+// TestMarkdownManyNotes: thousands of notes that ask for an action must
+// not push the body past GitHub's limit either.
+func TestMarkdownManyNotes(t *testing.T) {
+	r := bigReport(t, 3, 2)
+	for i := range 3000 {
+		r.AddFileNote("svc/000/Dockerfile", Note{Rule: "add-to-copy", Line: i + 1, Message: "remote ADD without --checksum: add --checksum=sha256:<digest> so the download is verified"})
+	}
+	md := r.markdown(GitHubBodyLimit)
+	if len(md) > GitHubBodyLimit {
+		t.Fatalf("body is %d bytes", len(md))
+	}
+	if !strings.Contains(md, "**Verify downloads with --checksum** (3000)") || !strings.Contains(md, "more: see the JSON report") {
+		t.Error("the group lost its count or the line that says the rest is in the JSON report")
+	}
+	if strings.Count(md, "<details>") != 3 {
+		t.Error("the files were crowded out by the notes")
 	}
 }

@@ -146,7 +146,7 @@ func TestMarkdown(t *testing.T) {
 		"- `broken/Dockerfile`: broken/Dockerfile:2: unterminated heredoc",
 		"**Verify downloads with --checksum** (1)\n- `svc/api/Dockerfile:3` remote ADD without --checksum",
 		"unpacked\n\n```diff\n--- a/svc/api/Dockerfile\n",
-		"1 note says why a rule left something as it was",
+		"1 more note asks for nothing (what a rule left as it was, and why)",
 		"catalog 2026.11.1 (2026-11-20)",
 		"+COPY [\"a|b\", \"/x\"]", // the diff shows the text as it is
 	} {
