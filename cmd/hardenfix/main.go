@@ -43,10 +43,43 @@ func versionString() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
 	}
-	return "dev"
+	return versionFrom(bi)
+}
+
+// versionFrom is the module version `go install …@vX` records, else the
+// commit of a local build from a checkout (go build stamps it), else "dev".
+func versionFrom(bi *debug.BuildInfo) string {
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var commit, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			commit = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	if commit == "" {
+		return "dev"
+	}
+	return fmt.Sprintf("dev (commit %.12s%s)", commit, modified)
+}
+
+// usageError prints a usage error as one line and the usage line, not the
+// whole help: the help of a tool with thirty flags hides the error.
+func usageError(stderr io.Writer, usage string) cli.OnUsageErrorFunc {
+	return func(c *cli.Context, err error, _ bool) error {
+		fmt.Fprintf(stderr, "hardenfix: %v\nusage: %s (see --help)\n", err, usage)
+		return cli.Exit("", exitError)
+	}
 }
 
 // runMain runs the command line args and returns the exit code.
@@ -68,7 +101,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newApp(stdout, stderr io.Writer, code *int) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "hardenfix",
 		Usage:     "rewrite Dockerfiles into a hardened form",
 		UsageText: "hardenfix [flags] [PATH...]\nhardenfix rules\nhardenfix explain RULE\nhardenfix scan-diff --before FILE --after FILE",
@@ -82,6 +115,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 		EnableBashCompletion:   true,
 		Suggest:                true,
 		ExitErrHandler:         func(*cli.Context, error) {}, // runMain prints and exits
+		OnUsageError:           usageError(stderr, "hardenfix [flags] [PATH...]"),
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the hardened files in place (atomically; mode kept)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print the paths of files that would change; exit 1 if any"},
@@ -92,6 +126,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "context", Usage: "build context `DIR` for every file (default: each Dockerfile's folder)"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "files processed at once"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no notes and no summary"},
+			&cli.BoolFlag{Name: "verbose", Usage: "also print the notes that ask for nothing (why a rule left something as it was)"},
 			&cli.BoolFlag{Name: "offline", Usage: "make no network calls"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output: text (diff, list), json, sarif or markdown; a machine format replaces the diff on stdout unless --report is given"},
 			&cli.StringFlag{Name: "report", Usage: "write the --format report to `FILE`, keeping the diff on stdout"},
@@ -99,8 +134,8 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress line on stderr: auto (only on a terminal), always, never"},
 			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour the diff: auto (only on a terminal, not with NO_COLOR), always, never"},
 			&cli.StringFlag{Name: "target", Usage: "the stage the non-root rule treats as final (like docker build --target; default: the last)"},
-			&cli.IntFlag{Name: "uid", Usage: "numeric user and group the non-root rule runs the final stage as (default 10001)"},
-			&cli.StringFlag{Name: "user-name", Usage: "name of the user the non-root rule creates (default app)"},
+			&cli.IntFlag{Name: "uid", Usage: "numeric user and group the non-root rule runs the final stage as", DefaultText: "10001"},
+			&cli.StringFlag{Name: "user-name", Usage: "name of the user the non-root rule creates", DefaultText: "app"},
 			&cli.StringSliceFlag{Name: "scan-report", Usage: "Trivy or Grype JSON report `FILE` of a base image; the report shows its counts beside the FROM lines that use the image (repeatable)"},
 			&cli.StringFlag{Name: "sbom", Usage: "write a CycloneDX 1.5 JSON bill of the base images the Dockerfiles use after the run to `FILE`"},
 		}, append(registryFlags(), catalogFlags()...)...),
@@ -157,6 +192,22 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			catalogCommand(stdout),
 		},
 	}
+	setUsageErrors(app.Commands, "hardenfix", stderr)
+	return app
+}
+
+// setUsageErrors gives every subcommand the one-line usage error.
+func setUsageErrors(cmds []*cli.Command, parent string, stderr io.Writer) {
+	for _, c := range cmds {
+		usage := parent + " " + c.Name
+		if c.UsageText != "" {
+			usage, _, _ = strings.Cut(c.UsageText, "\n")
+		} else if c.ArgsUsage != "" {
+			usage += " " + c.ArgsUsage
+		}
+		c.OnUsageError = usageError(stderr, usage)
+		setUsageErrors(c.Subcommands, parent+" "+c.Name, stderr)
+	}
 }
 
 func printRules(w io.Writer) {
@@ -212,6 +263,7 @@ func optionsFrom(c *cli.Context) (*options, error) {
 		contextDir:    c.String("context"),
 		jobs:          jobs,
 		quiet:         c.Bool("quiet"),
+		verbose:       c.Bool("verbose"),
 		offline:       c.Bool("offline"),
 		format:        c.String("format"),
 		reportPath:    c.String("report"),

@@ -58,11 +58,18 @@ func TestDiffIsDefaultAndAppliesWithGit(t *testing.T) {
 	if strings.Contains(stdout, "clean/Dockerfile") {
 		t.Errorf("an unchanged file appears in the diff")
 	}
-	if !strings.Contains(stderr, "Dockerfile:3: add-to-copy: ADD kept") {
+	if !strings.Contains(stderr, "Dockerfile:3: add-to-copy: remote ADD without --checksum") {
 		t.Errorf("notes not printed as PATH:LINE: rule: message:\n%s", stderr)
 	}
-	if !strings.Contains(stderr, "hardenfix: 3 files scanned, 2 would change (fixes: add-to-copy 2), 2 notes") {
+	// A note that asks for nothing is counted, and printed only with --verbose.
+	if strings.Contains(stderr, "ADD kept") {
+		t.Errorf("a note that asks for nothing was printed without --verbose:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "hardenfix: 3 files scanned, 2 would change (fixes: add-to-copy 2), 1 note (and 1 more with --verbose)") {
 		t.Errorf("summary wrong:\n%s", stderr)
+	}
+	if _, _, verbose := hardenfix(t, "--enable", "add-to-copy", "--verbose", "."); !strings.Contains(verbose, "Dockerfile:3: add-to-copy: ADD kept") {
+		t.Errorf("--verbose did not print every note:\n%s", verbose)
 	}
 	// The printed diff applies with git apply and gives what --write writes.
 	if err := os.WriteFile(filepath.Join(t.TempDir(), "x"), nil, 0o644); err != nil {

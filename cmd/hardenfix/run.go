@@ -37,6 +37,7 @@ type options struct {
 	contextDir string
 	jobs       int
 	quiet      bool
+	verbose    bool // print every note, not only those that ask for an action
 	offline    bool
 	format     string // text, json, sarif, markdown
 	reportPath string // write the report here instead of stdout
@@ -248,15 +249,9 @@ func (p *printer) print(o outcome) {
 	}
 	res := o.result
 	opts.extras.file(p, displayPath(o.path), res)
-	if !opts.quiet && opts.mode != modeCheck {
-		if len(res.Notes) > 0 {
-			p.progress.clear()
-		}
-		for _, n := range res.Notes {
-			fmt.Fprintf(p.stderr, "%s:%d: %s: %s\n", res.Path, n.Line, n.Rule, n.Message)
-		}
+	for _, n := range res.Notes {
+		p.printNote(res.Path, n)
 	}
-	p.sum.notes += len(res.Notes)
 	if !res.Changed() {
 		return
 	}
@@ -276,6 +271,27 @@ func (p *printer) print(o outcome) {
 	case (opts.mode == modeList || opts.listAlso) && !reportOnStdout:
 		fmt.Fprintln(p.stdout, res.Path)
 	}
+}
+
+// printNote prints a rule's note on stderr when it asks for an action
+// (all notes with --verbose) and counts it. A lookup that --offline
+// skipped is only counted: the summary says how many in one place.
+func (p *printer) printNote(path string, n rewrite.Note) {
+	kind := report.KindOf(n.Rule, n.Message)
+	switch {
+	case kind == report.KindOffline:
+		p.sum.offline++
+	case kind.Action:
+		p.sum.notes++
+	default:
+		p.sum.quietNotes++
+	}
+	show := kind.Action || p.opts.verbose
+	if !show || p.opts.quiet || p.opts.mode == modeCheck {
+		return
+	}
+	p.progress.clear()
+	fmt.Fprintf(p.stderr, "%s:%d: %s: %s\n", path, n.Line, n.Rule, n.Message)
 }
 
 func writeReport(opts *options, r *report.Report, stdout io.Writer) error {
@@ -359,8 +375,11 @@ func (p *progress) clear() {
 }
 
 type summary struct {
-	files, changed, notes, errors int
-	fixes                         map[string]int
+	files, changed, errors int
+	// notes ask for an action; quietNotes do not (shown with --verbose);
+	// offline counts lookups that --offline skipped.
+	notes, quietNotes, offline int
+	fixes                      map[string]int
 }
 
 func (s *summary) addFix(rule string) {
@@ -390,6 +409,12 @@ func (s *summary) String(m mode) string {
 		fmt.Fprintf(&b, " (fixes: %s)", strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(&b, ", %d %s", s.notes, plural(s.notes, "note"))
+	if s.quietNotes > 0 {
+		fmt.Fprintf(&b, " (and %d more with --verbose)", s.quietNotes)
+	}
+	if s.offline > 0 {
+		fmt.Fprintf(&b, ", %d image %s skipped (--offline)", s.offline, plural(s.offline, "lookup"))
+	}
 	if s.errors > 0 {
 		fmt.Fprintf(&b, ", %d %s", s.errors, plural(s.errors, "error"))
 	}

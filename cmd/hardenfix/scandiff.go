@@ -25,7 +25,7 @@ func scanDiffCommand(stdout io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "before", Required: true, Usage: "scanner report `FILE` of the image before hardening"},
 			&cli.StringFlag{Name: "after", Required: true, Usage: "scanner report `FILE` of the image after hardening"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output: text, json or markdown"},
-			&cli.IntFlag{Name: "top", Value: 10, Usage: "list at most `N` remaining and N new vulnerabilities (0: all)"},
+			&cli.IntFlag{Name: "top", Value: 10, Usage: "list at most `N` fixed, N remaining and N new vulnerabilities (0: all)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

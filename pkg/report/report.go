@@ -59,6 +59,10 @@ type File struct {
 	Notes   []Note `json:"notes"`
 	// Scans are scanner reports' counts for the file's base images.
 	Scans []ImageScan `json:"scans,omitempty"`
+
+	// Diff is the unified diff of the file, for the Markdown body only:
+	// the JSON report holds no file contents.
+	Diff string `json:"-"`
 }
 
 // Fix is one change made to a file.
@@ -84,6 +88,24 @@ type Note struct {
 	Rule    string `json:"rule"`
 	Line    int    `json:"line"`
 	Message string `json:"message"`
+	// Kind groups notes that ask the same thing (KindOf); Action says
+	// whether the note asks the reader to do or check something.
+	Kind   string `json:"kind"`
+	Action bool   `json:"action"`
+}
+
+// NewNote returns a note with its kind filled in.
+func NewNote(rule string, line int, message string) Note {
+	k := KindOf(rule, message)
+	return Note{Rule: rule, Line: line, Message: message, Kind: k.ID, Action: k.Action}
+}
+
+// withKind fills in the kind of a note made without NewNote.
+func (n Note) withKind() Note {
+	if n.Kind == "" {
+		n = NewNote(n.Rule, n.Line, n.Message)
+	}
+	return n
 }
 
 // New returns an empty report for the given tool version.
@@ -109,6 +131,7 @@ func (r *Report) Add(path string, res *rewrite.Result, err error) {
 	f.Changed = res.Changed()
 	if f.Changed {
 		r.Summary.Changed++
+		f.Diff = rewrite.UnifiedDiff(path, res.Old, res.New)
 	}
 	for _, x := range res.Fixes {
 		fix := Fix{Rule: x.Rule, Line: x.Line, Risk: string(x.Risk), Message: x.Message, Before: x.Before, After: x.After}
@@ -119,7 +142,7 @@ func (r *Report) Add(path string, res *rewrite.Result, err error) {
 		r.Summary.Fixes[x.Rule]++
 	}
 	for _, n := range res.Notes {
-		f.Notes = append(f.Notes, Note{Rule: n.Rule, Line: n.Line, Message: n.Message})
+		f.Notes = append(f.Notes, NewNote(n.Rule, n.Line, n.Message))
 	}
 	r.Summary.Notes += len(res.Notes)
 	r.Files = append(r.Files, f)

@@ -140,15 +140,22 @@ func TestMarkdown(t *testing.T) {
 	md := b.String()
 	for _, want := range []string{
 		"## hardenfix: 2 Dockerfiles hardened",
-		"| 2 | `add-to-copy` | `ADD . /src` → `COPY . /src` |",
-		"### Needs a human",
-		"`broken/Dockerfile`: not processed",
+		"| `add-to-copy` | 2 | 2 `ADD` are now `COPY`",
+		"<details><summary><code>svc/api/Dockerfile</code>: <code>add-to-copy</code> — 1 fix and the diff (+1 −1)</summary>\n\n- `add-to-copy` line 2: ADD of local files",
+		"### Needs your attention",
+		"- `broken/Dockerfile`: broken/Dockerfile:2: unterminated heredoc",
+		"**Verify downloads with --checksum** (1)\n- `svc/api/Dockerfile:3` remote ADD without --checksum",
+		"unpacked\n\n```diff\n--- a/svc/api/Dockerfile\n",
+		"1 more note asks for nothing (what a rule left as it was, and why)",
 		"catalog 2026.11.1 (2026-11-20)",
-		`a\|b`, // a pipe inside a table cell is escaped
+		"+COPY [\"a|b\", \"/x\"]", // the diff shows the text as it is
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}
+	}
+	if strings.Contains(md, "ADD kept") {
+		t.Error("a note that asks nothing is in the default body")
 	}
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -62,6 +63,9 @@ type sarifResult struct {
 	Message   sarifText       `json:"message"`
 	Locations []sarifLocation `json:"locations"`
 	Fixes     []sarifFix      `json:"fixes,omitempty"`
+	// Properties carry the vulnerability counts of the FROM line's
+	// image, from --scan-report.
+	Properties map[string]any `json:"properties,omitempty"`
 }
 
 type sarifLocation struct {
@@ -129,11 +133,22 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 		Help:             sarifHelp{Text: "Fix the error named in the message; hardenfix changes nothing in a file it cannot parse."},
 		DefaultConfig:    &sarifRuleLevel{Level: "error"},
 	})
+	scanIdx := len(driver.Rules)
+	if r.hasScans() {
+		driver.Rules = append(driver.Rules, sarifRule{
+			ID: "base-image-vulnerabilities", Name: "base-image-vulnerabilities",
+			ShortDescription: sarifText{"Vulnerability counts of a FROM line's image, from a scanner report."},
+			FullDescription:  sarifText{"A Trivy or Grype report given with --scan-report matched the image of this FROM line; the counts are in the result's properties."},
+			Help:             sarifHelp{Text: "Compare the counts before and after the run; a lower count is what the new base image buys."},
+			DefaultConfig:    &sarifRuleLevel{Level: "note"},
+		})
+	}
 	results := []sarifResult{}
 	for _, f := range r.Files {
 		loc := func(line, end int) []sarifLocation {
 			return []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{f.Path}, Region: sarifRegion{StartLine: max(line, 1), EndLine: end}}}}
 		}
+		start := len(results)
 		if f.Error != "" {
 			results = append(results, sarifResult{RuleID: "parse-error", RuleIndex: parseIdx, Level: "error", Message: sarifText{f.Error}, Locations: loc(1, 0)})
 		}
@@ -158,6 +173,7 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 		for _, n := range f.Notes {
 			results = append(results, sarifResult{RuleID: n.Rule, RuleIndex: idx[n.Rule], Level: "note", Message: sarifText{n.Message}, Locations: loc(n.Line, 0)})
 		}
+		results = append(results[:start], attachScans(results[start:], f, scanIdx, loc)...)
 	}
 	log := sarifLog{
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
@@ -173,4 +189,73 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 func firstParagraph(doc string) string {
 	p, _, _ := strings.Cut(doc, "\n\n")
 	return strings.Join(strings.Fields(p), " ")
+}
+
+// attachScans puts each image scan of f on the results of its FROM line
+// (property "vulnerabilities"); a FROM line without a result gets one of
+// the pseudo-rule base-image-vulnerabilities, so every count is shown. A
+// scan of a stage the run added (line 0) goes with the fixes whose new
+// text uses the image.
+func attachScans(results []sarifResult, f File, ruleIdx int, loc func(line, end int) []sarifLocation) []sarifResult {
+	for _, sc := range f.Scans {
+		props := map[string]any{
+			"image": sc.Image, "when": sc.When, "report": sc.Report, "tool": sc.Tool,
+			"matchedBy": sc.MatchedBy, "total": sc.Total, "counts": sc.Counts,
+		}
+		attached := false
+		for i := range results {
+			r := &results[i]
+			if !scanBelongs(r, f, sc) {
+				continue
+			}
+			if r.Properties == nil {
+				r.Properties = map[string]any{}
+			}
+			list, _ := r.Properties["vulnerabilities"].([]map[string]any)
+			r.Properties["vulnerabilities"] = append(list, props)
+			attached = true
+		}
+		if attached {
+			continue
+		}
+		c := sc.Counts
+		msg := fmt.Sprintf("%s (%s): %d vulnerabilities (%d critical, %d high, %d medium, %d low) in %s (%s)",
+			sc.Image, sc.When, sc.Total, c.Critical, c.High, c.Medium, c.Low, sc.Report, sc.Tool)
+		results = append(results, sarifResult{
+			RuleID: "base-image-vulnerabilities", RuleIndex: ruleIdx, Level: "note",
+			Message: sarifText{msg}, Locations: loc(max(sc.Line, 1), 0),
+			Properties: map[string]any{"vulnerabilities": []map[string]any{props}},
+		})
+	}
+	return results
+}
+
+func (r *Report) hasScans() bool {
+	for _, f := range r.Files {
+		if len(f.Scans) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// scanBelongs reports whether result r (of file f) is about the FROM line
+// scan sc matched.
+func scanBelongs(r *sarifResult, f File, sc ImageScan) bool {
+	if len(r.Locations) == 0 || r.Locations[0].PhysicalLocation.ArtifactLocation.URI != f.Path || r.RuleID == "base-image-vulnerabilities" {
+		return false
+	}
+	if sc.Line > 0 {
+		return r.Locations[0].PhysicalLocation.Region.StartLine == sc.Line
+	}
+	for _, fx := range r.Fixes {
+		for _, ch := range fx.ArtifactChanges {
+			for _, rep := range ch.Replacements {
+				if rep.InsertedContent != nil && strings.Contains(rep.InsertedContent.Text, sc.Image) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -42,7 +42,7 @@ func (r *Report) AddScans(path string, scans []ImageScan) {
 // e.g. "sbom") to the file most recently added with path.
 func (r *Report) AddFileNote(path string, n Note) {
 	if f := r.file(path); f != nil {
-		f.Notes = append(f.Notes, n)
+		f.Notes = append(f.Notes, n.withKind())
 		r.Summary.Notes++
 	}
 }
@@ -50,7 +50,7 @@ func (r *Report) AddFileNote(path string, n Note) {
 // AddNote adds a note about the run rather than one file (a scanner report
 // that matched no image, for example).
 func (r *Report) AddNote(n Note) {
-	r.Notes = append(r.Notes, n)
+	r.Notes = append(r.Notes, n.withKind())
 	r.Summary.Notes++
 }
 

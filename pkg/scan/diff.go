@@ -62,8 +62,8 @@ func top(fs []*Finding, n int) []*Finding {
 }
 
 // WriteText writes the comparison for a terminal: the severity table,
-// fixed/remaining/new counts, and the n highest-scored remaining and new
-// findings (n <= 0: all).
+// fixed/remaining/new counts, and the n highest-scored fixed, remaining
+// and new findings (n <= 0: all).
 func (d *Diff) WriteText(w io.Writer, n int) error {
 	var b strings.Builder
 	for _, x := range []struct {
@@ -85,13 +85,16 @@ func (d *Diff) WriteText(w io.Writer, n int) error {
 	for _, list := range []struct {
 		title string
 		fs    []*Finding
-	}{{"remaining", d.Remaining}, {"new", d.New}} {
+	}{{"fixed", d.Fixed}, {"remaining", d.Remaining}, {"new", d.New}} {
 		if len(list.fs) == 0 {
 			continue
 		}
 		shown := top(list.fs, n)
 		fmt.Fprintf(&b, "\n%s, by CVSS base score (%d of %d):\n", list.title, len(shown), len(list.fs))
 		rows := [][]string{{"score", "source", "severity", "vulnerability", "package", "installed", "fixed"}}
+		if list.title == "fixed" {
+			rows[0][5], rows[0][6] = "was", "fix known"
+		}
 		for _, f := range shown {
 			rows = append(rows, []string{f.Score.String(), f.Score.Label(), f.Severity.String(), f.ID, f.Package, dash(f.Installed), fixedText(f.Fixed)})
 		}
@@ -171,8 +174,9 @@ func writeColumns(b *strings.Builder, rows [][]string, right []bool) {
 	}
 }
 
-// WriteMarkdown writes the comparison as a Markdown section for a pull
-// request or a CI summary.
+// WriteMarkdown writes the comparison as the "Vulnerabilities" section of
+// a pull-request body or a CI summary: the severity table, then the n
+// highest-scored fixed, remaining and new vulnerabilities (n <= 0: all).
 func (d *Diff) WriteMarkdown(w io.Writer, n int) error {
 	var b strings.Builder
 	bt, at := d.Before.Counts().Total(), d.After.Counts().Total()
@@ -194,13 +198,19 @@ func (d *Diff) WriteMarkdown(w io.Writer, n int) error {
 	for _, list := range []struct {
 		title string
 		fs    []*Finding
-	}{{"Remaining", d.Remaining}, {"New", d.New}} {
+	}{{"Fixed", d.Fixed}, {"Remaining", d.Remaining}, {"New", d.New}} {
 		if len(list.fs) == 0 {
 			continue
 		}
 		shown := top(list.fs, n)
 		fmt.Fprintf(&b, "\n### %s, by CVSS base score (%d of %d)\n\n", list.title, len(shown), len(list.fs))
-		b.WriteString("| score | vulnerability | severity | package | installed | fixed |\n| ---: | --- | --- | --- | --- | --- |\n")
+		// A fixed vulnerability is gone from the image: its versions are
+		// the ones it had before.
+		installed, fixed := "installed", "fixed"
+		if list.title == "Fixed" {
+			installed, fixed = "was", "fix known"
+		}
+		fmt.Fprintf(&b, "| score | vulnerability | severity | package | %s | %s |\n| ---: | --- | --- | --- | --- | --- |\n", installed, fixed)
 		for _, f := range shown {
 			fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s | %s |\n", scoreCell(f.Score), mdCell(f.ID), f.Severity, mdCell(f.Package), mdCell(dash(f.Installed)), mdCell(fixedText(f.Fixed)))
 		}
@@ -229,7 +239,15 @@ type (
 		Fixed     int      `json:"fixed"`
 		Remaining int      `json:"remaining"`
 		New       int      `json:"new"`
-		Top       jsonTop  `json:"top"`
+		// Vulnerabilities lists every fixed, remaining and new finding;
+		// Top only the n highest-scored.
+		Vulnerabilities jsonLists `json:"vulnerabilities"`
+		Top             jsonTop   `json:"top"`
+	}
+	jsonLists struct {
+		Fixed     []jsonFinding `json:"fixed"`
+		Remaining []jsonFinding `json:"remaining"`
+		New       []jsonFinding `json:"new"`
 	}
 	jsonSide struct {
 		File       string     `json:"file"`
@@ -269,14 +287,15 @@ func (c Counts) JSON() JSONCounts {
 	return JSONCounts{Critical: c[Critical], High: c[High], Medium: c[Medium], Low: c[Low], Negligible: c[Negligible], Unknown: c[Unknown]}
 }
 
-// WriteJSON writes the comparison as JSON for scripts; top lists hold at
-// most n findings each (n <= 0: all).
+// WriteJSON writes the comparison as JSON for scripts (schema:
+// docs/scan-diff-schema.json): counts, every fixed, remaining and new
+// finding by ID, and top lists of at most n findings each (n <= 0: all).
 func (d *Diff) WriteJSON(w io.Writer, n int) error {
 	side := func(r *Report) jsonSide {
 		c := r.Counts()
 		return jsonSide{File: r.Path, Tool: r.Tool, Artifact: r.Artifact, Total: c.Total(), BySeverity: c.JSON()}
 	}
-	list := func(fs []*Finding) []jsonFinding {
+	list := func(fs []*Finding, n int) []jsonFinding {
 		out := []jsonFinding{}
 		for _, f := range top(fs, n) {
 			j := jsonFinding{ID: f.ID, Package: f.Package, Installed: f.Installed, Fixed: f.Fixed, Severity: f.Severity.String()}
@@ -291,7 +310,8 @@ func (d *Diff) WriteJSON(w io.Writer, n int) error {
 	out := jsonDiff{
 		Before: side(d.Before), After: side(d.After), Warnings: d.Warnings(),
 		Fixed: len(d.Fixed), Remaining: len(d.Remaining), New: len(d.New),
-		Top: jsonTop{Remaining: list(d.Remaining), New: list(d.New)},
+		Vulnerabilities: jsonLists{Fixed: list(d.Fixed, 0), Remaining: list(d.Remaining, 0), New: list(d.New, 0)},
+		Top:             jsonTop{Remaining: list(d.Remaining, n), New: list(d.New, n)},
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
