@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
@@ -252,8 +253,14 @@ func (d *Document) keywordSpan(line int) Span {
 		start += len(utf8BOM)
 	}
 	end := d.lineEnd(line, false)
-	for start < end && (d.Src[start] == ' ' || d.Src[start] == '\t') {
-		start++
+	// BuildKit trims what unicode.IsSpace calls space before the keyword:
+	// a lone carriage return or a no-break space too, not only blanks.
+	for start < end {
+		r, size := utf8.DecodeRune(d.Src[start:end])
+		if !unicode.IsSpace(r) {
+			break
+		}
+		start += size
 	}
 	// Keywords are letters only; stopping there keeps a continuation
 	// written right after the keyword ("ADD\\") out of the span.
