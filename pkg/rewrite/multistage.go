@@ -131,13 +131,13 @@ type artifact struct {
 	dir      bool // a directory (or a glob into a directory)
 }
 
-func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
+func checkMultiStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
 	switch len(d.Stages) {
 	case 0:
 		return nil, nil, nil // only global ARGs: nothing to build
 	case 1:
 	default:
-		return slimFinalStage(d)
+		return slimFinalStage(ctx, d, env)
 	}
 	ins := d.Stage(0)
 	if len(ins) == 0 || ins[0].Keyword != "FROM" {
@@ -170,15 +170,26 @@ func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, e
 		}
 		return nil, nil, nil
 	}
+	if dev := devServer(d, steps, env); dev != "" {
+		return note("the container runs a development server (" + dev + "): a development image needs its dev dependencies and tools at run time, so nothing is pruned or split")
+	}
 	if pref := env.RuntimeImages[ecosystemKey(rec)]; pref != "" {
 		rec.runtime = pref // the configuration's runtime-images choice
 	}
-	if rec.runtime == image && !installsPackages(steps) && rec.buildEdit == nil {
+	if why, silent := sameImageRuntime(image, steps, rec); silent {
 		return nil, nil, nil // the runtime would be the same image with nothing left behind
+	} else if why != "" {
+		return note(why)
 	}
 	plan, why := planSplit(d, steps, rec)
 	if why != "" {
 		return note(why)
+	}
+	var pinNote string
+	if runtime, why := carryPin(ctx, image, rec.runtime, env); why != "" {
+		pinNote = pinNotCarried(runtime, why)
+	} else {
+		rec.runtime = runtime
 	}
 	fix := Fix{
 		Line:    from.Line,
@@ -188,6 +199,9 @@ func checkMultiStage(_ context.Context, d *Document, env *Env) ([]Fix, []Note, e
 	notes := []Note{{Line: from.Line, Message: "the final stage holds only " + describeArtifacts(rec.artifacts) + "; if the application reads other files at run time (templates, static assets, configuration), add COPY --from=" + plan.stageName + " lines for them"}}
 	if rec.caveat != "" {
 		notes = append(notes, Note{Line: from.Line, Message: rec.caveat})
+	}
+	if pinNote != "" {
+		notes = append(notes, Note{Line: from.Line, Message: pinNote})
 	}
 	return []Fix{fix}, notes, nil
 }
@@ -730,7 +744,7 @@ func jsonArray(words []string) string {
 // python or node image to its slim variant when the stage runs nothing
 // itself and starts only the language runtime: everything the full image
 // adds (compilers, -dev headers, curl, git) is then unused.
-func slimFinalStage(d *Document) ([]Fix, []Note, error) {
+func slimFinalStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
 	last := len(d.Stages) - 1
 	ins := d.Stage(last)
 	st := d.Stages[last]
@@ -739,7 +753,7 @@ func slimFinalStage(d *Document) ([]Fix, []Note, error) {
 		return nil, nil, nil
 	}
 	name, tag, digest := splitImage(image)
-	if digest != "" || strings.Contains(tag, "slim") || strings.Contains(tag, "alpine") || strings.Contains(tag, "windows") {
+	if strings.Contains(tag, "slim") || strings.Contains(tag, "alpine") || strings.Contains(tag, "windows") {
 		return nil, nil, nil
 	}
 	runtimes := map[string][]string{"python": {"python", "python3"}, "node": {"node", "npm", "npx"}}
@@ -786,9 +800,14 @@ func slimFinalStage(d *Document) ([]Fix, []Note, error) {
 		if w.Value != st.BaseName {
 			continue
 		}
-		newRef := strings.TrimSuffix(w.Raw, ":"+tag) + ":" + slimTag
+		raw := strings.TrimSuffix(w.Raw, "@"+digest) // a pinned digest is the full image's
+		newRef := strings.TrimSuffix(raw, ":"+tag) + ":" + slimTag
 		if tag == "" {
-			newRef = w.Raw + ":" + slimTag
+			newRef = raw + ":" + slimTag
+		}
+		newRef, why := carryPin(ctx, image, newRef, env)
+		if why != "" {
+			return nil, []Note{{Line: from.Line, Message: fmt.Sprintf("the final stage only runs %s and could move to the slim variant %s, but the digest it is pinned to is the full image's, and the slim image could not be looked up to pin it (%s)", progs[0], newRef, why)}}, nil
 		}
 		return []Fix{{
 			Line:    from.Line,
