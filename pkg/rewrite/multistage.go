@@ -66,6 +66,18 @@ install a tool rather than build an app) are left alone without a note. Files th
 (templates, static assets) cannot be seen from the Dockerfile: every split
 carries a note saying so.
 
+Development images are left whole, with a note: a container that starts a
+development server (nodemon, vite, next dev, webpack serve, ng serve,
+ts-node, node --watch, flask run in debug mode, manage.py runserver, uvicorn
+--reload, …), directly or through an npm/yarn/pnpm script read from
+package.json in the build context (by the script's name when package.json
+is not there), needs its dev dependencies and tools. A split whose runtime
+is the build image itself (node:20-alpine) only adds a stage: none, and a
+note says what to shed instead. A digest the build image is pinned to is
+kept for the same image, or the runtime image is pinned from the registry;
+offline a note says the pin could not be carried. References are compared
+by name and tag, so a pin never changes a decision.
+
 Before:  FROM golang:1.22
          WORKDIR /src
          COPY . .

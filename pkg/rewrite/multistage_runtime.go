@@ -3,6 +3,7 @@ package rewrite
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/distribution/reference"
 )
@@ -38,10 +39,17 @@ func sameImageRuntime(image string, steps []stageStep, rec *recipe) (why string,
 	if !sameImageTag(image, rec.runtime) {
 		return "", false
 	}
-	if !installsPackages(steps) && rec.buildEdit == nil {
+	var instead []string
+	if installsPackages(steps) {
+		instead = append(instead, "remove the build-only packages in the RUN that installs them")
+	}
+	if rec.buildEdit != nil && rec.ecosystem == "Node.js" {
+		instead = append(instead, "install production dependencies only (npm ci --omit=dev)")
+	}
+	if len(instead) == 0 {
 		return "", true
 	}
-	return fmt.Sprintf("the runtime image would be %s, the build image itself, so a split only adds a stage; remove build-only packages in the RUN that installs them (and install production dependencies only) instead", rec.runtime), false
+	return fmt.Sprintf("the runtime image would be %s, the build image itself, so a split only adds a stage; to shed what only the build needs, %s", rec.runtime, strings.Join(instead, ", and ")), false
 }
 
 // carryPin gives the runtime image the pin of the build image: the same
