@@ -56,7 +56,8 @@ func containerCommands(entrypoint, cmd *Instruction) [][]string {
 	script := func(words []string) []string { return []string{"/bin/sh", "-c", strings.Join(words, " ")} }
 	switch {
 	case entrypoint != nil && !epShell && cmd != nil && !cShell:
-		out = append(out, append(append([]string{}, ep...), c...))
+		// The CMD alone too: an entrypoint script usually ends in exec "$@".
+		out = append(out, append(append([]string{}, ep...), c...), c)
 	case entrypoint != nil && epShell:
 		out = append(out, script(ep))
 	default:
@@ -108,6 +109,22 @@ func (j devJudge) command(words []string, depth int) string {
 				name = args[1]
 			}
 			return j.packageScript("npm", name, depth)
+		}
+	case "concurrently", "npm-run-all", "run-p", "run-s":
+		// Each argument is a command (concurrently) or a script name.
+		for _, a := range args {
+			if strings.HasPrefix(a, "-") {
+				continue
+			}
+			why := ""
+			if prog == "concurrently" {
+				why = j.script(a, depth+1)
+			} else {
+				why = j.packageScript("npm", a, depth)
+			}
+			if why != "" {
+				return why
+			}
 		}
 	case "yarn", "pnpm":
 		switch {

@@ -43,6 +43,9 @@ func TestDevServerCommands(t *testing.T) {
 		{`CMD ["uvicorn", "main:app"]`, false},
 		{`ENTRYPOINT ["/bin/sh", "-c", "npm ci && exec nodemon ."]`, true},
 		{`CMD ["yarn", "install"]`, false},
+		{`CMD ["npx", "concurrently", "-k", "node api.js", "vite"]`, true},
+		{`CMD ["npx", "concurrently", "node api.js", "node worker.js"]`, false},
+		{"ENTRYPOINT [\"/entrypoint.sh\"]\nCMD [\"nodemon\", \"app.js\"]", true},
 	} {
 		if got := devServerOf(t, "FROM node:20\nWORKDIR /app\n"+tc.cmd+"\n", "") != ""; got != tc.want {
 			t.Errorf("%s: dev server %v, want %v", tc.cmd, got, tc.want)
