@@ -130,6 +130,20 @@ var cases = []testCase{
 		Want: "built at build time: the answer is 42",
 	},
 	{
+		// The container runs `npm run dev` (node --watch): a development
+		// image, which multi-stage leaves whole; only non-root changes it.
+		Name:      "node-dev",
+		Rules:     []string{"multi-stage", "non-root"},
+		UID:       "10001",
+		SizeSlack: 16 << 10, // the app user: about 13 kB in /etc
+		Changed:   true,
+		Serve: &probe{
+			Port:   3000,
+			Client: []string{"node", "-e", "require('http').get('http://127.0.0.1:${PORT}/', r => r.pipe(process.stdout)).on('error', e => { console.error(e.message); process.exit(1) })"},
+		},
+		Want: "the dev server says the answer is 42",
+	},
+	{
 		// multi-stage builds the C extension into a virtual environment in
 		// the build stage and copies it onto the slim image, which has no
 		// compiler.

@@ -80,6 +80,18 @@ install a tool rather than build an app) are left alone without a note. Files th
 (templates, static assets) cannot be seen from the Dockerfile: every split
 carries a note saying so.
 
+Development images are left whole, with a note: a container that starts a
+development server (nodemon, vite, next dev, webpack serve, ng serve,
+ts-node, node --watch, flask run in debug mode, manage.py runserver, uvicorn
+--reload, …), directly or through an npm/yarn/pnpm script read from
+package.json in the build context (by the script's name when package.json
+is not there), needs its dev dependencies and tools. A split whose runtime
+is the build image itself (node:20-alpine) only adds a stage: none, and a
+note says what to shed instead. A digest the build image is pinned to is
+kept for the same image, or the runtime image is pinned from the registry;
+offline a note says the pin could not be carried. References are compared
+by name and tag, so a pin never changes a decision.
+
 Before:  FROM golang:1.22
          WORKDIR /src
          COPY . .
@@ -159,7 +171,7 @@ func checkMultiStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note,
 		return nil, nil, nil // only global ARGs: nothing to build
 	case 1:
 	default:
-		return slimFinalStage(d)
+		return slimFinalStage(ctx, d, env)
 	}
 	ins := d.Stage(0)
 	if len(ins) == 0 || ins[0].Keyword != "FROM" {
@@ -193,11 +205,16 @@ func checkMultiStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note,
 		}
 		return nil, nil, nil
 	}
+	if dev := devServer(d, steps, env); dev != "" {
+		return note("the container runs a development server (" + dev + "): a development image needs its dev dependencies and tools at run time, so nothing is pruned or split")
+	}
 	if pref := env.RuntimeImages[ecosystemKey(rec)]; pref != "" {
 		rec.runtime = pref // the configuration's runtime-images choice
 	}
-	if rec.runtime == image && !installsPackages(steps) && rec.buildEdit == nil {
+	if why, silent := sameImageRuntime(image, steps, rec); silent {
 		return nil, nil, nil // the runtime would be the same image with nothing left behind
+	} else if why != "" {
+		return note(why)
 	}
 	if run, why := runtimeInstall(d, env, steps, rec, rec.runtimeLibs); why != "" {
 		return note(why)
@@ -208,6 +225,12 @@ func checkMultiStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note,
 	if why != "" {
 		return note(why)
 	}
+	var pinNote string
+	if runtime, why := carryPin(ctx, image, rec.runtime, env); why != "" {
+		pinNote = pinNotCarried(runtime, why)
+	} else {
+		rec.runtime = runtime
+	}
 	fix := Fix{
 		Line:    from.Line,
 		Message: fmt.Sprintf("%s build split: the toolchain stays in stage %q and the final stage on %s holds only %s", rec.ecosystem, plan.stageName, rec.runtime, describeArtifacts(rec.artifacts)),
@@ -216,6 +239,9 @@ func checkMultiStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note,
 	notes := []Note{{Line: from.Line, Message: "the final stage holds only " + describeArtifacts(rec.artifacts) + "; if the application reads other files at run time (templates, static assets, configuration), add COPY --from=" + plan.stageName + " lines for them"}}
 	if rec.caveat != "" {
 		notes = append(notes, Note{Line: from.Line, Message: rec.caveat})
+	}
+	if pinNote != "" {
+		notes = append(notes, Note{Line: from.Line, Message: pinNote})
 	}
 	return []Fix{fix}, notes, nil
 }
@@ -768,7 +794,7 @@ func jsonArray(words []string) string {
 // python or node image to its slim variant when the stage runs nothing
 // itself and starts only the language runtime: everything the full image
 // adds (compilers, -dev headers, curl, git) is then unused.
-func slimFinalStage(d *Document) ([]Fix, []Note, error) {
+func slimFinalStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
 	last := len(d.Stages) - 1
 	ins := d.Stage(last)
 	st := d.Stages[last]
@@ -777,7 +803,7 @@ func slimFinalStage(d *Document) ([]Fix, []Note, error) {
 		return nil, nil, nil
 	}
 	name, tag, digest := splitImage(image)
-	if digest != "" || strings.Contains(tag, "slim") || strings.Contains(tag, "alpine") || strings.Contains(tag, "windows") {
+	if strings.Contains(tag, "slim") || strings.Contains(tag, "alpine") || strings.Contains(tag, "windows") {
 		return nil, nil, nil
 	}
 	runtimes := map[string][]string{"python": {"python", "python3"}, "node": {"node", "npm", "npx"}}
@@ -824,9 +850,14 @@ func slimFinalStage(d *Document) ([]Fix, []Note, error) {
 		if w.Value != st.BaseName {
 			continue
 		}
-		newRef := strings.TrimSuffix(w.Raw, ":"+tag) + ":" + slimTag
+		raw := strings.TrimSuffix(w.Raw, "@"+digest) // a pinned digest is the full image's
+		newRef := strings.TrimSuffix(raw, ":"+tag) + ":" + slimTag
 		if tag == "" {
-			newRef = w.Raw + ":" + slimTag
+			newRef = raw + ":" + slimTag
+		}
+		newRef, why := carryPin(ctx, image, newRef, env)
+		if why != "" {
+			return nil, []Note{{Line: from.Line, Message: fmt.Sprintf("the final stage only runs %s and could move to the slim variant %s, but the digest it is pinned to is the full image's, and the slim image could not be looked up to pin it (%s)", progs[0], newRef, why)}}, nil
 		}
 		return []Fix{{
 			Line:    from.Line,
