@@ -134,6 +134,7 @@ type nonRootPlan struct {
 	// reused is true when the user is one the image already has.
 	reused bool
 	notes  []Note
+	role   string // env.Role: "base" for images built to be extended
 }
 
 func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
@@ -161,7 +162,7 @@ func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, erro
 	if from == nil || isIgnored(ignored, d, from.Line, nonRootName) {
 		return nil, nil, nil
 	}
-	p := &nonRootPlan{d: d, final: final, instrs: d.instructionsByStage()[final]}
+	p := &nonRootPlan{d: d, final: final, instrs: d.instructionsByStage()[final], role: env.Role}
 	p.a = analyzeStage(d, env, final)
 	if !p.decide(uid, name, explicitUID) {
 		return nil, p.notes, nil
@@ -226,6 +227,10 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	}
 	// The stage ends as root (known, or assumed: images run as root
 	// unless they say otherwise).
+	if !a.ImageKnown {
+		p.note(from.Line, "FROM %s: the base image is only known at build time (a variable with no default), so its OS, its users and whether it runs as root cannot be told; no USER was added", a.Image)
+		return false
+	}
 	if a.HasFacts && a.Facts.DropsPrivileges {
 		p.note(from.Line, "%s starts as root and switches to its own service user in its entrypoint (gosu, su-exec, s6-overlay); a USER would break that, so none was added", a.Image)
 		return false
@@ -251,6 +256,9 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.note(a.DropperLine, "the image uses %s: its entrypoint probably starts as root and drops privileges itself, so no USER was added; check that it does", a.Dropper)
 		return false
 	}
+	if p.blocked() {
+		return false
+	}
 	if in, wd := a.Workdir, a.WorkdirPath; in != nil && (wd == "/root" || strings.HasPrefix(wd, "/root/")) {
 		p.note(in.Line, "WORKDIR %s is inside root's home, which other users may not enter: a non-root container could not even start there, so no USER was added; move the application out of /root, then run hardenfix again", wd)
 		return false
@@ -258,6 +266,12 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	p.changes = true
 	if p.chooseExisting() {
 		p.reused = true
+		return true
+	}
+	if a.HasFacts && a.Facts.AppUser != "" && a.Facts.AppUID > 0 {
+		p.spec = strconv.Itoa(a.Facts.AppUID)
+		p.reused = true
+		p.userWhy = fmt.Sprintf("the final stage ran as root; run it as %s, the non-root user %s that %s already has (with its home), by uid so Kubernetes runAsNonRoot can verify it; build steps still run as root", p.spec, a.Facts.AppUser, a.Image)
 		return true
 	}
 	if in := p.switchesToRoot(); in != nil {
@@ -391,17 +405,32 @@ func (p *nonRootPlan) numericFor(s userSpec) string {
 
 var familyTitle = map[string]string{"debian": "Debian/Ubuntu", "alpine": "Alpine/BusyBox", "rhel": "RHEL-family"}
 
-// creationCommand is the command that creates the system user and group.
+// creationCommand is the command that creates the system user and group,
+// with a home (tools cache in HOME: pip, corepack, go, composer, ...).
+// Each creation is guarded, so a base image that already has a group or
+// user of that name does not fail the build: grep reads /etc/group and
+// /etc/passwd on every family (getent is not in every BusyBox build).
 func creationCommand(family string, uid int, name string) string {
+	home := "/home/" + name
+	guard := func(file, create string) string {
+		return fmt.Sprintf("(grep -q '^%s:' /etc/%s || %s)", name, file, create)
+	}
+	var group, user string
 	switch family {
 	case "debian":
-		return fmt.Sprintf("groupadd --system --gid %d %s && useradd --system --uid %d --gid %s --no-create-home --shell /usr/sbin/nologin %s", uid, name, uid, name, name)
+		group = fmt.Sprintf("groupadd --system --gid %d %s", uid, name)
+		user = fmt.Sprintf("useradd --system --uid %d --gid %s --create-home --home-dir %s --shell /usr/sbin/nologin %s", uid, name, home, name)
 	case "alpine":
-		return fmt.Sprintf("addgroup -S -g %d %s && adduser -S -D -H -u %d -G %s %s", uid, name, uid, name, name)
+		// BusyBox adduser creates the home unless -H is given.
+		group = fmt.Sprintf("addgroup -S -g %d %s", uid, name)
+		user = fmt.Sprintf("adduser -S -D -h %s -s /sbin/nologin -u %d -G %s %s", home, uid, name, name)
 	case "rhel":
-		return fmt.Sprintf("groupadd -r -g %d %s && useradd -r -u %d -g %s -M -s /sbin/nologin %s", uid, name, uid, name, name)
+		group = fmt.Sprintf("groupadd -r -g %d %s", uid, name)
+		user = fmt.Sprintf("useradd -r -u %d -g %s -m -d %s -s /sbin/nologin %s", uid, name, home, name)
+	default:
+		return ""
 	}
-	return ""
+	return guard("group", group) + " && " + guard("passwd", user)
 }
 
 // family returns how to create a user on the stage's base ("debian",
@@ -546,23 +575,54 @@ func (p *nonRootPlan) switchesToRoot() *Instruction {
 	return nil
 }
 
-// windows says why the stage looks like a Windows image, or "": from the
-// facts, Windows shells or paths, or the backtick escape with no sign of a
-// Linux package manager.
+// windows says why the stage is (or may be) a Windows image, or "". The
+// catalog and the platform decide alone; otherwise two of the backtick
+// escape, a Windows SHELL and drive-letter paths must agree, since each
+// also turns up in Linux files (pwsh exists on Linux, and so does the
+// backtick escape). One of them, with no Linux package manager in sight,
+// leaves the rule unsure: it then stays out too.
 func (p *nonRootPlan) windows() string {
 	a := p.a
+	if a.HasFacts && a.Facts.Family == "windows" {
+		return "Windows base image"
+	}
+	if plat := p.platform(); strings.HasPrefix(strings.ToLower(plat), "windows") {
+		return "the stage is built for --platform=" + plat
+	}
+	if a.HasFacts && a.Facts.Family != "" {
+		return "" // the catalog knows a Linux family
+	}
+	var signals []string
+	if p.d.Escape == '`' {
+		signals = append(signals, "the backtick escape")
+	}
+	if a.windowsShell {
+		signals = append(signals, "a Windows SHELL")
+	}
+	if a.windowsPath {
+		signals = append(signals, "Windows paths")
+	}
 	switch {
-	case a.HasFacts && a.Facts.Family != "":
-		if a.Facts.Family == "windows" {
-			return "Windows base image"
-		}
-		return ""
-	case a.Windows:
-		return "this looks like a Windows image (Windows shell or paths)"
-	case p.d.Escape == '`' && len(a.PackageManagers) == 0:
-		return "this looks like a Windows image (the backtick escape, and no Linux package manager)"
+	case len(signals) >= 2:
+		return "this looks like a Windows image (" + strings.Join(signals, ", ") + ")"
+	case len(signals) == 1 && len(a.PackageManagers) == 0:
+		return "this may be a Windows image (" + signals[0] + ", and no Linux package manager)"
 	}
 	return ""
+}
+
+// platform is the --platform of the chain's first FROM, expanded with the
+// global ARGs ("" when none or unknown).
+func (p *nonRootPlan) platform() string {
+	st := p.d.Stages[p.a.Chain[0]]
+	if st.Platform == "" {
+		return ""
+	}
+	out, unset, err := p.d.Expand(st.Platform, p.d.GlobalArgs)
+	if err != nil || len(unset) > 0 {
+		return ""
+	}
+	return out
 }
 
 // onbuildOnly notes images meant to be built FROM: a non-root USER would
@@ -724,6 +784,9 @@ func (p *nonRootPlan) runtimeNotes() {
 		if len(low) > 0 {
 			p.note(e.In.Line, "EXPOSE %s: as %s the process may not bind ports below 1024 (Docker 20.10+ allows it, Kubernetes by default does not); listen on a port above 1023, such as 8080, or grant CAP_NET_BIND_SERVICE", strings.Join(low, " "), p.spec)
 		}
+	}
+	if low := a.commandPorts(p.d.fromInstruction(a.Chain[0]).Line); len(low) > 0 {
+		p.note(low[0].line, "%s listens on port %s: as %s the process may not bind ports below 1024 (Docker 20.10+ allows it, Kubernetes by default does not); listen on a port above 1023, such as 8080, or grant CAP_NET_BIND_SERVICE", low[0].what, low[0].port, p.spec)
 	}
 	for _, v := range a.Volumes {
 		for _, vol := range v.Values {
