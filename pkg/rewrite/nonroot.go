@@ -43,20 +43,32 @@ LinuxServer.io and a few official images are known without it).
   non-root user an earlier USER named; a user the Dockerfile creates
   (useradd, adduser), by uid when the uid is known; the user files are
   handed to (chown, COPY --chown), which exists since the build chowned to
-  it; the base image's own non-root user; a new system user created right
-  after FROM with the commands of the base image's family —
-    Debian/Ubuntu: groupadd --system --gid 10001 app && useradd --system
-      --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app
-    Alpine/BusyBox: addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app
-    RHEL family with shadow-utils: groupadd -r -g 10001 app && useradd -r
-      -u 10001 -g app -M -s /sbin/nologin app
-  — else, for scratch, distroless, ubi-minimal/micro and unknown families,
+  it; the base image's own non-root user (the catalog's app-user: .NET 8+
+  app 1654, node 1000, ubuntu 24.04 ubuntu 1000, php www-data), written by
+  uid (USER 1654): Kubernetes runAsNonRoot can only verify a number, and
+  the uid's passwd entry still gives the process its name, group and home;
+  else a new system user with a home (tools cache in HOME) created right
+  after FROM with the commands of the base image's family, each guarded so
+  a group or user that already exists does not fail the build —
+    Debian/Ubuntu: (grep -q '^app:' /etc/group || groupadd --system --gid
+      10001 app) && (grep -q '^app:' /etc/passwd || useradd --system --uid
+      10001 --gid app --create-home --home-dir /home/app --shell
+      /usr/sbin/nologin app)
+    Alpine/BusyBox: the same guards around addgroup -S -g 10001 app and
+      adduser -S -D -h /home/app -s /sbin/nologin -u 10001 -G app app
+    RHEL family with shadow-utils: groupadd -r -g 10001 app and useradd -r
+      -u 10001 -g app -m -d /home/app -s /sbin/nologin app, guarded
+  (grep, not getent, because not every BusyBox build has getent) — else,
+  for scratch, distroless, ubi-minimal/micro and unknown families,
   a numeric USER 10001:10001 with no user created (distroless: its own
   nonroot user 65532). The family comes from the catalog, else from the
   package manager the stage and its ancestors run (apt-get/apt: Debian,
   apk: Alpine, dnf/yum: RHEL; microdnf, or an image named amazonlinux,
   ubi-minimal or ubi-micro, lack shadow-utils), else the numeric form is
-  used: names may make the rule more careful, never less.
+  used: names may make the rule more careful, never less. A base only
+  known at build time (FROM $BASE with no default, or a default made of an
+  ARG passed in) gets no USER: its family cannot be told from the package
+  manager the file happens to run.
 
 USER goes after the last instruction that needs root (RUN, COPY, ADD,
 WORKDIR, USER) and before CMD, ENTRYPOINT and HEALTHCHECK, so every build
@@ -74,8 +86,24 @@ Apache, sshd, supervisord, cron, systemd, ...), Windows bases, images meant
 to be built FROM (ONBUILD RUN triggers, or only ONBUILD), a WORKDIR under
 /root (a non-root process could not start there), a stage that switches to
 root before its build steps on a base whose own user is not known, and
-USER values known only at build time. Notes beside the change: EXPOSE
-below 1024, sudo in RUN, a WORKDIR or VOLUME the process may need to write,
+USER values known only at build time. Also left as root, with a note:
+Windows images (from the catalog, which lists the .NET Framework and
+Windows repositories of mcr.microsoft.com, or --platform=windows/...;
+otherwise two of the backtick escape, a Windows SHELL and drive-letter
+paths must agree, and one alone with no Linux package manager leaves the
+rule unsure; USER ContainerUser is left to a later change); a stage with
+no CMD or ENTRYPOINT (a platform or a derived image decides what runs);
+tools installed into root's home (mix local.hex, composer global,
+corepack prepare) and ENV, CMD or ENTRYPOINT paths under /root, which is
+mode 0700; crontabs (RUN crontab, files under /etc/cron*); host resources
+only root reaches (the Docker socket, DOCKER_HOST=unix://, the node's
+/etc/kubernetes/*.conf, devices under /dev); images built for others to
+extend (helper scripts like docker-php-ext-install, a generated-file
+header, options.role: base in the folder's .hardenfix.yaml); and
+development containers (a .devcontainer/ folder: devcontainer.json's
+remoteUser decides). Notes beside the change: EXPOSE below 1024 (and
+--port 80, --bind 0.0.0.0:80, :80 in CMD or ENTRYPOINT, and tiangolo's
+uvicorn-gunicorn images, which listen on 80), sudo in RUN, a WORKDIR or VOLUME the process may need to write,
 files under /root, chown to another user, world-writable chmod, and
 entrypoint scripts that chown or chmod at start.
 
@@ -86,7 +114,7 @@ Before:  FROM debian:bookworm-slim
          RUN apt-get update && apt-get install -y curl
          CMD ["app"]
 After:   FROM debian:bookworm-slim
-         RUN groupadd --system --gid 10001 app && useradd --system ...
+         RUN (grep -q '^app:' /etc/group || groupadd --system ...
          RUN apt-get update && apt-get install -y curl
          USER 10001:10001
          CMD ["app"]`,
@@ -228,7 +256,8 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	// The stage ends as root (known, or assumed: images run as root
 	// unless they say otherwise).
 	if !a.ImageKnown {
-		p.note(from.Line, "FROM %s: the base image is only known at build time (a variable with no default), so its OS, its users and whether it runs as root cannot be told; no USER was added", a.Image)
+		root := p.d.fromInstruction(a.Chain[0])
+		p.note(root.Line, "FROM %s: the base image is only known at build time (a variable with no default), so its OS, its users and whether it runs as root cannot be told; no USER was added", p.d.Stages[a.Chain[0]].BaseName)
 		return false
 	}
 	if a.HasFacts && a.Facts.DropsPrivileges {

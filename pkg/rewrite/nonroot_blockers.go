@@ -242,12 +242,14 @@ func commandPorts(words []string) []int {
 			out = append(out, n)
 		}
 	}
-	for i, w := range words {
+	for i := 0; i < len(words); i++ {
+		w := words[i]
 		if m := portFlagRE.FindStringSubmatch(w); m != nil {
 			if m[2] != "" {
 				add(m[3])
 			} else if i+1 < len(words) {
-				add(words[i+1])
+				i++
+				add(words[i])
 			}
 			continue
 		}
@@ -332,4 +334,42 @@ func (a *stageAnalysis) commandPorts(fromLine int) []lowPort {
 		}
 	}
 	return out
+}
+
+// buildTimeOnly reports a FROM text that depends, directly or through the
+// defaults of other global ARGs, on an ARG with no default: its value is
+// only known when the build passes it in (ARG BASE=${REGISTRY}/python).
+func (d *Document) buildTimeOnly(text string) bool {
+	seen := map[string]bool{}
+	var depends func(text string) bool
+	depends = func(text string) bool {
+		for _, ref := range varRef.FindAllString(text, -1) {
+			name := strings.Trim(ref, "${}")
+			if i := strings.IndexAny(name, ":-+?"); i >= 0 {
+				name = name[:i]
+			}
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			value, declared := d.metaArgDefault(name)
+			if !declared || value == nil || depends(*value) {
+				return true
+			}
+		}
+		return false
+	}
+	return depends(text)
+}
+
+// metaArgDefault returns the default of the last global ARG named name.
+func (d *Document) metaArgDefault(name string) (value *string, declared bool) {
+	for _, a := range d.MetaArgs {
+		for _, kv := range a.Args {
+			if kv.Key == name {
+				value, declared = kv.Value, true
+			}
+		}
+	}
+	return value, declared
 }

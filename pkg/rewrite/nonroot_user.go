@@ -233,6 +233,9 @@ func (d *Document) fromInstruction(stage int) *Instruction {
 func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 	a := &stageAnalysis{PackageManagers: map[string]bool{}}
 	a.Chain, a.Image, a.ImageKnown = d.chainOf(i)
+	if root := a.Chain[0]; a.ImageKnown && d.buildTimeOnly(d.Stages[root].BaseName) {
+		a.Image, a.ImageKnown = d.Stages[root].BaseName, false
+	}
 	if root := a.Chain[0]; !a.ImageKnown && d.maybeStage(d.Stages[root].BaseName, root) {
 		a.StageUnknown = true
 	}
