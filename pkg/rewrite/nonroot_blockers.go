@@ -105,6 +105,9 @@ func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars, fi
 	case *instructions.EnvCommand:
 		for _, kv := range c.Env {
 			v, _ := d.expandWord(kv.Value, vars)
+			if portVariables[kv.Key] {
+				a.portSet = true
+			}
 			if p := rootPathIn(v); p != "" && kv.Key != "HOME" {
 				a.block(in.Line, "ENV %s points into /root (%s), root's home, which other users may not enter: the tools found there would be out of reach; install them outside /root (e.g. under /usr/local or /opt), then run hardenfix again", kv.Key, p)
 			}
@@ -124,12 +127,18 @@ func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars, fi
 				if what := rootHomeInstall(cmd); what != "" && !a.envSets(vars, cmd.Name) {
 					a.block(in.Line, "RUN %s installs into root's home, which the non-root user cannot reach: install it where that user can read it (and set HOME), then run hardenfix again", what)
 				}
+				if pkg := dockerCLIPackage(cmd); pkg != "" {
+					a.dockerCLIBlock(in.Line, "RUN installs "+pkg)
+				}
 				if cmd.Name == "crontab" {
 					a.block(in.Line, "RUN crontab installs a crontab for root; cron runs it as root, which a non-root container cannot; no USER was added")
 				}
 			}
 		}
 	case *instructions.CopyCommand:
+		if c.From != "" && d.stageRef(c.From, in.Stage) < 0 && dockerCLIImage(c.From) {
+			a.dockerCLIBlock(in.Line, "COPY --from="+c.From+" copies the Docker CLI")
+		}
 		if isCronPath(c.DestPath) {
 			a.block(in.Line, "files go to %s, root's cron configuration, which only a cron daemon running as root reads; no USER was added", c.DestPath)
 		}
@@ -327,10 +336,15 @@ func (a *stageAnalysis) commandPorts(fromLine int) []lowPort {
 	if named || !a.ImageKnown {
 		return out
 	}
+	if a.portSet {
+		return out
+	}
 	if named, err := reference.ParseNormalizedNamed(a.Image); err == nil {
 		repo := strings.TrimPrefix(named.Name(), "docker.io/")
 		if port, ok := defaultLowPorts[repo]; ok {
 			out = append(out, lowPort{fromLine, a.Image + " (its start script, unless PORT is set)", strconv.Itoa(port)})
+		} else if tagged, ok := named.(reference.Tagged); ok && repo == "mcr.microsoft.com/dotnet/aspnet" && dotnetBefore8(tagged.Tag()) {
+			out = append(out, lowPort{fromLine, a.Image + " (ASPNETCORE_URLS=http://+:80 before .NET 8)", "80"})
 		}
 	}
 	return out
@@ -372,4 +386,49 @@ func (d *Document) metaArgDefault(name string) (value *string, declared bool) {
 		}
 	}
 	return value, declared
+}
+
+func (a *stageAnalysis) dockerCLIBlock(line int, what string) {
+	a.block(line, "%s, which talks to the host's Docker socket, which only root (or the host's docker group) may use in a container; no USER was added: grant the user the socket's group, then add USER", what)
+}
+
+// dockerCLIPackages are the packages that install the Docker CLI.
+var dockerCLIPackages = setOf("docker-cli", "docker.io", "docker-ce-cli", "docker-ce", "moby-cli", "docker")
+
+// dockerCLIPackage returns the Docker CLI package an install command
+// installs, or "".
+func dockerCLIPackage(cmd shellCmd) string {
+	if _, ok := packageManagers[cmd.Name]; !ok || !isInstall(cmd) {
+		return ""
+	}
+	for _, w := range cmd.Args {
+		if dockerCLIPackages[w] {
+			return w
+		}
+	}
+	return ""
+}
+
+// dockerCLIImage reports an image that ships the Docker CLI (the official
+// docker image, and images named docker or docker-cli under any owner).
+func dockerCLIImage(ref string) bool {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return false
+	}
+	last := path.Base(reference.Path(named))
+	return last == "docker" || last == "docker-cli"
+}
+
+// portVariables set the port a server listens on, overriding an image's
+// default.
+var portVariables = setOf("PORT", "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "BIND", "LISTEN_PORT")
+
+// dotnetBefore8 reports a .NET image tag before 8.0, whose images set
+// ASPNETCORE_URLS=http://+:80
+// (https://learn.microsoft.com/dotnet/core/compatibility/containers/8.0/aspnet-port).
+func dotnetBefore8(tag string) bool {
+	major, _, _ := strings.Cut(tag, ".")
+	n, err := strconv.Atoi(major)
+	return err == nil && n < 8
 }

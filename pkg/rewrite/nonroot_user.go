@@ -125,6 +125,9 @@ type stageAnalysis struct {
 	Blockers []blocker
 	// HasCommand is true when the chain sets CMD or ENTRYPOINT.
 	HasCommand bool
+	// portSet is true when ENV sets the listen port (PORT,
+	// ASPNETCORE_URLS, ...), overriding the base image's default.
+	portSet bool
 	// WindowsSignals counts the kinds of Windows evidence seen: a Windows
 	// SHELL, Windows paths (C:\...).
 	windowsShell, windowsPath bool
