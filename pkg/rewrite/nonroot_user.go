@@ -682,12 +682,19 @@ func (a *stageAnalysis) contextScript(d *Document, contextDir, base string) stri
 	}
 	for _, s := range a.Chain {
 		for _, in := range d.Stage(s) {
-			c, ok := in.Command.(*instructions.CopyCommand)
-			if !ok || c.From != "" {
-				continue
+			var sources []string
+			switch c := in.Command.(type) {
+			case *instructions.CopyCommand:
+				if c.From == "" {
+					sources = c.SourcePaths
+				}
+			case *instructions.AddCommand:
+				// A local ADD source is copied like COPY's (URLs and
+				// archives do not name a script of the context).
+				sources = c.SourcePaths
 			}
-			for _, src := range c.SourcePaths {
-				if path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
+			for _, src := range sources {
+				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
 					continue
 				}
 				if b := readInContext(contextDir, src); b != "" {
