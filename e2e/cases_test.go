@@ -140,9 +140,10 @@ var cases = []testCase{
 	{
 		// multi-stage keeps npm and the compilers in the build stage and
 		// copies the built app onto the slim image.
-		Name:    "node-build",
-		Rules:   []string{"multi-stage", "non-root"},
-		UID:     "10001",
+		Name:  "node-build",
+		Rules: []string{"multi-stage", "non-root"},
+		// The node runtime image's own user node (1000).
+		UID:     "1000",
 		Changed: true,
 		Serve: &probe{
 			Port:   3000,

@@ -284,6 +284,13 @@ func (p *nonRootPlan) blocked() bool {
 		p.note(line, "the file says it is generated: an edit would be lost when it is generated again, and generated Dockerfiles (official image templates) build images for others to extend; change the generator instead")
 		return true
 	}
+	if in, what := a.cmd, a.bareInterpreter(); what != "" && !(a.HasFacts && a.Facts.NonRoot()) {
+		if in == nil {
+			in = a.entrypoint
+		}
+		p.note(in.Line, "the container starts %s and nothing else: this is a base or toolchain image, which others extend with RUN steps that need root (or use interactively); no USER was added, set it in the images built on it", what)
+		return true
+	}
 	if len(a.Blockers) > 0 {
 		seen := map[string]bool{}
 		for _, b := range a.Blockers {
@@ -431,4 +438,35 @@ func dotnetBefore8(tag string) bool {
 	major, _, _ := strings.Cut(tag, ".")
 	n, err := strconv.Atoi(major)
 	return err == nil && n < 8
+}
+
+// bareInterpreters are commands that, alone, start a shell or a REPL: the
+// default command of a base or toolchain image (node's CMD ["node"],
+// python's CMD ["python3"], debian's CMD ["bash"]), not of an application.
+var bareInterpreters = setOf("sh", "bash", "ash", "zsh", "dash", "node", "python", "python3", "php", "irb",
+	"jshell", "pwsh", "ghci", "iex", "erl", "lua", "R", "julia", "bun", "deno")
+
+// entrypointWrappers run the CMD they are given.
+var entrypointWrappers = setOf("docker-entrypoint.sh", "docker-entrypoint", "entrypoint.sh", "tini", "dumb-init", "tini-static")
+
+// bareInterpreter returns the interpreter the container starts with no
+// program to run, or "".
+func (a *stageAnalysis) bareInterpreter() string {
+	var words []string
+	if a.entrypoint != nil {
+		words = strings.Fields(strings.Join(a.entrypointLine, " "))
+		for len(words) > 0 && (entrypointWrappers[path.Base(words[0])] || words[0] == "--") {
+			words = words[1:]
+		}
+	}
+	if a.cmd != nil {
+		words = append(words, strings.Fields(strings.Join(a.cmdLine, " "))...)
+	}
+	switch {
+	case len(words) == 1 && bareInterpreters[path.Base(words[0])]:
+		return path.Base(words[0])
+	case len(words) == 2 && bareInterpreters[path.Base(words[0])] && (words[1] == "-a" || words[1] == "-i" || words[1] == "-l"):
+		return strings.Join(words, " ")
+	}
+	return ""
 }
