@@ -462,7 +462,11 @@ func (a *stageAnalysis) bareInterpreter() string {
 	if a.cmd != nil {
 		words = append(words, strings.Fields(strings.Join(a.cmdLine, " "))...)
 	}
-	switch {
+	switch line := strings.Join(words, " "); {
+	case line == "sleep infinity" || line == "tail -f /dev/null":
+		// The keep-alive of workspaces and development containers,
+		// whose tools are run by hand (docker exec, an editor).
+		return line
 	case len(words) == 1 && bareInterpreters[path.Base(words[0])]:
 		return path.Base(words[0])
 	case len(words) == 2 && bareInterpreters[path.Base(words[0])] && (words[1] == "-a" || words[1] == "-i" || words[1] == "-l"):

@@ -251,7 +251,7 @@ func TestReadInContextStaysInside(t *testing.T) {
 // A development container's user is devcontainer.json's business: the
 // rule leaves the Dockerfile alone, wherever the .devcontainer folder is.
 func TestNonRootLeavesDevcontainers(t *testing.T) {
-	src := []byte("FROM python:3.12\nRUN pip install --no-cache-dir black\nCMD [\"sleep\", \"infinity\"]\n")
+	src := []byte("FROM python:3.12\nRUN pip install --no-cache-dir black\nCMD [\"python3\", \"/app/main.py\"]\n")
 	for _, path := range []string{".devcontainer/Dockerfile", "svc/.devcontainer/Dockerfile", `svc\.devcontainer\Dockerfile`} {
 		d, err := Parse(path, src)
 		if err != nil {
