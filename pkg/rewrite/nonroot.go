@@ -92,7 +92,12 @@ Windows repositories of mcr.microsoft.com, or --platform=windows/...;
 otherwise two of the backtick escape, a Windows SHELL and drive-letter
 paths must agree, and one alone with no Linux package manager leaves the
 rule unsure; USER ContainerUser is left to a later change); a stage with
-no CMD or ENTRYPOINT (a platform or a derived image decides what runs);
+no CMD or ENTRYPOINT (a platform or a derived image decides what runs),
+or one that starts only an interpreter or a shell (CMD ["node"],
+["bash"]: a base or toolchain image) or keeps a workspace alive (sleep
+infinity); a VOLUME no non-root user was handed (the process writes
+there); programs that need root's capabilities (strace, tcpdump, nmap,
+iptables, adb, ...), which --cap-add does not give a non-root user;
 tools installed into root's home (mix local.hex, composer global,
 corepack prepare) and ENV, CMD or ENTRYPOINT paths under /root, which is
 mode 0700; crontabs (RUN crontab, files under /etc/cron*); host resources
@@ -103,7 +108,8 @@ header, options.role: base in the folder's .hardenfix.yaml); and
 development containers (a .devcontainer/ folder: devcontainer.json's
 remoteUser decides). Notes beside the change: EXPOSE below 1024 (and
 --port 80, --bind 0.0.0.0:80, :80 in CMD or ENTRYPOINT, and tiangolo's
-uvicorn-gunicorn images, which listen on 80), sudo in RUN, a WORKDIR or VOLUME the process may need to write,
+uvicorn-gunicorn images, which listen on 80), sudo in RUN, a WORKDIR the
+process may need to write,
 files under /root, chown to another user, world-writable chmod, and
 entrypoint scripts that chown or chmod at start.
 
@@ -817,13 +823,6 @@ func (p *nonRootPlan) runtimeNotes() {
 	if low := a.commandPorts(p.d.fromInstruction(a.Chain[0]).Line); len(low) > 0 {
 		p.note(low[0].line, "%s listens on port %s: as %s the process may not bind ports below 1024 (Docker 20.10+ allows it, Kubernetes by default does not); listen on a port above 1023, such as 8080, or grant CAP_NET_BIND_SERVICE", low[0].what, low[0].port, p.spec)
 	}
-	for _, v := range a.Volumes {
-		for _, vol := range v.Values {
-			if !a.owned(vol) && !systemPath(vol) {
-				p.note(v.In.Line, "VOLUME %s: a new volume takes the owner of %s in the image, root here; if the process writes to it, create it owned by %s before VOLUME (RUN mkdir -p %s && chown %s %s)", vol, vol, p.spec, vol, p.spec, vol)
-			}
-		}
-	}
 	for _, in := range a.SudoInstall {
 		p.note(in.Line, "RUN installs sudo: the runtime user %s has no sudo rights, so anything that relies on sudo at runtime will fail; drop it", p.spec)
 	}
@@ -835,7 +834,7 @@ func (p *nonRootPlan) runtimeNotes() {
 		p.note(in.Line, "WORKDIR %s is owned by root: the process, now running as %s, cannot write there; if it writes files (caches, uploads, logs), hand it the directory with COPY --chown=%s or RUN chown %s %s", wd, p.spec, p.spec, p.spec, wd)
 	}
 	for _, o := range a.Owners {
-		if o.Spec.Known && !o.Spec.Root() && o.Spec.User != user.User && parseUserSpec(p.numericFor(o.Spec), true).User != user.User {
+		if o.Spec.Known && !o.Spec.Root() && !p.sameUser(o.Spec.User, user.User) {
 			p.note(o.In.Line, "files are handed to %s here, but the container now runs as %s; if the process writes to them, hand them to %s instead", o.Spec.Text, p.spec, p.spec)
 		}
 	}
@@ -851,6 +850,33 @@ func (p *nonRootPlan) runtimeNotes() {
 	for _, in := range a.WorldWritable {
 		p.note(in.Line, "chmod makes files writable by everyone; now that the process has its own user, chown them to %s and drop the world-writable mode", p.spec)
 	}
+}
+
+// sameUser reports whether two user names or uids name the same user, by
+// the users the Dockerfile creates and the base image's own.
+func (p *nonRootPlan) sameUser(a, b string) bool {
+	return a == b || p.uidOf(a) != "" && p.uidOf(a) == p.uidOf(b)
+}
+
+// uidOf returns the uid a user name or number stands for, or "".
+func (p *nonRootPlan) uidOf(name string) string {
+	if _, err := strconv.Atoi(name); err == nil {
+		return name
+	}
+	for _, u := range p.a.users() {
+		if u.Name == name && u.UID >= 0 {
+			return strconv.Itoa(u.UID)
+		}
+	}
+	if f := p.a.Facts; p.a.HasFacts {
+		if f.User == name && f.UID >= 0 {
+			return strconv.Itoa(f.UID)
+		}
+		if f.AppUser == name && f.AppUID > 0 {
+			return strconv.Itoa(f.AppUID)
+		}
+	}
+	return ""
 }
 
 // systemPath reports paths whose ownership is the system's business: the

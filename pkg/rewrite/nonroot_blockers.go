@@ -216,6 +216,12 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *Instruction, text, script string
 			}
 		}
 	}
+	for _, cmd := range shellCommands(text) {
+		if capabilityTools[cmd.Name] {
+			a.block(in.Line, "the container runs %s%s, which needs root's capabilities (raw sockets, ptrace, network or device administration) that a non-root user does not get even with --cap-add; no USER was added", cmd.Name, where)
+			break
+		}
+	}
 	if r := hostResource(text); r != "" {
 		a.block(in.Line, "the container uses %s%s, a host resource only root may reach inside a container; no USER was added: grant the user access on the host (its group, a device cgroup rule) before running it as non-root", r, where)
 	}
@@ -289,6 +295,10 @@ func (p *nonRootPlan) blocked() bool {
 			in = a.entrypoint
 		}
 		p.note(in.Line, "the container starts %s and nothing else: this is a base or toolchain image, which others extend with RUN steps that need root (or use interactively); no USER was added, set it in the images built on it", what)
+		return true
+	}
+	if v, vol := a.unownedVolume(); v != nil {
+		p.note(v.Line, "VOLUME %s: the process probably writes there (a volume is for data), and a new volume takes the owner of %s in the image, root here; hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s, or COPY --chown), then run hardenfix again", vol, vol, vol, vol)
 		return true
 	}
 	if len(a.Blockers) > 0 {
@@ -474,3 +484,23 @@ func (a *stageAnalysis) bareInterpreter() string {
 	}
 	return ""
 }
+
+// unownedVolume returns the first VOLUME of the final stage whose path no
+// non-root user was handed, outside the system's temporary folders.
+func (a *stageAnalysis) unownedVolume() (*Instruction, string) {
+	for _, v := range a.Volumes {
+		for _, vol := range v.Values {
+			if !a.owned(vol) && !systemPath(vol) {
+				return v.In, vol
+			}
+		}
+	}
+	return nil, ""
+}
+
+// capabilityTools need capabilities a non-root process does not have:
+// Linux drops a non-root user's effective capabilities, so --cap-add
+// NET_RAW or SYS_PTRACE does not reach them.
+var capabilityTools = setOf("strace", "ltrace", "tcpdump", "tshark", "dumpcap", "nmap", "masscan", "hping3",
+	"arp-scan", "iptables", "ip6tables", "nft", "tc", "wg-quick", "modprobe", "sysctl", "perf", "bpftrace",
+	"iftop", "nethogs", "adb", "mount", "dmidecode")
