@@ -99,8 +99,10 @@ infinity); a VOLUME no non-root user was handed (the process writes
 there); programs that need root's capabilities (strace, tcpdump, nmap,
 iptables, adb, ...), which --cap-add does not give a non-root user;
 tools installed into root's home (mix local.hex, composer global,
-corepack prepare) and ENV, CMD or ENTRYPOINT paths under /root, which is
-mode 0700; crontabs (RUN crontab, files under /etc/cron*); host resources
+corepack prepare), a command that needs the dependencies a build tool
+downloaded into root's home (mvn, gradle, dotnet run, cargo run after the
+same tool ran in RUN), and ENV, CMD or ENTRYPOINT paths under /root, which
+is mode 0700; crontabs (RUN crontab, files under /etc/cron*); host resources
 only root reaches (the Docker socket, DOCKER_HOST=unix://, the node's
 /etc/kubernetes/*.conf, devices under /dev); images built for others to
 extend (helper scripts like docker-php-ext-install, a generated-file

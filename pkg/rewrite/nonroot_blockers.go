@@ -127,6 +127,12 @@ func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars, fi
 				if what := rootHomeInstall(cmd); what != "" && !a.envSets(vars, cmd.Name) {
 					a.block(in.Line, "RUN %s installs into root's home, which the non-root user cannot reach: install it where that user can read it (and set HOME), then run hardenfix again", what)
 				}
+				if dir, ok := homeCaches[cmd.Name]; ok && !a.envSets(vars, cmd.Name) {
+					if a.buildTools == nil {
+						a.buildTools = map[string]string{}
+					}
+					a.buildTools[cmd.Name] = dir
+				}
 				if pkg := dockerCLIPackage(cmd); pkg != "" {
 					a.dockerCLIBlock(in.Line, "RUN installs "+pkg)
 				}
@@ -155,6 +161,8 @@ func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars, fi
 func (a *stageAnalysis) envSets(vars Vars, tool string) bool {
 	keys := map[string][]string{
 		"mix": {"MIX_HOME"}, "composer": {"COMPOSER_HOME"}, "corepack": {"COREPACK_HOME"},
+		"mvn": {"MAVEN_CONFIG"}, "gradle": {"GRADLE_USER_HOME"}, "gradlew": {"GRADLE_USER_HOME"},
+		"dotnet": {"NUGET_PACKAGES"}, "cargo": {"CARGO_HOME"}, "sbt": {"SBT_OPTS"}, "lein": {"LEIN_HOME"},
 	}
 	for _, k := range keys[tool] {
 		if v, ok := vars[k]; ok && v != "" && !rootPath(v) {
@@ -217,6 +225,10 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *Instruction, text, script string
 		}
 	}
 	for _, cmd := range shellCommands(text) {
+		if dir, ok := a.buildTools[cmd.Name]; ok && script == "" && resolvesDependencies(cmd) {
+			a.block(in.Line, "%s runs %s, whose dependencies the build downloaded into root's home (%s), which another user can neither read nor reuse: it would fetch them again at start; no USER was added", in.Keyword, cmd.Name, dir)
+			break
+		}
 		if capabilityTools[cmd.Name] {
 			a.block(in.Line, "the container runs %s%s, which needs root's capabilities (raw sockets, ptrace, network or device administration) that a non-root user does not get even with --cap-add; no USER was added", cmd.Name, where)
 			break
@@ -504,3 +516,21 @@ func (a *stageAnalysis) unownedVolume() (*Instruction, string) {
 var capabilityTools = setOf("strace", "ltrace", "tcpdump", "tshark", "dumpcap", "nmap", "masscan", "hping3",
 	"arp-scan", "iptables", "ip6tables", "nft", "tc", "wg-quick", "modprobe", "sysctl", "perf", "bpftrace",
 	"iftop", "nethogs", "adb", "mount", "dmidecode")
+
+// homeCaches are build tools that keep the dependencies they download in
+// the home of the user who runs them, unless a variable moves them.
+var homeCaches = map[string]string{
+	"mvn": "/root/.m2", "gradle": "/root/.gradle", "gradlew": "/root/.gradle", "dotnet": "/root/.nuget/packages",
+	"cargo": "/root/.cargo", "sbt": "/root/.ivy2, /root/.sbt", "lein": "/root/.m2",
+}
+
+// resolvesDependencies reports a command that needs the tool's downloaded
+// dependencies: dotnet and cargo only for run, watch and test (dotnet
+// app.dll runs a published app), the JVM build tools always.
+func resolvesDependencies(cmd shellCmd) bool {
+	switch cmd.Name {
+	case "dotnet", "cargo":
+		return len(cmd.Args) > 0 && (cmd.Args[0] == "run" || cmd.Args[0] == "watch" || cmd.Args[0] == "test")
+	}
+	return true
+}

@@ -125,6 +125,9 @@ type stageAnalysis struct {
 	Blockers []blocker
 	// HasCommand is true when the chain sets CMD or ENTRYPOINT.
 	HasCommand bool
+	// buildTools are the tools RUN used that cache downloads in root's
+	// home, with where (nonroot_blockers.go).
+	buildTools map[string]string
 	// portSet is true when ENV sets the listen port (PORT,
 	// ASPNETCORE_URLS, ...), overriding the base image's default.
 	portSet bool
