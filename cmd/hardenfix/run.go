@@ -167,6 +167,7 @@ func processFile(ctx context.Context, opts *options, path string) outcome {
 	env.RuntimeImages = cfg.Options.RuntimeImages
 	env.Target = firstOf(opts.target, cfg.Options.Target)
 	env.UserName = firstOf(opts.userName, cfg.Options.UserName)
+	env.Role = cfg.Options.Role
 	env.UID = opts.uid
 	if env.UID == 0 {
 		env.UID = cfg.Options.UID

@@ -58,6 +58,10 @@ type Options struct {
 	UID int `yaml:"uid"`
 	// UserName is the name of the user the non-root rule creates (default app).
 	UserName string `yaml:"user-name"`
+	// Role is "base" for a folder whose Dockerfiles build images for
+	// others to extend: non-root then adds no USER (a .hardenfix.yaml in
+	// that folder applies to it alone).
+	Role string `yaml:"role"`
 	// Target is the stage the non-root rule treats as final (default: the last).
 	Target string `yaml:"target"`
 	// RuntimeImages maps an ecosystem (go for static Go binaries, go-cgo,

@@ -48,13 +48,18 @@ type Publisher struct {
 // overrides an empty string or nil pointer means "as the row says"; the
 // string "unknown" clears a value and "none" says the image has none.
 type Traits struct {
-	Family          string `yaml:"family,omitempty"`
-	Libc            string `yaml:"libc,omitempty"`
-	Shell           *bool  `yaml:"shell,omitempty"`
-	PackageManager  string `yaml:"package-manager,omitempty"`
-	ShadowUtils     *bool  `yaml:"shadow-utils,omitempty"`
-	User            string `yaml:"user,omitempty"`
-	UID             *int   `yaml:"uid,omitempty"`
+	Family         string `yaml:"family,omitempty"`
+	Libc           string `yaml:"libc,omitempty"`
+	Shell          *bool  `yaml:"shell,omitempty"`
+	PackageManager string `yaml:"package-manager,omitempty"`
+	ShadowUtils    *bool  `yaml:"shadow-utils,omitempty"`
+	User           string `yaml:"user,omitempty"`
+	UID            *int   `yaml:"uid,omitempty"`
+	// AppUser and AppUID name a non-root account the image creates but
+	// does not run as (.NET's app, node's node): the non-root rule runs
+	// as it instead of creating one that would clash.
+	AppUser         string `yaml:"app-user,omitempty"`
+	AppUID          *int   `yaml:"app-uid,omitempty"`
 	DropsPrivileges *bool  `yaml:"drops-privileges,omitempty"`
 	NeedsRoot       *bool  `yaml:"needs-root,omitempty"`
 	NonRootAlt      string `yaml:"non-root-alternative,omitempty"`
@@ -544,6 +549,7 @@ func (c *Catalog) Facts(image string) (ImageFacts, bool) {
 		HasShadowUtils:  t.ShadowUtils != nil && *t.ShadowUtils,
 		User:            clean(t.User),
 		UID:             -1,
+		AppUID:          -1,
 		DropsPrivileges: t.DropsPrivileges != nil && *t.DropsPrivileges,
 		NeedsRoot:       t.NeedsRoot != nil && *t.NeedsRoot,
 		NonRootAlt:      t.NonRootAlt,
@@ -551,6 +557,9 @@ func (c *Catalog) Facts(image string) (ImageFacts, bool) {
 	}
 	if t.UID != nil && *t.UID >= 0 {
 		f.UID = *t.UID
+	}
+	if t.AppUser != "" && t.AppUID != nil && *t.AppUID > 0 {
+		f.AppUser, f.AppUID = t.AppUser, *t.AppUID
 	}
 	if p, ok := c.publisherOf(name, img); ok {
 		f.Publisher, f.Verification = p.Name, p.Verification
@@ -589,6 +598,12 @@ func (img *Image) TraitsFor(tag string) Traits {
 		}
 		if o.UID != nil {
 			t.UID = o.UID
+		}
+		if o.AppUser != "" {
+			t.AppUser = o.AppUser
+		}
+		if o.AppUID != nil {
+			t.AppUID = o.AppUID
 		}
 		if o.DropsPrivileges != nil {
 			t.DropsPrivileges = o.DropsPrivileges

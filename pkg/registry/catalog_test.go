@@ -405,3 +405,50 @@ func TestWorkingDirMustBeAbsolute(t *testing.T) {
 		t.Errorf("Validate = %v, want a working-dir error", err)
 	}
 }
+
+// The non-root accounts images have without running as them: the rule
+// runs as these instead of creating a user that would clash.
+func TestAppUsers(t *testing.T) {
+	c := Embedded()
+	for _, tc := range []struct {
+		image string
+		user  string
+		uid   int
+	}{
+		{"mcr.microsoft.com/dotnet/aspnet:8.0", "app", 1654},
+		{"mcr.microsoft.com/dotnet/runtime:9.0-alpine", "app", 1654},
+		{"mcr.microsoft.com/dotnet/sdk:10.0-noble", "app", 1654},
+		{"mcr.microsoft.com/dotnet/aspnet", "app", 1654},
+		{"mcr.microsoft.com/dotnet/aspnet:6.0", "", 0},
+		{"node:20-bookworm-slim", "node", 1000},
+		{"node:22-alpine3.20", "node", 1000},
+		{"ubuntu:24.04", "ubuntu", 1000},
+		{"ubuntu:noble-20240605", "ubuntu", 1000},
+		{"ubuntu", "ubuntu", 1000},
+		{"ubuntu:22.04", "", 0},
+		{"ubuntu:jammy", "", 0},
+		{"php:8.3-fpm", "www-data", 33},
+		{"php:8.3-fpm-alpine", "www-data", 82},
+		{"python:3.12", "", 0},
+	} {
+		f, ok := c.Facts(tc.image)
+		if !ok {
+			t.Errorf("%s: no facts", tc.image)
+			continue
+		}
+		if f.AppUser != tc.user || (tc.user != "" && f.AppUID != tc.uid) {
+			t.Errorf("%s: app user %q (%d), want %q (%d)", tc.image, f.AppUser, f.AppUID, tc.user, tc.uid)
+		}
+	}
+	for _, image := range []string{
+		"mcr.microsoft.com/dotnet/framework/aspnet:4.8",
+		"mcr.microsoft.com/dotnet/framework/sdk:4.8-windowsservercore-ltsc2022",
+		"mcr.microsoft.com/windows/servercore:ltsc2022",
+		"mcr.microsoft.com/windows/nanoserver:ltsc2022",
+		"mcr.microsoft.com/dotnet/aspnet:8.0-nanoserver-ltsc2022",
+	} {
+		if f, ok := c.Facts(image); !ok || f.Family != "windows" {
+			t.Errorf("%s: want family windows, got %+v", image, f)
+		}
+	}
+}

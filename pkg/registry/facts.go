@@ -24,6 +24,11 @@ type ImageFacts struct {
 	// User and UID are the image's default user; UID is -1 when unknown.
 	User string
 	UID  int
+	// AppUser and AppUID are a non-root account the image already has
+	// but does not run as by default (.NET 8+: app 1654; node: node
+	// 1000); AppUID is -1 when there is none or it is not known.
+	AppUser string
+	AppUID  int
 	// DropsPrivileges marks images whose entrypoint starts as root and
 	// drops to a service user itself (gosu, su-exec): postgres, redis, ...
 	DropsPrivileges bool

@@ -41,6 +41,7 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //	                        keys naming registry.ImageFacts fields: family,
 //	                        libc, shell, pm (package manager), shadow
 //	                        (shadow-utils), user, uid (default -1: unknown),
+//	                        app-user, app-uid (an account the image has),
 //	                        drops-privileges, needs-root, alt (NonRootAlt),
 //	                        workdir (WorkingDir),
 //	                        repository, publisher, verification. IMAGE is
@@ -63,6 +64,7 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //	                          target NAME         Env.Target (--target)
 //	                          uid N               Env.UID (--uid)
 //	                          user-name NAME      Env.UserName (--user-name)
+//	                          role NAME           Env.Role (.hardenfix.yaml options.role)
 //	                          runtime-image E=IMG Env.RuntimeImages[E] (runtime-images)
 //	                          allowed-publishers K,K  Env.AllowedPublishers
 //
@@ -380,6 +382,9 @@ func (f *fixture) env(t *testing.T) (*Env, error) {
 	if v := f.opts["user-name"]; len(v) > 0 {
 		env.UserName = v[len(v)-1]
 	}
+	if v := f.opts["role"]; len(v) > 0 {
+		env.Role = v[len(v)-1]
+	}
 	if v := f.opts["uid"]; len(v) > 0 {
 		n, err := strconv.Atoi(v[len(v)-1])
 		if err != nil {
@@ -451,6 +456,14 @@ func parseFixtureImages(data []byte) (fixtureImages, error) {
 					return nil, fmt.Errorf("images line %d: uid %q is not a number", n+1, v)
 				}
 				facts.UID = uid
+			case "app-user":
+				facts.AppUser = v
+			case "app-uid":
+				uid, err := strconv.Atoi(v)
+				if err != nil {
+					return nil, fmt.Errorf("images line %d: app-uid %q is not a number", n+1, v)
+				}
+				facts.AppUID = uid
 			case "drops-privileges":
 				facts.DropsPrivileges = b
 			case "needs-root":

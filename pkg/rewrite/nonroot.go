@@ -43,20 +43,32 @@ LinuxServer.io and a few official images are known without it).
   non-root user an earlier USER named; a user the Dockerfile creates
   (useradd, adduser), by uid when the uid is known; the user files are
   handed to (chown, COPY --chown), which exists since the build chowned to
-  it; the base image's own non-root user; a new system user created right
-  after FROM with the commands of the base image's family —
-    Debian/Ubuntu: groupadd --system --gid 10001 app && useradd --system
-      --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app
-    Alpine/BusyBox: addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app
-    RHEL family with shadow-utils: groupadd -r -g 10001 app && useradd -r
-      -u 10001 -g app -M -s /sbin/nologin app
-  — else, for scratch, distroless, ubi-minimal/micro and unknown families,
+  it; the base image's own non-root user (the catalog's app-user: .NET 8+
+  app 1654, node 1000, ubuntu 24.04 ubuntu 1000, php www-data), written by
+  uid (USER 1654): Kubernetes runAsNonRoot can only verify a number, and
+  the uid's passwd entry still gives the process its name, group and home;
+  else a new system user with a home (tools cache in HOME) created right
+  after FROM with the commands of the base image's family, each guarded so
+  a group or user that already exists does not fail the build —
+    Debian/Ubuntu: (grep -q '^app:' /etc/group || groupadd --system --gid
+      10001 app) && (grep -q '^app:' /etc/passwd || useradd --system --uid
+      10001 --gid app --create-home --home-dir /home/app --shell
+      /usr/sbin/nologin app)
+    Alpine/BusyBox: the same guards around addgroup -S -g 10001 app and
+      adduser -S -D -h /home/app -s /sbin/nologin -u 10001 -G app app
+    RHEL family with shadow-utils: groupadd -r -g 10001 app and useradd -r
+      -u 10001 -g app -m -d /home/app -s /sbin/nologin app, guarded
+  (grep, not getent, because not every BusyBox build has getent) — else,
+  for scratch, distroless, ubi-minimal/micro and unknown families,
   a numeric USER 10001:10001 with no user created (distroless: its own
   nonroot user 65532). The family comes from the catalog, else from the
   package manager the stage and its ancestors run (apt-get/apt: Debian,
   apk: Alpine, dnf/yum: RHEL; microdnf, or an image named amazonlinux,
   ubi-minimal or ubi-micro, lack shadow-utils), else the numeric form is
-  used: names may make the rule more careful, never less.
+  used: names may make the rule more careful, never less. A base only
+  known at build time (FROM $BASE with no default, or a default made of an
+  ARG passed in) gets no USER: its family cannot be told from the package
+  manager the file happens to run.
 
 USER goes after the last instruction that needs root (RUN, COPY, ADD,
 WORKDIR, USER) and before CMD, ENTRYPOINT and HEALTHCHECK, so every build
@@ -74,8 +86,32 @@ Apache, sshd, supervisord, cron, systemd, ...), Windows bases, images meant
 to be built FROM (ONBUILD RUN triggers, or only ONBUILD), a WORKDIR under
 /root (a non-root process could not start there), a stage that switches to
 root before its build steps on a base whose own user is not known, and
-USER values known only at build time. Notes beside the change: EXPOSE
-below 1024, sudo in RUN, a WORKDIR or VOLUME the process may need to write,
+USER values known only at build time. Also left as root, with a note:
+Windows images (from the catalog, which lists the .NET Framework and
+Windows repositories of mcr.microsoft.com, or --platform=windows/...;
+otherwise two of the backtick escape, a Windows SHELL and drive-letter
+paths must agree, and one alone with no Linux package manager leaves the
+rule unsure; USER ContainerUser is left to a later change); a stage with
+no CMD or ENTRYPOINT (a platform or a derived image decides what runs),
+or one that starts only an interpreter or a shell (CMD ["node"],
+["bash"]: a base or toolchain image) or keeps a workspace alive (sleep
+infinity); a VOLUME no non-root user was handed (the process writes
+there); programs that need root's capabilities (strace, tcpdump, nmap,
+iptables, adb, ...), which --cap-add does not give a non-root user;
+tools installed into root's home (mix local.hex, composer global,
+corepack prepare), a command that needs the dependencies a build tool
+downloaded into root's home (mvn, gradle, dotnet run, cargo run after the
+same tool ran in RUN), and ENV, CMD or ENTRYPOINT paths under /root, which
+is mode 0700; crontabs (RUN crontab, files under /etc/cron*); host resources
+only root reaches (the Docker socket, DOCKER_HOST=unix://, the node's
+/etc/kubernetes/*.conf, devices under /dev); images built for others to
+extend (helper scripts like docker-php-ext-install, a generated-file
+header, options.role: base in the folder's .hardenfix.yaml); and
+development containers (a .devcontainer/ folder: devcontainer.json's
+remoteUser decides). Notes beside the change: EXPOSE below 1024 (and
+--port 80, --bind 0.0.0.0:80, :80 in CMD or ENTRYPOINT, and tiangolo's
+uvicorn-gunicorn images, which listen on 80), sudo in RUN, a WORKDIR the
+process may need to write,
 files under /root, chown to another user, world-writable chmod, and
 entrypoint scripts that chown or chmod at start.
 
@@ -86,7 +122,7 @@ Before:  FROM debian:bookworm-slim
          RUN apt-get update && apt-get install -y curl
          CMD ["app"]
 After:   FROM debian:bookworm-slim
-         RUN groupadd --system --gid 10001 app && useradd --system ...
+         RUN (grep -q '^app:' /etc/group || groupadd --system ...
          RUN apt-get update && apt-get install -y curl
          USER 10001:10001
          CMD ["app"]`,
@@ -134,6 +170,7 @@ type nonRootPlan struct {
 	// reused is true when the user is one the image already has.
 	reused bool
 	notes  []Note
+	role   string // env.Role: "base" for images built to be extended
 }
 
 func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
@@ -161,7 +198,7 @@ func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, erro
 	if from == nil || isIgnored(ignored, d, from.Line, nonRootName) {
 		return nil, nil, nil
 	}
-	p := &nonRootPlan{d: d, final: final, instrs: d.instructionsByStage()[final]}
+	p := &nonRootPlan{d: d, final: final, instrs: d.instructionsByStage()[final], role: env.Role}
 	p.a = analyzeStage(d, env, final)
 	if !p.decide(uid, name, explicitUID) {
 		return nil, p.notes, nil
@@ -226,6 +263,11 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	}
 	// The stage ends as root (known, or assumed: images run as root
 	// unless they say otherwise).
+	if !a.ImageKnown {
+		root := p.d.fromInstruction(a.Chain[0])
+		p.note(root.Line, "FROM %s: the base image is only known at build time (a variable with no default), so its OS, its users and whether it runs as root cannot be told; no USER was added", p.d.Stages[a.Chain[0]].BaseName)
+		return false
+	}
 	if a.HasFacts && a.Facts.DropsPrivileges {
 		p.note(from.Line, "%s starts as root and switches to its own service user in its entrypoint (gosu, su-exec, s6-overlay); a USER would break that, so none was added", a.Image)
 		return false
@@ -251,6 +293,9 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.note(a.DropperLine, "the image uses %s: its entrypoint probably starts as root and drops privileges itself, so no USER was added; check that it does", a.Dropper)
 		return false
 	}
+	if p.blocked() {
+		return false
+	}
 	if in, wd := a.Workdir, a.WorkdirPath; in != nil && (wd == "/root" || strings.HasPrefix(wd, "/root/")) {
 		p.note(in.Line, "WORKDIR %s is inside root's home, which other users may not enter: a non-root container could not even start there, so no USER was added; move the application out of /root, then run hardenfix again", wd)
 		return false
@@ -258,6 +303,12 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	p.changes = true
 	if p.chooseExisting() {
 		p.reused = true
+		return true
+	}
+	if a.HasFacts && a.Facts.AppUser != "" && a.Facts.AppUID > 0 {
+		p.spec = strconv.Itoa(a.Facts.AppUID)
+		p.reused = true
+		p.userWhy = fmt.Sprintf("the final stage ran as root; run it as %s, the non-root user %s that %s already has (with its home), by uid so Kubernetes runAsNonRoot can verify it; build steps still run as root", p.spec, a.Facts.AppUser, a.Image)
 		return true
 	}
 	if in := p.switchesToRoot(); in != nil {
@@ -391,17 +442,32 @@ func (p *nonRootPlan) numericFor(s userSpec) string {
 
 var familyTitle = map[string]string{"debian": "Debian/Ubuntu", "alpine": "Alpine/BusyBox", "rhel": "RHEL-family"}
 
-// creationCommand is the command that creates the system user and group.
+// creationCommand is the command that creates the system user and group,
+// with a home (tools cache in HOME: pip, corepack, go, composer, ...).
+// Each creation is guarded, so a base image that already has a group or
+// user of that name does not fail the build: grep reads /etc/group and
+// /etc/passwd on every family (getent is not in every BusyBox build).
 func creationCommand(family string, uid int, name string) string {
+	home := "/home/" + name
+	guard := func(file, create string) string {
+		return fmt.Sprintf("(grep -q '^%s:' /etc/%s || %s)", name, file, create)
+	}
+	var group, user string
 	switch family {
 	case "debian":
-		return fmt.Sprintf("groupadd --system --gid %d %s && useradd --system --uid %d --gid %s --no-create-home --shell /usr/sbin/nologin %s", uid, name, uid, name, name)
+		group = fmt.Sprintf("groupadd --system --gid %d %s", uid, name)
+		user = fmt.Sprintf("useradd --system --uid %d --gid %s --create-home --home-dir %s --shell /usr/sbin/nologin %s", uid, name, home, name)
 	case "alpine":
-		return fmt.Sprintf("addgroup -S -g %d %s && adduser -S -D -H -u %d -G %s %s", uid, name, uid, name, name)
+		// BusyBox adduser creates the home unless -H is given.
+		group = fmt.Sprintf("addgroup -S -g %d %s", uid, name)
+		user = fmt.Sprintf("adduser -S -D -h %s -s /sbin/nologin -u %d -G %s %s", home, uid, name, name)
 	case "rhel":
-		return fmt.Sprintf("groupadd -r -g %d %s && useradd -r -u %d -g %s -M -s /sbin/nologin %s", uid, name, uid, name, name)
+		group = fmt.Sprintf("groupadd -r -g %d %s", uid, name)
+		user = fmt.Sprintf("useradd -r -u %d -g %s -m -d %s -s /sbin/nologin %s", uid, name, home, name)
+	default:
+		return ""
 	}
-	return ""
+	return guard("group", group) + " && " + guard("passwd", user)
 }
 
 // family returns how to create a user on the stage's base ("debian",
@@ -546,23 +612,54 @@ func (p *nonRootPlan) switchesToRoot() *Instruction {
 	return nil
 }
 
-// windows says why the stage looks like a Windows image, or "": from the
-// facts, Windows shells or paths, or the backtick escape with no sign of a
-// Linux package manager.
+// windows says why the stage is (or may be) a Windows image, or "". The
+// catalog and the platform decide alone; otherwise two of the backtick
+// escape, a Windows SHELL and drive-letter paths must agree, since each
+// also turns up in Linux files (pwsh exists on Linux, and so does the
+// backtick escape). One of them, with no Linux package manager in sight,
+// leaves the rule unsure: it then stays out too.
 func (p *nonRootPlan) windows() string {
 	a := p.a
+	if a.HasFacts && a.Facts.Family == "windows" {
+		return "Windows base image"
+	}
+	if plat := p.platform(); strings.HasPrefix(strings.ToLower(plat), "windows") {
+		return "the stage is built for --platform=" + plat
+	}
+	if a.HasFacts && a.Facts.Family != "" {
+		return "" // the catalog knows a Linux family
+	}
+	var signals []string
+	if p.d.Escape == '`' {
+		signals = append(signals, "the backtick escape")
+	}
+	if a.windowsShell {
+		signals = append(signals, "a Windows SHELL")
+	}
+	if a.windowsPath {
+		signals = append(signals, "Windows paths")
+	}
 	switch {
-	case a.HasFacts && a.Facts.Family != "":
-		if a.Facts.Family == "windows" {
-			return "Windows base image"
-		}
-		return ""
-	case a.Windows:
-		return "this looks like a Windows image (Windows shell or paths)"
-	case p.d.Escape == '`' && len(a.PackageManagers) == 0:
-		return "this looks like a Windows image (the backtick escape, and no Linux package manager)"
+	case len(signals) >= 2:
+		return "this looks like a Windows image (" + strings.Join(signals, ", ") + ")"
+	case len(signals) == 1 && len(a.PackageManagers) == 0:
+		return "this may be a Windows image (" + signals[0] + ", and no Linux package manager)"
 	}
 	return ""
+}
+
+// platform is the --platform of the chain's first FROM, expanded with the
+// global ARGs ("" when none or unknown).
+func (p *nonRootPlan) platform() string {
+	st := p.d.Stages[p.a.Chain[0]]
+	if st.Platform == "" {
+		return ""
+	}
+	out, unset, err := p.d.Expand(st.Platform, p.d.GlobalArgs)
+	if err != nil || len(unset) > 0 {
+		return ""
+	}
+	return out
 }
 
 // onbuildOnly notes images meant to be built FROM: a non-root USER would
@@ -725,12 +822,8 @@ func (p *nonRootPlan) runtimeNotes() {
 			p.note(e.In.Line, "EXPOSE %s: as %s the process may not bind ports below 1024 (Docker 20.10+ allows it, Kubernetes by default does not); listen on a port above 1023, such as 8080, or grant CAP_NET_BIND_SERVICE", strings.Join(low, " "), p.spec)
 		}
 	}
-	for _, v := range a.Volumes {
-		for _, vol := range v.Values {
-			if !a.owned(vol) && !systemPath(vol) {
-				p.note(v.In.Line, "VOLUME %s: a new volume takes the owner of %s in the image, root here; if the process writes to it, create it owned by %s before VOLUME (RUN mkdir -p %s && chown %s %s)", vol, vol, p.spec, vol, p.spec, vol)
-			}
-		}
+	if low := a.commandPorts(p.d.fromInstruction(a.Chain[0]).Line); len(low) > 0 {
+		p.note(low[0].line, "%s listens on port %s: as %s the process may not bind ports below 1024 (Docker 20.10+ allows it, Kubernetes by default does not); listen on a port above 1023, such as 8080, or grant CAP_NET_BIND_SERVICE", low[0].what, low[0].port, p.spec)
 	}
 	for _, in := range a.SudoInstall {
 		p.note(in.Line, "RUN installs sudo: the runtime user %s has no sudo rights, so anything that relies on sudo at runtime will fail; drop it", p.spec)
@@ -743,7 +836,7 @@ func (p *nonRootPlan) runtimeNotes() {
 		p.note(in.Line, "WORKDIR %s is owned by root: the process, now running as %s, cannot write there; if it writes files (caches, uploads, logs), hand it the directory with COPY --chown=%s or RUN chown %s %s", wd, p.spec, p.spec, p.spec, wd)
 	}
 	for _, o := range a.Owners {
-		if o.Spec.Known && !o.Spec.Root() && o.Spec.User != user.User && parseUserSpec(p.numericFor(o.Spec), true).User != user.User {
+		if o.Spec.Known && !o.Spec.Root() && !p.sameUser(o.Spec.User, user.User) {
 			p.note(o.In.Line, "files are handed to %s here, but the container now runs as %s; if the process writes to them, hand them to %s instead", o.Spec.Text, p.spec, p.spec)
 		}
 	}
@@ -759,6 +852,33 @@ func (p *nonRootPlan) runtimeNotes() {
 	for _, in := range a.WorldWritable {
 		p.note(in.Line, "chmod makes files writable by everyone; now that the process has its own user, chown them to %s and drop the world-writable mode", p.spec)
 	}
+}
+
+// sameUser reports whether two user names or uids name the same user, by
+// the users the Dockerfile creates and the base image's own.
+func (p *nonRootPlan) sameUser(a, b string) bool {
+	return a == b || p.uidOf(a) != "" && p.uidOf(a) == p.uidOf(b)
+}
+
+// uidOf returns the uid a user name or number stands for, or "".
+func (p *nonRootPlan) uidOf(name string) string {
+	if _, err := strconv.Atoi(name); err == nil {
+		return name
+	}
+	for _, u := range p.a.users() {
+		if u.Name == name && u.UID >= 0 {
+			return strconv.Itoa(u.UID)
+		}
+	}
+	if f := p.a.Facts; p.a.HasFacts {
+		if f.User == name && f.UID >= 0 {
+			return strconv.Itoa(f.UID)
+		}
+		if f.AppUser == name && f.AppUID > 0 {
+			return strconv.Itoa(f.AppUID)
+		}
+	}
+	return ""
 }
 
 // systemPath reports paths whose ownership is the system's business: the

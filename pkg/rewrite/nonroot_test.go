@@ -247,3 +247,44 @@ func TestReadInContextStaysInside(t *testing.T) {
 		t.Errorf("a symbolic link out of the context was followed: %q", got)
 	}
 }
+
+// A development container's user is devcontainer.json's business: the
+// rule leaves the Dockerfile alone, wherever the .devcontainer folder is.
+func TestNonRootLeavesDevcontainers(t *testing.T) {
+	src := []byte("FROM python:3.12\nRUN pip install --no-cache-dir black\nCMD [\"python3\", \"/app/main.py\"]\n")
+	for _, path := range []string{".devcontainer/Dockerfile", "svc/.devcontainer/Dockerfile", `svc\.devcontainer\Dockerfile`} {
+		d, err := Parse(path, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixes, notes, err := checkNonRoot(context.Background(), d, &Env{Images: nil})
+		if err != nil || len(fixes) != 0 || len(notes) != 1 || !strings.Contains(notes[0].Message, "development container") {
+			t.Errorf("%s: fixes %v, notes %v, err %v", path, fixes, notes, err)
+		}
+	}
+	d, err := Parse("app/Dockerfile", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fixes, _, _ := checkNonRoot(context.Background(), d, &Env{}); len(fixes) == 0 {
+		t.Errorf("an ordinary Dockerfile got no USER")
+	}
+}
+
+func TestCommandPorts(t *testing.T) {
+	for _, tc := range []struct {
+		cmd  string
+		want []int
+	}{
+		{"uvicorn app:app --host 0.0.0.0 --port 80", []int{80}},
+		{"gunicorn --bind=0.0.0.0:443 app:app", []int{443}},
+		{"gunicorn -b :8000 app:app", []int{8000}},
+		{"php -S 0.0.0.0:80 -t public", []int{80}},
+		{"node server.js", nil},
+		{"python -m http.server 80", nil}, // a bare number is not a listen option
+	} {
+		if got := commandPorts(strings.Fields(tc.cmd)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.cmd, got, tc.want)
+		}
+	}
+}

@@ -112,8 +112,6 @@ type stageAnalysis struct {
 	DropperLine int
 	// WorldWritable lists chmod 777-style RUNs along the final stage.
 	WorldWritable []*Instruction
-	// Windows is true when the chain uses Windows shells or paths.
-	Windows bool
 	// Daemon names a root daemon the container starts, with where.
 	Daemon     string
 	DaemonLine int
@@ -123,6 +121,19 @@ type stageAnalysis struct {
 	ScriptChownLine int
 	// RootHome lists instructions that put files under /root.
 	RootHome []*Instruction
+	// Blockers are root work a USER would break (nonroot_blockers.go).
+	Blockers []blocker
+	// HasCommand is true when the chain sets CMD or ENTRYPOINT.
+	HasCommand bool
+	// buildTools are the tools RUN used that cache downloads in root's
+	// home, with where (nonroot_blockers.go).
+	buildTools map[string]string
+	// portSet is true when ENV sets the listen port (PORT,
+	// ASPNETCORE_URLS, ...), overriding the base image's default.
+	portSet bool
+	// WindowsSignals counts the kinds of Windows evidence seen: a Windows
+	// SHELL, Windows paths (C:\...).
+	windowsShell, windowsPath bool
 
 	// Workdir is the chain's last WORKDIR, where the process starts, and
 	// WorkdirPath its path ("" when variables in it have no value).
@@ -228,6 +239,9 @@ func (d *Document) fromInstruction(stage int) *Instruction {
 func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 	a := &stageAnalysis{PackageManagers: map[string]bool{}}
 	a.Chain, a.Image, a.ImageKnown = d.chainOf(i)
+	if root := a.Chain[0]; a.ImageKnown && d.buildTimeOnly(d.Stages[root].BaseName) {
+		a.Image, a.ImageKnown = d.Stages[root].BaseName, false
+	}
 	if root := a.Chain[0]; !a.ImageKnown && d.maybeStage(d.Stages[root].BaseName, root) {
 		a.StageUnknown = true
 	}
@@ -372,6 +386,7 @@ func (d *Document) expandWord(w string, vars Vars) (string, bool) {
 
 // scan records what one instruction of the chain tells.
 func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars) {
+	a.scanBlockers(d, in, vars, final)
 	switch c := in.Command.(type) {
 	case *instructions.UserCommand:
 		// Expanded the way BuildKit does (quotes too), not as a shell word.
@@ -389,6 +404,7 @@ func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars
 			}
 		}
 	case *instructions.CopyCommand:
+		a.scanWindowsPaths(append([]string{c.DestPath}, c.SourcePaths...))
 		if final && (c.DestPath == "/root" || strings.HasPrefix(c.DestPath, "/root/")) {
 			a.RootHome = appendOnce(a.RootHome, in)
 		}
@@ -409,12 +425,12 @@ func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars
 	case *instructions.ShellCommand:
 		for _, w := range c.Shell {
 			if isWindowsShell(w) {
-				a.Windows = true
+				a.windowsShell = true
 			}
 		}
 	case *instructions.WorkdirCommand:
-		if len(c.Path) >= 2 && c.Path[1] == ':' {
-			a.Windows = true
+		if windowsPath(c.Path) {
+			a.windowsPath = true
 		}
 		a.Workdir, a.WorkdirPath = in, ""
 		if wd, ok := d.expandWord(c.Path, vars); ok {
@@ -446,8 +462,28 @@ func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars
 		}
 	case *instructions.EntrypointCommand:
 		a.entrypoint, a.entrypointLine = in, c.CmdLine
+		a.HasCommand = true
+		a.scanWindowsPaths(c.CmdLine)
 	case *instructions.CmdCommand:
 		a.cmd, a.cmdLine = in, c.CmdLine
+		a.HasCommand = true
+		a.scanWindowsPaths(c.CmdLine)
+	}
+}
+
+// windowsPath reports a drive-letter path (C:\app, c:/app).
+func windowsPath(p string) bool {
+	return len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') &&
+		(p[0] >= 'a' && p[0] <= 'z' || p[0] >= 'A' && p[0] <= 'Z')
+}
+
+func (a *stageAnalysis) scanWindowsPaths(words []string) {
+	for _, w := range words {
+		for _, f := range strings.Fields(w) {
+			if windowsPath(strings.Trim(f, `"'`)) {
+				a.windowsPath = true
+			}
+		}
 	}
 }
 
@@ -495,9 +531,6 @@ func (a *stageAnalysis) scanCommand(d *Document, in *Instruction, cmd shellCmd, 
 		}
 		if strings.Contains(w, "s6-overlay") {
 			a.dropper("s6-overlay", in.Line)
-		}
-		if isWindowsShell(w) {
-			a.Windows = true
 		}
 		if final && !removesOrInspects[cmd.Name] && (w == "/root" || strings.HasPrefix(w, "/root/") || strings.HasPrefix(w, "~/")) {
 			a.RootHome = appendOnce(a.RootHome, in)
@@ -595,6 +628,7 @@ func (a *stageAnalysis) scanRuntime(d *Document, env *Env, in *Instruction, cmdL
 	for _, cmd := range shellCommands(text) {
 		a.runtimeCommand(cmd, in.Line, "")
 	}
+	a.scanRuntimeBlockers(in, text, "")
 	for _, w := range strings.Fields(text) {
 		base := path.Base(w)
 		if w == "/init" {
@@ -607,6 +641,7 @@ func (a *stageAnalysis) scanRuntime(d *Document, env *Env, in *Instruction, cmdL
 			for _, cmd := range shellCommands(script) {
 				a.runtimeCommand(cmd, in.Line, base)
 			}
+			a.scanRuntimeBlockers(in, script, base)
 			if dr := dropperIn(script); dr != "" {
 				a.dropper(dr+" (in "+base+")", in.Line)
 			}
@@ -650,12 +685,19 @@ func (a *stageAnalysis) contextScript(d *Document, contextDir, base string) stri
 	}
 	for _, s := range a.Chain {
 		for _, in := range d.Stage(s) {
-			c, ok := in.Command.(*instructions.CopyCommand)
-			if !ok || c.From != "" {
-				continue
+			var sources []string
+			switch c := in.Command.(type) {
+			case *instructions.CopyCommand:
+				if c.From == "" {
+					sources = c.SourcePaths
+				}
+			case *instructions.AddCommand:
+				// A local ADD source is copied like COPY's (URLs and
+				// archives do not name a script of the context).
+				sources = c.SourcePaths
 			}
-			for _, src := range c.SourcePaths {
-				if path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
+			for _, src := range sources {
+				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
 					continue
 				}
 				if b := readInContext(contextDir, src); b != "" {

@@ -109,6 +109,9 @@ type Env struct {
 	// mean DefaultUID and DefaultUserName.
 	UID      int
 	UserName string
+	// Role is "base" when the file builds an image for others to extend
+	// (.hardenfix.yaml options.role): the non-root rule then adds no USER.
+	Role string
 }
 
 // All returns every rule in pipeline order: rebase, multi-stage,
