@@ -154,10 +154,10 @@ var cases = []testCase{
 	{
 		// The container runs `npm run dev` (node --watch): a development
 		// image, which multi-stage leaves whole; only non-root changes it.
-		Name:      "node-dev",
-		Rules:     []string{"multi-stage", "non-root"},
-		UID:       "1000", // the image's own node user
-		Changed:   true,
+		Name:    "node-dev",
+		Rules:   []string{"multi-stage", "non-root"},
+		UID:     "1000", // the image's own node user
+		Changed: true,
 		Serve: &probe{
 			Port:   3000,
 			Client: []string{"node", "-e", "require('http').get('http://127.0.0.1:${PORT}/', r => r.pipe(process.stdout)).on('error', e => { console.error(e.message); process.exit(1) })"},
