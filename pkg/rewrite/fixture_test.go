@@ -533,7 +533,7 @@ func checkInvariants(t *testing.T, input []byte, res *Result, rules []*Rule, env
 		t.Errorf("line %d changed but no fix covers it: %q", line, text)
 	}
 	// 3. Idempotence.
-	again, err := Run(ctx, "Dockerfile", res.New, rules, env)
+	again, err := Run(ctx, res.Path, res.New, rules, env)
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
@@ -571,7 +571,7 @@ func checkInvariants(t *testing.T, input []byte, res *Result, rules []*Rule, env
 		}
 	}
 	// 7. Determinism.
-	third, err := Run(ctx, "Dockerfile", input, rules, env)
+	third, err := Run(ctx, res.Path, input, rules, env)
 	if err != nil || !bytes.Equal(third.New, res.New) || formatNotes(third.Notes) != formatNotes(res.Notes) {
 		t.Errorf("a second run on the same input gave a different result")
 	}

@@ -315,6 +315,10 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.note(in.Line, "the stage switches to root before its build steps, so %s probably runs as a user of its own, whose name is not known here; switch back to that user after the last build step (a new user would not own the image's files)", imageOr(a))
 		return false
 	}
+	if why := p.unknownBase(); why != "" {
+		p.note(p.d.fromInstruction(a.Chain[0]).Line, "%s; a USER could break it, so none was added: look the image up (run without --offline), add it to a --catalog file, or set USER by hand", why)
+		return false
+	}
 	if a.HasFacts && a.Facts.Family == "distroless" && !explicitUID {
 		p.spec = fmt.Sprintf("%d:%d", distrolessUID, distrolessUID)
 		p.userWhy = fmt.Sprintf("the final stage ran as root; run it as %s, the nonroot user every distroless image ships", p.spec)
@@ -582,6 +586,26 @@ func (p *nonRootPlan) baseUserUnknown() bool {
 		}
 	}
 	return true
+}
+
+// unknownBase says why the base image is too little known for a USER:
+// not in the catalog and no registry config, so its own user is unknown
+// (it may run as a non-root user whose files a new user would not own), or,
+// when the build shows it runs as root, whether its own entrypoint needs
+// root (a proxy on port 80, a supervisor) — unless the Dockerfile sets its
+// own ENTRYPOINT, so the image's does not run. "" when the rule may go on.
+func (p *nonRootPlan) unknownBase() string {
+	a := p.a
+	if a.HasFacts || !a.ImageKnown || strings.EqualFold(a.Image, "scratch") {
+		return ""
+	}
+	if p.baseUserUnknown() {
+		return fmt.Sprintf("%s is not in the catalog and no registry gave its config, so the user it runs as is not known (it may have a non-root user of its own, whose files a new user would not own)", a.Image)
+	}
+	if a.entrypoint == nil {
+		return fmt.Sprintf("%s is not in the catalog and no registry gave its config, so whether its own entrypoint needs root (a privileged port, a user switch of its own) is not known", a.Image)
+	}
+	return ""
 }
 
 // switchesToRoot returns the final stage's USER root when it comes before

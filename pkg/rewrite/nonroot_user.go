@@ -933,10 +933,13 @@ func (a *stageAnalysis) gidOf(group string) int {
 // itself or one that needs root stays so whatever a catalog row says.
 func imageFacts(env *Env, image string) (registry.ImageFacts, bool) {
 	builtin, known := builtinFacts(image)
-	if env.Images == nil {
-		return builtin, known
+	// Without image facts from the caller, the catalog still knows the
+	// verified images (as multi-stage reads it).
+	var info registry.ImageInfo = catalogOf(env)
+	if env.Images != nil {
+		info = env.Images
 	}
-	f, ok := env.Images.Facts(image)
+	f, ok := info.Facts(image)
 	if !ok {
 		return builtin, known
 	}
