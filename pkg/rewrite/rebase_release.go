@@ -234,7 +234,13 @@ func builderBlocker(cat *registry.Catalog, d *Document, stage int, orig, target 
 		if in.Stage != stage || !ok || c.From == "" {
 			continue
 		}
+		if copiesOnlyData(c.SourcePaths) {
+			continue
+		}
 		src, image := builderImage(d, refs, c.From, stage)
+		if staticGoBuilder(d, c.From, stage) {
+			continue
+		}
 		if image == "" {
 			return fmt.Sprintf("the OS release would change from %s to %s, and line %d copies files from %s, whose base image is not known; move the builder and this stage to %s together, or neither", from, to, in.Line, src, to)
 		}
@@ -246,7 +252,10 @@ func builderBlocker(cat *registry.Catalog, d *Document, stage int, orig, target 
 			if b.known() {
 				rel = "on " + b.String()
 			}
-			return fmt.Sprintf("the OS release would change from %s to %s, but line %d copies files built on %s (%s), %s: binaries linked against its libraries (libssl, glibc) may not run on %s; move both stages to %s together, or neither", from, to, in.Line, image, src, rel, to, to)
+			if src != image {
+				image += " (" + src + ")"
+			}
+			return fmt.Sprintf("the OS release would change from %s to %s, but line %d copies files built on %s, %s: binaries linked against its libraries (libssl, glibc) may not run on %s; move both stages to %s together, or neither", from, to, in.Line, image, rel, to, to)
 		}
 	}
 	return ""
@@ -305,4 +314,72 @@ func releaseChecks(cat *registry.Catalog, d *Document, stage int, p, tp parsedRe
 		return fmt.Sprintf("the OS release would change from %s to %s while %s runs on this image", from, to, pm)
 	}
 	return builderBlocker(cat, d, stage, p, tp)
+}
+
+// dataPaths are sources that hold data, not binaries: certificates and
+// time zones link against nothing.
+var dataPaths = regexp.MustCompile(`^/(?:etc/ssl/|etc/pki/|usr/share/zoneinfo|usr/share/ca-certificates)|\.(?:crt|pem)$`)
+
+func copiesOnlyData(sources []string) bool {
+	for _, s := range sources {
+		if !dataPaths.MatchString(s) {
+			return false
+		}
+	}
+	return len(sources) > 0
+}
+
+var (
+	goBuild     = regexp.MustCompile(`\bgo\s+(?:build|install)\b`)
+	cgoDisabled = regexp.MustCompile(`\bCGO_ENABLED=["']?0\b`)
+)
+
+// staticGoBuilder reports whether the stage named from builds Go with cgo
+// disabled (CGO_ENABLED=0 in every RUN that builds, or in an ENV or ARG of
+// the stage or the stages it is built FROM): its binaries are static and
+// run on any release.
+func staticGoBuilder(d *Document, from string, before int) bool {
+	chain := map[int]bool{}
+	for idx := stageNamed(d, from, before); idx >= 0 && !chain[idx]; idx = stageNamed(d, d.Stages[idx].BaseName, idx) {
+		chain[idx] = true
+	}
+	if len(chain) == 0 {
+		return false
+	}
+	builds, envOff, allOff := false, false, true
+	for _, in := range d.Instructions {
+		if !chain[in.Stage] {
+			continue
+		}
+		text := in.Span.Text(d.Src)
+		switch in.Keyword {
+		case "ENV", "ARG":
+			envOff = envOff || cgoDisabled.MatchString(text)
+		case "RUN":
+			if goBuild.MatchString(text) {
+				builds = true
+				allOff = allOff && cgoDisabled.MatchString(text)
+			}
+		}
+	}
+	return builds && (envOff || allOff)
+}
+
+// stageNamed returns the index of the stage before `before` that name (a
+// stage name or index) refers to, or -1.
+func stageNamed(d *Document, name string, before int) int {
+	if isStageIndex(name) {
+		i, _ := strconv.Atoi(name)
+		if i < before {
+			return i
+		}
+		return -1
+	}
+	idx := -1
+	for i := 0; i < before && i < len(d.Stages); i++ {
+		if d.Stages[i].Name != "" && strings.EqualFold(d.Stages[i].Name, name) {
+			idx = i
+		}
+	}
+	return idx
 }
