@@ -64,11 +64,11 @@ mappings:
 	// The merged catalog reaches the rules.
 	df := filepath.Join(dir, "app", "Dockerfile")
 	os.MkdirAll(filepath.Dir(df), 0o755)
-	if err := os.WriteFile(df, []byte("FROM team-x/node:20\n"), 0o644); err != nil {
+	if err := os.WriteFile(df, []byte("FROM team-x/node:22\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out, _ = run("--offline", "--enable", "rebase", "--catalog", user, filepath.Join(dir, "app"))
-	if code != 0 || !strings.Contains(out, "+FROM node:20\n") {
+	if code != 0 || !strings.Contains(out, "+FROM node:22\n") {
 		t.Errorf("rebase with a user mapping: exit %d, diff:\n%s", code, out)
 	}
 	code, out, _ = run("--offline", "--enable", "rebase", filepath.Join(dir, "app"))

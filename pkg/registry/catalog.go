@@ -33,6 +33,8 @@ type Catalog struct {
 	// (docker.io/library/node).
 	Images   map[string]*Image   `yaml:"images,omitempty"`
 	Mappings map[string]*Mapping `yaml:"mappings,omitempty"`
+	// EndOfLifeRows are the end-of-life section, keyed like Images.
+	EndOfLifeRows map[string]*Lifecycle `yaml:"end-of-life,omitempty"`
 }
 
 // Publisher is a verified publisher: every repository under Prefix (a
@@ -105,6 +107,31 @@ type Deprecation struct {
 	// the runtime the successor's tags version (django:1.10-python3), so
 	// their major versions are not compared; empty means "runtime".
 	TagVersions string `yaml:"tag-versions,omitempty"`
+	// NoEquivalent names tags the successor has no equivalent of, with
+	// the reason (centos:7: no maintained EL7 rebuild exists); they are
+	// left alone with that reason as the note.
+	NoEquivalent []TagNote `yaml:"no-equivalent,omitempty"`
+}
+
+// TagNote is a regular expression on the tag and what to say about the
+// tags it matches.
+type TagNote struct {
+	Match  string `yaml:"match"`
+	Reason string `yaml:"reason"`
+}
+
+// NoEquivalentFor returns the reason the successor has no equivalent of
+// tag ("" and "latest" are the same), or false.
+func (d *Deprecation) NoEquivalentFor(tag string) (string, bool) {
+	if tag == "" {
+		tag = "latest"
+	}
+	for _, n := range d.NoEquivalent {
+		if re, err := regexp.Compile(n.Match); err == nil && re.MatchString(tag) {
+			return n.Reason, true
+		}
+	}
+	return "", false
 }
 
 // Mapping is a known non-standard image and the verified image that
@@ -197,18 +224,19 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 		return nil, err
 	}
 	var raw struct {
-		Version    string              `yaml:"version"`
-		Date       string              `yaml:"date"`
-		Publishers []Publisher         `yaml:"publishers"`
-		Images     map[string]*Image   `yaml:"images"`
-		Mappings   map[string]*Mapping `yaml:"mappings"`
+		Version    string                `yaml:"version"`
+		Date       string                `yaml:"date"`
+		Publishers []Publisher           `yaml:"publishers"`
+		Images     map[string]*Image     `yaml:"images"`
+		Mappings   map[string]*Mapping   `yaml:"mappings"`
+		EndOfLife  map[string]*Lifecycle `yaml:"end-of-life"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	c := &Catalog{Version: raw.Version, Date: raw.Date, Publishers: raw.Publishers, Images: map[string]*Image{}, Mappings: map[string]*Mapping{}}
+	c := &Catalog{Version: raw.Version, Date: raw.Date, Publishers: raw.Publishers, Images: map[string]*Image{}, Mappings: map[string]*Mapping{}, EndOfLifeRows: map[string]*Lifecycle{}}
 	for key, img := range raw.Images {
 		name, err := normaliseRepo(key)
 		if err != nil {
@@ -237,7 +265,24 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 		m.Name = key
 		c.Mappings[name] = m
 	}
+	for key, lc := range raw.EndOfLife {
+		name, err := normaliseRepo(key)
+		if err != nil {
+			return nil, fmt.Errorf("end-of-life: %w", err)
+		}
+		if _, dup := c.EndOfLifeRows[name]; dup {
+			return nil, fmt.Errorf("end-of-life: %q and another key both name %s", key, name)
+		}
+		if lc == nil {
+			return nil, fmt.Errorf("end-of-life: %q is empty", key)
+		}
+		lc.Name = key
+		c.EndOfLifeRows[name] = lc
+	}
 	if err := c.compile(); err != nil {
+		return nil, err
+	}
+	if err := c.compileLifecycles(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -289,6 +334,11 @@ func (c *Catalog) compile() error {
 			}
 			if err := compileRules(img.Deprecated.Tags); err != nil {
 				return fmt.Errorf("images: %s: deprecated: %w", img.Name, err)
+			}
+			for _, n := range img.Deprecated.NoEquivalent {
+				if _, err := regexp.Compile(n.Match); err != nil || n.Reason == "" {
+					return fmt.Errorf("images: %s: deprecated: no-equivalent %q needs a valid regular expression and a reason", img.Name, n.Match)
+				}
 			}
 		}
 	}
@@ -392,6 +442,7 @@ func (c *Catalog) Validate() error {
 			errs = append(errs, c.checkTarget(where+": tag rule "+r.Match, placeholderExpand(r.To))...)
 		}
 	}
+	errs = append(errs, c.validateLifecycles()...)
 	return errors.Join(errs...)
 }
 
@@ -418,7 +469,7 @@ func (c *Catalog) checkTarget(where, ref string) []error {
 // with the same prefix are replaced. Version and date are c's, with over's
 // appended when it has them.
 func (c *Catalog) Merge(over *Catalog) *Catalog {
-	out := &Catalog{Version: c.Version, Date: c.Date, Images: map[string]*Image{}, Mappings: map[string]*Mapping{}}
+	out := &Catalog{Version: c.Version, Date: c.Date, Images: map[string]*Image{}, Mappings: map[string]*Mapping{}, EndOfLifeRows: map[string]*Lifecycle{}}
 	if over.Version != "" {
 		out.Version += "+" + over.Version
 	}
@@ -447,6 +498,12 @@ func (c *Catalog) Merge(over *Catalog) *Catalog {
 	for k, v := range over.Mappings {
 		out.Mappings[k] = v
 	}
+	for k, v := range c.EndOfLifeRows {
+		out.EndOfLifeRows[k] = v
+	}
+	for k, v := range over.EndOfLifeRows {
+		out.EndOfLifeRows[k] = v
+	}
 	return out
 }
 
@@ -469,13 +526,22 @@ func (c *Catalog) Encode(w io.Writer) error {
 		}
 		mappings.Content = append(mappings.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: c.Mappings[k].Name}, &v)
 	}
+	eol := &yaml.Node{Kind: yaml.MappingNode}
+	for _, k := range sortedKeys(c.EndOfLifeRows) {
+		var v yaml.Node
+		if err := v.Encode(c.EndOfLifeRows[k]); err != nil {
+			return err
+		}
+		eol.Content = append(eol.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: c.EndOfLifeRows[k].Name}, &v)
+	}
 	doc := struct {
 		Version    string      `yaml:"version"`
 		Date       string      `yaml:"date"`
 		Publishers []Publisher `yaml:"publishers"`
 		Images     *yaml.Node  `yaml:"images"`
 		Mappings   *yaml.Node  `yaml:"mappings"`
-	}{c.Version, c.Date, c.Publishers, images, mappings}
+		EndOfLife  *yaml.Node  `yaml:"end-of-life,omitempty"`
+	}{c.Version, c.Date, c.Publishers, images, mappings, eol}
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
 	if err := enc.Encode(doc); err != nil {

@@ -216,7 +216,7 @@ func TestTargets(t *testing.T) {
 		{"java:openjdk-8-jdk-alpine", "eclipse-temurin:8-jdk-alpine"},
 		{"adoptopenjdk:11-jre-hotspot", "eclipse-temurin:11-jre"},
 		{"adoptopenjdk:11-jdk-openj9", ""},
-		{"centos:7", "rockylinux/rockylinux:9"},
+		{"centos:7", ""},
 		{"centos:centos8.4.2105", "rockylinux/rockylinux:8"},
 		{"centos", "rockylinux/rockylinux:8"},
 		{"consul:1.15.4", "hashicorp/consul:1.15.4"},
@@ -450,5 +450,64 @@ func TestAppUsers(t *testing.T) {
 		if f, ok := c.Facts(image); !ok || f.Family != "windows" {
 			t.Errorf("%s: want family windows, got %+v", image, f)
 		}
+	}
+}
+
+func TestCentOSKeepsTheMajorRelease(t *testing.T) {
+	img, _ := Embedded().Lookup("centos")
+	for _, tag := range []string{"7", "centos7", "7.9.2009", "6.10"} {
+		if why, ok := img.Deprecated.NoEquivalentFor(tag); !ok || !strings.Contains(why, "EL7") {
+			t.Errorf("centos:%s: no-equivalent %v %q", tag, ok, why)
+		}
+	}
+	for _, tag := range []string{"8", "", "latest", "centos8.4.2105"} {
+		if why, ok := img.Deprecated.NoEquivalentFor(tag); ok {
+			t.Errorf("centos:%s: has no equivalent (%s), want rockylinux 8", tag, why)
+		}
+	}
+}
+
+func TestEndOfLife(t *testing.T) {
+	c := Embedded()
+	for _, tc := range []struct {
+		ref     string
+		eol     bool
+		never   bool
+		instead string
+	}{
+		{"eclipse-temurin:16-jdk", true, false, "eclipse-temurin:17-jdk"},
+		{"eclipse-temurin:13-jre-alpine", true, true, "eclipse-temurin:17-jre-alpine"},
+		{"eclipse-temurin:20-jdk", true, false, "eclipse-temurin:21-jdk"},
+		{"eclipse-temurin:24-jre", true, false, "eclipse-temurin:25-jre"},
+		{"eclipse-temurin:17-jdk", false, false, ""},
+		{"eclipse-temurin:8-jre", false, false, ""},
+		{"eclipse-temurin:11-jdk", false, false, ""},
+		{"mcr.microsoft.com/dotnet/aspnet:3.1-alpine", true, false, "mcr.microsoft.com/dotnet/aspnet:10.0"},
+		{"mcr.microsoft.com/dotnet/sdk:8.0", true, false, "mcr.microsoft.com/dotnet/sdk:10.0"},
+		{"mcr.microsoft.com/dotnet/sdk:10.0", false, false, ""},
+		{"node:8.9.4-alpine", true, false, "node:22-alpine"},
+		{"node:22-alpine", false, false, ""},
+		{"python:2", true, false, "python:3.11"},
+		{"python:3", false, false, ""},
+		{"python:3.12-slim", false, false, ""},
+		{"alpine:3.4", true, false, "alpine:3.22"},
+		{"alpine:3.22", false, false, ""},
+		{"hashicorp/consul:1.15.4", true, false, ""},
+		{"hashicorp/consul:1.21.0", false, false, ""},
+		{"jenkins/jenkins:2.60.3-alpine", true, false, "jenkins/jenkins:lts"},
+		{"jenkins/jenkins:lts", false, false, ""},
+	} {
+		u, eol := c.EndOfLife(tc.ref)
+		if eol != tc.eol || u.Never != tc.never || u.Instead != tc.instead {
+			t.Errorf("%s: EndOfLife = %+v, %v; want eol %v never %v instead %q", tc.ref, u, eol, tc.eol, tc.never, tc.instead)
+		}
+		if eol && !strings.HasPrefix(u.Source, "https://") {
+			t.Errorf("%s: no source", tc.ref)
+		}
+	}
+	// A release whose date is after the catalog's is still supported.
+	future := &Catalog{Date: "2026-01-01", EndOfLifeRows: c.EndOfLifeRows}
+	if _, eol := future.EndOfLife("mcr.microsoft.com/dotnet/sdk:8.0"); eol {
+		t.Errorf(".NET 8 end of life before its date")
 	}
 }

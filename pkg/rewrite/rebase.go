@@ -34,9 +34,21 @@ deprecated, the rule looks for a replacement, in this order:
 An image is never replaced by its name alone.
 
 A replacement must keep the OS family and libc when the stage runs a
-package manager, keep the major version of the tag, not be deprecated, and
+package manager, keep the major version of the tag, not be deprecated, not
+be end of life or never published (the catalog's end-of-life section; the
+note names the nearest supported release, such as Java 17 or .NET 10), and
 (when online) exist and cover every platform the original has (or the one
---platform names). Otherwise nothing changes and a note says why. With
+--platform names). It keeps the OS release: centos:8 becomes Rocky Linux 8,
+and centos:7, which has no maintained EL7 successor, is left alone. When the
+distribution or release may change, a stage (or one built FROM it) that
+copies a package repository file (.repo, sources.list, keys), adds or edits
+a repository (add-apt-repository, apt-key, deb lines, yum-config-manager,
+CentOS mirror URLs) or installs packages of one Enterprise Linux release
+(centos-release-*, Software Collections, EPEL of another release) is not
+rebased. A runtime whose Debian or EL release changes (distroless debian11 →
+debian12) moves only when every stage or image it COPYs --from is already on
+the new release, unless it has no C library. Otherwise nothing changes and a
+note says why. With
 --offline only the catalog is used, and the fix says the replacement was not
 looked up.
 
@@ -131,6 +143,9 @@ func chooseReplacement(ctx context.Context, cat *registry.Catalog, env *Env, r *
 	}
 	if img, ok := cat.Lookup(r.image); ok && img.Deprecated != nil {
 		dep := img.Deprecated
+		if why, ok := dep.NoEquivalentFor(p.tag); ok {
+			return nil, fmt.Sprintf("%s is deprecated (%s; %s), and %s", p.name, dep.Reason, dep.Link, why)
+		}
 		target, ok := dep.Target(p.tag)
 		if !ok {
 			return nil, fmt.Sprintf("%s is deprecated (%s; %s), but no %s tag is known to match %q; choose one by hand", p.name, dep.Reason, dep.Link, dep.Successor, tagOrLatest(p.tag))
@@ -208,8 +223,14 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *Env, d *D
 	if img, ok := cat.Lookup(rep.target); ok && img.Deprecated != nil {
 		return rep.target + " is itself deprecated"
 	}
+	if why := endOfLifeWhy(cat, rep.target); why != "" {
+		return why
+	}
 	pm := stagePackageManager(d, r.stage)
 	if rep.kind != "retag" {
+		if why := releaseChecks(cat, d, r.stage, p, tp, rep, pm); why != "" {
+			return why
+		}
 		tf, _ := cat.Facts(rep.target)
 		if pm != "" {
 			switch {
@@ -269,14 +290,7 @@ var shellWord = regexp.MustCompile(`[A-Za-z0-9_./-]+`)
 // stagePackageManager returns the first package manager a RUN calls in the
 // stage or in a later stage built FROM it (directly or not), or "".
 func stagePackageManager(d *Document, stage int) string {
-	stages := map[int]bool{stage: true}
-	for i := stage + 1; i < len(d.Stages); i++ {
-		for j := range stages {
-			if d.Stages[j].Name != "" && strings.EqualFold(d.Stages[i].BaseName, d.Stages[j].Name) {
-				stages[i] = true
-			}
-		}
-	}
+	stages := stageAndDescendants(d, stage)
 	for _, in := range d.Instructions {
 		if in.Keyword != "RUN" || !stages[in.Stage] {
 			continue

@@ -15,8 +15,8 @@ func TestRegistryDownLeavesEveryFromAlone(t *testing.T) {
 	srv := httptest.NewServer(nil)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	srv.Close() // nothing listens there any more
-	src := []byte(`FROM mhart/alpine-node:18 AS build
-RUN npm ci
+	src := []byte(`FROM adoptopenjdk/openjdk11:jdk AS build
+RUN ./gradlew build
 FROM openjdk:17-jdk-slim AS java
 FROM someone/python:3.11
 COPY --from=nginx:1.27 /etc/nginx/nginx.conf /etc/nginx/nginx.conf
@@ -35,7 +35,7 @@ FROM node:20-slim
 		byLine[n.Line] = append(byLine[n.Line], n.Rule+": "+n.Message)
 	}
 	for line, want := range map[int][]string{
-		1: {"rebase: not rebased onto node:18-alpine: the platforms of mhart/alpine-node:18 could not be looked up", "pin: not pinned: mhart/alpine-node:18"},
+		1: {"rebase: not rebased onto eclipse-temurin:11-jdk: the platforms of adoptopenjdk/openjdk11:jdk could not be looked up", "pin: not pinned: adoptopenjdk/openjdk11:jdk"},
 		3: {"rebase: not rebased onto eclipse-temurin:17-jdk: the platforms of openjdk:17-jdk-slim could not be looked up", "pin: not pinned: openjdk:17-jdk-slim"},
 		4: {"rebase: non-standard base image someone/python:3.11: not compared with python:3.11", "pin: not pinned: someone/python:3.11"},
 		5: {"pin: not pinned: nginx:1.27"},
