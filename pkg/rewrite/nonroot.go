@@ -68,7 +68,12 @@ LinuxServer.io and a few official images are known without it).
   used: names may make the rule more careful, never less. A base only
   known at build time (FROM $BASE with no default, or a default made of an
   ARG passed in) gets no USER: its family cannot be told from the package
-  manager the file happens to run.
+  manager the file happens to run. Nor does a base the catalog does not
+  know and no registry described (offline, or the lookup failed): its own
+  user (jupyter's jovyan, say) and what its start-up needs are not known,
+  so unless the build shows it runs as root and the Dockerfile sets its
+  own ENTRYPOINT (the image's start-up then does not run), a note asks
+  for the facts instead (run online, or a --catalog file).
 
 USER goes after the last instruction that needs root (RUN, COPY, ADD,
 WORKDIR, USER) and before CMD, ENTRYPOINT and HEALTHCHECK, so every build
