@@ -121,7 +121,7 @@ func All() []*Rule {
 		AddToCopy,
 		NonRoot,
 		Pin,
-		AptUpdateMerge, AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm,
+		AptUpdateMerge, AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm, Secrets,
 	}
 }
 
