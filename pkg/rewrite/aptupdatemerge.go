@@ -25,9 +25,12 @@ install RUN, right before the install command, and removes the lone RUN:
   "update" and "check-update" are not index refreshes and are left alone;
 - zypper refresh (ref) before zypper install (in, update, patch, dup, …).
 
-Hygiene rules running after it add their flags and cleanup to the merged RUN
-(apt-hygiene removes the lists at its end). Only the words that change are
-touched: the update's text is inserted before the install command with
+For apt the merged RUN also ends with && rm -rf /var/lib/apt/lists/*, as
+apt-hygiene would end it (unless it removes them already, a cache mount
+covers them, or a later RUN still needs them), so the result is the same
+whichever of the two runs first; the other hygiene rules add their flags
+and cleanup to the merged RUN as to any other. Only the words that change
+are touched: the update's text is inserted before the install command with
 " && ", the lone RUN's lines are deleted, comments stay where they were.
 
 It merges only when nothing the update or install depends on lies between
@@ -131,13 +134,45 @@ func checkAptUpdateMerge(_ context.Context, d *Document, _ *Env) ([]Fix, []Note,
 			continue
 		}
 		text := upd.Span.Text(d.Src)
+		edits := []Edit{{Start: in.Span.Start, End: in.Span.End}, Insert(at, text+" && ")}
+		if family == "apt" {
+			edits = append(edits, aptMergedCleanup(d, target)...)
+		}
 		fixes = append(fixes, Fix{
 			Line:    in.Line,
 			Message: fmt.Sprintf("%s in a RUN of its own is cached apart from the install, so later builds install from a stale index; moved into the RUN in line %d", text, target.Line),
-			Edits:   []Edit{{Start: in.Span.Start, End: in.Span.End}, Insert(at, text+" && ")},
+			Edits:   edits,
 		})
 	}
 	return fixes, notes, nil
+}
+
+// aptMergedCleanup is the removal of the package lists apt-hygiene would
+// add to the install RUN once it runs apt-get update: the merge adds it
+// itself, so the result is the same whichever of the two rules runs first.
+// None when the RUN already removes the lists, a cache mount keeps them out
+// of the layer, or a later RUN still needs them.
+func aptMergedCleanup(d *Document, run *Instruction) []Edit {
+	s := d.Shell(run)
+	if s == nil || s.hasCacheMount("/var/lib/apt", "/var/lib/apt/lists", "/var/cache/apt") {
+		return nil
+	}
+	for _, c := range s.Commands {
+		if isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" ||
+			aptListsRemoval.MatchString(shellWrapperScript(c)) {
+			return nil
+		}
+	}
+	needs := func(c ShellCommand) bool { _, _, install := indexManager(c); return install && aptSub(c) != "" }
+	refresh := func(c ShellCommand) bool { return aptSub(c) == "update" }
+	if laterUse(d, run, needs, refresh) > 0 {
+		return nil
+	}
+	edit, why := appendAtEnd(s, aptListsCleanup)
+	if why != "" {
+		return nil
+	}
+	return []Edit{edit}
 }
 
 // loneUpdate returns the one index-update command a RUN consists of, with
