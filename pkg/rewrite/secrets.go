@@ -326,11 +326,11 @@ func envSecretNotes(d *Document, in *Instruction) []Note {
 		if !IsSecretName(key) {
 			continue
 		}
-		msg := fmt.Sprintf("ENV %s puts a credential into the image config, which every user of the image can read; not changed: ", key)
+		msg := fmt.Sprintf("ENV %s has a credential's name (BuildKit's SecretsUsedInArgOrEnv words), and ENV values stay in the image config, which every user of the image can read; not changed: if it is a credential, ", key)
 		if strings.Contains(value, "$") {
 			msg += "pass the value with RUN --mount=type=secret,id=" + key + ",env=" + key + " in the RUNs that need it instead of ENV"
 		} else if value != "" {
-			msg += "the value is written in the repository, so rotate it, then pass the new one with RUN --mount=type=secret,id=" + key + ",env=" + key
+			msg += "it is written in the repository, so rotate it, then pass the new one with RUN --mount=type=secret,id=" + key + ",env=" + key
 		} else {
 			continue
 		}
