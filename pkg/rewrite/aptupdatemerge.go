@@ -42,8 +42,10 @@ command; an install RUN whose text hardenfix does not edit (JSON form,
 sh -c, several heredocs), whose install is nested (if, subshell), or whose
 commands after the install do not stop on failure (";" or "||" without
 set -e), where a failed update would no longer fail the build. Heredoc RUNs
-whose body is the script are edited inside the body. ONBUILD RUNs are not
-merged.
+whose body is the script are edited inside the body. An ONBUILD RUN update
+is folded the same way into the next ONBUILD trigger that installs (the
+triggers run one after the other in the child's build; the parent's own
+instructions between them do not count, other triggers do).
 
 Before:  RUN apt-get update
          RUN apt-get install -y curl
@@ -107,10 +109,14 @@ func checkAptUpdateMerge(_ context.Context, d *Document, _ *Env) ([]Fix, []Note,
 	var notes []Note
 	ignored := ignoredRules(d)
 	for _, in := range d.Instructions {
-		if in.Keyword != "RUN" || in.Stage < 0 {
+		run, onbuild := in, false
+		if in.Keyword == "ONBUILD" {
+			run, onbuild = onbuildRun(d, in), true
+		}
+		if run == nil || run.Keyword != "RUN" || in.Stage < 0 {
 			continue
 		}
-		upd, family, why := loneUpdate(d, in)
+		upd, family, why := loneUpdate(d, run)
 		if upd == nil {
 			if why != "" {
 				notes = append(notes, Note{Line: in.Line, Message: why})
@@ -118,7 +124,7 @@ func checkAptUpdateMerge(_ context.Context, d *Document, _ *Env) ([]Fix, []Note,
 			continue
 		}
 		program := upd.Program()
-		target, blocker := nextInstallRun(d, in, family)
+		target, blocker := nextInstallRun(d, in, family, onbuild)
 		if target == nil {
 			if blocker != "" {
 				notes = append(notes, Note{Line: in.Line, Message: program + " index update runs alone in this RUN; not merged into the install: " + blocker})
@@ -135,7 +141,7 @@ func checkAptUpdateMerge(_ context.Context, d *Document, _ *Env) ([]Fix, []Note,
 		}
 		text := upd.Span.Text(d.Src)
 		edits := []Edit{{Start: in.Span.Start, End: in.Span.End}, Insert(at, text+" && ")}
-		if family == "apt" {
+		if family == "apt" && !onbuild {
 			edits = append(edits, aptMergedCleanup(d, target)...)
 		}
 		fixes = append(fixes, Fix{
@@ -202,6 +208,26 @@ func loneUpdate(d *Document, in *Instruction) (*ShellCommand, string, string) {
 	return &c, family, ""
 }
 
+// onbuildRun returns the RUN an ONBUILD instruction holds, as an
+// Instruction whose ArgsSpan is the RUN's arguments, so the shell model
+// reads it like a RUN; another trigger keeps its keyword; nil when the
+// ONBUILD cannot be read.
+func onbuildRun(d *Document, in *Instruction) *Instruction {
+	if in.Node.Next == nil || len(in.Node.Next.Children) == 0 {
+		return nil
+	}
+	inner := in.Node.Next.Children[0]
+	words := d.Words(in.ArgsSpan)
+	if len(words) == 0 || !strings.EqualFold(words[0].Value, inner.Value) {
+		return nil
+	}
+	run := *in
+	run.Keyword = strings.ToUpper(inner.Value)
+	run.Node = inner
+	run.ArgsSpan = Span{words[0].Span.End, in.ArgsSpan.End}
+	return &run
+}
+
 // skipFlagsStart is where the RUN's text starts when it has no flags.
 func (d *Document) skipFlagsStart(in *Instruction) int {
 	words := d.Words(in.ArgsSpan)
@@ -222,10 +248,20 @@ func (d *Document) skipFlagsStart(in *Instruction) int {
 // between that the install depends on) that installs with family; else
 // nil and what stood in the way ("" when the next RUN simply does not use
 // the index, which apt-hygiene's notes cover).
-func nextInstallRun(d *Document, in *Instruction, family string) (*Instruction, string) {
+func nextInstallRun(d *Document, in *Instruction, family string, onbuild bool) (*Instruction, string) {
 	for _, next := range d.Instructions[in.index+1:] {
 		if next.Stage != in.Stage || next.Keyword == "FROM" {
 			return nil, ""
+		}
+		if onbuild {
+			// Triggers run one after the other in the child's build;
+			// the parent's own instructions are not between them.
+			if next.Keyword != "ONBUILD" {
+				continue
+			}
+			if next = onbuildRun(d, next); next == nil {
+				return nil, "an ONBUILD instruction hardenfix does not read follows it"
+			}
 		}
 		if next.Keyword != "RUN" {
 			if mergeBlockers[next.Keyword] {
