@@ -45,7 +45,8 @@ in the repository: rotate it), or whose global ARG has one; an ARG used in
 ENV, COPY, ADD, LABEL, a RUN's flags or any other instruction; an ARG no RUN
 names (a program may read it from the environment: decide by hand); an ARG
 declared twice in a stage or declaring several names; a global ARG with a
-credential name used in FROM. ENV NAME=literal with a credential name is
+credential name used in FROM. A global ARG without a default that only fed
+stage ARGs the rule removes goes too. ENV NAME=literal with a credential name is
 never rewritten — the value is already leaked in the repository and in
 every image built from it: rotate it and pass it with a secret mount. A RUN
 that writes the secret into a file (echo "…_authToken=$NPM_TOKEN" > .npmrc)
@@ -153,6 +154,9 @@ func checkSecrets(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error)
 		edits = append(edits, Edit{Start: a.in.Span.Start, End: a.in.Span.End})
 		names = append(names, a.name)
 	}
+	for _, g := range unusedGlobalSecrets(d, fixedArgs) {
+		edits = append(edits, Edit{Start: g.Span.Start, End: g.Span.End})
+	}
 	runs := make([]*Instruction, 0, len(mounts))
 	for r := range mounts {
 		runs = append(runs, r)
@@ -183,6 +187,45 @@ func checkSecrets(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error)
 		Edits: edits,
 	})
 	return fixes, notes, nil
+}
+
+// unusedGlobalSecrets returns the global ARGs (one credential name, no
+// default) that only fed stage ARGs the rule removes: no FROM uses them
+// and every stage that declares the name is fixed, so nothing reads them.
+func unusedGlobalSecrets(d *Document, fixed []argDecl) []*Instruction {
+	fixedAt := map[*Instruction]bool{}
+	for _, a := range fixed {
+		fixedAt[a.in] = true
+	}
+	var out []*Instruction
+	for _, g := range d.Instructions {
+		if g.Keyword != "ARG" || g.Stage >= 0 {
+			continue
+		}
+		decls := declaredArgs(g)
+		if len(decls) != 1 || decls[0].value != "" || !IsSecretName(decls[0].name) {
+			continue
+		}
+		name, ref := decls[0].name, secretRef(decls[0].name)
+		used, redeclared := false, false
+		for _, in := range d.Instructions {
+			switch {
+			case in.Keyword == "FROM" && ref.MatchString(in.Span.Text(d.Src)):
+				used = true
+			case in.Keyword == "ARG" && in.Stage >= 0:
+				for _, a := range declaredArgs(in) {
+					if a.name == name {
+						redeclared = true
+						used = used || !fixedAt[in]
+					}
+				}
+			}
+		}
+		if redeclared && !used {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // secretArgRuns returns the RUNs after a's declaration in its stage, when
