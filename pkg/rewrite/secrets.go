@@ -146,20 +146,51 @@ func checkSecrets(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error)
 	if len(fixedArgs) == 0 {
 		return fixes, notes, nil
 	}
-	// One fix holds every edit: two secret ARGs can give the same RUN a
-	// mount each, at the same offset.
-	var edits []Edit
-	var names []string
+	// One fix per stage: two secret ARGs of a stage can give the same RUN
+	// a mount each, at the same offset. The first one also adds the syntax
+	// directive env= needs.
+	var stages []int
+	byStage := map[int][]argDecl{}
 	for _, a := range fixedArgs {
-		edits = append(edits, Edit{Start: a.in.Span.Start, End: a.in.Span.End})
-		names = append(names, a.name)
+		if byStage[a.in.Stage] == nil {
+			stages = append(stages, a.in.Stage)
+		}
+		byStage[a.in.Stage] = append(byStage[a.in.Stage], a)
+	}
+	for i, st := range stages {
+		f := stageSecretsFix(d, byStage[st], mounts)
+		if i == 0 && syntaxDirective(d) == "" {
+			off := 0
+			if d.HasBOM {
+				off = len(utf8BOM)
+			}
+			f.Edits = append(f.Edits, Insert(off, secretSyntax+d.Newline))
+		}
+		fixes = append(fixes, f)
 	}
 	for _, g := range unusedGlobalSecrets(d, fixedArgs) {
-		edits = append(edits, Edit{Start: g.Span.Start, End: g.Span.End})
+		fixes = append(fixes, Fix{Line: g.Line,
+			Message: "the global ARG " + declaredArgs(g)[0].name + " only fed the stage ARGs moved to secret mounts; removed, so no one passes it with --build-arg any more",
+			Edits:   []Edit{{Start: g.Span.Start, End: g.Span.End}}})
 	}
-	runs := make([]*Instruction, 0, len(mounts))
+	return fixes, notes, nil
+}
+
+// stageSecretsFix removes the secret ARGs of one stage and mounts them in
+// the RUNs after them.
+func stageSecretsFix(d *Document, args []argDecl, mounts map[*Instruction][]string) Fix {
+	var edits []Edit
+	var names, how []string
+	for _, a := range args {
+		edits = append(edits, Edit{Start: a.in.Span.Start, End: a.in.Span.End})
+		names = append(names, a.name)
+		how = append(how, "--secret id="+a.name+",env="+a.name)
+	}
+	var runs []*Instruction
 	for r := range mounts {
-		runs = append(runs, r)
+		if r.Stage == args[0].in.Stage {
+			runs = append(runs, r)
+		}
 	}
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Line < runs[j].Line })
 	for _, r := range runs {
@@ -169,24 +200,16 @@ func checkSecrets(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error)
 		}
 		edits = append(edits, Insert(runTextStart(d, r), flags.String()))
 	}
-	if syntaxDirective(d) == "" {
-		off := 0
-		if d.HasBOM {
-			off = len(utf8BOM)
-		}
-		edits = append(edits, Insert(off, secretSyntax+d.Newline))
+	what := "ARG " + names[0] + " carries a credential"
+	if len(names) > 1 {
+		what = "ARGs " + strings.Join(names, ", ") + " carry credentials"
 	}
-	var how []string
-	for _, n := range names {
-		how = append(how, "--secret id="+n+",env="+n)
-	}
-	fixes = append(fixes, Fix{
-		Line: fixedArgs[0].in.Line,
-		Message: fmt.Sprintf("ARG %s carries a credential into the image history; removed, and the RUNs after it read it from a secret mount (env=, Dockerfile 1.10+). Build with `docker build %s …` (buildah/podman build: the same flags; buildah reads env= in a mount from 1.44 on)",
-			strings.Join(names, ", "), strings.Join(how, " ")),
+	return Fix{
+		Line: args[0].in.Line,
+		Message: fmt.Sprintf("%s into the image history; removed, and the RUNs after them read them from secret mounts (env=, Dockerfile 1.10+). Build with `docker build %s …` (buildah/podman build: the same flags; buildah reads env= in a mount from 1.44 on)",
+			what, strings.Join(how, " ")),
 		Edits: edits,
-	})
-	return fixes, notes, nil
+	}
 }
 
 // unusedGlobalSecrets returns the global ARGs (one credential name, no
