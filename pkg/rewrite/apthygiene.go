@@ -42,9 +42,9 @@ var AptHygiene = &Rule{
   tmpfs mount covers /var/lib/apt, /var/lib/apt/lists or /var/cache/apt
   (the lists then never reach the layer). Left with a note: a later RUN of
   the stage (or of a stage built FROM it) installs without its own apt-get
-  update, so it needs the lists this RUN leaves — "apt-get update" alone in
-  one RUN and the install in another is also a stale-cache bug; merge them
-  by hand (hardenfix does not merge RUNs); an update that ends its RUN
+  update, so it needs the lists this RUN leaves (an "apt-get update" alone
+  in its RUN is left to apt-update-merge, which folds it into the install
+  or notes why not); an update that ends its RUN
   with nothing using the lists; a RUN that ends with an operator (";") or a
   shell comment, or uses a case statement. A RUN that installs without
   updating gets no removal: its lists came from an earlier layer, so
@@ -157,7 +157,9 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 		if later := laterUse(d, in, needs, refresh); later > 0 {
 			what := "apt-get update in this RUN feeds"
 			if lastApt == lastUpdate && !anyNeeds(s.Commands, needs) {
-				what = "apt-get update runs alone in this RUN and feeds"
+				// A lone update: apt-update-merge folds it into the
+				// install or says why it cannot.
+				return
 			}
 			notes = append(notes, Note{Line: in.Line, Message: fmt.Sprintf("%s the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
 			return

@@ -124,7 +124,7 @@ func All() []*Rule {
 		AddToCopy,
 		NonRoot,
 		Pin,
-		AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm,
+		AptUpdateMerge, AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm, Secrets,
 	}
 }
 
