@@ -120,7 +120,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.BoolFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the hardened files in place (atomically; mode kept)"},
 			&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print the paths of files that would change; exit 1 if any"},
 			&cli.BoolFlag{Name: "check", Usage: "print only the summary; exit 1 if any file would change"},
-			&cli.StringSliceFlag{Name: "enable", Usage: "run only these rules (comma-separated)"},
+			&cli.StringSliceFlag{Name: "enable", Usage: "run only these rules (comma-separated; \"default\" stands for the rules that run when none is named, so default,secrets adds the opt-in one)"},
 			&cli.StringSliceFlag{Name: "disable", Usage: "do not run these rules (comma-separated)"},
 			&cli.StringSliceFlag{Name: "exclude", Usage: "skip paths matching this glob (repeatable)"},
 			&cli.StringFlag{Name: "context", Usage: "build context `DIR` for every file (default: each Dockerfile's folder)"},
@@ -216,7 +216,11 @@ func printRules(w io.Writer) {
 		width = max(width, len(r.Name))
 	}
 	for _, r := range rewrite.All() {
-		fmt.Fprintf(w, "%-*s  %-6s  %s\n", width, r.Name, r.Risk, r.Summary)
+		summary := r.Summary
+		if r.OptIn {
+			summary = "(opt-in: --enable default," + r.Name + ") " + summary
+		}
+		fmt.Fprintf(w, "%-*s  %-6s  %s\n", width, r.Name, r.Risk, summary)
 	}
 }
 

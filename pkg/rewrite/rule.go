@@ -34,6 +34,10 @@ type Rule struct {
 	Risk Risk
 	// URL points at the documentation the rule follows.
 	URL string
+	// OptIn rules run only when named (--enable NAME, or "default,NAME" for
+	// the default rules plus this one): their fixes are sound, but they
+	// change how the image must be built, so they are not made unasked.
+	OptIn bool
 	// Check inspects d and proposes fixes. Lines in the returned fixes and
 	// notes refer to d.
 	Check func(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error)
@@ -138,9 +142,10 @@ func Lookup(name string) (*Rule, bool) {
 	return nil, false
 }
 
-// Select returns the rules of All that are enabled: every rule when enable is
-// empty, else only those named, minus those in disable. Unknown names are an
-// error, so a typo never silently disables nothing.
+// Select returns the rules of All that are enabled: every rule but the
+// opt-in ones when enable is empty, else only those named ("default" names
+// the rules that run when none is named), minus those in disable. Unknown
+// names are an error, so a typo never silently disables nothing.
 func Select(enable, disable []string) ([]*Rule, error) {
 	known := map[string]bool{}
 	var names []string
@@ -163,7 +168,16 @@ func Select(enable, disable []string) ([]*Rule, error) {
 		}
 		return set, nil
 	}
-	on, err := check(enable)
+	var named []string
+	withDefaults := len(enable) == 0
+	for _, n := range enable {
+		if strings.TrimSpace(n) == defaultRules {
+			withDefaults = true
+			continue
+		}
+		named = append(named, n)
+	}
+	on, err := check(named)
 	if err != nil {
 		return nil, err
 	}
@@ -173,9 +187,13 @@ func Select(enable, disable []string) ([]*Rule, error) {
 	}
 	var out []*Rule
 	for _, r := range All() {
-		if (len(on) == 0 || on[r.Name]) && !off[r.Name] {
+		if (on[r.Name] || withDefaults && !r.OptIn) && !off[r.Name] {
 			out = append(out, r)
 		}
 	}
 	return out, nil
 }
+
+// defaultRules is the name that stands for the rules that run when none is
+// named, so "--enable default,secrets" adds an opt-in rule to them.
+const defaultRules = "default"

@@ -53,11 +53,17 @@ that writes the secret into a file (echo "…_authToken=$NPM_TOKEN" > .npmrc)
 keeps doing so inside the mounted RUN; a note says when that file is not
 removed in the same RUN, since it then stays in the layer.
 
+The rule is opt-in (hardenfix --enable default,secrets, or list it in
+rules.enable): after its fix the build must pass the value with --secret
+instead of --build-arg, so a CI job that still passes --build-arg builds
+without it until its command is changed too. Make both changes together.
+
 Before:  ARG NPM_TOKEN
          RUN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci && rm .npmrc
 After:   RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci && rm .npmrc`,
 	Risk:  Review,
 	URL:   "https://docs.docker.com/reference/build-checks/secrets-used-in-arg-or-env/",
+	OptIn: true,
 	Check: checkSecrets,
 }
 

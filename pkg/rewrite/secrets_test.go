@@ -82,3 +82,32 @@ func TestIsSecretName(t *testing.T) {
 		}
 	}
 }
+
+// secrets is opt-in: it runs only when named, alone or with "default".
+func TestSecretsIsOptIn(t *testing.T) {
+	has := func(rules []*Rule, name string) bool {
+		for _, r := range rules {
+			if r.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tc := range []struct {
+		enable, disable []string
+		secrets, nonRoot bool
+	}{
+		{nil, nil, false, true},
+		{[]string{"secrets"}, nil, true, false},
+		{[]string{"default", "secrets"}, nil, true, true},
+		{[]string{"default"}, []string{"non-root"}, false, false},
+	} {
+		rules, err := Select(tc.enable, tc.disable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has(rules, "secrets") != tc.secrets || has(rules, "non-root") != tc.nonRoot {
+			t.Errorf("Select(%v, %v): secrets %v non-root %v, want %v %v", tc.enable, tc.disable, has(rules, "secrets"), has(rules, "non-root"), tc.secrets, tc.nonRoot)
+		}
+	}
+}
