@@ -129,7 +129,12 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			case "update":
 				lastUpdate = i
 			case "install":
-				fixes = append(fixes, aptInstallFixes(argv, sub, c, line, recommendsConfigured)...)
+				installFixes := aptInstallFixes(argv, sub, c, line, recommendsConfigured)
+				if why := recommendsNeeded(d, in, s, i, argv[sub+1:]); why != "" {
+					installFixes = withoutRecommendsFix(installFixes)
+					notes = append(notes, Note{Line: line, Message: "--no-install-recommends not added: " + why})
+				}
+				fixes = append(fixes, installFixes...)
 			}
 		}
 		if lastUpdate < 0 {
@@ -285,4 +290,91 @@ func optionValue(argv []Word, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+const recommendsFixPrefix = "--no-install-recommends keeps"
+
+func withoutRecommendsFix(fixes []Fix) []Fix {
+	var out []Fix
+	for _, f := range fixes {
+		if !strings.HasPrefix(f.Message, recommendsFixPrefix) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// httpsClients use the system's CA bundle, which Debian ships in
+// ca-certificates; curl, wget and git only Recommend it (see
+// packages.debian.org/bookworm/curl, /wget, /git), so with
+// --no-install-recommends on an image that lacks it (debian:*-slim,
+// ubuntu) their https downloads fail. pip and npm carry their own bundles.
+var httpsClients = map[string]bool{"curl": true, "wget": true, "git": true}
+
+// recommendsNeeded says why dropping the Recommends of the packages an
+// install names could break the build: one of them downloads over https
+// later in this RUN, or in a later RUN of the stage or of a stage built on
+// it, and ca-certificates is not installed here or earlier in the stage.
+func recommendsNeeded(d *Document, in *Instruction, s *ShellScript, at int, pkgs []Word) string {
+	client := ""
+	for _, w := range pkgs {
+		if w.Value == "ca-certificates" {
+			return ""
+		}
+		if httpsClients[w.Value] && client == "" {
+			client = w.Value
+		}
+	}
+	if client == "" || caCertificatesBefore(d, in, s, at) {
+		return ""
+	}
+	downloads := func(c ShellCommand) bool { return downloadsHTTPS(c) }
+	for _, c := range s.Commands[at+1:] {
+		if downloads(c) {
+			return client + " installed here downloads over https later in this RUN and needs ca-certificates, which it only Recommends; add ca-certificates to this install and the flag by hand"
+		}
+	}
+	if later := laterUse(d, in, downloads, func(ShellCommand) bool { return false }); later > 0 {
+		return fmt.Sprintf("%s installed here downloads over https in line %d and needs ca-certificates, which it only Recommends; add ca-certificates to this install and the flag by hand", client, later)
+	}
+	return ""
+}
+
+// downloadsHTTPS reports whether c runs curl, wget or git with an https
+// URL.
+func downloadsHTTPS(c ShellCommand) bool {
+	argv := c.Argv()
+	if len(argv) == 0 || !httpsClients[path.Base(argv[0].Value)] {
+		return false
+	}
+	for _, w := range argv[1:] {
+		if strings.Contains(w.Value, "https://") {
+			return true
+		}
+	}
+	return false
+}
+
+// caCertificatesBefore reports whether ca-certificates is named before
+// command at of s, or in an earlier RUN of the stage's chain.
+func caCertificatesBefore(d *Document, in *Instruction, s *ShellScript, at int) bool {
+	for _, c := range s.Commands[:at] {
+		if strings.Contains(c.Span.Text(d.Src), "ca-certificates") {
+			return true
+		}
+	}
+	chain, _, _ := d.chainOf(in.Stage)
+	inChain := map[int]bool{}
+	for _, st := range chain {
+		inChain[st] = true
+	}
+	for _, other := range d.Instructions {
+		if other.Span.Start >= in.Span.Start {
+			break
+		}
+		if other.Keyword == "RUN" && inChain[other.Stage] && strings.Contains(other.Span.Text(d.Src), "ca-certificates") {
+			return true
+		}
+	}
+	return false
 }
