@@ -130,9 +130,11 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 				lastUpdate = i
 			case "install":
 				installFixes := aptInstallFixes(argv, sub, c, line, recommendsConfigured)
-				if why := recommendsNeeded(d, in, s, i, argv[sub+1:]); why != "" {
-					installFixes = withoutRecommendsFix(installFixes)
-					notes = append(notes, Note{Line: line, Message: "--no-install-recommends not added: " + why})
+				if kept := withoutRecommendsFix(installFixes); len(kept) < len(installFixes) {
+					if why := recommendsNeeded(d, in, s, i, argv[sub+1:]); why != "" {
+						installFixes = kept
+						notes = append(notes, Note{Line: line, Message: "--no-install-recommends not added: " + why})
+					}
 				}
 				fixes = append(fixes, installFixes...)
 			}
