@@ -23,7 +23,10 @@ var AptHygiene = &Rule{
   does not need stay out of the image. This one is risk: review — a
   program may rely on a recommended package (ca-certificates after curl is
   the classic case); a reviewer checks the build and adds what is missing.
-  Skipped when the command chooses either way (--install-recommends,
+  Not added, with a note, when the install names curl, wget or git without
+  ca-certificates and the stage (or a stage built on it) later downloads
+  with them over https: they only Recommend ca-certificates, which
+  debian:*-slim and ubuntu do not ship. Skipped when the command chooses either way (--install-recommends,
   -o APT::Install-Recommends=…) or the Dockerfile configures
   APT::Install-Recommends itself.
 - apt (the interactive front end) becomes apt-get for update, install,
