@@ -26,7 +26,8 @@ var AptHygiene = &Rule{
   Not added, with a note, when the install names curl, wget or git without
   ca-certificates and the stage (or a stage built on it) later downloads
   with them over https: they only Recommend ca-certificates, which
-  debian:*-slim and ubuntu do not ship. Skipped when the command chooses either way (--install-recommends,
+  debian:*-slim and ubuntu do not ship (likewise xvfb, whose xvfb-run needs
+  xauth). Skipped when the command chooses either way (--install-recommends,
   -o APT::Install-Recommends=…) or the Dockerfile configures
   APT::Install-Recommends itself.
 - apt (the interactive front end) becomes apt-get for update, install,
@@ -316,31 +317,49 @@ func withoutRecommendsFix(fixes []Fix) []Fix {
 // ubuntu) their https downloads fail. pip and npm carry their own bundles.
 var httpsClients = map[string]bool{"curl": true, "wget": true, "git": true}
 
+// runtimeRecommends are Recommends that a program of the package needs to
+// work, with the use that shows the stage relies on it.
+var runtimeRecommends = []struct {
+	installs map[string]bool         // packages that only Recommend needs
+	needs    string                  // the recommended package
+	uses     func(ShellCommand) bool // a command that fails without it
+	use      string
+}{
+	{httpsClients, "ca-certificates", downloadsHTTPS, "downloads over https"},
+	// xvfb Recommends xauth (packages.debian.org/bookworm/xvfb); the
+	// xvfb-run(1) man page: "xvfb-run requires the xauth command to
+	// function".
+	{map[string]bool{"xvfb": true}, "xauth", func(c ShellCommand) bool { return path.Base(c.Program()) == "xvfb-run" }, "is used by xvfb-run"},
+}
+
 // recommendsNeeded says why dropping the Recommends of the packages an
-// install names could break the build: one of them downloads over https
+// install names could break the build: a program of one of them is used
 // later in this RUN, or in a later RUN of the stage or of a stage built on
-// it, and ca-certificates is not installed here or earlier in the stage.
+// it, in a way that needs a package it only Recommends, and that package
+// is not installed here or earlier in the stage.
 func recommendsNeeded(d *Document, in *Instruction, s *ShellScript, at int, pkgs []Word) string {
-	client := ""
-	for _, w := range pkgs {
-		if w.Value == "ca-certificates" {
-			return ""
+	for _, r := range runtimeRecommends {
+		pkg := ""
+		for _, w := range pkgs {
+			if w.Value == r.needs {
+				pkg = ""
+				break
+			}
+			if r.installs[w.Value] && pkg == "" {
+				pkg = w.Value
+			}
 		}
-		if httpsClients[w.Value] && client == "" {
-			client = w.Value
+		if pkg == "" || installedBefore(d, in, s, at, r.needs) {
+			continue
 		}
-	}
-	if client == "" || caCertificatesBefore(d, in, s, at) {
-		return ""
-	}
-	downloads := func(c ShellCommand) bool { return downloadsHTTPS(c) }
-	for _, c := range s.Commands[at+1:] {
-		if downloads(c) {
-			return client + " installed here downloads over https later in this RUN and needs ca-certificates, which it only Recommends; add ca-certificates to this install and the flag by hand"
+		for _, c := range s.Commands[at+1:] {
+			if r.uses(c) {
+				return fmt.Sprintf("%s installed here %s later in this RUN and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, r.needs, r.needs)
+			}
 		}
-	}
-	if later := laterUse(d, in, downloads, func(ShellCommand) bool { return false }); later > 0 {
-		return fmt.Sprintf("%s installed here downloads over https in line %d and needs ca-certificates, which it only Recommends; add ca-certificates to this install and the flag by hand", client, later)
+		if later := laterUse(d, in, r.uses, func(ShellCommand) bool { return false }); later > 0 {
+			return fmt.Sprintf("%s installed here %s in line %d and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, later, r.needs, r.needs)
+		}
 	}
 	return ""
 }
@@ -360,11 +379,11 @@ func downloadsHTTPS(c ShellCommand) bool {
 	return false
 }
 
-// caCertificatesBefore reports whether ca-certificates is named before
-// command at of s, or in an earlier RUN of the stage's chain.
-func caCertificatesBefore(d *Document, in *Instruction, s *ShellScript, at int) bool {
+// installedBefore reports whether pkg is named before command at of s, or
+// in an earlier RUN of the stage's chain.
+func installedBefore(d *Document, in *Instruction, s *ShellScript, at int, pkg string) bool {
 	for _, c := range s.Commands[:at] {
-		if strings.Contains(c.Span.Text(d.Src), "ca-certificates") {
+		if strings.Contains(c.Span.Text(d.Src), pkg) {
 			return true
 		}
 	}
@@ -377,7 +396,7 @@ func caCertificatesBefore(d *Document, in *Instruction, s *ShellScript, at int) 
 		if other.Span.Start >= in.Span.Start {
 			break
 		}
-		if other.Keyword == "RUN" && inChain[other.Stage] && strings.Contains(other.Span.Text(d.Src), "ca-certificates") {
+		if other.Keyword == "RUN" && inChain[other.Stage] && strings.Contains(other.Span.Text(d.Src), pkg) {
 			return true
 		}
 	}
