@@ -23,7 +23,11 @@ var AptHygiene = &Rule{
   does not need stay out of the image. This one is risk: review — a
   program may rely on a recommended package (ca-certificates after curl is
   the classic case); a reviewer checks the build and adds what is missing.
-  Skipped when the command chooses either way (--install-recommends,
+  Not added, with a note, when the install names curl, wget or git without
+  ca-certificates and the stage (or a stage built on it) later downloads
+  with them over https: they only Recommend ca-certificates, which
+  debian:*-slim and ubuntu do not ship (likewise xvfb, whose xvfb-run needs
+  xauth). Skipped when the command chooses either way (--install-recommends,
   -o APT::Install-Recommends=…) or the Dockerfile configures
   APT::Install-Recommends itself.
 - apt (the interactive front end) becomes apt-get for update, install,
@@ -129,7 +133,14 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			case "update":
 				lastUpdate = i
 			case "install":
-				fixes = append(fixes, aptInstallFixes(argv, sub, c, line, recommendsConfigured)...)
+				installFixes := aptInstallFixes(argv, sub, c, line, recommendsConfigured)
+				if kept := withoutRecommendsFix(installFixes); len(kept) < len(installFixes) {
+					if why := recommendsNeeded(d, in, s, i, argv[sub+1:]); why != "" {
+						installFixes = kept
+						notes = append(notes, Note{Line: line, Message: "--no-install-recommends not added: " + why})
+					}
+				}
+				fixes = append(fixes, installFixes...)
 			}
 		}
 		if lastUpdate < 0 {
@@ -287,4 +298,109 @@ func optionValue(argv []Word, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+const recommendsFixPrefix = "--no-install-recommends keeps"
+
+func withoutRecommendsFix(fixes []Fix) []Fix {
+	var out []Fix
+	for _, f := range fixes {
+		if !strings.HasPrefix(f.Message, recommendsFixPrefix) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// httpsClients use the system's CA bundle, which Debian ships in
+// ca-certificates; curl, wget and git only Recommend it (see
+// packages.debian.org/bookworm/curl, /wget, /git), so with
+// --no-install-recommends on an image that lacks it (debian:*-slim,
+// ubuntu) their https downloads fail. pip and npm carry their own bundles.
+var httpsClients = map[string]bool{"curl": true, "wget": true, "git": true}
+
+// runtimeRecommends are Recommends that a program of the package needs to
+// work, with the use that shows the stage relies on it.
+var runtimeRecommends = []struct {
+	installs map[string]bool         // packages that only Recommend needs
+	needs    string                  // the recommended package
+	uses     func(ShellCommand) bool // a command that fails without it
+	use      string
+}{
+	{httpsClients, "ca-certificates", downloadsHTTPS, "downloads over https"},
+	// xvfb Recommends xauth (packages.debian.org/bookworm/xvfb); the
+	// xvfb-run(1) man page: "xvfb-run requires the xauth command to
+	// function".
+	{map[string]bool{"xvfb": true}, "xauth", func(c ShellCommand) bool { return path.Base(c.Program()) == "xvfb-run" }, "is used by xvfb-run"},
+}
+
+// recommendsNeeded says why dropping the Recommends of the packages an
+// install names could break the build: a program of one of them is used
+// later in this RUN, or in a later RUN of the stage or of a stage built on
+// it, in a way that needs a package it only Recommends, and that package
+// is not installed here or earlier in the stage.
+func recommendsNeeded(d *Document, in *Instruction, s *ShellScript, at int, pkgs []Word) string {
+	for _, r := range runtimeRecommends {
+		pkg := ""
+		for _, w := range pkgs {
+			if w.Value == r.needs {
+				pkg = ""
+				break
+			}
+			if r.installs[w.Value] && pkg == "" {
+				pkg = w.Value
+			}
+		}
+		if pkg == "" || installedBefore(d, in, s, at, r.needs) {
+			continue
+		}
+		for _, c := range s.Commands[at+1:] {
+			if r.uses(c) {
+				return fmt.Sprintf("%s installed here %s later in this RUN and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, r.needs, r.needs)
+			}
+		}
+		if later := laterUse(d, in, r.uses, func(ShellCommand) bool { return false }); later > 0 {
+			return fmt.Sprintf("%s installed here %s in line %d and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, later, r.needs, r.needs)
+		}
+	}
+	return ""
+}
+
+// downloadsHTTPS reports whether c runs curl, wget or git with an https
+// URL.
+func downloadsHTTPS(c ShellCommand) bool {
+	argv := c.Argv()
+	if len(argv) == 0 || !httpsClients[path.Base(argv[0].Value)] {
+		return false
+	}
+	for _, w := range argv[1:] {
+		if strings.Contains(w.Value, "https://") {
+			return true
+		}
+	}
+	return false
+}
+
+// installedBefore reports whether pkg is named before command at of s, or
+// in an earlier RUN of the stage's chain.
+func installedBefore(d *Document, in *Instruction, s *ShellScript, at int, pkg string) bool {
+	for _, c := range s.Commands[:at] {
+		if strings.Contains(c.Span.Text(d.Src), pkg) {
+			return true
+		}
+	}
+	chain, _, _ := d.chainOf(in.Stage)
+	inChain := map[int]bool{}
+	for _, st := range chain {
+		inChain[st] = true
+	}
+	for _, other := range d.Instructions {
+		if other.Span.Start >= in.Span.Start {
+			break
+		}
+		if other.Keyword == "RUN" && inChain[other.Stage] && strings.Contains(other.Span.Text(d.Src), pkg) {
+			return true
+		}
+	}
+	return false
 }

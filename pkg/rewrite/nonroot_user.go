@@ -234,8 +234,8 @@ func (d *Document) fromInstruction(stage int) *Instruction {
 	return nil
 }
 
-// analyzeStage walks the chain of stage i once, in order, keeping the
-// variables in scope as it goes (so the walk stays linear in the file).
+// analyzeStage walks the chain of stage i once, in order, with the
+// variables VarsAt gives each instruction.
 func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 	a := &stageAnalysis{PackageManagers: map[string]bool{}}
 	a.Chain, a.Image, a.ImageKnown = d.chainOf(i)
@@ -249,14 +249,11 @@ func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 		a.Facts, a.HasFacts = imageFacts(env, a.Image)
 	}
 	stages := d.instructionsByStage()
-	sc := newScope(d)
 	scanned := map[int]bool{}
 	for _, s := range a.Chain {
 		scanned[s] = true
-		sc.enterStage(true)
 		for _, in := range stages[s] {
-			a.scan(d, in, s == i, sc.vars)
-			sc.apply(in)
+			a.scan(d, in, s == i, d.VarsAt(in))
 		}
 	}
 	if a.entrypoint != nil {
@@ -278,14 +275,11 @@ func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 				continue
 			}
 			other, _, _ := d.chainOf(src)
-			osc := newScope(d)
 			for _, o := range other {
-				osc.enterStage(true)
 				for _, oin := range stages[o] {
 					if run, ok := oin.Command.(*instructions.RunCommand); ok && !scanned[o] {
-						a.scanCreations(d, oin, run, osc.vars)
+						a.scanCreations(d, oin, run, d.VarsAt(oin))
 					}
-					osc.apply(oin)
 				}
 				scanned[o] = true
 			}
@@ -303,63 +297,6 @@ func (d *Document) instructionsByStage() [][]*Instruction {
 		}
 	}
 	return out
-}
-
-// scope tracks the build variables along a chain of stages, like VarsAt
-// but incrementally; ENV values also carry into a stage built FROM the
-// previous one, as they do in a build. Its map changes as the walk goes
-// on: use it, do not keep it.
-type scope struct {
-	d    *Document
-	vars Vars
-	env  map[string]bool // keys set by ENV
-}
-
-func newScope(d *Document) *scope { return &scope{d: d, vars: Vars{}, env: map[string]bool{}} }
-
-// enterStage starts a stage: ARGs end; ENV carries on when the stage is
-// built on the previous one.
-func (s *scope) enterStage(carryEnv bool) {
-	next := Vars{}
-	if carryEnv {
-		for k := range s.env {
-			if v, ok := s.vars[k]; ok {
-				next[k] = v
-			}
-		}
-	} else {
-		s.env = map[string]bool{}
-	}
-	s.vars = next
-}
-
-// apply records what instruction in declares, after it was scanned.
-func (s *scope) apply(in *Instruction) {
-	expand := func(v string) string {
-		out, _, err := s.d.Expand(v, s.vars)
-		if err != nil {
-			return v
-		}
-		return out
-	}
-	switch c := in.Command.(type) {
-	case *instructions.ArgCommand:
-		for _, kv := range c.Args {
-			if s.env[kv.Key] {
-				continue // ENV wins over an ARG of the same name
-			}
-			if kv.Value != nil {
-				s.vars[kv.Key] = expand(*kv.Value)
-			} else if g, ok := s.d.GlobalArgs[kv.Key]; ok {
-				s.vars[kv.Key] = g
-			}
-		}
-	case *instructions.EnvCommand:
-		for _, kv := range c.Env {
-			s.vars[kv.Key] = expand(kv.Value)
-			s.env[kv.Key] = true
-		}
-	}
 }
 
 func copiesPasswd(c *instructions.CopyCommand) bool {

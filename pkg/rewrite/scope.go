@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -24,10 +25,16 @@ func (v Vars) Keys() []string {
 }
 
 // VarsAt returns the variables visible to instruction in: for FROM and
-// global ARGs the global ARG defaults; inside a stage the ARGs it declared
-// (taking the global default when it declares one without a value) and the
-// ENV values set before in, in order. ENV inherited from a base image or an
-// earlier stage is not known and so not included.
+// global ARGs the global ARG defaults; inside a stage the values that every
+// builder agrees on. BuildKit applies ARG and ENV in file order (a later
+// ARG with a value overrides an earlier ENV during the build, and a stage
+// built FROM an earlier stage inherits both its ENV and its ARG values);
+// the classic builder and buildah/podman let an ENV win over any ARG of the
+// same name and end ARGs with their stage (docker/cli#3344,
+// containers/podman#19803). Where the two disagree, or a value depends on
+// something only known at build time (the base image's ENV, a --build-arg,
+// an ARG without a default), the variable is absent: rules must treat it
+// as unknown.
 //
 // The scopes of all instructions are worked out once per Document, in one
 // pass; the map returned is shared with other instructions of the same
@@ -40,62 +47,125 @@ func (d *Document) VarsAt(in *Instruction) Vars {
 	return Vars{}
 }
 
-// computeScopes walks the file once, keeping each stage's variables. A map
-// is copied only when an ARG or ENV changes it, so instructions between two
-// such lines share one.
+// unknownValue marks a variable whose value the build decides (it uses a
+// variable with no known value); it never reaches VarsAt's callers.
+const unknownValue = "\x00unknown"
+
+// builderScope is one stage's variables as one builder computes them.
+type builderScope struct {
+	buildkit Vars // ARG and ENV in file order, inherited from a parent stage
+	env      Vars // classic builder: ENV, inherited from a parent stage
+	args     Vars // classic builder: this stage's ARGs
+}
+
+func (b builderScope) clone() builderScope {
+	return builderScope{buildkit: copyVars(b.buildkit), env: copyVars(b.env), args: Vars{}}
+}
+
+func copyVars(v Vars) Vars {
+	out := make(Vars, len(v))
+	for k, s := range v {
+		out[k] = s
+	}
+	return out
+}
+
+// classic is what the classic builder expands with: ENV over ARG.
+func (b builderScope) classic() Vars {
+	out := copyVars(b.args)
+	for k, v := range b.env {
+		out[k] = v
+	}
+	return out
+}
+
+// agreed keeps the variables both builders give the same known value.
+func (b builderScope) agreed() Vars {
+	out := Vars{}
+	for k, v := range b.classic() {
+		if bv, ok := b.buildkit[k]; ok && bv == v && !strings.Contains(v, unknownValue) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// computeScopes walks the file once, keeping each stage's variables as
+// both builders see them.
 func (d *Document) computeScopes() {
 	d.scopes = make([]Vars, len(d.Instructions))
 	lex := shell.NewLex(d.Escape)
+	expand := func(s string, vars Vars) string {
+		out, unmatched, err := lex.ProcessWord(s, vars)
+		if err != nil || len(unmatched) > 0 {
+			return unknownValue
+		}
+		return out
+	}
+	ends := make([]builderScope, len(d.Stages)) // each stage's scope at its end
+	var cur builderScope
 	var vars Vars
 	for i, in := range d.Instructions {
 		if in.Stage < 0 || in.Keyword == "FROM" {
 			d.scopes[i] = d.GlobalArgs
-			vars = Vars{} // the stage starts with nothing in scope
+			cur = builderScope{buildkit: Vars{}, env: Vars{}, args: Vars{}}
+			if in.Stage >= 0 {
+				if p := d.parentStage(in.Stage); p >= 0 {
+					cur = ends[p].clone()
+				}
+			}
+			vars = cur.agreed()
+			d.saveEnd(ends, in.Stage, cur)
 			continue
 		}
 		d.scopes[i] = vars
-		var next Vars
-		set := func(k, v string) {
-			if next == nil {
-				next = make(Vars, len(vars)+1)
-				for k2, v2 := range vars {
-					next[k2] = v2
-				}
-			}
-			next[k] = v
-		}
-		expand := func(s string) string {
-			cur := vars
-			if next != nil {
-				cur = next
-			}
-			out, _, err := lex.ProcessWord(s, cur)
-			if err != nil {
-				return s
-			}
-			return out
-		}
+		changed := true
 		switch c := in.Command.(type) {
 		case *instructions.ArgCommand:
 			for _, kv := range c.Args {
+				g, global := d.GlobalArgs[kv.Key]
 				switch {
 				case kv.Value != nil:
-					set(kv.Key, expand(*kv.Value))
+					cur.buildkit[kv.Key] = expand(*kv.Value, cur.buildkit)
+					cur.args[kv.Key] = expand(*kv.Value, cur.classic())
+				case global:
+					cur.buildkit[kv.Key] = g
+					cur.args[kv.Key] = g
 				default:
-					if g, ok := d.GlobalArgs[kv.Key]; ok {
-						set(kv.Key, g)
-					}
+					// BuildKit keeps what it had; the classic builder
+					// leaves the ARG unset.
+					delete(cur.args, kv.Key)
 				}
 			}
 		case *instructions.EnvCommand:
 			for _, kv := range c.Env {
-				set(kv.Key, expand(kv.Value))
+				cur.buildkit[kv.Key] = expand(kv.Value, cur.buildkit)
+				cur.env[kv.Key] = expand(kv.Value, cur.classic())
 			}
+		default:
+			changed = false
 		}
-		if next != nil {
-			vars = next
+		if changed {
+			vars = cur.agreed()
 		}
+		d.saveEnd(ends, in.Stage, cur)
 	}
+}
+
+func (d *Document) saveEnd(ends []builderScope, stage int, b builderScope) {
+	if stage >= 0 && stage < len(ends) {
+		ends[stage] = b
+	}
+}
+
+// parentStage is the earlier stage that stage i is built FROM, or -1 when
+// it is built on an image (or on a name only known at build time).
+func (d *Document) parentStage(i int) int {
+	base, unset, err := d.Expand(d.Stages[i].BaseName, d.GlobalArgs)
+	if err != nil || len(unset) > 0 {
+		return -1
+	}
+	return d.stageNamed(base, i)
 }
 
 // globalDefaults are the global ARGs that have a default, each expanded
