@@ -94,7 +94,7 @@ func TestSecretsIsOptIn(t *testing.T) {
 		return false
 	}
 	for _, tc := range []struct {
-		enable, disable []string
+		enable, disable  []string
 		secrets, nonRoot bool
 	}{
 		{nil, nil, false, true},
