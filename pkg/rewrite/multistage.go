@@ -457,16 +457,23 @@ func planSplit(d *Document, steps []stageStep, rec *recipe) (*splitPlan, string)
 	return plan, ""
 }
 
+// copyDest is the destination of a COPY or ADD as written; false for other
+// instructions.
+func copyDest(in *Instruction) (string, bool) {
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		return c.DestPath, true
+	case *instructions.AddCommand:
+		return c.DestPath, true
+	}
+	return "", false
+}
+
 // copiesOutside reports whether a COPY/ADD puts files outside every folder
 // the final stage copies from the build stage.
 func copiesOutside(d *Document, st stageStep, rec *recipe) bool {
-	var dest string
-	switch c := st.in.Command.(type) {
-	case *instructions.CopyCommand:
-		dest = c.DestPath
-	case *instructions.AddCommand:
-		dest = c.DestPath
-	default:
+	dest, ok := copyDest(st.in)
+	if !ok {
 		return false
 	}
 	dest, unset, err := d.Expand(dest, st.vars)

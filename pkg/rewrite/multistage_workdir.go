@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path"
 
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/hardenfix/hardenfix/pkg/registry"
 )
@@ -84,13 +83,7 @@ func workdirReason(st stageStep, otherwise string) string {
 // destination must have been relative to that very directory; later ones
 // follow the repeated WORKDIR lines and resolve as they did.
 func replayedCopyDir(d *Document, st stageStep, preBuild bool, dir string) string {
-	var dest string
-	switch c := st.in.Command.(type) {
-	case *instructions.CopyCommand:
-		dest = c.DestPath
-	case *instructions.AddCommand:
-		dest = c.DestPath
-	}
+	dest, _ := copyDest(st.in)
 	if expanded, unset, err := d.Expand(dest, st.vars); err == nil && len(unset) == 0 {
 		dest = expanded
 	}
