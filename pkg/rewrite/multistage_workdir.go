@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path"
 
-
 	"github.com/hardenfix/hardenfix/pkg/registry"
 )
 
