@@ -189,7 +189,9 @@ func (h *Hardener) Tree(ctx context.Context, paths []string, each func(Result) e
 	for i := range done {
 		done[i] = make(chan Result, 1)
 	}
+	fed := make(chan struct{})
 	go func() {
+		defer close(fed)
 		for i, p := range found {
 			select {
 			case window <- struct{}{}:
@@ -197,6 +199,11 @@ func (h *Hardener) Tree(ctx context.Context, paths []string, each func(Result) e
 				return
 			}
 			workers <- struct{}{}
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			running.Add(1)
 			go func() {
 				defer running.Done()
@@ -209,7 +216,10 @@ func (h *Hardener) Tree(ctx context.Context, paths []string, each func(Result) e
 	}()
 	for i := range found {
 		if err := each(<-done[i]); err != nil {
+			// No file starts after this; those in flight finish (a
+			// write is never cut short) before Tree returns.
 			close(stop)
+			<-fed
 			running.Wait()
 			return err
 		}
