@@ -3,12 +3,14 @@ package harden_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
@@ -188,5 +190,41 @@ func TestDemoMatchesTheCommand(t *testing.T) {
 	}
 	if got.String() != string(want) {
 		t.Errorf("library diffs differ from the command's golden:\n%s", got.String())
+	}
+}
+
+// TestTreeHoldsABoundedWindow checks the property that keeps memory flat:
+// while the callback holds the first result, at most 2×Jobs files have
+// been processed, however many the tree has. With Write, a processed
+// file is visible on disk, so the test counts rewritten files.
+func TestTreeHoldsABoundedWindow(t *testing.T) {
+	const n, jobs = 40, 2
+	files := map[string]string{}
+	for i := range n {
+		files[fmt.Sprintf("d%02d/Dockerfile", i)] = addDockerfile
+	}
+	root := writeTree(t, files, 0o644)
+	first := true
+	err := harden.Tree(context.Background(), []string{root}, harden.Options{Offline: true, Write: true, Jobs: jobs, Enable: []string{"add-to-copy"}}, func(r harden.Result) error {
+		if !first {
+			return nil
+		}
+		first = false
+		// Give the workers every chance to run ahead; the bound must hold.
+		time.Sleep(100 * time.Millisecond)
+		written := 0
+		for rel := range files {
+			data, err := os.ReadFile(filepath.Join(root, rel))
+			if err == nil && string(data) != addDockerfile {
+				written++
+			}
+		}
+		if written > 2*jobs {
+			t.Errorf("%d of %d files processed while the first result was held; want at most %d", written, n, 2*jobs)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
