@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/hardenfix/hardenfix/pkg/files"
-	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/harden"
 )
 
 // writeBenchTree writes n Dockerfiles sharing 50 base image references, one
@@ -63,7 +63,11 @@ func benchTree(b *testing.B, root string, jobs int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := &options{paths: []string{root}, mode: modeDiff, rules: rewrite.All(), jobs: jobs, offline: true, quiet: true}
+	h, err := harden.New(harden.Options{Jobs: jobs, Offline: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := &options{paths: []string{root}, mode: modeDiff, quiet: true, harden: h}
 	b.ReportAllocs()
 	for b.Loop() {
 		var errs strings.Builder

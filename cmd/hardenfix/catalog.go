@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/registry"
 )
 
@@ -18,22 +18,13 @@ func catalogFlags() []cli.Flag {
 	}
 }
 
-// loadCatalog returns the embedded catalog, merged with file when one is
-// given. A merged catalog whose targets do not resolve is a usage error.
+// loadCatalog is harden.LoadCatalog with its errors naming the flag.
 func loadCatalog(file string) (*registry.Catalog, error) {
-	c := registry.Embedded()
-	if file == "" {
-		return c, nil
-	}
-	user, err := registry.LoadCatalog(file)
+	c, err := harden.LoadCatalog(file)
 	if err != nil {
-		return nil, fmt.Errorf("--catalog: %w", err)
+		return nil, fmt.Errorf("--%w", err)
 	}
-	merged := c.Merge(user)
-	if err := merged.Validate(); err != nil {
-		return nil, fmt.Errorf("--catalog %s: %w", file, err)
-	}
-	return merged, nil
+	return c, nil
 }
 
 // catalogCommand prints the effective catalog as YAML.
@@ -54,54 +45,4 @@ func catalogCommand(stdout io.Writer) *cli.Command {
 			return cat.Encode(stdout)
 		},
 	}
-}
-
-// catalogCache merges the catalog files that configuration files name over
-// the run's catalog, reading each file once however many Dockerfiles use it.
-type catalogCache struct {
-	base   *registry.Catalog
-	mu     sync.Mutex
-	byFile map[string]*catalogResult
-}
-
-type catalogResult struct {
-	once sync.Once
-	cat  *registry.Catalog
-	err  error
-}
-
-func newCatalogCache(base *registry.Catalog) *catalogCache {
-	return &catalogCache{base: base, byFile: map[string]*catalogResult{}}
-}
-
-// forFile returns the run's catalog with file (from a .hardenfix.yaml
-// catalog key) merged over it; the run's catalog itself when file is "".
-func (c *catalogCache) forFile(file string) (*registry.Catalog, error) {
-	if c == nil {
-		return registry.Embedded(), nil
-	}
-	if file == "" {
-		return c.base, nil
-	}
-	c.mu.Lock()
-	r, ok := c.byFile[file]
-	if !ok {
-		r = &catalogResult{}
-		c.byFile[file] = r
-	}
-	c.mu.Unlock()
-	r.once.Do(func() {
-		user, err := registry.LoadCatalog(file)
-		if err != nil {
-			r.err = fmt.Errorf("catalog: %w", err)
-			return
-		}
-		merged := c.base.Merge(user)
-		if err := merged.Validate(); err != nil {
-			r.err = fmt.Errorf("catalog %s: %w", file, err)
-			return
-		}
-		r.cat = merged
-	})
-	return r.cat, r.err
 }

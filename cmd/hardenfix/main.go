@@ -3,8 +3,9 @@
 // package rewrite, and prints a unified diff (the default), lists the files
 // that would change (-l), checks (--check) or writes them in place (-w).
 //
-// This package only wires flags to package rewrite and prints; everything a
-// library user needs is under pkg/.
+// This package only wires flags to package harden (the library entry point,
+// which owns discovery, configuration, catalogs, the registry client and the
+// pipeline) and prints; everything a library user needs is under pkg/.
 package main
 
 import (
@@ -19,7 +20,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/hardenfix/hardenfix/pkg/config"
+	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
@@ -225,10 +226,6 @@ func printRules(w io.Writer) {
 }
 
 func optionsFrom(c *cli.Context) (*options, error) {
-	rules, err := rewrite.Select(splitList(c.StringSlice("enable")), splitList(c.StringSlice("disable")))
-	if err != nil {
-		return nil, err
-	}
 	mode := modeDiff
 	switch {
 	case c.Bool("check") && (c.Bool("write") || c.Bool("list")):
@@ -248,7 +245,7 @@ func optionsFrom(c *cli.Context) (*options, error) {
 	if jobs < 1 {
 		return nil, fmt.Errorf("--jobs must be at least 1, not %d", jobs)
 	}
-	remote, err := newRemote(c)
+	reg, err := registryOptions(c)
 	if err != nil {
 		return nil, err
 	}
@@ -257,51 +254,44 @@ func optionsFrom(c *cli.Context) (*options, error) {
 		paths = []string{"."}
 	}
 	opts := &options{
-		paths:         paths,
-		mode:          mode,
-		listAlso:      c.Bool("write") && c.Bool("list"),
-		enable:        splitList(c.StringSlice("enable")),
-		disable:       splitList(c.StringSlice("disable")),
-		rules:         rules,
-		excludes:      c.StringSlice("exclude"),
-		contextDir:    c.String("context"),
-		jobs:          jobs,
-		quiet:         c.Bool("quiet"),
-		verbose:       c.Bool("verbose"),
-		offline:       c.Bool("offline"),
-		format:        c.String("format"),
-		reportPath:    c.String("report"),
-		remote:        remote,
-		strict:        c.Bool("strict"),
-		catalog:       catalog,
-		catalogs:      newCatalogCache(catalog),
-		target:        c.String("target"),
-		uid:           c.Int("uid"),
-		userName:      c.String("user-name"),
-		updateDigests: c.Bool("update-digests"),
+		paths:      paths,
+		mode:       mode,
+		listAlso:   c.Bool("write") && c.Bool("list"),
+		quiet:      c.Bool("quiet"),
+		verbose:    c.Bool("verbose"),
+		format:     c.String("format"),
+		reportPath: c.String("report"),
+		strict:     c.Bool("strict"),
 	}
 	switch opts.format {
 	case "text", "json", "sarif", "markdown":
 	default:
 		return nil, fmt.Errorf("--format must be text, json, sarif or markdown, not %q", opts.format)
 	}
-	if opts.uid < 0 {
-		return nil, fmt.Errorf("--uid must be positive, not %d", opts.uid)
+	if c.Int("uid") < 0 {
+		return nil, fmt.Errorf("--uid must be positive, not %d", c.Int("uid"))
 	}
 	if opts.reportPath != "" && opts.format == "text" {
 		return nil, errors.New("--report needs --format json, sarif or markdown")
 	}
-	if name := c.String("config"); name != "" {
-		cfg, err := config.Load(name)
-		if err != nil {
-			return nil, err
-		}
-		if opts.rules, err = rulesFor(cfg, opts); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		opts.config = cfg
-	} else {
-		opts.finder = config.NewFinder()
+	opts.harden, err = harden.New(harden.Options{
+		Enable:        splitList(c.StringSlice("enable")),
+		Disable:       splitList(c.StringSlice("disable")),
+		Exclude:       c.StringSlice("exclude"),
+		ContextDir:    c.String("context"),
+		Jobs:          jobs,
+		ConfigFile:    c.String("config"),
+		Catalog:       catalog,
+		Offline:       c.Bool("offline"),
+		Registry:      reg,
+		Target:        c.String("target"),
+		UID:           c.Int("uid"),
+		UserName:      c.String("user-name"),
+		UpdateDigests: c.Bool("update-digests"),
+		Write:         mode == modeWrite,
+	})
+	if err != nil {
+		return nil, err
 	}
 	if opts.extras, err = newExtras(c.StringSlice("scan-report"), c.String("sbom"), catalog); err != nil {
 		return nil, err

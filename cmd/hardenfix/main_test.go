@@ -185,20 +185,6 @@ func TestBadFilesLeaveDiskAsItWas(t *testing.T) {
 	}
 }
 
-func TestVanishedFile(t *testing.T) {
-	// A file found by discovery and gone by the time it is read.
-	root := writeTree(t, map[string]string{"Dockerfile": addDockerfile})
-	gone := filepath.Join(root, "Dockerfile")
-	os.Remove(gone)
-	o := processFile(context.Background(), &options{mode: modeWrite}, gone)
-	if o.err == nil || !strings.Contains(o.err.Error(), gone) {
-		t.Errorf("err = %v, want one naming %s", o.err, gone)
-	}
-	if _, err := os.Stat(gone); !os.IsNotExist(err) {
-		t.Error("the vanished file was recreated")
-	}
-}
-
 func TestDeterministicAcrossJobs(t *testing.T) {
 	files := map[string]string{}
 	for i := 0; i < 40; i++ {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/registry"
 )
 
@@ -23,48 +24,43 @@ func registryFlags() []cli.Flag {
 	}
 }
 
-// newRemote builds the registry resolver from the flags; nil with --offline.
-func newRemote(c *cli.Context) (*registry.Remote, error) {
+// registryOptions checks the registry flags and turns them into the
+// library's options; package harden builds the client (none --offline).
+func registryOptions(c *cli.Context) (harden.Registry, error) {
+	r := harden.Registry{
+		UserAgent: "hardenfix/" + versionString(),
+		Timeout:   c.Duration("registry-timeout"),
+		CacheDir:  c.String("cache-dir"),
+		NoCache:   c.Bool("no-cache"),
+		CacheTTL:  c.Duration("cache-ttl"),
+		Insecure:  splitList(c.StringSlice("insecure-registry")),
+	}
 	if c.Bool("offline") {
-		return nil, nil
+		return r, nil
 	}
-	if d := c.Duration("registry-timeout"); d <= 0 {
-		return nil, fmt.Errorf("--registry-timeout must be positive, not %s", d)
-	}
-	opts := []registry.Option{
-		registry.WithUserAgent("hardenfix/" + versionString()),
-		registry.WithTimeout(c.Duration("registry-timeout")),
+	if d := r.Timeout; d <= 0 {
+		return r, fmt.Errorf("--registry-timeout must be positive, not %s", d)
 	}
 	for _, m := range splitList(c.StringSlice("registry-mirror")) {
 		host, mirror, ok := strings.Cut(m, "=")
 		if !ok || strings.TrimSpace(host) == "" || strings.TrimSpace(mirror) == "" {
-			return nil, fmt.Errorf("--registry-mirror wants HOST=MIRROR (e.g. docker.io=127.0.0.1:5000), not %q", m)
+			return r, fmt.Errorf("--registry-mirror wants HOST=MIRROR (e.g. docker.io=127.0.0.1:5000), not %q", m)
 		}
-		opts = append(opts, registry.WithMirror(strings.TrimSpace(host), strings.TrimSpace(mirror)))
+		r.Mirrors = append(r.Mirrors, harden.Mirror{Host: strings.TrimSpace(host), Mirror: strings.TrimSpace(mirror)})
 	}
-	for _, h := range splitList(c.StringSlice("insecure-registry")) {
-		opts = append(opts, registry.WithInsecure(h))
+	if d := r.CacheTTL; !r.NoCache && d <= 0 {
+		return r, fmt.Errorf("--cache-ttl must be positive, not %s", d)
 	}
-	if !c.Bool("no-cache") {
-		if d := c.Duration("cache-ttl"); d <= 0 {
-			return nil, fmt.Errorf("--cache-ttl must be positive, not %s", d)
-		}
-		cache, err := registry.NewDiskCache(c.String("cache-dir"), c.Duration("cache-ttl"))
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, registry.WithCache(cache))
-	}
-	return registry.NewRemote(opts...), nil
+	return r, nil
 }
 
 // registryOutcome reports failed lookups on stderr and says whether the
 // run must end with exitRegistry (--strict).
-func registryOutcome(opts *options, stderr io.Writer) bool {
-	if opts.remote == nil {
+func registryOutcome(opts *options, remote *registry.Remote, stderr io.Writer) bool {
+	if remote == nil {
 		return false
 	}
-	s := opts.remote.Stats()
+	s := remote.Stats()
 	if s.Failures == 0 {
 		return false
 	}

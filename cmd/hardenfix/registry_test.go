@@ -18,11 +18,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/urfave/cli/v2"
 
+	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/registry"
 )
 
-// remoteFrom parses args with the registry flags and returns what
-// newRemote made of them.
+// remoteFrom parses args with the registry flags and returns the client
+// package harden made of them.
 func remoteFrom(t *testing.T, args ...string) (*registry.Remote, error) {
 	t.Helper()
 	var r *registry.Remote
@@ -33,7 +34,17 @@ func remoteFrom(t *testing.T, args ...string) (*registry.Remote, error) {
 		ErrWriter:      io.Discard,
 		ExitErrHandler: func(*cli.Context, error) {},
 		Action: func(c *cli.Context) error {
-			r, rerr = newRemote(c)
+			reg, err := registryOptions(c)
+			if err != nil {
+				rerr = err
+				return nil
+			}
+			h, err := harden.New(harden.Options{Offline: c.Bool("offline"), Registry: reg})
+			if err != nil {
+				rerr = err
+				return nil
+			}
+			r = h.Remote()
 			return nil
 		},
 	}
@@ -75,7 +86,7 @@ func TestRegistryFlagsReachTheMirror(t *testing.T) {
 		t.Errorf("Failures = %d", s.Failures)
 	}
 	var stderr bytes.Buffer
-	if registryOutcome(&options{remote: r, strict: true}, &stderr) || stderr.Len() != 0 {
+	if registryOutcome(&options{strict: true}, r, &stderr) || stderr.Len() != 0 {
 		t.Errorf("a run without failures must not exit 3 (stderr %q)", stderr.String())
 	}
 
@@ -102,10 +113,10 @@ func TestStrictExitsOnFailedLookups(t *testing.T) {
 		t.Fatalf("error = %v, want ErrUnreachable", err)
 	}
 	var stderr bytes.Buffer
-	if registryOutcome(&options{remote: r, strict: false, quiet: true}, &stderr) || stderr.Len() != 0 {
+	if registryOutcome(&options{strict: false, quiet: true}, r, &stderr) || stderr.Len() != 0 {
 		t.Errorf("without --strict (and quiet): exit 3 or output %q", stderr.String())
 	}
-	if !registryOutcome(&options{remote: r, strict: true, quiet: true}, &stderr) {
+	if !registryOutcome(&options{strict: true, quiet: true}, r, &stderr) {
 		t.Error("--strict with a failed lookup must exit 3")
 	}
 	if !strings.Contains(stderr.String(), "1 registry lookup failed") {

@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/hardenfix/hardenfix/pkg/config"
 	"github.com/hardenfix/hardenfix/pkg/files"
-	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/report"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
@@ -30,79 +27,35 @@ type options struct {
 	paths      []string
 	mode       mode
 	listAlso   bool // -w -l: list the files written
-	enable     []string
-	disable    []string
-	rules      []*rewrite.Rule // the rules for files with no configuration
-	excludes   []string
-	contextDir string
-	jobs       int
 	quiet      bool
-	verbose    bool // print every note, not only those that ask for an action
-	offline    bool
+	verbose    bool   // print every note, not only those that ask for an action
 	format     string // text, json, sarif, markdown
 	reportPath string // write the report here instead of stdout
-	config     *config.Config
-	finder     *config.Finder
 	progress   bool
 	color      bool
-	remote     *registry.Remote // nil with --offline
-	strict     bool             // exit 3 when a lookup failed
-	extras     *extras          // --scan-report, --sbom
-	// catalog is the embedded catalog merged with --catalog FILE;
-	// catalogs adds the catalog files .hardenfix.yaml files name.
-	catalog  *registry.Catalog
-	catalogs *catalogCache
-	// Non-root options; zero values leave the configuration's or the
-	// rule's defaults.
-	target        string
-	uid           int
-	userName      string
-	updateDigests bool
+	strict     bool    // exit 3 when a lookup failed
+	extras     *extras // --scan-report, --sbom
+	// harden finds, configures, rewrites and (with -w) writes the files.
+	harden *harden.Hardener
 }
 
-// outcome is what happened to one file.
-type outcome struct {
-	path    string
-	result  *rewrite.Result
-	err     error
-	skipped bool // excluded by its configuration
-}
-
-// run discovers the files, processes them on a bounded worker pool, and
-// prints the outcomes in path order as they complete, so memory holds at
-// most a window of results however many files there are.
+// run hardens the tree through package harden, which hands the files'
+// results over in path order as they complete, and prints them.
 func run(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
-	paths, err := files.Discover(opts.paths, opts.excludes)
-	if err != nil {
-		fmt.Fprintln(stderr, "hardenfix:", err)
-		return exitError
-	}
-	window := make(chan struct{}, 2*opts.jobs)
-	workers := make(chan struct{}, opts.jobs)
-	done := make([]chan outcome, len(paths))
-	for i := range done {
-		done[i] = make(chan outcome, 1)
-	}
-	go func() {
-		for i, p := range paths {
-			window <- struct{}{}
-			workers <- struct{}{}
-			go func() {
-				defer func() { <-workers }()
-				done[i] <- processFile(ctx, opts, p)
-			}()
-		}
-	}()
 	out := &printer{opts: opts, stdout: stdout, stderr: stderr}
 	if opts.format != "text" && opts.format != "" {
 		out.report = report.New(versionString())
 	}
-	if opts.progress && len(paths) > 1 {
-		out.progress = &progress{w: stderr, total: len(paths)}
-	}
-	for i := range paths {
-		out.print(<-done[i])
-		<-window
+	err := opts.harden.Tree(ctx, opts.paths, func(r harden.Result) error {
+		if out.progress == nil && opts.progress && r.Total > 1 {
+			out.progress = &progress{w: stderr, total: r.Total}
+		}
+		out.print(r)
+		return nil
+	})
+	if err != nil { // discovery failed: nothing was processed
+		fmt.Fprintln(stderr, "hardenfix:", err)
+		return exitError
 	}
 	out.progress.clear()
 	if err := opts.extras.finish(out); err != nil {
@@ -118,7 +71,7 @@ func run(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
 	if !opts.quiet {
 		fmt.Fprintln(stderr, out.sum.String(opts.mode))
 	}
-	strictFail := registryOutcome(opts, stderr)
+	strictFail := registryOutcome(opts, opts.harden.Remote(), stderr)
 	switch {
 	case out.sum.errors > 0:
 		return exitError
@@ -130,99 +83,6 @@ func run(ctx context.Context, opts *options, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// processFile reads, rewrites and (with -w) writes one file.
-func processFile(ctx context.Context, opts *options, path string) outcome {
-	cfg, err := opts.configFor(path)
-	if err != nil {
-		return outcome{path: path, err: err}
-	}
-	if cfg.Excludes(path) {
-		return outcome{path: path, skipped: true}
-	}
-	rules := opts.rules
-	if cfg.Path != "" && opts.config == nil {
-		if rules, err = rulesFor(cfg, opts); err != nil {
-			return outcome{path: path, err: fmt.Errorf("%s: %w", cfg.Path, err)}
-		}
-	}
-	catalog, err := opts.catalogs.forFile(cfg.Catalog)
-	if err != nil {
-		return outcome{path: path, err: fmt.Errorf("%s: %w", cfg.Path, err)}
-	}
-	src, err := files.Read(path)
-	if err != nil {
-		return outcome{path: path, err: err}
-	}
-	env := &rewrite.Env{
-		ContextDir:    opts.contextDir,
-		Offline:       opts.offline,
-		Images:        catalog,
-		Catalog:       catalog,
-		UpdateDigests: opts.updateDigests,
-	}
-	if opts.remote != nil {
-		env.Resolver = opts.remote
-	}
-	env.AllowedPublishers = cfg.Options.AllowedPublishers
-	env.RuntimeImages = cfg.Options.RuntimeImages
-	env.Target = firstOf(opts.target, cfg.Options.Target)
-	env.UserName = firstOf(opts.userName, cfg.Options.UserName)
-	env.Role = cfg.Options.Role
-	env.UID = opts.uid
-	if env.UID == 0 {
-		env.UID = cfg.Options.UID
-	}
-	if env.ContextDir == "" {
-		env.ContextDir = filepath.Dir(path)
-	}
-	res, err := rewrite.Run(ctx, displayPath(path), src, rules, env)
-	if err != nil {
-		return outcome{path: path, err: err}
-	}
-	if opts.mode == modeWrite && res.Changed() {
-		if err := files.WriteAtomic(path, res.Old, res.New); err != nil {
-			return outcome{path: path, result: res, err: err}
-		}
-	}
-	return outcome{path: path, result: res}
-}
-
-// configFor is the configuration that applies to a file: --config, else
-// the nearest .hardenfix.yaml, else the zero configuration.
-func (opts *options) configFor(path string) (*config.Config, error) {
-	switch {
-	case opts.config != nil:
-		return opts.config, nil
-	case opts.finder != nil:
-		return opts.finder.For(path)
-	}
-	return &config.Config{}, nil
-}
-
-// rulesFor combines a configuration's rule selection with the command
-// line's: --enable replaces the configuration's enable list, --disable adds
-// to its disable list.
-func rulesFor(cfg *config.Config, opts *options) ([]*rewrite.Rule, error) {
-	enable := cfg.Rules.Enable
-	if len(opts.enable) > 0 {
-		enable = opts.enable
-	}
-	return rewrite.Select(enable, append(append([]string{}, cfg.Rules.Disable...), opts.disable...))
-}
-
-// displayPath is the path as printed and as named in diffs: slash-separated
-// and relative to the working directory when the file is below it.
-func displayPath(p string) string {
-	if filepath.IsAbs(p) {
-		if wd, err := os.Getwd(); err == nil {
-			if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
-				p = rel
-			}
-		}
-	}
-	return filepath.ToSlash(filepath.Clean(p))
-}
-
 // printer prints outcomes in order and keeps the summary and report.
 type printer struct {
 	opts           *options
@@ -232,24 +92,24 @@ type printer struct {
 	progress       *progress
 }
 
-func (p *printer) print(o outcome) {
+func (p *printer) print(o harden.Result) {
 	defer p.progress.step()
-	if o.skipped {
+	if o.Skipped {
 		return
 	}
 	opts := p.opts
 	p.sum.files++
 	if p.report != nil {
-		p.report.Add(displayPath(o.path), o.result, o.err)
+		p.report.Add(o.Name, o.Rewrite, o.Err)
 	}
-	if o.err != nil {
+	if o.Err != nil {
 		p.sum.errors++
 		p.progress.clear()
-		fmt.Fprintln(p.stderr, "hardenfix:", o.err)
+		fmt.Fprintln(p.stderr, "hardenfix:", o.Err)
 		return
 	}
-	res := o.result
-	opts.extras.file(p, displayPath(o.path), res)
+	res := o.Rewrite
+	opts.extras.file(p, o.Name, res)
 	for _, n := range res.Notes {
 		p.printNote(res.Path, n)
 	}
@@ -427,14 +287,4 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
-}
-
-// firstOf returns the first non-empty value: a flag over a configuration.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
