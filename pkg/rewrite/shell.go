@@ -437,6 +437,15 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 		}
 		w, next := lx.word(i)
 		i = next
+		if lx.open {
+			// The quote runs to the end of the text: what the shell makes
+			// of this command is not modelled, so it is not handed to the
+			// rules (which would edit words inside the quote), and no
+			// command after it is either.
+			cur = ShellCommand{}
+			cur.Span.Start = -1
+			break
+		}
 		// A word followed directly by < or > is a file descriptor (2>&1).
 		if i < lx.end && (lx.src[i] == '<' || lx.src[i] == '>') && isDigits(w.Raw) {
 			extend(w.Span)
