@@ -33,7 +33,8 @@ func (e *RuleError) Unwrap() error { return e.Err }
 
 // Run parses src and runs rules over it in order. After each rule that
 // changed something the text is parsed again (only the instructions it
-// touched, when it can: see reparse), so every rule sees valid input; a rule whose output does not parse stops the run with a RuleError.
+// touched, when it can: see reparse), so every rule sees valid input; a
+// rule whose output does not parse stops the run with a RuleError.
 // Lines in the result's fixes and notes refer to src.
 func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) (*Result, error) {
 	if env == nil {

@@ -2,8 +2,6 @@ package rewrite
 
 import (
 	"bytes"
-	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -26,28 +24,22 @@ import (
 // directives, a BOM, global ARGs), a FROM or a heredoc in the region before
 // or after, or a region that does not end on a line ending.
 //
-// Tests set verifyReparse, so every pipeline run in them checks the result
-// against a full parse of out.
+// Tests set checkReparse, so every pipeline run in them compares the
+// result with a full parse.
 func reparse(cur *Document, edits []Edit, out []byte) (*Document, error) {
 	d, ok := reparseRegion(cur, edits, out)
 	if !ok {
 		return Parse(cur.Path, out)
 	}
-	if verifyReparse {
-		full, err := Parse(cur.Path, out)
-		if err != nil {
-			panic(fmt.Sprintf("%s: incremental re-parse accepted a file the full parse rejects: %v", cur.Path, err))
-		}
-		if diff := documentDiff(d, full); diff != "" {
-			panic(fmt.Sprintf("%s: incremental re-parse differs from the full parse: %s\n--- text:\n%s", cur.Path, diff, out))
-		}
+	if checkReparse != nil {
+		checkReparse(d, out)
 	}
 	return d, nil
 }
 
-// verifyReparse makes reparse compare every incremental result with a full
-// parse (tests and fuzzing set it).
-var verifyReparse = false
+// checkReparse, when set (by the package's tests), is called with every
+// incremental result and the text it was parsed from.
+var checkReparse func(incremental *Document, out []byte)
 
 // reparseRegion does the incremental re-parse; ok is false when it cannot
 // (the caller parses the whole file, which also reports any error).
@@ -115,7 +107,7 @@ func reparseRegion(cur *Document, edits []Edit, out []byte) (*Document, bool) {
 	startLine := 1 + bytes.Count(cur.Src[:regionStart], []byte("\n"))
 	shift := bytes.Count(chunk, []byte("\n")) - bytes.Count(cur.Src[regionStart:regionEnd], []byte("\n"))
 
-	children := make([]*parser.Node, 0, len(cur.AST.Children)+len(nodes)-(min(last, n-1)-first+1))
+	children := make([]*parser.Node, 0, len(cur.AST.Children)+len(nodes))
 	children = append(children, cur.AST.Children[:first]...)
 	for _, nd := range nodes {
 		nd.StartLine += startLine - 1
@@ -196,46 +188,4 @@ func parseChunk(chunk []byte, escape rune) (nodes []*parser.Node, warnings []par
 		warnings = append(warnings, parserWarning{line: warningLine(w) - headerLines, text: w.Short})
 	}
 	return res.AST.Children, warnings, true
-}
-
-// documentDiff describes the first difference between two Documents of the
-// same text, or returns "" when they are the same: the syntax tree with its
-// lines and comments, the typed stages, the warnings and the instruction
-// table.
-func documentDiff(a, b *Document) string {
-	if len(a.AST.Children) != len(b.AST.Children) {
-		return fmt.Sprintf("%d instructions, want %d", len(a.AST.Children), len(b.AST.Children))
-	}
-	for i := range a.AST.Children {
-		x, y := a.AST.Children[i], b.AST.Children[i]
-		if x.Dump() != y.Dump() || x.StartLine != y.StartLine || x.EndLine != y.EndLine ||
-			!reflect.DeepEqual(x.PrevComment, y.PrevComment) || x.Original != y.Original ||
-			!reflect.DeepEqual(x.Flags, y.Flags) || !reflect.DeepEqual(x.Attributes, y.Attributes) {
-			return fmt.Sprintf("instruction %d: %q lines %d-%d %q, want %q lines %d-%d %q",
-				i, x.Original, x.StartLine, x.EndLine, x.PrevComment, y.Original, y.StartLine, y.EndLine, y.PrevComment)
-		}
-	}
-	if a.AST.StartLine != b.AST.StartLine || a.AST.EndLine != b.AST.EndLine {
-		return fmt.Sprintf("root lines %d-%d, want %d-%d", a.AST.StartLine, a.AST.EndLine, b.AST.StartLine, b.AST.EndLine)
-	}
-	if !reflect.DeepEqual(a.Warnings, b.Warnings) {
-		return fmt.Sprintf("warnings %q, want %q", a.Warnings, b.Warnings)
-	}
-	if !reflect.DeepEqual(a.parserWarn, b.parserWarn) {
-		return fmt.Sprintf("parser warnings %v, want %v", a.parserWarn, b.parserWarn)
-	}
-	if !reflect.DeepEqual(a.Stages, b.Stages) || !reflect.DeepEqual(a.MetaArgs, b.MetaArgs) {
-		return "typed stages differ"
-	}
-	if !reflect.DeepEqual(a.GlobalArgs, b.GlobalArgs) || a.Escape != b.Escape || a.Newline != b.Newline || a.HasBOM != b.HasBOM {
-		return "document facts differ"
-	}
-	for i := range a.Instructions {
-		x, y := a.Instructions[i], b.Instructions[i]
-		if x.Keyword != y.Keyword || x.Line != y.Line || x.EndLine != y.EndLine || x.Span != y.Span ||
-			x.KeywordSpan != y.KeywordSpan || x.ArgsSpan != y.ArgsSpan || x.Stage != y.Stage {
-			return fmt.Sprintf("instruction table entry %d differs", i)
-		}
-	}
-	return ""
 }
