@@ -437,6 +437,14 @@ func parseFixtureImages(data []byte) (fixtureImages, error) {
 		for _, kv := range fields[1:] {
 			k, v, hasValue := strings.Cut(kv, "=")
 			b := !hasValue || v == "true"
+			num := func() (int, error) {
+				i, err := strconv.Atoi(v)
+				if err != nil {
+					return 0, fmt.Errorf("images line %d: %s %q is not a number", n+1, k, v)
+				}
+				return i, nil
+			}
+			var err error
 			switch k {
 			case "family":
 				facts.Family = v
@@ -451,19 +459,11 @@ func parseFixtureImages(data []byte) (fixtureImages, error) {
 			case "user":
 				facts.User = v
 			case "uid":
-				uid, err := strconv.Atoi(v)
-				if err != nil {
-					return nil, fmt.Errorf("images line %d: uid %q is not a number", n+1, v)
-				}
-				facts.UID = uid
+				facts.UID, err = num()
 			case "app-user":
 				facts.AppUser = v
 			case "app-uid":
-				uid, err := strconv.Atoi(v)
-				if err != nil {
-					return nil, fmt.Errorf("images line %d: app-uid %q is not a number", n+1, v)
-				}
-				facts.AppUID = uid
+				facts.AppUID, err = num()
 			case "drops-privileges":
 				facts.DropsPrivileges = b
 			case "needs-root":
@@ -480,6 +480,9 @@ func parseFixtureImages(data []byte) (fixtureImages, error) {
 				facts.Verification = v
 			default:
 				return nil, fmt.Errorf("images line %d: unknown key %q", n+1, k)
+			}
+			if err != nil {
+				return nil, err
 			}
 		}
 		m[fields[0]] = facts
