@@ -236,48 +236,16 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	c := &Catalog{Version: raw.Version, Date: raw.Date, Publishers: raw.Publishers, Images: map[string]*Image{}, Mappings: map[string]*Mapping{}, EndOfLifeRows: map[string]*Lifecycle{}}
-	for key, img := range raw.Images {
-		name, err := normaliseRepo(key)
-		if err != nil {
-			return nil, fmt.Errorf("images: %w", err)
-		}
-		if _, dup := c.Images[name]; dup {
-			return nil, fmt.Errorf("images: %q and another key both name %s", key, name)
-		}
-		if img == nil {
-			return nil, fmt.Errorf("images: %q is empty", key)
-		}
-		img.Name = key
-		c.Images[name] = img
+	c := &Catalog{Version: raw.Version, Date: raw.Date, Publishers: raw.Publishers}
+	var err error
+	if c.Images, err = normaliseRows("images", raw.Images, func(img *Image, key string) { img.Name = key }); err != nil {
+		return nil, err
 	}
-	for key, m := range raw.Mappings {
-		name, err := normaliseRepo(key)
-		if err != nil {
-			return nil, fmt.Errorf("mappings: %w", err)
-		}
-		if _, dup := c.Mappings[name]; dup {
-			return nil, fmt.Errorf("mappings: %q and another key both name %s", key, name)
-		}
-		if m == nil {
-			return nil, fmt.Errorf("mappings: %q is empty", key)
-		}
-		m.Name = key
-		c.Mappings[name] = m
+	if c.Mappings, err = normaliseRows("mappings", raw.Mappings, func(m *Mapping, key string) { m.Name = key }); err != nil {
+		return nil, err
 	}
-	for key, lc := range raw.EndOfLife {
-		name, err := normaliseRepo(key)
-		if err != nil {
-			return nil, fmt.Errorf("end-of-life: %w", err)
-		}
-		if _, dup := c.EndOfLifeRows[name]; dup {
-			return nil, fmt.Errorf("end-of-life: %q and another key both name %s", key, name)
-		}
-		if lc == nil {
-			return nil, fmt.Errorf("end-of-life: %q is empty", key)
-		}
-		lc.Name = key
-		c.EndOfLifeRows[name] = lc
+	if c.EndOfLifeRows, err = normaliseRows("end-of-life", raw.EndOfLife, func(lc *Lifecycle, key string) { lc.Name = key }); err != nil {
+		return nil, err
 	}
 	if err := c.compile(); err != nil {
 		return nil, err
@@ -748,4 +716,26 @@ func MajorVersion(tag string) string {
 		return ""
 	}
 	return strconv.Itoa(n)
+}
+
+// normaliseRows keys the rows of one catalog section by normalised
+// repository name, refusing two keys that name the same repository and
+// empty rows; name records each row's key as the file spells it.
+func normaliseRows[T any](section string, raw map[string]*T, name func(*T, string)) (map[string]*T, error) {
+	out := make(map[string]*T, len(raw))
+	for key, row := range raw {
+		repo, err := normaliseRepo(key)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", section, err)
+		}
+		if _, dup := out[repo]; dup {
+			return nil, fmt.Errorf("%s: %q and another key both name %s", section, key, repo)
+		}
+		if row == nil {
+			return nil, fmt.Errorf("%s: %q is empty", section, key)
+		}
+		name(row, key)
+		out[repo] = row
+	}
+	return out, nil
 }
