@@ -100,7 +100,7 @@ func rootHomeInstall(cmd shellCmd) string {
 
 // scanBlockers records what one instruction of the final stage's chain
 // says about root work that USER would break.
-func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars, final bool) {
+func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars) {
 	switch c := in.Command.(type) {
 	case *instructions.EnvCommand:
 		for _, kv := range c.Env {
@@ -121,26 +121,6 @@ func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars, fi
 				a.hostBlock(in.Line, r)
 			}
 		}
-	case *instructions.RunCommand:
-		for _, script := range runScripts(c) {
-			for _, cmd := range shellCommands(script) {
-				if what := rootHomeInstall(cmd); what != "" && !a.envSets(vars, cmd.Name) {
-					a.block(in.Line, "RUN %s installs into root's home, which the non-root user cannot reach: install it where that user can read it (and set HOME), then run hardenfix again", what)
-				}
-				if dir, ok := homeCaches[cmd.Name]; ok && !a.envSets(vars, cmd.Name) {
-					if a.buildTools == nil {
-						a.buildTools = map[string]string{}
-					}
-					a.buildTools[cmd.Name] = dir
-				}
-				if pkg := dockerCLIPackage(cmd); pkg != "" {
-					a.dockerCLIBlock(in.Line, "RUN installs "+pkg)
-				}
-				if cmd.Name == "crontab" {
-					a.block(in.Line, "RUN crontab installs a crontab for root; cron runs it as root, which a non-root container cannot; no USER was added")
-				}
-			}
-		}
 	case *instructions.CopyCommand:
 		if c.From != "" && d.stageRef(c.From, in.Stage) < 0 && dockerCLIImage(c.From) {
 			a.dockerCLIBlock(in.Line, "COPY --from="+c.From+" copies the Docker CLI")
@@ -156,15 +136,39 @@ func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars, fi
 	}
 }
 
-// envSets reports whether the variables in scope redirect a tool's
-// installs away from root's home.
-func (a *stageAnalysis) envSets(vars Vars, tool string) bool {
-	keys := map[string][]string{
-		"mix": {"MIX_HOME"}, "composer": {"COMPOSER_HOME"}, "corepack": {"COREPACK_HOME"},
-		"mvn": {"MAVEN_CONFIG"}, "gradle": {"GRADLE_USER_HOME"}, "gradlew": {"GRADLE_USER_HOME"},
-		"dotnet": {"NUGET_PACKAGES"}, "cargo": {"CARGO_HOME"}, "sbt": {"SBT_OPTS"}, "lein": {"LEIN_HOME"},
+// scanBlockerCommand records what one command of a RUN in the chain says
+// about root work that USER would break (scan has split the RUN already).
+func (a *stageAnalysis) scanBlockerCommand(in *Instruction, cmd shellCmd, vars Vars) {
+	redirected := homeRedirected(vars, cmd.Name)
+	if what := rootHomeInstall(cmd); what != "" && !redirected {
+		a.block(in.Line, "RUN %s installs into root's home, which the non-root user cannot reach: install it where that user can read it (and set HOME), then run hardenfix again", what)
 	}
-	for _, k := range keys[tool] {
+	if dir, ok := homeCaches[cmd.Name]; ok && !redirected {
+		if a.buildTools == nil {
+			a.buildTools = map[string]string{}
+		}
+		a.buildTools[cmd.Name] = dir
+	}
+	if pkg := dockerCLIPackage(cmd); pkg != "" {
+		a.dockerCLIBlock(in.Line, "RUN installs "+pkg)
+	}
+	if cmd.Name == "crontab" {
+		a.block(in.Line, "RUN crontab installs a crontab for root; cron runs it as root, which a non-root container cannot; no USER was added")
+	}
+}
+
+// homeVariables are the variables that move a tool's installs and caches
+// out of root's home.
+var homeVariables = map[string][]string{
+	"mix": {"MIX_HOME"}, "composer": {"COMPOSER_HOME"}, "corepack": {"COREPACK_HOME"},
+	"mvn": {"MAVEN_CONFIG"}, "gradle": {"GRADLE_USER_HOME"}, "gradlew": {"GRADLE_USER_HOME"},
+	"dotnet": {"NUGET_PACKAGES"}, "cargo": {"CARGO_HOME"}, "sbt": {"SBT_OPTS"}, "lein": {"LEIN_HOME"},
+}
+
+// homeRedirected reports whether the variables in scope redirect a tool's
+// installs away from root's home.
+func homeRedirected(vars Vars, tool string) bool {
+	for _, k := range homeVariables[tool] {
 		if v, ok := vars[k]; ok && v != "" && !rootPath(v) {
 			return true
 		}
@@ -235,7 +239,7 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *Instruction, text, script string
 		}
 	}
 	if r := hostResource(text); r != "" {
-		a.block(in.Line, "the container uses %s%s, a host resource only root may reach inside a container; no USER was added: grant the user access on the host (its group, a device cgroup rule) before running it as non-root", r, where)
+		a.hostBlock(in.Line, r+where)
 	}
 }
 
@@ -325,7 +329,7 @@ func (p *nonRootPlan) blocked() bool {
 	}
 	// A base that runs as its own non-root user has a command made for
 	// it; a stage that switches to root first gets its own note later.
-	if !a.HasCommand && !(a.HasFacts && a.Facts.NonRoot()) && p.switchesToRoot() == nil {
+	if a.entrypoint == nil && a.cmd == nil && !(a.HasFacts && a.Facts.NonRoot()) && p.switchesToRoot() == nil {
 		p.note(from.Line, "the stage sets no CMD or ENTRYPOINT: what the container runs (a platform's start script, a derived image, a toolchain run by hand) is not in this file, so whether it can run as non-root cannot be told; no USER was added")
 		return true
 	}

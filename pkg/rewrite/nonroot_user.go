@@ -123,8 +123,6 @@ type stageAnalysis struct {
 	RootHome []*Instruction
 	// Blockers are root work a USER would break (nonroot_blockers.go).
 	Blockers []blocker
-	// HasCommand is true when the chain sets CMD or ENTRYPOINT.
-	HasCommand bool
 	// buildTools are the tools RUN used that cache downloads in root's
 	// home, with where (nonroot_blockers.go).
 	buildTools map[string]string
@@ -323,7 +321,7 @@ func (d *Document) expandWord(w string, vars Vars) (string, bool) {
 
 // scan records what one instruction of the chain tells.
 func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars) {
-	a.scanBlockers(d, in, vars, final)
+	a.scanBlockers(d, in, vars)
 	switch c := in.Command.(type) {
 	case *instructions.UserCommand:
 		// Expanded the way BuildKit does (quotes too), not as a shell word.
@@ -337,6 +335,7 @@ func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars
 		a.scanCreations(d, in, c, vars)
 		for _, script := range runScripts(c) {
 			for _, cmd := range shellCommands(script) {
+				a.scanBlockerCommand(in, cmd, vars)
 				a.scanCommand(d, in, cmd, vars, final)
 			}
 		}
@@ -399,11 +398,9 @@ func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars
 		}
 	case *instructions.EntrypointCommand:
 		a.entrypoint, a.entrypointLine = in, c.CmdLine
-		a.HasCommand = true
 		a.scanWindowsPaths(c.CmdLine)
 	case *instructions.CmdCommand:
 		a.cmd, a.cmdLine = in, c.CmdLine
-		a.HasCommand = true
 		a.scanWindowsPaths(c.CmdLine)
 	}
 }
@@ -942,8 +939,7 @@ func builtinFacts(image string) (registry.ImageFacts, bool) {
 		// .NET's chiseled and distroless images run as their app user:
 		// uid 1654 from .NET 8 on.
 		f.User = "app"
-		major, _, _ := strings.Cut(tag, ".")
-		if n, err := strconv.Atoi(major); err != nil || n >= 8 {
+		if !dotnetBefore8(tag) {
 			f.UID = 1654 // 8 and later, and tags without a version (latest)
 		}
 		return f, true
