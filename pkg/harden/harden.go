@@ -305,15 +305,12 @@ func (h *Hardener) env(path string, cfg *config.Config, catalog *registry.Catalo
 }
 
 // configFor is the configuration that applies to a file: ConfigFile, else
-// the nearest .hardenfix.yaml, else the zero configuration.
+// the nearest .hardenfix.yaml (New sets one of the two).
 func (h *Hardener) configFor(path string) (*config.Config, error) {
-	switch {
-	case h.config != nil:
+	if h.config != nil {
 		return h.config, nil
-	case h.finder != nil:
-		return h.finder.For(path)
 	}
-	return &config.Config{}, nil
+	return h.finder.For(path)
 }
 
 // rulesFor combines a configuration's rule selection with the options':

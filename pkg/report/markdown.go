@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -248,7 +249,7 @@ func writeRuleTable(b *strings.Builder, files []File, counts map[string]int) {
 	}
 	var rest []string
 	for n := range counts {
-		if !contains(ruleOrder, n) {
+		if !slices.Contains(ruleOrder, n) {
 			rest = append(rest, n)
 		}
 	}
@@ -284,15 +285,6 @@ func writeRuleTable(b *strings.Builder, files []File, counts map[string]int) {
 		fmt.Fprintf(b, "| `%s` | %d | %s |\n", strings.Join(r.rules, "`, `"), r.fixes, r.meaning)
 	}
 	b.WriteString("\n")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // writeActionNotes writes the files that could not be processed and the
@@ -418,43 +410,43 @@ func noteWhere(n placedNote) string {
 // so a body for a few files fits on one screen. With budget >= 0 the
 // section is cut to fit it, diff lines first, and says what it left out.
 func fileSection(f File, budget int) string {
-	head := "" // the file is named in its <details> summary
 	fixes := fixLines(f.Fixes)
-	var scans strings.Builder
-	writeScans(&scans, f.Scans)
+	var sb strings.Builder
+	writeScans(&sb, f.Scans)
+	scans := sb.String()
 	diff := strings.SplitAfter(strings.TrimSuffix(f.Diff, "\n"), "\n")
 	if f.Diff == "" {
 		diff = nil
 	}
-	full := assembleFile(f, head, fixes, scans.String(), diff, 0)
+	full := assembleFile(f, fixes, scans, diff, 0)
 	if budget < 0 || len(full) <= budget {
 		return full
 	}
 	total := len(fixes) + len(diff)
 	// Keep every fix line if the section without its diff fits, and as
 	// many diff lines as then fit; else as many fix lines as fit.
-	withoutDiff := assembleFile(f, head, fixes, scans.String(), nil, len(diff))
+	withoutDiff := assembleFile(f, fixes, scans, nil, len(diff))
 	if len(withoutDiff) <= budget {
-		keep := len(withoutDiff) + diffFrameLen(f, head, fixes, scans.String(), len(diff))
+		keep := len(withoutDiff) + diffFrameLen(f, fixes, scans, len(diff))
 		n := 0
 		for n < len(diff) && keep+len(diff[n])+1 <= budget {
 			keep += len(diff[n]) + 1
 			n++
 		}
-		return assembleFile(f, head, fixes, scans.String(), diff[:n], len(diff)-n)
+		return assembleFile(f, fixes, scans, diff[:n], len(diff)-n)
 	}
-	keep := len(assembleFile(f, head, nil, "", nil, total)) + len(assembleFile(f, "", []string{""}, "", nil, 0))
+	keep := len(assembleFile(f, nil, "", nil, total)) + len(assembleFile(f, []string{""}, "", nil, 0))
 	n := 0
 	for n < len(fixes) && keep+len(fixes[n]) <= budget {
 		keep += len(fixes[n])
 		n++
 	}
-	return assembleFile(f, head, fixes[:n], "", nil, total-n)
+	return assembleFile(f, fixes[:n], "", nil, total-n)
 }
 
 // diffFrameLen is what the fence around a diff adds to a section.
-func diffFrameLen(f File, head string, fixes []string, scans string, omitted int) int {
-	return len(assembleFile(f, head, fixes, scans, []string{""}, omitted)) - len(assembleFile(f, head, fixes, scans, nil, omitted))
+func diffFrameLen(f File, fixes []string, scans string, omitted int) int {
+	return len(assembleFile(f, fixes, scans, []string{""}, omitted)) - len(assembleFile(f, fixes, scans, nil, omitted))
 }
 
 // rulesLine names the rules that changed a file, as HTML for its
@@ -498,9 +490,8 @@ func htmlEscape(s string) string {
 
 // assembleFile joins a file section's parts; omitted > 0 adds the line
 // that says how many lines were left out and where the rest is.
-func assembleFile(f File, head string, fixes []string, scans string, diff []string, omitted int) string {
+func assembleFile(f File, fixes []string, scans string, diff []string, omitted int) string {
 	var b strings.Builder
-	b.WriteString(head)
 	folded := len(fixes) > 0 || len(diff) > 0
 	if !folded || scans != "" {
 		// With no block to name the file, or a visible scans table
