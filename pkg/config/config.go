@@ -152,17 +152,11 @@ func (c *Config) Excludes(file string) bool {
 // concurrent use.
 type Finder struct {
 	mu    sync.Mutex
-	byDir map[string]*result
-}
-
-type result struct {
-	once sync.Once
-	cfg  *Config
-	err  error
+	byDir map[string]func() (*Config, error) // each folder's lookup, run once
 }
 
 // NewFinder returns an empty Finder.
-func NewFinder() *Finder { return &Finder{byDir: map[string]*result{}} }
+func NewFinder() *Finder { return &Finder{byDir: map[string]func() (*Config, error){}} }
 
 // For returns the configuration that applies to file: the nearest
 // .hardenfix.yaml in its folder or above, up to the repository root. It
@@ -177,26 +171,23 @@ func (f *Finder) For(file string) (*Config, error) {
 
 func (f *Finder) forDir(dir string) (*Config, error) {
 	f.mu.Lock()
-	r, ok := f.byDir[dir]
+	lookup, ok := f.byDir[dir]
 	if !ok {
-		r = &result{}
-		f.byDir[dir] = r
+		lookup = sync.OnceValues(func() (*Config, error) {
+			name := filepath.Join(dir, FileName)
+			if _, err := os.Stat(name); err == nil {
+				return Load(name)
+			}
+			parent := filepath.Dir(dir)
+			if isRepoRoot(dir) || parent == dir {
+				return &Config{}, nil
+			}
+			return f.forDir(parent)
+		})
+		f.byDir[dir] = lookup
 	}
 	f.mu.Unlock()
-	r.once.Do(func() {
-		name := filepath.Join(dir, FileName)
-		if _, err := os.Stat(name); err == nil {
-			r.cfg, r.err = Load(name)
-			return
-		}
-		parent := filepath.Dir(dir)
-		if isRepoRoot(dir) || parent == dir {
-			r.cfg = &Config{}
-			return
-		}
-		r.cfg, r.err = f.forDir(parent)
-	})
-	return r.cfg, r.err
+	return lookup()
 }
 
 func isRepoRoot(dir string) bool {

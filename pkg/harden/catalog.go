@@ -35,17 +35,11 @@ func mergeCatalog(base *registry.Catalog, file string) (*registry.Catalog, error
 type catalogCache struct {
 	base   *registry.Catalog
 	mu     sync.Mutex
-	byFile map[string]*catalogResult
-}
-
-type catalogResult struct {
-	once sync.Once
-	cat  *registry.Catalog
-	err  error
+	byFile map[string]func() (*registry.Catalog, error) // each file's merge, run once
 }
 
 func newCatalogCache(base *registry.Catalog) *catalogCache {
-	return &catalogCache{base: base, byFile: map[string]*catalogResult{}}
+	return &catalogCache{base: base, byFile: map[string]func() (*registry.Catalog, error){}}
 }
 
 // forFile returns the run's catalog with file (from a .hardenfix.yaml
@@ -55,12 +49,11 @@ func (c *catalogCache) forFile(file string) (*registry.Catalog, error) {
 		return c.base, nil
 	}
 	c.mu.Lock()
-	r, ok := c.byFile[file]
+	merge, ok := c.byFile[file]
 	if !ok {
-		r = &catalogResult{}
-		c.byFile[file] = r
+		merge = sync.OnceValues(func() (*registry.Catalog, error) { return mergeCatalog(c.base, file) })
+		c.byFile[file] = merge
 	}
 	c.mu.Unlock()
-	r.once.Do(func() { r.cat, r.err = mergeCatalog(c.base, file) })
-	return r.cat, r.err
+	return merge()
 }
