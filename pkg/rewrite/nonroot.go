@@ -601,8 +601,8 @@ func (p *nonRootPlan) baseUserUnknown() bool {
 // own ENTRYPOINT, so the image's does not run. "" when the rule may go on.
 func (p *nonRootPlan) unknownBase() string {
 	a := p.a
-	if a.HasFacts || !a.ImageKnown || strings.EqualFold(a.Image, "scratch") {
-		return ""
+	if a.HasFacts || strings.EqualFold(a.Image, "scratch") {
+		return "" // (decide has already refused an image only known at build time)
 	}
 	if p.baseUserUnknown() {
 		return fmt.Sprintf("%s is not in the catalog and no registry gave its config, so the user it runs as is not known (it may have a non-root user of its own, whose files a new user would not own)", a.Image)

@@ -74,8 +74,8 @@ func harmlessDevice(p string) bool {
 	return strings.HasPrefix(p, "/dev/fd/") || strings.HasPrefix(p, "/dev/shm") || strings.HasPrefix(p, "/dev/pts") || strings.HasPrefix(p, "/dev/mqueue")
 }
 
-// rootHomeInstalls are commands that install a tool into the home of the
-// user who runs them (root, at build time), where another user cannot
+// rootHomeInstall names a command that installs a tool into the home of the
+// user who runs it (root, at build time), where another user cannot
 // reach it.
 func rootHomeInstall(cmd shellCmd) string {
 	args := strings.Join(cmd.Args, " ")
@@ -258,7 +258,7 @@ var defaultLowPorts = map[string]int{
 	"tiangolo/uwsgi-nginx":                80,
 }
 
-// portFlags are the options that name the port a server listens on.
+// portFlagRE matches the options that name the port a server listens on.
 var portFlagRE = regexp.MustCompile(`^(--port|-p|--http-port|--listen-port|-b|--bind|--listen|--host|--address|--addr|--http)(=(.*))?$`)
 
 // commandPorts returns the ports a command line names in its listen

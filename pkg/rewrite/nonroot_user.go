@@ -129,8 +129,8 @@ type stageAnalysis struct {
 	// portSet is true when ENV sets the listen port (PORT,
 	// ASPNETCORE_URLS, ...), overriding the base image's default.
 	portSet bool
-	// WindowsSignals counts the kinds of Windows evidence seen: a Windows
-	// SHELL, Windows paths (C:\...).
+	// windowsShell and windowsPath are the kinds of Windows evidence seen:
+	// a Windows SHELL, Windows paths (C:\...).
 	windowsShell, windowsPath bool
 
 	// Workdir is the chain's last WORKDIR, where the process starts, and
