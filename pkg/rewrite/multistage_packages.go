@@ -33,6 +33,23 @@ var optionsWithValue = map[string]map[string]bool{
 	"dnf": {"--enablerepo": true, "--disablerepo": true, "--setopt": true, "--releasever": true, "--installroot": true},
 }
 
+// firstOperand is the index of the first argument that is neither an
+// option nor the value of one (the subcommand), or -1.
+func firstOperand(args []string, withValue map[string]bool) int {
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == "--":
+			return -1
+		case withValue[args[i]]:
+			i++
+		case strings.HasPrefix(args[i], "-"):
+		default:
+			return i
+		}
+	}
+	return -1
+}
+
 // stagePackages reads what the stage installs and later removes again (apt-get
 // purge, apk del of a package or --virtual group); removed packages are not
 // in the build image either, so the runtime needs them no more than it did.
@@ -54,7 +71,16 @@ func stagePackages(steps []stageStep) (systemInstall, string) {
 			if !ok || len(args) == 0 {
 				continue
 			}
-			sub := args[0]
+			opts := optionsWithValue[pm]
+			if pm == "yum" || pm == "microdnf" {
+				opts = optionsWithValue["dnf"]
+			}
+			// Options may stand before the subcommand (apt-get -y install).
+			subAt := firstOperand(args, opts)
+			if subAt < 0 {
+				continue
+			}
+			sub := args[subAt]
 			install := sub == "install" || pm == "apk" && sub == "add"
 			remove := sub == "purge" || sub == "remove" || sub == "erase" || pm == "apk" && sub == "del"
 			if !install && !remove {
@@ -64,16 +90,13 @@ func stagePackages(steps []stageStep) (systemInstall, string) {
 				return out, fmt.Sprintf("the stage installs packages with both %s and %s", out.pm, pm)
 			}
 			out.pm = pm
-			opts := optionsWithValue[pm]
-			if pm == "yum" || pm == "microdnf" {
-				opts = optionsWithValue["dnf"]
-			}
 			var names []string
 			group := ""
 			noRecommends := false
-			for i := 1; i < len(args); i++ {
+			for i := 0; i < len(args); i++ {
 				w := args[i]
 				switch {
+				case i == subAt:
 				case w == "--no-install-recommends":
 					noRecommends = true
 				case opts[w] && i+1 < len(args):
