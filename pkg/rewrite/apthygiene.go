@@ -168,9 +168,12 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 		if later := laterUse(d, in, needs, refresh); later > 0 {
 			what := "apt-get update in this RUN feeds"
 			if lastApt == lastUpdate && !anyNeeds(s.Commands, needs) {
-				// A lone update: apt-update-merge folds it into the
-				// install or says why it cannot.
-				return
+				if len(s.Commands) == 1 {
+					// A RUN of the update alone: apt-update-merge folds it
+					// into the install or says why it cannot.
+					return
+				}
+				what = "apt-get update runs alone in this RUN and feeds"
 			}
 			notes = append(notes, Note{Line: in.Line, Message: fmt.Sprintf("%s the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
 			return
