@@ -204,7 +204,7 @@ func stageSecretsFix(d *Document, args []argDecl, mounts map[*Instruction][]stri
 		for _, id := range mounts[r] {
 			flags.WriteString("--mount=type=secret,id=" + id + ",env=" + id + " ")
 		}
-		edits = append(edits, Insert(runTextStart(d, r), flags.String()))
+		edits = append(edits, Insert(d.skipFlags(r.ArgsSpan), flags.String()))
 	}
 	what := "ARG " + names[0] + " carries a credential"
 	if len(names) > 1 {
@@ -289,7 +289,7 @@ func secretArgRuns(d *Document, a argDecl, namesInArg int) ([]*Instruction, stri
 			}
 			continue
 		}
-		start := runTextStart(d, in)
+		start := d.skipFlags(in.ArgsSpan)
 		if ref.MatchString(string(d.Src[in.ArgsSpan.Start:start])) {
 			return nil, fmt.Sprintf("the flags of the RUN in line %d use it", in.Line)
 		}
@@ -304,24 +304,15 @@ func secretArgRuns(d *Document, a argDecl, namesInArg int) ([]*Instruction, stri
 	return runs, ""
 }
 
-// runTextStart is the offset of the first word after a RUN's flags, where
-// a new flag goes.
-func runTextStart(d *Document, in *Instruction) int {
-	for _, w := range d.Words(in.ArgsSpan) {
-		if !strings.HasPrefix(w.Raw, "--") {
-			return w.Span.Start
-		}
-	}
-	return in.ArgsSpan.End
-}
+// parserDirective matches a parser directive line (# key=value).
+var parserDirective = regexp.MustCompile(`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(\S*)`)
 
 // syntaxDirective returns the frontend the parser directives at the top
 // of the file set, or "".
 func syntaxDirective(d *Document) string {
-	directive := regexp.MustCompile(`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(\S*)`)
 	for l := 1; l <= d.LineCount(); l++ {
 		text := strings.TrimPrefix(d.LineText(l), string(utf8BOM))
-		m := directive.FindStringSubmatch(text)
+		m := parserDirective.FindStringSubmatch(text)
 		if m == nil {
 			return ""
 		}
