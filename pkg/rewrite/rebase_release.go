@@ -154,8 +154,9 @@ var elReleasePins = []*regexp.Regexp{
 // Enterprise Linux release. "" when nothing blocks.
 func releaseBlocker(d *Document, stage int, orig parsedRef, target parsedRef, family string) string {
 	targetMajor, _ := strconv.Atoi(releaseOf(target.written).release)
+	stages := stageAndDescendants(d, stage)
 	for _, in := range d.Instructions {
-		if !stageAndDescendants(d, stage)[in.Stage] {
+		if !stages[in.Stage] {
 			continue
 		}
 		if dest := repoFileCopy(in); dest != "" {
