@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -221,7 +222,7 @@ func devArgv(words []string, local map[string]string) []string {
 				words = words[1:]
 			}
 		case "dotenv":
-			i := indexOf(words, "--")
+			i := slices.Index(words, "--")
 			if i < 0 {
 				return nil
 			}
@@ -252,15 +253,6 @@ func isVarName(s string) bool {
 		}
 	}
 	return true
-}
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // devTool recognises a development server by its program and arguments;
@@ -339,11 +331,11 @@ func devTool(prog string, args []string, vars Vars, local map[string]string) str
 		}
 	case "flask":
 		debug := has("--debug", "--reload") || truthy(env("FLASK_DEBUG")) || env("FLASK_ENV") == "development"
-		if indexOf(args, "run") >= 0 && debug {
+		if slices.Contains(args, "run") && debug {
 			return "flask run in debug mode"
 		}
 	case "manage.py", "django-admin", "django":
-		if indexOf(args, "runserver") >= 0 {
+		if slices.Contains(args, "runserver") {
 			return prog + " runserver"
 		}
 	case "uvicorn", "hypercorn", "gunicorn":
@@ -356,7 +348,7 @@ func devTool(prog string, args []string, vars Vars, local map[string]string) str
 		}
 	}
 	// python manage.py runserver
-	if strings.HasPrefix(prog, "python") && len(args) >= 2 && path.Base(args[0]) == "manage.py" && indexOf(args, "runserver") >= 0 {
+	if strings.HasPrefix(prog, "python") && len(args) >= 2 && path.Base(args[0]) == "manage.py" && slices.Contains(args, "runserver") {
 		return "manage.py runserver"
 	}
 	return ""

@@ -217,12 +217,6 @@ var runtimeOfDevBySuite = map[string]map[string]string{
 	"libldap-dev":          {"bookworm": "libldap-2.5-0", "trixie": "libldap2"},
 }
 
-// recommendedAtRunTime are Recommends a package needs to do its job, which
-// an install without --no-install-recommends pulled in and the final
-// stage's --no-install-recommends would not: curl, wget and git verify
-// https with the system's CA bundle.
-var recommendedAtRunTime = map[string]string{"curl": "ca-certificates", "wget": "ca-certificates", "git": "ca-certificates"}
-
 // providedBy lists packages a runtime image already carries, so a build
 // that installs them needs nothing installed for them. Source: the
 // distroless README (static: ca-certificates, tzdata, /etc/passwd).
@@ -256,10 +250,7 @@ func runtimeInstall(d *Document, env *Env, steps []stageStep, rec *recipe, extra
 	}
 	_, tag, _ := splitImage(rec.runtime)
 	suite := debianSuite(tag)
-	rt, _ := imageFacts(env, rec.runtime)
-	if rt.Family == "" && env.Images == nil {
-		rt, _ = catalogOf(env).Facts(rec.runtime)
-	}
+	rt, _ := imageFacts(env, rec.runtime) // the catalog, when env has no image facts
 	provided := providedBy(rec.runtime)
 	var keep []string
 	seen := map[string]bool{}
@@ -281,8 +272,12 @@ func runtimeInstall(d *Document, env *Env, steps []stageStep, rec *recipe, extra
 			add(lib)
 		default:
 			add(p)
-			if dep := recommendedAtRunTime[name]; dep != "" && inst.recommends {
-				add(dep)
+			// An install without --no-install-recommends pulled in the
+			// CA bundle curl, wget and git verify https with; the final
+			// stage's --no-install-recommends would not (apt-hygiene's
+			// httpsClients).
+			if httpsClients[name] && inst.recommends {
+				add("ca-certificates")
 			}
 		}
 	}
