@@ -49,6 +49,9 @@ type Config struct {
 	// Catalog is a catalog file (relative to the configuration file) merged
 	// over the embedded catalog.
 	Catalog string `yaml:"catalog"`
+
+	// Verify configures `hardenfix verify` (see Verify).
+	Verify Verify `yaml:"verify"`
 }
 
 // Options are rule settings. Zero values mean the rule's default.
@@ -98,6 +101,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	if c.Options.UID < 0 {
 		return nil, fmt.Errorf("%s: options.uid must be positive, not %d", name, c.Options.UID)
+	}
+	if err := c.Verify.check(name); err != nil {
+		return nil, err
 	}
 	if c.Catalog != "" && !filepath.IsAbs(c.Catalog) {
 		c.Catalog = filepath.Join(filepath.Dir(name), c.Catalog)
