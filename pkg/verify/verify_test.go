@@ -1,0 +1,346 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hardenfix/hardenfix/pkg/harden"
+)
+
+// fakeEngine answers buildah's and podman's commands from the Dockerfiles
+// it is asked to build: a build fails when the file matches failBuild; a
+// container started from an image whose file matches exitEarly exits with
+// code 3, others keep running.
+type fakeEngine struct {
+	mu        sync.Mutex
+	failBuild string
+	exitEarly string
+	images    map[string]string // tag → Dockerfile text
+	running   map[string]string // container → tag
+	removed   []string          // containers and images removed
+	calls     []Command
+}
+
+func newFake() *fakeEngine {
+	return &fakeEngine{images: map[string]string{}, running: map[string]string{}}
+}
+
+func (f *fakeEngine) Run(_ context.Context, c Command) (Output, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, c)
+	a := c.Argv
+	fail := func(code int, out string) (Output, error) {
+		if c.Log != "" {
+			os.WriteFile(c.Log, []byte(out), 0o644)
+		}
+		return Output{Combined: out, ExitCode: code}, &CommandError{Command: c, Err: fmt.Errorf("exit status %d", code), Output: out}
+	}
+	ok := func(out string) (Output, error) {
+		if c.Log != "" {
+			os.WriteFile(c.Log, []byte(out), 0o644)
+		}
+		return Output{Stdout: out, Combined: out}, nil
+	}
+	switch {
+	case a[0] == "buildah" && a[1] == "bud":
+		df := a[slices.Index(a, "-f")+1]
+		tag := a[slices.Index(a, "-t")+1]
+		text, err := os.ReadFile(df)
+		if err != nil {
+			return fail(1, err.Error())
+		}
+		if f.failBuild != "" && strings.Contains(string(text), f.failBuild) {
+			return fail(1, "STEP 3/5: RUN apt-get update\nE: List directory /var/lib/apt/lists/partial is missing. - Acquire (13: Permission denied)\nError: building at STEP \"RUN apt-get update\": exit status 100\n")
+		}
+		f.images[tag] = string(text)
+		return ok("STEP 1/4: FROM debian:bookworm-slim\nCOMMIT " + tag + "\n")
+	case a[0] == "podman" && a[1] == "image" && a[2] == "inspect":
+		text := f.images[a[3]]
+		user := ""
+		if strings.Contains(text, "USER 10001") {
+			user = "10001:10001"
+		}
+		return ok(fmt.Sprintf(`[{"Id":"sha256:%x","Size":%d,"Config":{"User":%q,"Cmd":["/app.sh"],"Env":["PATH=/usr/bin"],"ExposedPorts":{"8080/tcp":{}}},"RootFS":{"Layers":["a","b"]}}]`, len(text), 1000+len(text), user))
+	case a[0] == "podman" && a[1] == "run" && slices.Contains(a, "-d"):
+		f.running[a[slices.Index(a, "--name")+1]] = a[len(a)-1]
+		return ok("id\n")
+	case a[0] == "podman" && a[1] == "run" && slices.Contains(a, "--entrypoint"):
+		if strings.Contains(f.images[a[slices.Index(a, "--entrypoint")+2]], "USER 10001") {
+			return ok("10001\n")
+		}
+		return ok("0\n")
+	case a[0] == "podman" && a[1] == "inspect":
+		tag := f.running[a[len(a)-1]]
+		if f.exitEarly != "" && strings.Contains(f.images[tag], f.exitEarly) {
+			return ok("false 3\n")
+		}
+		return ok("true 0\n")
+	case a[0] == "podman" && a[1] == "logs":
+		if f.exitEarly != "" && strings.Contains(f.images[f.running[a[2]]], f.exitEarly) {
+			return ok("/app.sh: cannot write /app/cache: Permission denied\n")
+		}
+		return ok("serving on :8080\n")
+	case a[0] == "podman" && (a[1] == "rm" || a[1] == "rmi"):
+		f.removed = append(f.removed, a[len(a)-1])
+		return ok("")
+	}
+	return fail(125, "unexpected command "+c.String())
+}
+
+func (f *fakeEngine) argvs(prefix ...string) [][]string {
+	var out [][]string
+	for _, c := range f.calls {
+		if len(c.Argv) >= len(prefix) && slices.Equal(c.Argv[:len(prefix)], prefix) {
+			out = append(out, c.Argv)
+		}
+	}
+	return out
+}
+
+const appDockerfile = `FROM debian:bookworm-slim
+ADD app.sh /app.sh
+RUN apt-get update && apt-get install -y --no-install-recommends jq && rm -rf /var/lib/apt/lists/*
+CMD ["/app.sh"]
+`
+
+func setup(t *testing.T, f *fakeEngine, mod func(*Options)) (*Verifier, string) {
+	t.Helper()
+	dir := t.TempDir()
+	df := filepath.Join(dir, "Dockerfile")
+	if err := os.WriteFile(df, []byte(appDockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "app.sh"), []byte("#!/bin/sh\necho hi\n"), 0o755)
+	opts := Options{
+		Harden:    harden.Options{Enable: []string{"add-to-copy", "non-root"}, Offline: true},
+		Engine:    "buildah",
+		Pull:      "never",
+		LogDir:    filepath.Join(dir, "logs"),
+		RunWindow: time.Millisecond,
+		Exec:      f,
+		LookPath:  func(string) (string, error) { return "/usr/bin/x", nil },
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	v, err := New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, df
+}
+
+func verifyOne(t *testing.T, v *Verifier, path string) *FileResult {
+	t.Helper()
+	var got []*FileResult
+	if err := v.Tree(context.Background(), []string{path}, func(r *FileResult) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d results", len(got))
+	}
+	return got[0]
+}
+
+func TestVerifyPasses(t *testing.T) {
+	f := newFake()
+	v, df := setup(t, f, nil)
+	r := verifyOne(t, v, df)
+	if r.Status != Verified || !r.RunOK || r.Final != r.Harden {
+		t.Fatalf("status %s (%s), run ok %v", r.Status, r.Reason, r.RunOK)
+	}
+	builds := f.argvs("buildah", "bud")
+	want := []string{"buildah", "bud", "--pull=never", "--layers", "--format", "docker", "-f", df, "-t", "localhost/hardenfix-verify/" + filepath.Base(filepath.Dir(df)), "", filepath.Dir(df)}
+	if len(builds) != 2 {
+		t.Fatalf("builds %q", builds)
+	}
+	// The original is built from its own file, in its folder.
+	if b := builds[0]; !slices.Equal(b[:8], want[:8]) || b[len(b)-1] != want[len(want)-1] || !strings.Contains(b[9], ":original-") {
+		t.Errorf("original build %q", b)
+	}
+	// The rewritten text is built from a file beside the logs, in the
+	// same context.
+	if b := builds[1]; !strings.HasPrefix(b[7], v.LogDir()) || b[len(b)-1] != filepath.Dir(df) || !strings.Contains(b[9], ":rewritten-") {
+		t.Errorf("rewritten build %q", b)
+	}
+	before, after := r.Images()
+	if before.EffectiveUser() != "0" || after.EffectiveUser() != "10001" || after.User != "10001:10001" {
+		t.Errorf("users %+v → %+v", before, after)
+	}
+	if !slices.ContainsFunc(r.Differences, func(d Difference) bool { return d.What == "size" && d.Bad }) {
+		t.Errorf("a larger image is not reported: %+v", r.Differences)
+	}
+	checkCleanedUp(t, f)
+	if data, _ := os.ReadFile(df); string(data) != appDockerfile {
+		t.Error("the file was written without Options.Write")
+	}
+}
+
+// checkCleanedUp: every container started and every image built was
+// removed.
+func checkCleanedUp(t *testing.T, f *fakeEngine) {
+	t.Helper()
+	for name := range f.running {
+		if !slices.Contains(f.removed, name) {
+			t.Errorf("container %s was not removed", name)
+		}
+	}
+	for _, b := range f.argvs("buildah", "bud") {
+		if tag := b[slices.Index(b, "-t")+1]; !slices.Contains(f.removed, tag) {
+			t.Errorf("image %s was not removed", tag)
+		}
+	}
+}
+
+func TestVerifyHealsABrokenBuild(t *testing.T) {
+	f := newFake()
+	f.failBuild = "USER 10001"
+	v, df := setup(t, f, func(o *Options) { o.Write = true })
+	r := verifyOne(t, v, df)
+	if r.Status != Healed || len(r.Dropped) != 1 || r.Dropped[0].Rule != "non-root" {
+		t.Fatalf("status %s (%s), dropped %+v", r.Status, r.Reason, r.Dropped)
+	}
+	d := r.Dropped[0]
+	if d.Reason != "the rewritten Dockerfile does not build" || len(d.Log) == 0 || !strings.Contains(d.Log[0], "Permission denied") {
+		t.Errorf("dropped non-root with reason %q and log %q", d.Reason, d.Log)
+	}
+	written, _ := os.ReadFile(df)
+	if !r.Written || !strings.Contains(string(written), "COPY app.sh") || strings.Contains(string(written), "USER") {
+		t.Errorf("written %v:\n%s", r.Written, written)
+	}
+	if _, after := r.Images(); after == nil || after.EffectiveUser() != "0" {
+		t.Errorf("healed image %+v", after)
+	}
+	if n := len(f.argvs("buildah", "bud")); n != 3 {
+		t.Errorf("%d builds, want 3 (original, rewritten, without non-root)", n)
+	}
+	checkCleanedUp(t, f)
+}
+
+func TestVerifyRunCheckCatchesAnEarlyExit(t *testing.T) {
+	f := newFake()
+	f.exitEarly = "USER 10001"
+	v, df := setup(t, f, func(o *Options) { o.NoHeal = true; o.Write = true })
+	r := verifyOne(t, v, df)
+	if r.Status != Failed || r.RunOK || !strings.Contains(r.Reason, "exited with code 3") || !strings.Contains(r.Reason, "the original was still running") {
+		t.Fatalf("status %s, reason %q", r.Status, r.Reason)
+	}
+	if r.Written {
+		t.Error("a file that did not verify was written")
+	}
+	if data, _ := os.ReadFile(df); string(data) != appDockerfile {
+		t.Error("the file changed")
+	}
+	// With heal, non-root is dropped and the log excerpt is the
+	// container's output.
+	f2 := newFake()
+	f2.exitEarly = "USER 10001"
+	v2, df2 := setup(t, f2, nil)
+	r2 := verifyOne(t, v2, df2)
+	if r2.Status != Healed || r2.Dropped[0].Rule != "non-root" || !strings.Contains(strings.Join(r2.Dropped[0].Log, "\n"), "Permission denied") {
+		t.Errorf("status %s dropped %+v", r2.Status, r2.Dropped)
+	}
+	checkCleanedUp(t, f2)
+}
+
+func TestVerifyOriginalDoesNotBuild(t *testing.T) {
+	f := newFake()
+	f.failBuild = "FROM"
+	v, df := setup(t, f, nil)
+	r := verifyOne(t, v, df)
+	if r.Status != Failed || !strings.Contains(r.Reason, "the original does not build") || r.Status.Verifiable() {
+		t.Errorf("status %s, reason %q", r.Status, r.Reason)
+	}
+	if n := len(f.argvs("buildah", "bud")); n != 1 {
+		t.Errorf("%d builds after the original failed", n)
+	}
+}
+
+func TestVerifyKeepImages(t *testing.T) {
+	f := newFake()
+	v, df := setup(t, f, func(o *Options) { o.KeepImages = true })
+	verifyOne(t, v, df)
+	for _, b := range f.argvs("buildah", "bud") {
+		if tag := b[slices.Index(b, "-t")+1]; slices.Contains(f.removed, tag) {
+			t.Errorf("image %s removed despite KeepImages", tag)
+		}
+	}
+}
+
+func TestSameBehaviour(t *testing.T) {
+	w := 5 * time.Second
+	run := RunState{Running: true}
+	exit0 := RunState{ExitCode: 0, Output: "took 12ms\nthe answer is 42"}
+	for _, tc := range []struct {
+		before, after RunState
+		want          string
+	}{
+		{run, run, ""},
+		{exit0, RunState{Output: "took 9ms\nthe answer is 42"}, ""},
+		{run, RunState{ExitCode: 1}, "exited with code 1 within 5s"},
+		{exit0, run, "still running after 5s"},
+		{exit0, RunState{ExitCode: 2, Output: exit0.Output}, "exited with code 2; the original with 0"},
+		{exit0, RunState{Output: "permission denied"}, "printed something else"},
+		{run, RunState{StartErr: "no such user"}, "did not start"},
+		{RunState{Running: true, Exec: &ExecResult{}}, RunState{Running: true, Exec: &ExecResult{ExitCode: 1}}, "verify.run exited with code 1"},
+		{RunState{Running: true, HTTP: "200"}, RunState{Running: true, HTTPNote: "no answer: connection refused"}, "verify.http answered no answer"},
+	} {
+		got := sameBehaviour(tc.before, tc.after, w)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("%+v → %+v: %q, want %q", tc.before, tc.after, got, tc.want)
+		}
+	}
+}
+
+func TestParseInspect(t *testing.T) {
+	podman := `[{"Id":"abc","Size":79900000,"Config":{"User":"10001:10001","ExposedPorts":{"8080/tcp":{},"80/tcp":{}},"Env":["PATH=/bin"],"Entrypoint":["/entry"],"Cmd":["serve"],"WorkingDir":"/app"},"RootFS":{"Layers":["sha256:1","sha256:2","sha256:3"]}}]`
+	i, err := parseInspect([]byte(podman))
+	if err != nil || i.Size != 79900000 || i.Layers != 3 || i.User != "10001:10001" || !slices.Equal(i.Ports, []string{"80/tcp", "8080/tcp"}) || i.WorkingDir != "/app" || i.Entrypoint[0] != "/entry" {
+		t.Errorf("podman: %+v %v", i, err)
+	}
+	buildah := `{"FromImageID":"def","OCIv1":{"config":{"User":"65532","Cmd":["/answer"]},"rootfs":{"diff_ids":["sha256:1"]}},"History":[{"Size":100},{"Size":23}]}`
+	i, err = parseInspect([]byte(buildah))
+	if err != nil || i.ID != "def" || i.Size != 123 || i.Layers != 1 || i.EffectiveUser() != "65532" {
+		t.Errorf("buildah: %+v %v", i, err)
+	}
+	if _, err := parseInspect([]byte(`[]`)); err == nil {
+		t.Error("no error for an empty inspect")
+	}
+}
+
+func TestCompare(t *testing.T) {
+	before := &ImageInfo{Size: 2e8, Layers: 5, Ports: []string{"80/tcp"}, Cmd: []string{"nginx"}, Env: []string{"A=1", "PATH=/bin"}}
+	after := &ImageInfo{Size: 1e8, Layers: 2, UID: "101", Ports: []string{"8080/tcp"}, Cmd: []string{"nginx"}, Env: []string{"PATH=/usr/bin"}}
+	got := map[string]bool{}
+	for _, d := range Compare(before, after) {
+		got[d.What+fmt.Sprint(d.Bad)] = true
+	}
+	for _, want := range []string{"portstrue", "portsfalse", "userfalse", "layersfalse", "envtrue"} {
+		if !got[want] {
+			t.Errorf("missing %s in %v", want, got)
+		}
+	}
+	if got["sizetrue"] || got["cmdtrue"] {
+		t.Errorf("a smaller image or an unchanged command reported: %v", got)
+	}
+}
+
+func TestExecOSKillsAtTheTimeLimit(t *testing.T) {
+	_, err := ExecOS{}.Run(context.Background(), Command{Argv: []string{"sh", "-c", "sleep 30 & sleep 30"}, Timeout: 50 * time.Millisecond})
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("err = %v, want ErrTimeout", err)
+	}
+	out, err := ExecOS{}.Run(context.Background(), Command{Argv: []string{"sh", "-c", "echo out; echo err >&2; exit 3"}})
+	if err == nil || out.ExitCode != 3 || out.Stdout != "out\n" || !strings.Contains(out.Combined, "err") {
+		t.Errorf("out %+v err %v", out, err)
+	}
+}
