@@ -30,6 +30,7 @@ const (
 	exitChanges  = 1 // --check or --list found files that would change
 	exitError    = 2 // usage error, or a file that could not be read, parsed or written
 	exitRegistry = 3 // registry lookups failed and --strict was given
+	// exitUnverified (4, verify.go): some file could not be verified.
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; else it
@@ -105,7 +106,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 	app := &cli.App{
 		Name:      "hardenfix",
 		Usage:     "rewrite Dockerfiles into a hardened form",
-		UsageText: "hardenfix [flags] [PATH...]\nhardenfix rules\nhardenfix explain RULE\nhardenfix scan-diff --before FILE --after FILE",
+		UsageText: "hardenfix [flags] [PATH...]\nhardenfix rules\nhardenfix explain RULE\nhardenfix scan-diff --before FILE --after FILE\nhardenfix verify [flags] [PATH...]",
 		Description: "With no flags, prints a unified diff of every Dockerfile under PATH (default .) that the\n" +
 			"rules would change, and a summary on stderr. -w writes the changes in place.",
 		Version:                versionString(),
@@ -150,6 +151,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 		},
 		Commands: []*cli.Command{
 			scanDiffCommand(stdout),
+			verifyCommand(stdout, stderr, code),
 			{
 				Name:      "completion",
 				Usage:     "print a shell completion script (bash or zsh)",

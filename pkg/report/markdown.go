@@ -126,6 +126,7 @@ func (r *Report) mdHead(most int) string {
 	} else {
 		b.WriteString("## hardenfix: nothing to change\n\n")
 	}
+	writeVerification(&b, r.Files)
 	action, offline, _ := r.splitNotes()
 	fmt.Fprintf(&b, "**%d of %d %s changed** by %d %s", s.Changed, s.Files, plural(s.Files, "file", "files"), fixes, plural(fixes, "fix", "fixes"))
 	if n := len(action); n > 0 {

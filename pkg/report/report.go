@@ -48,6 +48,11 @@ type Summary struct {
 	Errors  int            `json:"errors"`
 	Notes   int            `json:"notes"`
 	Fixes   map[string]int `json:"fixes"`
+	// Verified counts the files `hardenfix verify` built and ran (Healed of
+	// them with some rules dropped); Unverified those it could not verify.
+	Verified   int `json:"verified,omitempty"`
+	Healed     int `json:"healed,omitempty"`
+	Unverified int `json:"unverified,omitempty"`
 }
 
 // File is what happened to one Dockerfile.
@@ -59,6 +64,8 @@ type File struct {
 	Notes   []Note `json:"notes"`
 	// Scans are scanner reports' counts for the file's base images.
 	Scans []ImageScan `json:"scans,omitempty"`
+	// Verification is what `hardenfix verify` proved by building the file.
+	Verification *Verification `json:"verification,omitempty"`
 
 	// Diff is the unified diff of the file, for the Markdown body only:
 	// the JSON report holds no file contents.

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hardenfix/hardenfix/pkg/harden"
+	"github.com/hardenfix/hardenfix/pkg/report"
+	"github.com/hardenfix/hardenfix/pkg/verify"
+)
+
+// exitUnverified: `hardenfix verify` (or --verify) could not verify some
+// file: its original does not build or start, or the engine failed.
+const exitUnverified = 4
+
+// verifyFlags are the flags of `hardenfix verify` beyond the rule flags it
+// shares with the main command.
+func verifyFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "engine", Usage: "build with `ENGINE`: docker (docker buildx build / docker build), podman (podman build) or buildah (buildah bud; runs with podman); default: the first that works"},
+		&cli.StringFlag{Name: "pull", Value: "missing", Usage: "base image `POLICY`: missing (pull only what the engine lacks), never or always (docker: never cannot stop BuildKit asking a registry for metadata)"},
+		&cli.StringSliceFlag{Name: "build-arg", Usage: "`KEY=VALUE` passed to both builds (repeatable)"},
+		&cli.StringFlag{Name: "platform", Usage: "build for `PLATFORM` (os/arch)"},
+		&cli.StringSliceFlag{Name: "secret", Usage: "build secret `id=NAME,src=FILE|env=VAR` passed to both builds (repeatable)"},
+		&cli.StringFlag{Name: "logs", Usage: "write build and run logs to `DIR` (default: a new temporary folder)"},
+		&cli.BoolFlag{Name: "keep-images", Usage: "keep the images built (localhost/hardenfix-verify/NAME:original-RUN, :rewritten-RUN)"},
+		&cli.DurationFlag{Name: "run-window", Value: 5 * time.Second, Usage: "run both containers for `DURATION` before comparing them"},
+		&cli.DurationFlag{Name: "build-timeout", Value: 15 * time.Minute, Usage: "kill a build after `DURATION`"},
+		&cli.DurationFlag{Name: "run-timeout", Value: time.Minute, Usage: "kill a command or probe in a container after `DURATION`"},
+		&cli.BoolFlag{Name: "no-heal", Usage: "report a rewrite that fails instead of dropping rules until it passes"},
+	}
+}
+
+// verifyCommand is `hardenfix verify`.
+func verifyCommand(stdout, stderr io.Writer, code *int) *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "build and run the original and the rewritten Dockerfiles and keep only fixes that work",
+		UsageText: "hardenfix verify [flags] [PATH...]",
+		Description: "For every Dockerfile under PATH (default .) that the rules change, builds the original and the\n" +
+			"rewritten file in its build context, runs both images side by side on no network for --run-window,\n" +
+			"and requires the rewritten container to behave like the original (both running, or the same exit\n" +
+			"code and similar output; verify.run and verify.http in .hardenfix.yaml add checks). It compares\n" +
+			"user, size, layers, ports, entrypoint, command, working directory and environment. When the rewrite\n" +
+			"does not build or behave, it drops rules one at a time (multi-stage, rebase, non-root, exec-form,\n" +
+			"then the rest) and keeps the largest set of fixes that passes. -w writes only verified fixes.\n" +
+			"Never pushes; never uses the host network or privileges; removes what it built unless --keep-images.\n\n" +
+			"Exit codes: 0 every changed file verified (or healed); 2 usage error or a file that could not be\n" +
+			"read or rewritten; 4 some file could not be verified (its original does not build or start, or the\n" +
+			"engine failed).",
+		Flags: append(append([]cli.Flag{
+			&cli.BoolFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the verified fixes in place"},
+			&cli.StringSliceFlag{Name: "enable", Usage: "run only these rules (comma-separated)"},
+			&cli.StringSliceFlag{Name: "disable", Usage: "do not run these rules (comma-separated)"},
+			&cli.StringSliceFlag{Name: "exclude", Usage: "skip paths matching this glob (repeatable)"},
+			&cli.StringFlag{Name: "context", Usage: "build context `DIR` for every file (default: verify.context in .hardenfix.yaml, else each Dockerfile's folder)"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: 1, Usage: "files verified at once"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines"},
+			&cli.BoolFlag{Name: "offline", Usage: "make no registry lookups while rewriting (builds may still pull, see --pull)"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "output: text, json, sarif or markdown"},
+			&cli.StringFlag{Name: "report", Usage: "write the --format report to `FILE`"},
+			&cli.StringFlag{Name: "config", Usage: "use this configuration `FILE` for every Dockerfile"},
+			&cli.StringFlag{Name: "target", Usage: "build this stage (--target) and treat it as final (non-root)"},
+			&cli.IntFlag{Name: "uid", Usage: "numeric user and group the non-root rule runs the final stage as", DefaultText: "10001"},
+			&cli.StringFlag{Name: "user-name", Usage: "name of the user the non-root rule creates", DefaultText: "app"},
+		}, verifyFlags()...), append(registryFlags(), catalogFlags()...)...),
+		Action: func(c *cli.Context) error {
+			opts, format, reportPath, err := verifyOptionsFrom(c, stderr)
+			if err != nil {
+				return cli.Exit(err.Error(), exitError)
+			}
+			paths := c.Args().Slice()
+			if len(paths) == 0 {
+				paths = []string{"."}
+			}
+			*code = runVerify(c.Context, opts, paths, format, reportPath, stdout, stderr)
+			return nil
+		},
+	}
+}
+
+func verifyOptionsFrom(c *cli.Context, stderr io.Writer) (verify.Options, string, string, error) {
+	format := c.String("format")
+	switch format {
+	case "text", "json", "sarif", "markdown":
+	default:
+		return verify.Options{}, "", "", fmt.Errorf("--format must be text, json, sarif or markdown, not %q", format)
+	}
+	if c.String("report") != "" && format == "text" {
+		return verify.Options{}, "", "", errors.New("--report needs --format json, sarif or markdown")
+	}
+	if c.Int("jobs") < 1 {
+		return verify.Options{}, "", "", fmt.Errorf("--jobs must be at least 1, not %d", c.Int("jobs"))
+	}
+	if c.Int("uid") < 0 {
+		return verify.Options{}, "", "", fmt.Errorf("--uid must be positive, not %d", c.Int("uid"))
+	}
+	catalog, err := loadCatalog(c.String("catalog"))
+	if err != nil {
+		return verify.Options{}, "", "", err
+	}
+	reg, err := registryOptions(c)
+	if err != nil {
+		return verify.Options{}, "", "", err
+	}
+	opts := verify.Options{
+		Harden: harden.Options{
+			Enable:        splitList(c.StringSlice("enable")),
+			Disable:       splitList(c.StringSlice("disable")),
+			Exclude:       c.StringSlice("exclude"),
+			Jobs:          c.Int("jobs"),
+			ConfigFile:    c.String("config"),
+			Catalog:       catalog,
+			Offline:       c.Bool("offline"),
+			Registry:      reg,
+			UID:           c.Int("uid"),
+			UserName:      c.String("user-name"),
+			UpdateDigests: c.Bool("update-digests"),
+		},
+		Engine:       c.String("engine"),
+		Pull:         c.String("pull"),
+		Context:      c.String("context"),
+		Target:       c.String("target"),
+		Platform:     c.String("platform"),
+		BuildArgs:    c.StringSlice("build-arg"),
+		Secrets:      c.StringSlice("secret"),
+		Jobs:         c.Int("jobs"),
+		LogDir:       c.String("logs"),
+		KeepImages:   c.Bool("keep-images"),
+		RunWindow:    c.Duration("run-window"),
+		BuildTimeout: c.Duration("build-timeout"),
+		RunTimeout:   c.Duration("run-timeout"),
+		NoHeal:       c.Bool("no-heal"),
+		Write:        c.Bool("write"),
+	}
+	if !c.Bool("quiet") {
+		opts.Progress = stderr
+	}
+	return opts, format, c.String("report"), nil
+}
+
+// runVerify verifies the tree and prints the table (text) or the report.
+func runVerify(ctx context.Context, opts verify.Options, paths []string, format, reportPath string, stdout, stderr io.Writer) int {
+	v, err := verify.New(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "hardenfix:", err)
+		return exitError
+	}
+	if opts.Progress != nil {
+		fmt.Fprintf(stderr, "verify: engine %s, logs in %s\n", v.Engine().Name, v.LogDir())
+	}
+	rep := report.New(versionString())
+	rep.Catalog = report.Catalog{Version: v.Hardener().Catalog().Version, Date: v.Hardener().Catalog().Date}
+	var results []*verify.FileResult
+	errs, unverified := 0, 0
+	err = v.Tree(ctx, paths, func(fr *verify.FileResult) error {
+		results = append(results, fr)
+		res := fr.Final
+		if res == nil {
+			res = fr.Harden
+		}
+		rep.Add(fr.Name, res, fr.Err)
+		rep.AddVerification(fr.Name, fr.Verification(v))
+		switch {
+		case fr.Status == verify.Error:
+			errs++
+			fmt.Fprintln(stderr, "hardenfix:", fr.Err)
+		case !fr.Status.Verifiable():
+			unverified++
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "hardenfix:", err)
+		return exitError
+	}
+	if format == "text" {
+		writeVerifyTable(stdout, rep)
+	} else if err := writeReport(&options{format: format, reportPath: reportPath}, rep, stdout); err != nil {
+		fmt.Fprintln(stderr, "hardenfix:", err)
+		errs++
+	}
+	if opts.Progress != nil {
+		s := rep.Summary
+		fmt.Fprintf(stderr, "hardenfix verify: %d %s, %d changed, %d verified (%d healed), %d could not be verified",
+			s.Files, plural(s.Files, "file"), s.Changed, s.Verified, s.Healed, s.Unverified)
+		if errs > 0 {
+			fmt.Fprintf(stderr, ", %d %s", errs, plural(errs, "error"))
+		}
+		fmt.Fprintln(stderr)
+	}
+	switch {
+	case errs > 0:
+		return exitError
+	case unverified > 0:
+		return exitUnverified
+	}
+	return exitOK
+}
+
+// writeVerifyTable prints one row per changed file, then why rules were
+// dropped (with the first error lines) and why files failed.
+func writeVerifyTable(w io.Writer, rep *report.Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tBUILT\tRUN\tSIZE\tUSER\tCVES\tRESULT")
+	rows := 0
+	for _, f := range rep.Files {
+		v := f.Verification
+		if v == nil || v.Status == "unchanged" {
+			continue
+		}
+		rows++
+		fmt.Fprintf(tw, "%s\t%s\n", f.Path, strings.Join(v.Cells(), "\t"))
+	}
+	if rows == 0 {
+		fmt.Fprintln(w, "hardenfix verify: no file to verify (the rules change nothing)")
+		return
+	}
+	tw.Flush()
+	for _, f := range rep.Files {
+		v := f.Verification
+		if v == nil {
+			continue
+		}
+		if v.Status == "failed" {
+			fmt.Fprintf(w, "\n%s: could not be verified: %s\n", f.Path, v.Reason)
+		}
+		for _, d := range v.Dropped {
+			fmt.Fprintf(w, "\n%s: dropped %s: %s", f.Path, d.Rule, d.Reason)
+			if d.LogPath != "" {
+				fmt.Fprintf(w, " (log: %s)", d.LogPath)
+			}
+			fmt.Fprintln(w)
+			for _, l := range d.Log {
+				fmt.Fprintln(w, "    "+l)
+			}
+		}
+		for _, d := range v.Differences {
+			if d.Bad {
+				fmt.Fprintf(w, "%s: warning: %s\n", f.Path, d.Message)
+			}
+		}
+	}
+}
