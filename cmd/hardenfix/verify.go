@@ -14,6 +14,7 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/report"
 	"github.com/hardenfix/hardenfix/pkg/verify"
+	"github.com/hardenfix/hardenfix/pkg/verify/scanner"
 )
 
 // exitUnverified: `hardenfix verify` (or --verify) could not verify some
@@ -34,6 +35,7 @@ func verifyFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "run-window", Value: 5 * time.Second, Usage: "run both containers for `DURATION` before comparing them"},
 		&cli.DurationFlag{Name: "build-timeout", Value: 15 * time.Minute, Usage: "kill a build after `DURATION`"},
 		&cli.DurationFlag{Name: "run-timeout", Value: time.Minute, Usage: "kill a command or probe in a container after `DURATION`"},
+		&cli.StringFlag{Name: "scanner", Usage: "scan both images with `SCANNER`: trivy, grype or none (default: the first of trivy and grype on the PATH); it uses its own database, offline"},
 		&cli.BoolFlag{Name: "no-heal", Usage: "report a rewrite that fails instead of dropping rules until it passes"},
 	}
 }
@@ -140,6 +142,15 @@ func verifyOptionsFrom(c *cli.Context, stderr io.Writer) (verify.Options, string
 		NoHeal:       c.Bool("no-heal"),
 		Write:        c.Bool("write"),
 	}
+	if name := c.String("scanner"); name != "none" {
+		s, err := scanner.Lookup(name)
+		if err != nil {
+			return verify.Options{}, "", "", fmt.Errorf("--scanner: %w", err)
+		}
+		if s != nil {
+			opts.Scanner = s
+		}
+	}
 	if !c.Bool("quiet") {
 		opts.Progress = stderr
 	}
@@ -154,7 +165,11 @@ func runVerify(ctx context.Context, opts verify.Options, paths []string, format,
 		return exitError
 	}
 	if opts.Progress != nil {
-		fmt.Fprintf(stderr, "verify: engine %s, logs in %s\n", v.Engine().Name, v.LogDir())
+		scanning := "no scanner (install trivy or grype for CVE counts)"
+		if opts.Scanner != nil {
+			scanning = "scanner " + opts.Scanner.Name()
+		}
+		fmt.Fprintf(stderr, "verify: engine %s, %s, logs in %s\n", v.Engine().Name, scanning, v.LogDir())
 	}
 	rep := report.New(versionString())
 	rep.Catalog = report.Catalog{Version: v.Hardener().Catalog().Version, Date: v.Hardener().Catalog().Date}
