@@ -143,6 +143,16 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 			DefaultConfig:    &sarifRuleLevel{Level: "note"},
 		})
 	}
+	verifyIdx := len(driver.Rules)
+	if r.hasVerification() {
+		driver.Rules = append(driver.Rules, sarifRule{
+			ID: "verification", Name: "verification",
+			ShortDescription: sarifText{"hardenfix verify built and ran the file before and after the rewrite."},
+			FullDescription:  sarifText{"The original and the rewritten Dockerfile were built and run side by side; the result says whether the rewrite behaved like the original, and which rules were dropped to make it so."},
+			Help:             sarifHelp{Text: "A file that could not be verified is not rewritten; a dropped rule's fixes broke the build or the container (the log excerpt says how)."},
+			DefaultConfig:    &sarifRuleLevel{Level: "note"},
+		})
+	}
 	results := []sarifResult{}
 	for _, f := range r.Files {
 		loc := func(line, end int) []sarifLocation {
@@ -174,6 +184,9 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 			results = append(results, sarifResult{RuleID: n.Rule, RuleIndex: idx[n.Rule], Level: "note", Message: sarifText{n.Message}, Locations: loc(n.Line, 0)})
 		}
 		results = append(results[:start], attachScans(results[start:], f, scanIdx, loc)...)
+		if v := f.Verification; v != nil && v.Status != "unchanged" {
+			results = append(results, verificationResult(v, verifyIdx, loc(1, 0)))
+		}
 	}
 	log := sarifLog{
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
@@ -258,4 +271,34 @@ func scanBelongs(r *sarifResult, f File, sc ImageScan) bool {
 		}
 	}
 	return false
+}
+
+func (r *Report) hasVerification() bool {
+	for _, f := range r.Files {
+		if f.Verification != nil && f.Verification.Status != "unchanged" {
+			return true
+		}
+	}
+	return false
+}
+
+// verificationResult is a file's verification as a SARIF result: an
+// error when it could not be verified, a warning when rules were dropped,
+// else a note; the figures are in its properties.
+func verificationResult(v *Verification, idx int, loc []sarifLocation) sarifResult {
+	level, msg := "note", "verified: the rewrite builds and behaves like the original"
+	switch {
+	case v.Status == "failed":
+		level, msg = "error", "could not be verified: "+v.Reason
+	case len(v.Dropped) > 0:
+		var parts []string
+		for _, d := range v.Dropped {
+			parts = append(parts, d.Rule+" ("+d.Reason+")")
+		}
+		level, msg = "warning", "healed: dropped "+strings.Join(parts, ", ")
+	}
+	c := v.Cells()
+	msg += fmt.Sprintf("; size %s, user %s", c[2], c[3])
+	return sarifResult{RuleID: "verification", RuleIndex: idx, Level: level, Message: sarifText{msg}, Locations: loc,
+		Properties: map[string]any{"verification": v}}
 }

@@ -60,6 +60,7 @@ func TestJSONVerification(t *testing.T) {
 	if err := verifiedReport().WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
+	validateJSONSchema(t, "../../docs/report-schema.json", b.Bytes())
 	var got struct {
 		Summary Summary
 		Files   []struct {
@@ -76,5 +77,19 @@ func TestJSONVerification(t *testing.T) {
 	v := got.Files[0].Verification
 	if v == nil || v.Status != "healed" || v.Dropped[0].Rule != "non-root" || v.Before.UID != "0" || v.CVEs.AfterTotal != 3 {
 		t.Errorf("verification %+v", v)
+	}
+}
+
+func TestSARIFVerification(t *testing.T) {
+	var b bytes.Buffer
+	if err := verifiedReport().WriteSARIF(&b); err != nil {
+		t.Fatal(err)
+	}
+	validate(t, sarifSchema(t), b.Bytes())
+	out := b.String()
+	for _, want := range []string{`"ruleId": "verification"`, `"level": "error"`, "could not be verified: the original does not build", `"level": "warning"`, "healed: dropped non-root (the rewritten Dockerfile does not build)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("SARIF lacks %q", want)
+		}
 	}
 }
