@@ -222,11 +222,13 @@ func (e Engine) Save(image, archive string) Command {
 	return Command{Argv: []string{"buildah", "push", image, "docker-archive:" + archive}}
 }
 
-// RemoveImage removes an image verify built.
+// RemoveImage removes an image verify built. Not forced: a forced rmi
+// also removes the containers using the image, which may be another
+// file's build container (the layer cache shares layers between files).
 func (e Engine) RemoveImage(image string) Command {
 	bin := e.Runner
 	if bin == "" {
 		bin = e.Builder
 	}
-	return Command{Argv: []string{bin, "rmi", "-f", image}}
+	return Command{Argv: []string{bin, "rmi", image}}
 }

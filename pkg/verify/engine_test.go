@@ -75,7 +75,7 @@ func TestRunCommandsNeverUseTheNetworkOrPrivileges(t *testing.T) {
 	if got := (Engine{Name: "buildah", Builder: "buildah"}).InspectImage("img").String(); got != "buildah inspect --type image img" {
 		t.Errorf("buildah inspect: %q", got)
 	}
-	if got := (Engine{Name: "buildah", Builder: "buildah", Runner: "podman"}).RemoveImage("img").String(); got != "podman rmi -f img" {
+	if got := (Engine{Name: "buildah", Builder: "buildah", Runner: "podman"}).RemoveImage("img").String(); got != "podman rmi img" {
 		t.Errorf("remove image: %q", got)
 	}
 }

@@ -122,8 +122,12 @@ func Compare(before, after *ImageInfo) []Difference {
 	add := func(what string, bad bool, format string, args ...any) {
 		out = append(out, Difference{What: what, Bad: bad, Message: fmt.Sprintf(format, args...)})
 	}
-	if after.Size > before.Size {
-		add("size", true, "the rewritten image is larger: %s → %s (+%s)", HumanSize(before.Size), HumanSize(after.Size), HumanSize(after.Size-before.Size))
+	if grew := after.Size - before.Size; grew > 0 {
+		// A few bytes (COPY's history entry is one longer than ADD's) or
+		// kilobytes (a user in /etc and its home) are what the fixes
+		// cost; more than 1% and 64 kB is something to look at.
+		bad := grew > 64<<10 && grew*100 > before.Size
+		add("size", bad, "the rewritten image is larger: %s → %s (+%s)", HumanSize(before.Size), HumanSize(after.Size), HumanSize(grew))
 	}
 	for _, p := range before.Ports {
 		if !slices.Contains(after.Ports, p) {

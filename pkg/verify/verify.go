@@ -168,6 +168,8 @@ type Verifier struct {
 	// hardeners caches one Hardener per set of disabled rules.
 	mu        sync.Mutex
 	hardeners map[string]*harden.Hardener
+	// leftImages could not be removed yet (in use by another build).
+	leftImages []string
 }
 
 // New detects the engine and prepares the log folder.
@@ -276,6 +278,15 @@ func (v *Verifier) Tree(ctx context.Context, paths []string, each func(*FileResu
 			firstErr = each(fr)
 		}
 	}
+	// Images another file's build was still using when their own file
+	// finished are removed now that every build is done.
+	v.mu.Lock()
+	left := v.leftImages
+	v.leftImages = nil
+	v.mu.Unlock()
+	for _, image := range left {
+		v.run(context.WithoutCancel(ctx), v.engine.RemoveImage(image))
+	}
 	return firstErr
 }
 
@@ -366,6 +377,21 @@ func (f *fileRun) verify(ctx context.Context) {
 		fr.Differences = Compare(fr.Original.Image, fr.Rewritten.Image)
 		f.scan(ctx, tag)
 		return
+	}
+	if !fr.Rewritten.OK {
+		// A build can fail for the engine's reasons (a full disk, a
+		// mirror hiccup, a layer another build removed); a rule is only
+		// blamed for a failure that happens twice.
+		if again := f.buildText(ctx, "retry", f.tag("retry"), fr.Harden.New); again.OK {
+			fr.Rewritten = again
+			fr.RunBefore, fr.RunAfter = f.observePair(ctx, f.tag("original"), f.tag("retry"))
+			if a2 := f.judge(again, fr.RunBefore, fr.RunAfter, "retry"); a2.OK {
+				fr.Status, fr.Final, fr.RunOK = Verified, fr.Harden, true
+				fr.Differences = Compare(fr.Original.Image, again.Image)
+				f.scan(ctx, f.tag("retry"))
+				return
+			}
+		}
 	}
 	fr.RunReason = a.Reason
 	if v.opts.NoHeal {
@@ -548,7 +574,11 @@ func (f *fileRun) cleanup(ctx context.Context) {
 		return
 	}
 	for _, image := range f.images {
-		f.v.run(ctx, f.v.engine.RemoveImage(image))
+		if _, err := f.v.run(ctx, f.v.engine.RemoveImage(image)); err != nil {
+			f.v.mu.Lock()
+			f.v.leftImages = append(f.v.leftImages, image)
+			f.v.mu.Unlock()
+		}
 	}
 }
 
