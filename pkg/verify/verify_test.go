@@ -78,7 +78,7 @@ func (f *fakeEngine) Run(_ context.Context, c Command) (Output, error) {
 	case a[0] == "podman" && a[1] == "run" && slices.Contains(a, "-d"):
 		f.running[a[slices.Index(a, "--name")+1]] = a[len(a)-1]
 		return ok("id\n")
-	case a[0] == "podman" && a[1] == "run" && slices.Contains(a, "--entrypoint"):
+	case a[0] == "podman" && a[1] == "run" && slices.Contains(a, "--entrypoint") && a[slices.Index(a, "--network")+1] == "none":
 		if strings.Contains(f.images[a[slices.Index(a, "--entrypoint")+2]], "USER 10001") {
 			return ok("10001\n")
 		}
@@ -94,6 +94,33 @@ func (f *fakeEngine) Run(_ context.Context, c Command) (Output, error) {
 			return ok("/app.sh: cannot write /app/cache: Permission denied\n")
 		}
 		return ok("serving on :8080\n")
+	case a[0] == "podman" && a[1] == "exec":
+		rewritten := strings.Contains(f.images[f.running[a[2]]], "USER 10001")
+		switch a[3] {
+		case "curl": // the original image has curl, the rewritten one not
+			if rewritten {
+				return fail(127, "OCI runtime attempted to invoke a command that was not found: executable file not found in $PATH")
+			}
+			return ok("200")
+		case "wget":
+			return fail(127, "executable file not found in $PATH")
+		case "python3":
+			return fail(127, "executable file not found in $PATH")
+		case "node":
+			return fail(127, "executable file not found in $PATH")
+		case "/app.sh":
+			if rewritten && f.exitEarly == "verify.run" {
+				return fail(1, "cannot open /app/config")
+			}
+			return ok("version 1\n")
+		}
+		return fail(127, "executable file not found in $PATH")
+	case a[0] == "podman" && a[1] == "run" && slices.Contains(a, "--rm") && a[slices.Index(a, "--network")+1] != "none":
+		// A probe in another container's namespace, with the original's curl.
+		if a[slices.Index(a, "--entrypoint")+1] == "curl" && !strings.Contains(f.images[a[slices.Index(a, "--entrypoint")+2]], "USER 10001") {
+			return ok("200")
+		}
+		return fail(127, "executable file not found in $PATH")
 	case a[0] == "podman" && (a[1] == "rm" || a[1] == "rmi"):
 		f.removed = append(f.removed, a[len(a)-1])
 		return ok("")
@@ -291,6 +318,41 @@ func TestVerifyKeepImages(t *testing.T) {
 		if tag := b[slices.Index(b, "-t")+1]; slices.Contains(f.removed, tag) {
 			t.Errorf("image %s removed despite KeepImages", tag)
 		}
+	}
+}
+
+// verify.run and verify.http from .hardenfix.yaml: the command is exec'd
+// in both running containers; the HTTP probe uses the container's own
+// curl, else the other image's curl in the container's network namespace.
+func TestVerifyRunAndHTTPChecks(t *testing.T) {
+	f := newFake()
+	v, df := setup(t, f, nil)
+	os.WriteFile(filepath.Join(filepath.Dir(df), ".hardenfix.yaml"), []byte("verify:\n  run: /app.sh --version\n  http: {port: 8080, path: /healthz}\n"), 0o644)
+	r := verifyOne(t, v, df)
+	if r.Status != Verified {
+		t.Fatalf("status %s: %s %s %+v %+v", r.Status, r.Reason, r.RunReason, r.RunBefore, r.RunAfter)
+	}
+	if r.RunBefore.HTTP != "200" || r.RunAfter.HTTP != "200" || r.RunBefore.Exec == nil || r.RunAfter.Exec.ExitCode != 0 {
+		t.Errorf("before %+v after %+v", r.RunBefore, r.RunAfter)
+	}
+	var probe []string
+	for _, c := range f.calls {
+		if slices.Contains(c.Argv, "container:"+c.Argv[len(c.Argv)-1]) || slices.ContainsFunc(c.Argv, func(s string) bool { return strings.HasPrefix(s, "container:") }) {
+			probe = c.Argv
+		}
+	}
+	if len(probe) == 0 || probe[len(probe)-1] != "http://127.0.0.1:8080/healthz" || !strings.Contains(probe[slices.Index(probe, "--entrypoint")+2], ":original-") {
+		t.Errorf("the rewritten container was not probed with the original image's curl: %q", probe)
+	}
+
+	// A verify.run that fails only in the rewrite is a behaviour change.
+	f2 := newFake()
+	f2.exitEarly = "verify.run"
+	v2, df2 := setup(t, f2, func(o *Options) { o.NoHeal = true })
+	os.WriteFile(filepath.Join(filepath.Dir(df2), ".hardenfix.yaml"), []byte("verify:\n  run: [/app.sh, --version]\n"), 0o644)
+	r2 := verifyOne(t, v2, df2)
+	if r2.Status != Failed || !strings.Contains(r2.Reason, "verify.run exited with code 1 in the rewritten container; 0 in the original") {
+		t.Errorf("status %s, reason %q", r2.Status, r2.Reason)
 	}
 }
 
