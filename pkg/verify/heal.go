@@ -12,24 +12,28 @@ var healOrder = []string{"multi-stage", "rebase", "non-root", "exec-form"}
 
 // healCandidates are the rules with fixes in res, in the order heal drops
 // them: healOrder, then the other review-risk rules, then the safe ones,
-// each group in pipeline order.
+// each group in pipeline order (the order of res.Fixes).
 func healCandidates(res *rewrite.Result) []string {
-	has := map[string]rewrite.Risk{}
+	risk := map[string]rewrite.Risk{}
+	var order []string
 	for _, f := range res.Fixes {
-		if has[f.Rule] != rewrite.Review {
-			has[f.Rule] = f.Risk
+		if _, ok := risk[f.Rule]; !ok {
+			order = append(order, f.Rule)
+		}
+		if risk[f.Rule] != rewrite.Review {
+			risk[f.Rule] = f.Risk
 		}
 	}
 	var out []string
 	for _, r := range healOrder {
-		if _, ok := has[r]; ok {
+		if _, ok := risk[r]; ok {
 			out = append(out, r)
 		}
 	}
-	for _, risk := range []rewrite.Risk{rewrite.Review, rewrite.Safe} {
-		for _, r := range rewrite.All() {
-			if got, ok := has[r.Name]; ok && (got == risk || risk == rewrite.Safe && got != rewrite.Review) && !slices.Contains(out, r.Name) {
-				out = append(out, r.Name)
+	for _, review := range []bool{true, false} {
+		for _, r := range order {
+			if (risk[r] == rewrite.Review) == review && !slices.Contains(out, r) {
+				out = append(out, r)
 			}
 		}
 	}

@@ -71,16 +71,19 @@ func TestHealNothingPasses(t *testing.T) {
 }
 
 func TestHealCandidates(t *testing.T) {
+	// Fixes come in pipeline order.
 	res := &rewrite.Result{Fixes: []rewrite.Fix{
-		{Rule: "apt-hygiene", Risk: rewrite.Safe},
-		{Rule: "non-root", Risk: rewrite.Review},
-		{Rule: "add-to-copy", Risk: rewrite.Safe},
-		{Rule: "apt-hygiene", Risk: rewrite.Review}, // --no-install-recommends
 		{Rule: "multi-stage", Risk: rewrite.Review},
+		{Rule: "add-to-copy", Risk: rewrite.Safe},
+		{Rule: "non-root", Risk: rewrite.Review},
+		{Rule: "maintainer", Risk: rewrite.Safe},
+		{Rule: "apt-hygiene", Risk: rewrite.Safe},
+		{Rule: "apt-hygiene", Risk: rewrite.Review}, // --no-install-recommends
 		{Rule: "exec-form", Risk: rewrite.Safe},
+		{Rule: "secrets", Risk: rewrite.Review},
 	}}
 	got := healCandidates(res)
-	want := []string{"multi-stage", "non-root", "exec-form", "apt-hygiene", "add-to-copy"}
+	want := []string{"multi-stage", "non-root", "exec-form", "apt-hygiene", "secrets", "add-to-copy", "maintainer"}
 	if !slices.Equal(got, want) {
 		t.Errorf("candidates %v, want %v", got, want)
 	}
