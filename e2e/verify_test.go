@@ -80,7 +80,7 @@ func TestVerify(t *testing.T) {
 	reportPath := filepath.Join(tmp, "verify.json")
 	logs := filepath.Join(logDir, "verify")
 	os.RemoveAll(logs)
-	args := []string{"verify", "--engine", "buildah", "--pull", "never", "--offline", "--no-cache",
+	args := []string{"verify", "--engine", "buildah", "--pull", "never", "--offline", "--no-cache", "-j", "2",
 		"--run-window", "3s", "--format", "json", "--report", reportPath, "--logs", logs, tree}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()

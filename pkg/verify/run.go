@@ -232,30 +232,33 @@ func sameBehaviour(before, after RunState, window time.Duration) string {
 
 var digits = regexp.MustCompile(`[0-9]+`)
 
-// similarOutput: the same lines, ignoring numbers (times, PIDs, sizes),
-// for at least half of the distinct lines of the two outputs.
+// similarOutput compares what two containers printed word by word,
+// ignoring numbers (times, PIDs, sizes): at least half of the words of the
+// longer output must be in the other too. Word order and line breaks do
+// not matter, so a line that names the new user or its home
+// ("user app, home /home/app" for "user root, home /root") still matches,
+// and a different message ("Permission denied") does not.
 func similarOutput(a, b string) bool {
-	set := func(s string) map[string]bool {
-		m := map[string]bool{}
-		for _, l := range strings.Split(s, "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				m[digits.ReplaceAllString(l, "0")] = true
-			}
+	words := func(s string) map[string]int {
+		m := map[string]int{}
+		for _, w := range strings.Fields(digits.ReplaceAllString(s, "0")) {
+			m[w]++
 		}
 		return m
 	}
-	sa, sb := set(a), set(b)
-	if len(sa) == 0 && len(sb) == 0 {
+	wa, wb := words(a), words(b)
+	na, nb, common := 0, 0, 0
+	for w, n := range wa {
+		na += n
+		common += min(n, wb[w])
+	}
+	for _, n := range wb {
+		nb += n
+	}
+	if na == 0 && nb == 0 {
 		return true
 	}
-	common := 0
-	for l := range sa {
-		if sb[l] {
-			common++
-		}
-	}
-	union := len(sa) + len(sb) - common
-	return 2*common >= union
+	return 2*common >= max(na, nb)
 }
 
 // shortError is an error on one line.

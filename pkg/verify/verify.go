@@ -422,14 +422,7 @@ func (f *fileRun) verify(ctx context.Context) {
 // judge turns a build and the two run states into an attempt.
 func (f *fileRun) judge(b *Build, before, after RunState, label string) attempt {
 	if why := sameBehaviour(before, after, f.v.opts.RunWindow); why != "" {
-		lines := strings.Split(after.Output, "\n")
-		if len(lines) > 5 {
-			lines = lines[:5]
-		}
-		if after.Output == "" {
-			lines = nil
-		}
-		return attempt{Reason: why, Log: lines, LogPath: f.logPath(label + "-run")}
+		return attempt{Reason: why, Log: firstErrors(after.Output), LogPath: f.logPath(label + "-run")}
 	}
 	return attempt{OK: true}
 }
@@ -592,13 +585,14 @@ func (f *fileRun) logPath(label string) string {
 
 var nonName = regexp.MustCompile(`[^a-z0-9]+`)
 
-// slug is a file's name as an image name and log file prefix: lower case,
-// only letters, digits and dashes, with the run's sequence number.
+// slug is a file's name as an image name and log file prefix: its
+// folder's and its own name, lower case, only letters, digits and dashes,
+// with the run's sequence number.
 func (v *Verifier) slug(name string) string {
-	s := strings.Trim(nonName.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	short := filepath.Join(filepath.Base(filepath.Dir(name)), filepath.Base(name))
+	s := strings.Trim(nonName.ReplaceAllString(strings.ToLower(short), "-"), "-")
 	if len(s) > 60 {
-		s = s[len(s)-60:]
-		s = strings.TrimLeft(s, "-")
+		s = strings.TrimLeft(s[len(s)-60:], "-")
 	}
 	return fmt.Sprintf("%s-%d", s, v.seq.Add(1))
 }
@@ -635,16 +629,21 @@ func (v *Verifier) rewrite(ctx context.Context, path string, disabled []string) 
 
 func (v *Verifier) run(ctx context.Context, c Command) (Output, error) { return v.exec.Run(ctx, c) }
 
-// errorLines are the first lines of a build log that say what failed
-// (error, failed, exit status, not found, permission denied), at most 5;
-// else its last 5 lines.
+// errorLines are firstErrors of a log file.
 func errorLines(logPath string) []string {
 	data, err := os.ReadFile(logPath)
 	if err != nil {
 		return nil
 	}
+	return firstErrors(string(data))
+}
+
+// firstErrors are the first lines of a build log or a container's output
+// that say what failed (error, failed, exit status, not found, permission
+// denied), at most 5; else its last 5 lines.
+func firstErrors(text string) []string {
 	var hits, all []string
-	for _, l := range strings.Split(string(data), "\n") {
+	for _, l := range strings.Split(text, "\n") {
 		l = strings.TrimSpace(l)
 		if l == "" || strings.HasPrefix(l, "$ ") {
 			continue

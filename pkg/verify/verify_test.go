@@ -370,6 +370,10 @@ func TestSameBehaviour(t *testing.T) {
 		{exit0, run, "still running after 5s"},
 		{exit0, RunState{ExitCode: 2, Output: exit0.Output}, "exited with code 2; the original with 0"},
 		{exit0, RunState{Output: "permission denied"}, "printed something else"},
+		// The new user shows in what the app prints: still the same job.
+		{RunState{Output: "user root, home /root\nthe worker says 42"}, RunState{Output: "user app, home /home/app\nthe worker says 42"}, ""},
+		{RunState{Output: "/root/.cache/answer: cached the answer 42"}, RunState{Output: "/home/app/.cache/answer: cached the answer 42"}, ""},
+		{RunState{Output: "the answer is 42"}, RunState{Output: "node:internal/modules/cjs/loader:1080\nError: spawnSync npm ENOENT"}, "printed something else"},
 		{run, RunState{StartErr: "no such user"}, "did not start"},
 		{RunState{Running: true, Exec: &ExecResult{}}, RunState{Running: true, Exec: &ExecResult{ExitCode: 1}}, "verify.run exited with code 1"},
 		{RunState{Running: true, HTTP: "200"}, RunState{Running: true, HTTPNote: "no answer: connection refused"}, "verify.http answered no answer"},
