@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hardenfix/hardenfix/pkg/harden"
+	"github.com/hardenfix/hardenfix/pkg/scan"
 )
 
 // fakeEngine answers buildah's and podman's commands from the Dockerfiles
@@ -121,6 +122,10 @@ func (f *fakeEngine) Run(_ context.Context, c Command) (Output, error) {
 			return ok("200")
 		}
 		return fail(127, "executable file not found in $PATH")
+	case a[0] == "podman" && a[1] == "save":
+		archive := a[slices.Index(a, "-o")+1]
+		os.WriteFile(archive, []byte(f.images[a[len(a)-1]]), 0o644)
+		return ok("")
 	case a[0] == "podman" && (a[1] == "rm" || a[1] == "rmi"):
 		f.removed = append(f.removed, a[len(a)-1])
 		return ok("")
@@ -353,6 +358,50 @@ func TestVerifyRunAndHTTPChecks(t *testing.T) {
 	r2 := verifyOne(t, v2, df2)
 	if r2.Status != Failed || !strings.Contains(r2.Reason, "verify.run exited with code 1 in the rewritten container; 0 in the original") {
 		t.Errorf("status %s, reason %q", r2.Status, r2.Reason)
+	}
+}
+
+// fakeScanner finds two vulnerabilities in an archive of the original
+// (root) image and one of them in the rewritten one.
+type fakeScanner struct{ archives []string }
+
+func (*fakeScanner) Name() string { return "trivy" }
+
+func (s *fakeScanner) Scan(_ context.Context, archive string) (*scan.Report, error) {
+	s.archives = append(s.archives, archive)
+	text, err := os.ReadFile(archive)
+	if err != nil {
+		return nil, err
+	}
+	r := &scan.Report{Tool: scan.Trivy, Findings: []*scan.Finding{{ID: "CVE-2024-1", Package: "libc6", Severity: scan.High}}}
+	if !strings.Contains(string(text), "USER 10001") {
+		r.Findings = append(r.Findings, &scan.Finding{ID: "CVE-2024-2", Package: "jq", Severity: scan.Critical})
+	}
+	return r, nil
+}
+
+func TestVerifyScansBothImages(t *testing.T) {
+	f := newFake()
+	s := &fakeScanner{}
+	v, df := setup(t, f, func(o *Options) { o.Scanner = s })
+	r := verifyOne(t, v, df)
+	if r.Status != Verified || r.Scan == nil || r.ScanError != "" {
+		t.Fatalf("status %s, scan %+v, error %q", r.Status, r.Scan, r.ScanError)
+	}
+	if len(r.Scan.Fixed) != 1 || len(r.Scan.Remaining) != 1 || len(r.Scan.New) != 0 {
+		t.Errorf("fixed %d remaining %d new %d", len(r.Scan.Fixed), len(r.Scan.Remaining), len(r.Scan.New))
+	}
+	rep := r.Verification(v)
+	if rep.CVEs == nil || rep.CVEs.BeforeTotal != 2 || rep.CVEs.AfterTotal != 1 || rep.CVEs.Before.Critical != 1 || rep.CVEs.Tool != "trivy" {
+		t.Errorf("report CVEs %+v", rep.CVEs)
+	}
+	for _, a := range s.archives {
+		if _, err := os.Stat(a); err == nil {
+			t.Errorf("archive %s left behind", a)
+		}
+	}
+	if n := len(f.argvs("podman", "save", "--format", "docker-archive")); n != 2 {
+		t.Errorf("%d saves, want 2", n)
 	}
 }
 
