@@ -22,6 +22,9 @@ type RunState struct {
 	Running  bool   `json:"running"`
 	ExitCode int    `json:"exitCode"`
 	Output   string `json:"output,omitempty"` // the last lines it printed
+	// full is the output's first fullLines lines, where the first error
+	// usually is (a stack trace follows it).
+	full string
 	// Exec is the exit code and output of verify.run, HTTP the status of
 	// verify.http ("" when not configured or the probe could not run).
 	Exec     *ExecResult `json:"exec,omitempty"`
@@ -45,8 +48,12 @@ func (s RunState) String() string {
 	return fmt.Sprintf("exited with code %d", s.ExitCode)
 }
 
-// outputLines is how much of a container's output is kept.
-const outputLines = 20
+// outputLines is how much of a container's output is kept for reports,
+// fullLines how much is searched for its first error lines.
+const (
+	outputLines = 20
+	fullLines   = 200
+)
 
 // observe runs both images the same way for the window: started together,
 // detached, on no network; at the end each one's state, output and the
@@ -95,6 +102,8 @@ func (v *Verifier) observe(ctx context.Context, names [2]string, images [2]strin
 			}
 			if o, err := v.run(ctx, e.Logs(names[i])); err == nil {
 				st.Output = lastLines(o.Combined, outputLines)
+				lines := strings.SplitN(o.Combined, "\n", fullLines+1)
+				st.full = strings.Join(lines[:min(len(lines), fullLines)], "\n")
 			}
 			if len(set.Run) > 0 {
 				st.Exec = v.execCheck(ctx, names[i], images[i], st.Running, set.Run)

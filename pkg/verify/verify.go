@@ -422,7 +422,7 @@ func (f *fileRun) verify(ctx context.Context) {
 // judge turns a build and the two run states into an attempt.
 func (f *fileRun) judge(b *Build, before, after RunState, label string) attempt {
 	if why := sameBehaviour(before, after, f.v.opts.RunWindow); why != "" {
-		return attempt{Reason: why, Log: firstErrors(after.Output), LogPath: f.logPath(label + "-run")}
+		return attempt{Reason: why, Log: firstErrors(after.full), LogPath: f.logPath(label + "-run")}
 	}
 	return attempt{OK: true}
 }
@@ -461,7 +461,7 @@ func (f *fileRun) observePair(ctx context.Context, before, after string) (RunSta
 	}
 	st := f.v.observe(ctx, names, [2]string{before, after}, f.set)
 	for i, label := range []string{"original-run", labelOf(after) + "-run"} {
-		_ = os.WriteFile(f.logPath(label), []byte(st[i].String()+"\n"+st[i].Output+"\n"), 0o644)
+		_ = os.WriteFile(f.logPath(label), []byte(st[i].String()+"\n"+st[i].full+"\n"), 0o644)
 	}
 	return st[0], st[1]
 }

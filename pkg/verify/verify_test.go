@@ -92,7 +92,9 @@ func (f *fakeEngine) Run(_ context.Context, c Command) (Output, error) {
 		return ok("true 0\n")
 	case a[0] == "podman" && a[1] == "logs":
 		if f.exitEarly != "" && strings.Contains(f.images[f.running[a[2]]], f.exitEarly) {
-			return ok("/app.sh: cannot write /app/cache: Permission denied\n")
+			// The first error comes before a stack trace longer than the
+			// output a report keeps.
+			return ok("/app.sh: cannot write /app/cache: Permission denied\n" + strings.Repeat("    at frame\n", 30))
 		}
 		return ok("serving on :8080\n")
 	case a[0] == "podman" && a[1] == "exec":
