@@ -16,6 +16,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -369,7 +370,7 @@ func (f *fileRun) verify(ctx context.Context) {
 		}
 		a = f.judge(fr.Rewritten, fr.RunBefore, fr.RunAfter, "rewritten")
 	} else {
-		a = attempt{Reason: "the rewritten Dockerfile does not build", Log: errorLines(fr.Rewritten.Log), LogPath: fr.Rewritten.Log}
+		a = attempt{Reason: "the rewritten Dockerfile does not build", Log: strings.Split(fr.Rewritten.Error, "\n"), LogPath: fr.Rewritten.Log}
 	}
 	a.Result = fr.Harden
 	if a.OK {
@@ -439,7 +440,7 @@ func (f *fileRun) try(ctx context.Context, label string, disabled []string) atte
 	tag := f.tag(label)
 	b := f.buildText(ctx, label, tag, res.New)
 	if !b.OK {
-		return attempt{Reason: "does not build", Log: errorLines(b.Log), LogPath: b.Log, Result: res}
+		return attempt{Reason: "does not build", Log: strings.Split(b.Error, "\n"), LogPath: b.Log, Result: res}
 	}
 	before, after := f.observePair(ctx, f.tag("original"), tag)
 	a := f.judge(b, before, after, label)
@@ -488,7 +489,9 @@ func (f *fileRun) build(ctx context.Context, label, dockerfile string) *Build {
 	f.images = append(f.images, tag)
 	if err != nil {
 		b.Error = strings.Join(errorLines(c.Log), "\n")
-		if b.Error == "" {
+		if errors.Is(err, ErrTimeout) {
+			b.Error = fmt.Sprintf("the build ran longer than its limit (%s) and was killed", c.Timeout)
+		} else if b.Error == "" {
 			b.Error = shortError(err)
 		}
 		return b

@@ -317,6 +317,29 @@ func TestVerifyOriginalDoesNotBuild(t *testing.T) {
 	}
 }
 
+// slowEngine's builds of the rewrite never end; ExecOS would kill them at
+// the limit, which is what it answers.
+type slowEngine struct{ *fakeEngine }
+
+func (s slowEngine) Run(ctx context.Context, c Command) (Output, error) {
+	if c.Argv[0] == "buildah" && (strings.Contains(c.String(), ":rewritten-") || strings.Contains(c.String(), ":retry-")) {
+		return Output{ExitCode: -1}, &CommandError{Command: c, Err: fmt.Errorf("%w (%s): killed", ErrTimeout, c.Timeout)}
+	}
+	return s.fakeEngine.Run(ctx, c)
+}
+
+func TestVerifyBuildTimeLimit(t *testing.T) {
+	f := newFake()
+	v, df := setup(t, f, func(o *Options) { o.Exec = slowEngine{f}; o.BuildTimeout = 7 * time.Minute; o.NoHeal = true })
+	r := verifyOne(t, v, df)
+	if r.Status != Failed || r.Rewritten.Error != "the build ran longer than its limit (7m0s) and was killed" {
+		t.Errorf("status %s, build error %q", r.Status, r.Rewritten.Error)
+	}
+	if !strings.Contains(r.Reason, "does not build") {
+		t.Errorf("reason %q", r.Reason)
+	}
+}
+
 func TestVerifyKeepImages(t *testing.T) {
 	f := newFake()
 	v, df := setup(t, f, func(o *Options) { o.KeepImages = true })
