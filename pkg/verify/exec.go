@@ -14,6 +14,10 @@ import (
 	"time"
 )
 
+// logNote starts the lines ExecOS adds to a log (the command's verdict),
+// which are not the command's own output.
+const logNote = "# hardenfix verify: "
+
 // Output is what a command printed and how it ended.
 type Output struct {
 	Stdout   string
@@ -74,7 +78,7 @@ func (ExecOS) Run(ctx context.Context, c Command) (Output, error) {
 			err = ctx.Err()
 		}
 		if c.Log != "" {
-			fmt.Fprintf(logw, "\n# %v\n", err)
+			fmt.Fprintf(logw, "\n%s%v\n", logNote, err)
 		}
 		return out, &CommandError{Command: c, Err: err, Output: out.Combined}
 	}

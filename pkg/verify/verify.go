@@ -648,7 +648,7 @@ func firstErrors(text string) []string {
 	var hits, all []string
 	for _, l := range strings.Split(text, "\n") {
 		l = strings.TrimSpace(l)
-		if l == "" || strings.HasPrefix(l, "$ ") {
+		if l == "" || strings.HasPrefix(l, "$ ") || strings.HasPrefix(l, logNote) {
 			continue
 		}
 		all = append(all, l)
