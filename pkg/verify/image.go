@@ -3,6 +3,7 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -114,7 +115,11 @@ type Difference struct {
 // the entrypoint's spelling only when the image's runtime changes, so a
 // changed entrypoint or command is always reported as bad; a new user is
 // the point of the non-root rule and is reported as information.
-func Compare(before, after *ImageInfo) []Difference {
+//
+// A lost environment variable is bad when the Dockerfile (dockerfile, its
+// original text; nil: always) names it: one the base image set (a
+// toolchain's GOPATH after a multi-stage split) is information.
+func Compare(before, after *ImageInfo, dockerfile []byte) []Difference {
 	if before == nil || after == nil {
 		return nil
 	}
@@ -162,9 +167,13 @@ func Compare(before, after *ImageInfo) []Difference {
 		if len(gained) > 0 {
 			parts = append(parts, "new "+strings.Join(gained, ", "))
 		}
-		// A lost variable is bad (the app may read it); a changed PATH
-		// or a runtime image's own variables are expected after a rebase.
-		add("env", len(lost) > 0, "environment: %s", strings.Join(parts, "; "))
+		// A lost variable the Dockerfile names is bad (the app may read
+		// it); the build image's own are expected to go with it.
+		bad := false
+		for _, k := range lost {
+			bad = bad || dockerfile == nil || regexp.MustCompile(`\b`+regexp.QuoteMeta(k)+`\b`).Match(dockerfile)
+		}
+		add("env", bad, "environment: %s", strings.Join(parts, "; "))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Bad && !out[j].Bad })
 	return out

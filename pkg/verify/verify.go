@@ -375,7 +375,7 @@ func (f *fileRun) verify(ctx context.Context) {
 	a.Result = fr.Harden
 	if a.OK {
 		fr.Status, fr.Final, fr.RunOK = Verified, fr.Harden, true
-		fr.Differences = Compare(fr.Original.Image, fr.Rewritten.Image)
+		fr.Differences = Compare(fr.Original.Image, fr.Rewritten.Image, fr.Harden.Old)
 		f.scan(ctx, tag)
 		return
 	}
@@ -388,7 +388,7 @@ func (f *fileRun) verify(ctx context.Context) {
 			fr.RunBefore, fr.RunAfter = f.observePair(ctx, f.tag("original"), f.tag("retry"))
 			if a2 := f.judge(again, fr.RunBefore, fr.RunAfter, "retry"); a2.OK {
 				fr.Status, fr.Final, fr.RunOK = Verified, fr.Harden, true
-				fr.Differences = Compare(fr.Original.Image, again.Image)
+				fr.Differences = Compare(fr.Original.Image, again.Image, fr.Harden.Old)
 				f.scan(ctx, f.tag("retry"))
 				return
 			}
@@ -413,7 +413,7 @@ func (f *fileRun) verify(ctx context.Context) {
 		fr.Dropped = append(fr.Dropped, Dropped{Rule: r, Reason: a.Reason, Log: a.Log, LogPath: a.LogPath})
 	}
 	if fr.HealedBuild != nil && fr.HealedBuild.Image != nil {
-		fr.Differences = Compare(fr.Original.Image, fr.HealedBuild.Image)
+		fr.Differences = Compare(fr.Original.Image, fr.HealedBuild.Image, fr.Harden.Old)
 		f.scan(ctx, f.healedTag)
 	} else {
 		fr.Differences = nil // no fix kept: the original itself

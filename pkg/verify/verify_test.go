@@ -479,7 +479,7 @@ func TestCompare(t *testing.T) {
 	before := &ImageInfo{Size: 2e8, Layers: 5, Ports: []string{"80/tcp"}, Cmd: []string{"nginx"}, Env: []string{"A=1", "PATH=/bin"}}
 	after := &ImageInfo{Size: 1e8, Layers: 2, UID: "101", Ports: []string{"8080/tcp"}, Cmd: []string{"nginx"}, Env: []string{"PATH=/usr/bin"}}
 	got := map[string]bool{}
-	for _, d := range Compare(before, after) {
+	for _, d := range Compare(before, after, nil) {
 		got[d.What+fmt.Sprint(d.Bad)] = true
 	}
 	for _, want := range []string{"portstrue", "portsfalse", "userfalse", "layersfalse", "envtrue"} {
@@ -490,7 +490,16 @@ func TestCompare(t *testing.T) {
 	if got["sizetrue"] || got["cmdtrue"] {
 		t.Errorf("a smaller image or an unchanged command reported: %v", got)
 	}
-	bigger := Compare(&ImageInfo{Size: 100e6}, &ImageInfo{Size: 120e6})
+	// GOPATH came from the build image; APP_MODE from the Dockerfile.
+	env := Compare(&ImageInfo{Env: []string{"GOPATH=/go"}}, &ImageInfo{}, []byte("FROM golang\nENV CGO_ENABLED=0\n"))
+	if len(env) != 1 || env[0].Bad {
+		t.Errorf("a lost build-image variable: %+v", env)
+	}
+	env = Compare(&ImageInfo{Env: []string{"APP_MODE=prod"}}, &ImageInfo{}, []byte("FROM golang\nENV APP_MODE=prod\n"))
+	if len(env) != 1 || !env[0].Bad {
+		t.Errorf("a lost variable the Dockerfile sets: %+v", env)
+	}
+	bigger := Compare(&ImageInfo{Size: 100e6}, &ImageInfo{Size: 120e6}, nil)
 	if len(bigger) != 1 || !bigger[0].Bad || bigger[0].What != "size" {
 		t.Errorf("a 20%% larger image: %+v", bigger)
 	}
