@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -159,6 +162,11 @@ func verifyOptionsFrom(c *cli.Context, stderr io.Writer) (verify.Options, string
 
 // runVerify verifies the tree and prints the table (text) or the report.
 func runVerify(ctx context.Context, opts verify.Options, paths []string, format, reportPath string, stdout, stderr io.Writer) int {
+	// On an interrupt the builds and containers in flight are killed (they
+	// run in their own process groups, out of the terminal's reach) and
+	// what verify made is still removed.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	v, err := verify.New(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "hardenfix:", err)

@@ -68,6 +68,9 @@ func TestVerifyCommand(t *testing.T) {
 	if !strings.Contains(stderr, "verify: [1/1] ") || !strings.Contains(stderr, "verified") {
 		t.Errorf("no progress line:\n%s", stderr)
 	}
+	if !strings.Contains(stdout, "| verified, written |") {
+		t.Errorf("the table does not say the file was written:\n%s", stdout)
+	}
 	if data, _ := os.ReadFile(good); !strings.Contains(string(data), "COPY a.sh") {
 		t.Errorf("-w did not write the verified fix:\n%s", data)
 	}

@@ -30,6 +30,8 @@ type Verification struct {
 	CVEs        *VerificationScans `json:"cves,omitempty"`
 	// Logs is the folder of the build and run logs.
 	Logs string `json:"logs,omitempty"`
+	// Written says the verified fixes were written to the file (-w).
+	Written bool `json:"written,omitempty"`
 }
 
 // VerifiedImage is one built image.
@@ -146,6 +148,9 @@ func (v *Verification) Cells() []string {
 		cves = fmt.Sprintf("%d → %d", c.BeforeTotal, c.AfterTotal)
 	}
 	outcome := v.Status
+	if v.Written {
+		outcome += ", written"
+	}
 	if len(v.Dropped) > 0 {
 		var rules []string
 		for _, d := range v.Dropped {

@@ -10,7 +10,7 @@ func (fr *FileResult) Verification(v *Verifier) *report.Verification {
 	if fr.Status == Error {
 		return nil
 	}
-	out := &report.Verification{Status: string(fr.Status), Reason: fr.Reason, Engine: v.engine.Name, RunOK: fr.RunOK, Logs: v.logDir}
+	out := &report.Verification{Status: string(fr.Status), Reason: fr.Reason, Engine: v.engine.Name, RunOK: fr.RunOK, Logs: v.logDir, Written: fr.Written}
 	if fr.Status == Unchanged {
 		return out
 	}
