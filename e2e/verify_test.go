@@ -174,3 +174,63 @@ func TestVerify(t *testing.T) {
 		t.Errorf("verify left containers behind: %s", out)
 	}
 }
+
+// TestVerifyScan runs `hardenfix verify --scanner trivy` over the
+// python-ext case with the real Trivy of the scan tests (offline, in a
+// network namespace of its own) and their test database, and checks the
+// report's CVE counts before → after: verify saves both images, scans them
+// and compares them as TestScan does by hand.
+func TestVerifyScan(t *testing.T) {
+	bin := trivyBin(t)
+	cache := trivyDB(t)
+	tc := caseNamed(t, "python-ext")
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, tc.Name)
+	if err := copyTree(filepath.Join(repoRoot, "fixtures", "e2e", tc.Name), dir); err != nil {
+		t.Fatal(err)
+	}
+	yaml := fmt.Sprintf("rules:\n  enable: [%s]\n", strings.Join(tc.Rules, ", "))
+	if err := os.WriteFile(filepath.Join(dir, ".hardenfix.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reportPath := filepath.Join(tmp, "verify.json")
+	args := []string{"verify", "--engine", "buildah", "--pull", "never", "--offline", "--no-cache", "--scanner", "trivy",
+		"--run-window", "3s", "--format", "json", "--report", reportPath, "--logs", filepath.Join(logDir, "verify-scan"), dir}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, hardenfixBin, args...)
+	// The offline trivy wrapper is named trivy: first on the PATH, it is
+	// what --scanner trivy finds; TRIVY_CACHE_DIR holds the test database.
+	cmd.Env = append(os.Environ(), "BUILDAH_ISOLATION=chroot", "TRIVY_CACHE_DIR="+cache,
+		"PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	t.Logf("hardenfix %s:\n%s", strings.Join(args, " "), out)
+	if err != nil {
+		t.Fatalf("hardenfix verify: %v", err)
+	}
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Files) != 1 || rep.Files[0].Verification == nil || rep.Files[0].Verification.CVEs == nil {
+		t.Fatalf("no CVE counts in the report:\n%s", data)
+	}
+	v := rep.Files[0].Verification
+	c := v.CVEs
+	if c.Error != "" || c.Tool != "trivy" {
+		t.Fatalf("scan: tool %q, error %q", c.Tool, c.Error)
+	}
+	// TestScan's expectations (scanWant): 36 findings before, 10 after.
+	got := fmt.Sprintf("before %d (critical %d, high %d) after %d (critical %d, high %d), fixed %d remaining %d new %d",
+		c.BeforeTotal, c.Before.Critical, c.Before.High, c.AfterTotal, c.After.Critical, c.After.High, c.Fixed, c.Remaining, c.New)
+	want := "before 36 (critical 8, high 4) after 10 (critical 4, high 2), fixed 26 remaining 10 new 0"
+	if got != want {
+		t.Errorf("CVEs: %s\nwant %s", got, want)
+	}
+	cells := v.Cells()
+	printLine(fmt.Sprintf("verify %-16s built %s  run %s  size %s  user %s  CVEs %s  %s (trivy, test database)", tc.Name, cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]))
+}
