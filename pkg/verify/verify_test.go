@@ -278,6 +278,18 @@ func TestVerifyRetriesAFailedBuildBeforeBlamingARule(t *testing.T) {
 	checkCleanedUp(t, f)
 }
 
+// A rewrite that fails to build once and then builds but misbehaves is
+// healed for what it does wrong when it runs.
+func TestVerifyRetryThatMisbehaves(t *testing.T) {
+	f := newFake()
+	f.failBuild, f.failOnce, f.exitEarly = "USER 10001", true, "USER 10001"
+	v, df := setup(t, f, nil)
+	r := verifyOne(t, v, df)
+	if r.Status != Healed || len(r.Dropped) != 1 || !strings.Contains(r.Dropped[0].Reason, "exited with code 3") {
+		t.Errorf("status %s, dropped %+v", r.Status, r.Dropped)
+	}
+}
+
 func TestVerifyRunCheckCatchesAnEarlyExit(t *testing.T) {
 	f := newFake()
 	f.exitEarly = "USER 10001"
