@@ -161,11 +161,12 @@ func (v *Verifier) httpProbe(ctx context.Context, name string, images [2]string,
 		if err != nil && missingTool(o) {
 			return "", false, nil
 		}
-		if err != nil {
-			return "", true, err
-		}
+		// wget exits non-zero on a 404 but prints the status line.
 		if m := statusCode.FindStringSubmatch(o.Combined); m != nil {
 			return m[1], true, nil
+		}
+		if err != nil {
+			return "", true, err
 		}
 		return "", true, fmt.Errorf("no status in %q", lastLines(o.Combined, 2))
 	}
