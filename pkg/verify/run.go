@@ -147,7 +147,12 @@ var httpProbers = [][]string{
 	{"node", "-e", "require('http').get(process.argv[1], r => console.log(r.statusCode)).on('error', e => { console.error(e.message); process.exit(1) })", "URL"},
 }
 
-var statusCode = regexp.MustCompile(`(?:HTTP/[0-9.]+ )?\b([1-5][0-9][0-9])\b`)
+// statusLine is a response's status line (wget -S); statusCode the code
+// alone, which curl, python3 and node print.
+var (
+	statusLine = regexp.MustCompile(`HTTP/[0-9.]+ ([1-5][0-9][0-9])\b`)
+	statusCode = regexp.MustCompile(`^\s*([1-5][0-9][0-9])\s*$`)
+)
 
 // httpProbe asks url from inside the container's network namespace: with a
 // tool of the container itself (exec), else with one of the other image
@@ -162,11 +167,14 @@ func (v *Verifier) httpProbe(ctx context.Context, name string, images [2]string,
 			return "", false, nil
 		}
 		// wget exits non-zero on a 404 but prints the status line.
-		if m := statusCode.FindStringSubmatch(o.Combined); m != nil {
+		if m := statusLine.FindStringSubmatch(o.Combined); m != nil {
 			return m[1], true, nil
 		}
 		if err != nil {
 			return "", true, err
+		}
+		if m := statusCode.FindStringSubmatch(o.Stdout); m != nil {
+			return m[1], true, nil
 		}
 		return "", true, fmt.Errorf("no status in %q", lastLines(o.Combined, 2))
 	}

@@ -442,6 +442,26 @@ func TestVerifyScansBothImages(t *testing.T) {
 	}
 }
 
+func TestHTTPStatusParsing(t *testing.T) {
+	for _, tc := range []struct{ out, want string }{
+		{"200", "200"},
+		{"200\n", "200"},
+		{"  HTTP/1.1 404 Not Found\n  Content-Type: text/plain", "404"},
+		{"urllib.error.URLError: <urlopen error [Errno 111] Connection refused>", ""},
+		{"000", ""},
+	} {
+		var got string
+		if m := statusLine.FindStringSubmatch(tc.out); m != nil {
+			got = m[1]
+		} else if m := statusCode.FindStringSubmatch(tc.out); m != nil {
+			got = m[1]
+		}
+		if got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.out, got, tc.want)
+		}
+	}
+}
+
 func TestSameBehaviour(t *testing.T) {
 	w := 5 * time.Second
 	run := RunState{Running: true}
