@@ -224,6 +224,26 @@ func TestVerifyPasses(t *testing.T) {
 	}
 }
 
+// verify.context in .hardenfix.yaml is the build context of both builds;
+// --context wins over it.
+func TestVerifyBuildContext(t *testing.T) {
+	for _, flag := range []string{"", "/ctx/from/flag"} {
+		f := newFake()
+		v, df := setup(t, f, func(o *Options) { o.Context = flag })
+		os.WriteFile(filepath.Join(filepath.Dir(df), ".hardenfix.yaml"), []byte("verify:\n  context: ..\n"), 0o644)
+		verifyOne(t, v, df)
+		want := filepath.Dir(filepath.Dir(df))
+		if flag != "" {
+			want = flag
+		}
+		for _, b := range f.argvs("buildah", "bud") {
+			if b[len(b)-1] != want {
+				t.Errorf("context flag %q: built in %s, want %s", flag, b[len(b)-1], want)
+			}
+		}
+	}
+}
+
 // checkCleanedUp: every container started and every image built was
 // removed.
 func checkCleanedUp(t *testing.T, f *fakeEngine) {
