@@ -18,10 +18,13 @@ type Verification struct {
 	// OriginalBuilt and RewrittenBuilt are the builds of the original and
 	// of the full rewrite (every rule); RunOK says the verified rewrite's
 	// container behaved like the original's (Run says how each behaved).
-	OriginalBuilt  bool   `json:"originalBuilt"`
-	RewrittenBuilt bool   `json:"rewrittenBuilt"`
-	RunOK          bool   `json:"runOK"`
-	Run            string `json:"run,omitempty"`
+	OriginalBuilt  bool `json:"originalBuilt"`
+	RewrittenBuilt bool `json:"rewrittenBuilt"`
+	// RewrittenRan says the full rewrite's container behaved like the
+	// original's (false for a healed file: that is why rules were dropped).
+	RewrittenRan bool   `json:"rewrittenRan"`
+	RunOK        bool   `json:"runOK"`
+	Run          string `json:"run,omitempty"`
 	// Before and After describe the original and the verified image.
 	Before      *VerifiedImage     `json:"before,omitempty"`
 	After       *VerifiedImage     `json:"after,omitempty"`
@@ -131,14 +134,18 @@ func mark(ok bool) string {
 }
 
 // Cells are the verification's columns, as the text and Markdown tables
-// show them: built (original, rewritten), run, size, user, CVEs, dropped.
+// show them: built (original, full rewrite), run check (full rewrite),
+// size and user (original → verified image), CVEs, result (with the rules
+// dropped).
 func (v *Verification) Cells() []string {
 	if v.Status == "unchanged" {
 		return []string{"-", "-", "-", "-", "-", "unchanged"}
 	}
+	// The run check of the full rewrite: "-" when there was nothing to
+	// run (one of the two did not build).
 	built := mark(v.OriginalBuilt) + " " + mark(v.RewrittenBuilt)
-	run := mark(v.RunOK)
-	if !v.OriginalBuilt || v.After == nil {
+	run := mark(v.RewrittenRan)
+	if !v.OriginalBuilt || !v.RewrittenBuilt {
 		run = "-"
 	}
 	size := v.Before.size() + " → " + v.After.size()

@@ -21,6 +21,9 @@ func verifiedReport() *Report {
 		Differences: []ImageDifference{{What: "size", Bad: true, Message: "the rewritten image is larger: 79.9MB → 79.9MB (+100B)"}},
 		CVEs:        &VerificationScans{Tool: "trivy", BeforeTotal: 12, AfterTotal: 3},
 	})
+	r.Add("run/Dockerfile", &rewrite.Result{Path: "run/Dockerfile", Old: []byte("FROM d\n"), New: []byte("FROM d\nUSER 1\n")}, nil)
+	r.AddVerification("run/Dockerfile", &Verification{Status: "healed", Engine: "buildah", OriginalBuilt: true, RewrittenBuilt: true, RunOK: true,
+		Dropped: []DroppedRule{{Rule: "non-root", Reason: "the rewritten container exited with code 2 within 5s; the original was still running"}}})
 	r.Add("web/Dockerfile", &rewrite.Result{Path: "web/Dockerfile", Old: []byte("FROM b\n"), New: []byte("FROM b\n")}, nil)
 	r.AddVerification("web/Dockerfile", &Verification{Status: "unchanged", Engine: "buildah"})
 	r.Add("bad/Dockerfile", &rewrite.Result{Path: "bad/Dockerfile", Old: []byte("FROM c\n"), New: []byte("FROM c\nUSER 1\n")}, nil)
@@ -39,8 +42,9 @@ func TestMarkdownLeadsWithVerification(t *testing.T) {
 		t.Fatalf("the body does not lead with the verification table:\n%s", md)
 	}
 	for _, want := range []string{
-		"| `app/Dockerfile` | ✓ ✗ | ✓ | 79.9MB → 79.9MB | 0 → 0 | 12 → 3 | healed: dropped non-root |",
+		"| `app/Dockerfile` | ✓ ✗ | - | 79.9MB → 79.9MB | 0 → 0 | 12 → 3 | healed: dropped non-root |",
 		"| `bad/Dockerfile` | ✗ ✗ | - |",
+		"| `run/Dockerfile` | ✓ ✓ | ✗ | - → - | - → - | - | healed: dropped non-root |",
 		"**non-root dropped**: the rewritten Dockerfile does not build (log: `/tmp/l/app-rewritten-build.log`)",
 		"  E: List directory /var/lib/apt/lists/partial is missing. - Acquire (13: Permission denied)",
 		"**`bad/Dockerfile` could not be verified**: the original does not build",
@@ -71,7 +75,7 @@ func TestJSONVerification(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Summary.Verified != 1 || got.Summary.Healed != 1 || got.Summary.Unverified != 1 {
+	if got.Summary.Verified != 2 || got.Summary.Healed != 2 || got.Summary.Unverified != 1 {
 		t.Errorf("summary %+v", got.Summary)
 	}
 	v := got.Files[0].Verification

@@ -16,6 +16,7 @@ func (fr *FileResult) Verification(v *Verifier) *report.Verification {
 	}
 	out.OriginalBuilt = fr.Original != nil && fr.Original.OK
 	out.RewrittenBuilt = fr.Rewritten != nil && fr.Rewritten.OK
+	out.RewrittenRan = fr.RewrittenRan
 	if fr.Original != nil && fr.Original.OK {
 		out.Run = fr.RunBefore.String() + " → " + fr.RunAfter.String()
 	}

@@ -141,6 +141,9 @@ type FileResult struct {
 	RunBefore, RunAfter RunState
 	RunOK               bool
 	RunReason           string
+	// RewrittenRan says the full rewrite built and behaved (false for a
+	// healed file: that is why it was healed).
+	RewrittenRan bool
 	// Differences compare the original and the verified image.
 	Differences []Difference
 	Dropped     []Dropped
@@ -374,7 +377,7 @@ func (f *fileRun) verify(ctx context.Context) {
 	}
 	a.Result = fr.Harden
 	if a.OK {
-		fr.Status, fr.Final, fr.RunOK = Verified, fr.Harden, true
+		fr.Status, fr.Final, fr.RunOK, fr.RewrittenRan = Verified, fr.Harden, true, true
 		fr.Differences = Compare(fr.Original.Image, fr.Rewritten.Image, fr.Harden.Old)
 		f.scan(ctx, tag)
 		return
@@ -388,7 +391,7 @@ func (f *fileRun) verify(ctx context.Context) {
 			fr.RunBefore, fr.RunAfter = f.observePair(ctx, f.tag("original"), f.tag("retry"))
 			a2 := f.judge(again, fr.RunBefore, fr.RunAfter, "retry")
 			if a2.OK {
-				fr.Status, fr.Final, fr.RunOK = Verified, fr.Harden, true
+				fr.Status, fr.Final, fr.RunOK, fr.RewrittenRan = Verified, fr.Harden, true, true
 				fr.Differences = Compare(fr.Original.Image, again.Image, fr.Harden.Old)
 				f.scan(ctx, f.tag("retry"))
 				return
