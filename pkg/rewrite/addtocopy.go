@@ -243,17 +243,3 @@ func sniffArchive(name string) string {
 	}
 	return ""
 }
-
-// matchCase writes word in the case style of like: all lower, Title, or
-// upper.
-func matchCase(like, word string) string {
-	switch {
-	case like == strings.ToLower(like):
-		return strings.ToLower(word)
-	case like == strings.ToUpper(like):
-		return strings.ToUpper(word)
-	case like[:1] == strings.ToUpper(like[:1]) && like[1:] == strings.ToLower(like[1:]):
-		return word[:1] + strings.ToLower(word[1:])
-	}
-	return strings.ToUpper(word)
-}

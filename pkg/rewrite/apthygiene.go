@@ -315,13 +315,6 @@ func withoutRecommendsFix(fixes []Fix) []Fix {
 	return out
 }
 
-// httpsClients use the system's CA bundle, which Debian ships in
-// ca-certificates; curl, wget and git only Recommend it (see
-// packages.debian.org/bookworm/curl, /wget, /git), so with
-// --no-install-recommends on an image that lacks it (debian:*-slim,
-// ubuntu) their https downloads fail. pip and npm carry their own bundles.
-var httpsClients = map[string]bool{"curl": true, "wget": true, "git": true}
-
 // runtimeRecommends are Recommends that a program of the package needs to
 // work, with the use that shows the stage relies on it.
 var runtimeRecommends = []struct {

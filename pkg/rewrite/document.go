@@ -399,3 +399,12 @@ func (d *Document) EndsInContinuation(in *Instruction) bool {
 	}
 	return false
 }
+
+// nodeArgs returns the argument values BuildKit parsed for an instruction.
+func nodeArgs(in *Instruction) []string {
+	var out []string
+	for n := in.Node.Next; n != nil; n = n.Next {
+		out = append(out, n.Value)
+	}
+	return out
+}

@@ -60,41 +60,6 @@ func eachRun(d *Document, re *regexp.Regexp, what string, needsFix func([]ShellC
 	return notes
 }
 
-// heredocIsScript reports whether a heredoc RUN hands its bodies to a
-// shell: its command is only heredoc markers and at most a shell name
-// (RUN <<EOF, RUN bash <<EOF, RUN <<EOF sh).
-func heredocIsScript(d *Document, in *Instruction) bool {
-	words := d.Words(Span{d.skipFlags(in.ArgsSpan), in.ArgsSpan.End})
-	shells := 0
-	for _, w := range words {
-		switch {
-		case strings.HasPrefix(w.Raw, "<<"):
-		case isShell(path.Base(w.Value)):
-			shells++
-		default:
-			return false
-		}
-	}
-	return len(words) > shells && shells <= 1
-}
-
-func isShell(name string) bool {
-	switch name {
-	case "sh", "bash", "dash", "ash", "zsh", "ksh":
-		return true
-	}
-	return false
-}
-
-// nodeArgs returns the argument values BuildKit parsed for an instruction.
-func nodeArgs(in *Instruction) []string {
-	var out []string
-	for n := in.Node.Next; n != nil; n = n.Next {
-		out = append(out, n.Value)
-	}
-	return out
-}
-
 // subcommand returns the index in argv of the first word after argv[0] that
 // is not an option, skipping the argument of the options in argOpts; -1
 // when there is none.
@@ -268,3 +233,10 @@ func runCommands(d *Document, in *Instruction) []ShellCommand {
 	}
 	return out
 }
+
+// httpsClients use the system's CA bundle, which Debian ships in
+// ca-certificates; curl, wget and git only Recommend it (see
+// packages.debian.org/bookworm/curl, /wget, /git), so with
+// --no-install-recommends on an image that lacks it (debian:*-slim,
+// ubuntu) their https downloads fail. pip and npm carry their own bundles.
+var httpsClients = map[string]bool{"curl": true, "wget": true, "git": true}

@@ -3,12 +3,12 @@ package rewrite
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-
 	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // imageRef is one reference to an external image in a Dockerfile: a FROM,
@@ -335,4 +335,144 @@ func catalogOf(env *Env) *registry.Catalog {
 // note names itself.
 func lookupErr(ref string, err error) string {
 	return strings.TrimPrefix(err.Error(), ref+": ")
+}
+
+// dotnetBefore8 reports a .NET image tag before 8.0, whose images set
+// ASPNETCORE_URLS=http://+:80
+// (https://learn.microsoft.com/dotnet/core/compatibility/containers/8.0/aspnet-port).
+func dotnetBefore8(tag string) bool {
+	major, _, _ := strings.Cut(tag, ".")
+	n, err := strconv.Atoi(major)
+	return err == nil && n < 8
+}
+
+// imageFacts returns what Env.Images knows about image, else the few facts
+// the rule knows without a catalog.
+//
+// The built-in facts only ever make the rule more careful, so they still
+// count over the catalog's: a Windows base, an image that switches user
+// itself or one that needs root stays so whatever a catalog row says.
+func imageFacts(env *Env, image string) (registry.ImageFacts, bool) {
+	builtin, known := builtinFacts(image)
+	// Without image facts from the caller, the catalog still knows the
+	// verified images (as multi-stage reads it).
+	var info registry.ImageInfo = catalogOf(env)
+	if env.Images != nil {
+		info = env.Images
+	}
+	f, ok := info.Facts(image)
+	if !ok {
+		return builtin, known
+	}
+	if known {
+		if builtin.Family == "windows" {
+			f.Family, f.Libc, f.PackageManager, f.HasShadowUtils = "windows", "", "", false
+		}
+		f.DropsPrivileges = f.DropsPrivileges || builtin.DropsPrivileges
+		if builtin.NeedsRoot && !f.NeedsRoot {
+			f.NeedsRoot, f.NonRootAlt = true, builtin.NonRootAlt
+		}
+	}
+	return f, true
+}
+
+// Official images whose entrypoint starts as root and switches to a service
+// user itself (gosu, su-exec, setpriv); USER would break their entrypoint
+// (chown of the data directory, initdb). Kept until the catalog carries
+// DropsPrivileges for them; sources: each image's docker-entrypoint.sh in
+// github.com/docker-library.
+var dropsPrivileges = nameSet("postgres", "mysql", "mariadb", "redis", "mongo", "rabbitmq",
+	"cassandra", "couchdb", "influxdb", "zookeeper", "neo4j", "ghost", "redmine", "eclipse-mosquitto")
+
+// Official images that need root by design, with the verified image to use
+// instead when one exists.
+var needsRoot = map[string]string{
+	"nginx": "nginxinc/nginx-unprivileged",
+	"httpd": "",
+}
+
+// builtinFacts are the facts known without a catalog: scratch, distroless
+// (whose tag says whether it is the nonroot variant), .NET chiseled and
+// distroless images (their documented app user), Windows bases,
+// LinuxServer.io images (s6-overlay) and the official images above. Only facts that make the rule more careful
+// come from names; the OS family never does.
+func builtinFacts(image string) (registry.ImageFacts, bool) {
+	f := registry.ImageFacts{UID: -1}
+	if strings.EqualFold(image, "scratch") {
+		f.Family, f.UID, f.User = "scratch", 0, "root"
+		return f, true
+	}
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		return f, false
+	}
+	domain, repo := reference.Domain(named), reference.Path(named)
+	tag := ""
+	if t, ok := named.(reference.Tagged); ok {
+		tag = t.Tag()
+	}
+	f.Repository = named.Name()
+	lowerRef := strings.ToLower(repo + ":" + tag)
+	switch {
+	case domain == "gcr.io" && strings.HasPrefix(repo, "distroless/"):
+		f.Family, f.HasShell = "distroless", strings.Contains(tag, "debug")
+		f.UID, f.User = 0, "root"
+		if strings.Contains(tag, "nonroot") {
+			f.UID, f.User = 65532, "nonroot"
+		}
+		return f, true
+	case domain == "mcr.microsoft.com" && strings.HasPrefix(repo, "dotnet/") &&
+		(strings.Contains(tag, "chiseled") || strings.Contains(tag, "distroless")):
+		// .NET's chiseled and distroless images run as their app user:
+		// uid 1654 from .NET 8 on.
+		f.User = "app"
+		if !dotnetBefore8(tag) {
+			f.UID = 1654 // 8 and later, and tags without a version (latest)
+		}
+		return f, true
+	case domain == "mcr.microsoft.com" && (strings.HasPrefix(repo, "windows") || strings.Contains(lowerRef, "nanoserver") || strings.Contains(lowerRef, "windowsservercore")),
+		domain == "docker.io" && (repo == "microsoft/windowsservercore" || repo == "microsoft/nanoserver"),
+		strings.Contains(lowerRef, "nanoserver"), strings.Contains(lowerRef, "windowsservercore"):
+		f.Family = "windows"
+		return f, true
+	case (domain == "ghcr.io" || domain == "lscr.io" || domain == "docker.io") && strings.HasPrefix(repo, "linuxserver/"):
+		// LinuxServer.io images start s6-overlay's /init as root, which
+		// runs the service as the PUID/PGID user.
+		f.DropsPrivileges, f.UID, f.User = true, 0, "root"
+		return f, true
+	case domain == "docker.io" && strings.HasPrefix(repo, "library/"):
+		name := strings.TrimPrefix(repo, "library/")
+		if dropsPrivileges[name] {
+			f.DropsPrivileges, f.UID, f.User = true, 0, "root"
+			return f, true
+		}
+		if alt, ok := needsRoot[name]; ok {
+			f.NeedsRoot, f.NonRootAlt, f.UID, f.User = true, alt, 0, "root"
+			return f, true
+		}
+		// php:*-apache and wordpress (apache variants) run Apache httpd,
+		// which binds port 80 as root and drops to www-data.
+		if (name == "php" && strings.Contains(tag, "apache")) ||
+			(name == "wordpress" && !strings.Contains(tag, "fpm") && !strings.Contains(tag, "cli")) {
+			f.NeedsRoot, f.UID, f.User = true, 0, "root"
+			return f, true
+		}
+	}
+	return f, false
+}
+
+// noLookupReason says why no registry is asked.
+func noLookupReason(env *Env) string {
+	if env.Offline {
+		return "offline"
+	}
+	return "no registry configured"
+}
+
+func nameSet(names ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }

@@ -185,7 +185,7 @@ func packageName(w string) string {
 // not the image's, for a virtual environment; npm, which the node runtime
 // images carry themselves). Anything else — an interpreter, git, curl,
 // unzip — may be called at run time.
-var buildOnlyPackages = setOf(
+var buildOnlyPackages = stringSet(
 	"build-essential", "build-base", "gcc", "g++", "clang", "make", "cmake", "ninja-build",
 	"pkg-config", "pkgconf", "pkgconfig", "autoconf", "automake", "libtool", "gfortran",
 	"musl-dev", "linux-headers", "libc-dev", "libc6-dev", "glibc-devel", "kernel-headers",
@@ -222,7 +222,7 @@ var runtimeOfDevBySuite = map[string]map[string]string{
 // distroless README (static: ca-certificates, tzdata, /etc/passwd).
 func providedBy(runtime string) map[string]bool {
 	if strings.HasPrefix(runtime, "gcr.io/distroless/") {
-		return setOf("ca-certificates", "tzdata")
+		return stringSet("ca-certificates", "tzdata")
 	}
 	return nil
 }
@@ -390,7 +390,7 @@ func pythonRuntimeLibs(env *Env, cmds []runCommand, suite, runtime string) ([]st
 }
 
 // pipOptionWithValue are pip install options whose value is the next word.
-var pipOptionWithValue = setOf("-i", "--index-url", "--extra-index-url", "-f", "--find-links",
+var pipOptionWithValue = stringSet("-i", "--index-url", "--extra-index-url", "-f", "--find-links",
 	"--trusted-host", "-e", "--editable", "--no-binary", "--only-binary", "--platform",
 	"--python-version", "--implementation", "--abi", "--progress-bar", "--cache-dir", "--log",
 	"--timeout", "--retries", "--src", "--upgrade-strategy", "--config-settings", "-C", "--global-option")
@@ -477,4 +477,12 @@ func pipRequirements(env *Env, cmds []runCommand) []pipRequirement {
 		}
 	}
 	return out
+}
+
+func stringSet(names ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }

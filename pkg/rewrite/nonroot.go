@@ -718,18 +718,6 @@ func (p *nonRootPlan) onbuildOnly() bool {
 	return false
 }
 
-// keyword writes an instruction keyword in the file's style: lower case
-// when every keyword of the file is, else upper case.
-func (d *Document) keyword(kw string) string {
-	for _, in := range d.Instructions {
-		t := in.KeywordSpan.Text(d.Src)
-		if t != strings.ToLower(t) {
-			return strings.ToUpper(kw)
-		}
-	}
-	return strings.ToLower(kw)
-}
-
 // needsRootKeywords are the instructions a user switch must come after, so
 // that every build step keeps its user.
 var needsRootKeywords = map[string]bool{"RUN": true, "COPY": true, "ADD": true, "WORKDIR": true, "USER": true}
@@ -805,33 +793,6 @@ func (p *nonRootPlan) setIsRoot(in *Instruction) bool {
 		}
 	}
 	return false
-}
-
-// insertLineAfter inserts a line after instruction in (and its heredoc
-// bodies). At the end of a file without a final newline the line goes
-// after a new line ending, so the file still ends without one.
-func insertLineAfter(d *Document, in *Instruction, line string) Edit {
-	off := in.Span.End
-	if off == len(d.Src) && (off == 0 || d.Src[off-1] != '\n') {
-		return Insert(off, d.Newline+line)
-	}
-	return Insert(off, line+d.Newline)
-}
-
-// insertLineBefore inserts a line before instruction in and the comment
-// lines directly above it, which belong to it.
-func insertLineBefore(d *Document, in *Instruction, line string) Edit {
-	prevEnd := 0
-	for _, other := range d.Instructions {
-		if other.EndLine < in.Line {
-			prevEnd = max(prevEnd, other.EndLine)
-		}
-	}
-	l := in.Line
-	for l-1 > prevEnd && isCommentLine(d.LineText(l-1)) {
-		l--
-	}
-	return Insert(d.LineStart(l), line+d.Newline)
 }
 
 // runtimeNotes are the notes that come with a change of the runtime user.

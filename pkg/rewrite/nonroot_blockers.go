@@ -390,7 +390,7 @@ func (d *Document) buildTimeOnly(text string) bool {
 	seen := map[string]bool{}
 	var depends func(text string) bool
 	depends = func(text string) bool {
-		for _, ref := range varRef.FindAllString(text, -1) {
+		for _, ref := range varRefs.FindAllString(text, -1) {
 			name := strings.Trim(ref, "${}")
 			if i := strings.IndexAny(name, ":-+?"); i >= 0 {
 				name = name[:i]
@@ -456,15 +456,6 @@ func dockerCLIImage(ref string) bool {
 // portVariables set the port a server listens on, overriding an image's
 // default.
 var portVariables = setOf("PORT", "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "BIND", "LISTEN_PORT")
-
-// dotnetBefore8 reports a .NET image tag before 8.0, whose images set
-// ASPNETCORE_URLS=http://+:80
-// (https://learn.microsoft.com/dotnet/core/compatibility/containers/8.0/aspnet-port).
-func dotnetBefore8(tag string) bool {
-	major, _, _ := strings.Cut(tag, ".")
-	n, err := strconv.Atoi(major)
-	return err == nil && n < 8
-}
 
 // bareInterpreters are commands that, alone, start a shell or a REPL: the
 // default command of a base or toolchain image (node's CMD ["node"],
@@ -538,3 +529,6 @@ func resolvesDependencies(cmd shellCmd) bool {
 	}
 	return true
 }
+
+// varRefs matches the variable references in a word.
+var varRefs = regexp.MustCompile(`\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*`)

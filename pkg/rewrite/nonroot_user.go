@@ -1,58 +1,17 @@
 package rewrite
 
 import (
-	"os"
 	"path"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/distribution/reference"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-
 	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // This file is the non-root rule's analysis: which user a stage runs as,
 // which users the Dockerfile creates or hands files to, and which OS family
 // the stage is built on.
-
-// userSpec is the argument of a USER instruction after variable expansion.
-type userSpec struct {
-	Text        string // "app", "1000:1000"
-	User, Group string
-	// Known is false when the text uses variables without a known value.
-	Known bool
-}
-
-func parseUserSpec(text string, known bool) userSpec {
-	u, g, _ := strings.Cut(text, ":")
-	valid := validAccount.MatchString(u) && (g == "" || validAccount.MatchString(g))
-	return userSpec{Text: text, User: u, Group: g, Known: known && valid}
-}
-
-// validAccount is what a user or group can be named (or numbered); text
-// such as "--" from a malformed --chown is not a user the rule can write.
-var validAccount = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$`)
-
-// Root reports whether the spec names uid 0 (or Windows' administrator).
-// Only the user part counts:
-// "1000:0" runs as a non-root user in the root group, which is fine.
-func (u userSpec) Root() bool {
-	// ContainerAdministrator is the administrator of Windows images.
-	if u.User == "root" || strings.EqualFold(u.User, "ContainerAdministrator") {
-		return true
-	}
-	n, err := strconv.Atoi(u.User)
-	return err == nil && n == 0
-}
-
-// Numeric reports whether the user part is a number.
-func (u userSpec) Numeric() bool {
-	_, err := strconv.Atoi(u.User)
-	return err == nil
-}
 
 // createdUser is a user (or, with IsGroup, a group) that a RUN creates.
 type createdUser struct {
@@ -157,81 +116,6 @@ type owner struct {
 	In    *Instruction
 }
 
-// chainOf returns stage i and the stages it is built FROM, root first, and
-// the external image at the root (expanded with the global ARGs).
-func (d *Document) chainOf(i int) (chain []int, image string, known bool) {
-	seen := map[int]bool{}
-	for i >= 0 && !seen[i] {
-		seen[i] = true
-		chain = append([]int{i}, chain...)
-		base, unset, err := d.Expand(d.Stages[i].BaseName, d.GlobalArgs)
-		if err != nil {
-			return chain, d.Stages[i].BaseName, false
-		}
-		parent := d.stageNamed(base, i)
-		if parent < 0 {
-			if len(unset) > 0 && d.maybeStage(d.Stages[i].BaseName, i) {
-				// FROM names one of several stages through variables
-				// only known at build time: the chain cannot be told.
-				return chain, d.Stages[i].BaseName, false
-			}
-			return chain, base, len(unset) == 0
-		}
-		i = parent
-	}
-	return chain, "", false
-}
-
-// stageNamed returns the index of the stage before `before` named name
-// (case-insensitive, as BuildKit compares), or -1.
-func (d *Document) stageNamed(name string, before int) int {
-	for j := before - 1; j >= 0; j-- {
-		if d.Stages[j].Name != "" && strings.EqualFold(d.Stages[j].Name, name) {
-			return j
-		}
-	}
-	return -1
-}
-
-var varRef = regexp.MustCompile(`\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*`)
-
-// maybeStage reports whether a FROM name with variables could name a stage
-// before `before`, the variables standing for anything
-// ("buildkit-$TARGETOS" could be the stage buildkit-linux).
-func (d *Document) maybeStage(raw string, before int) bool {
-	pattern := strings.ToLower(varRef.ReplaceAllString(raw, "*"))
-	if strings.Trim(pattern, "*") == "" {
-		return false // nothing but variables: an image as likely as a stage
-	}
-	for j := before - 1; j >= 0; j-- {
-		if ok, _ := path.Match(pattern, strings.ToLower(d.Stages[j].Name)); ok && d.Stages[j].Name != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// stageRef resolves a COPY --from value (a stage name or index) to a stage
-// index before `before`, or -1 for an image.
-func (d *Document) stageRef(ref string, before int) int {
-	if n, err := strconv.Atoi(ref); err == nil {
-		if n >= 0 && n < before {
-			return n
-		}
-		return -1
-	}
-	return d.stageNamed(ref, before)
-}
-
-func (d *Document) fromInstruction(stage int) *Instruction {
-	for _, in := range d.Instructions {
-		if in.Stage == stage && in.Keyword == "FROM" {
-			return in
-		}
-	}
-	return nil
-}
-
 // analyzeStage walks the chain of stage i once, in order, with the
 // variables VarsAt gives each instruction.
 func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
@@ -284,17 +168,6 @@ func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 		}
 	}
 	return a
-}
-
-// instructionsByStage groups the instructions by stage, FROM first.
-func (d *Document) instructionsByStage() [][]*Instruction {
-	out := make([][]*Instruction, len(d.Stages))
-	for _, in := range d.Instructions {
-		if in.Stage >= 0 && in.Stage < len(out) {
-			out[in.Stage] = append(out[in.Stage], in)
-		}
-	}
-	return out
 }
 
 func copiesPasswd(c *instructions.CopyCommand) bool {
@@ -643,29 +516,6 @@ func (a *stageAnalysis) contextScript(d *Document, contextDir, base string) stri
 	return ""
 }
 
-// readInContext reads a small regular file of the build context, never
-// following a symbolic link out of it; "" when there is none.
-func readInContext(contextDir, src string) string {
-	root, err := filepath.EvalSymlinks(contextDir)
-	if err != nil {
-		return ""
-	}
-	rel := path.Clean("/" + src)[1:] // "/x/../.." cannot leave the context
-	name, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(rel)))
-	if err != nil || (name != root && !strings.HasPrefix(name, root+string(filepath.Separator))) {
-		return ""
-	}
-	fi, err := os.Stat(name)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 1<<20 {
-		return ""
-	}
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}
-
 func dropperIn(script string) string {
 	for _, cmd := range shellCommands(script) {
 		for _, dr := range droppers {
@@ -859,117 +709,22 @@ func (a *stageAnalysis) gidOf(group string) int {
 	return -1
 }
 
-// imageFacts returns what Env.Images knows about image, else the few facts
-// the rule knows without a catalog.
-//
-// The built-in facts only ever make the rule more careful, so they still
-// count over the catalog's: a Windows base, an image that switches user
-// itself or one that needs root stays so whatever a catalog row says.
-func imageFacts(env *Env, image string) (registry.ImageFacts, bool) {
-	builtin, known := builtinFacts(image)
-	// Without image facts from the caller, the catalog still knows the
-	// verified images (as multi-stage reads it).
-	var info registry.ImageInfo = catalogOf(env)
-	if env.Images != nil {
-		info = env.Images
-	}
-	f, ok := info.Facts(image)
-	if !ok {
-		return builtin, known
-	}
-	if known {
-		if builtin.Family == "windows" {
-			f.Family, f.Libc, f.PackageManager, f.HasShadowUtils = "windows", "", "", false
+// RunsAs says whether the last stage runs as "root", "non-root" or
+// "unknown", by the same analysis the rule uses.
+func RunsAs(d *Document, env *Env) string {
+	a := analyzeStage(d, env, len(d.Stages)-1)
+	if len(a.Sets) > 0 {
+		s := a.Sets[len(a.Sets)-1].Spec
+		switch {
+		case !s.Known:
+			return "unknown"
+		case s.Root():
+			return "root"
 		}
-		f.DropsPrivileges = f.DropsPrivileges || builtin.DropsPrivileges
-		if builtin.NeedsRoot && !f.NeedsRoot {
-			f.NeedsRoot, f.NonRootAlt = true, builtin.NonRootAlt
-		}
+		return "non-root"
 	}
-	return f, true
-}
-
-// Official images whose entrypoint starts as root and switches to a service
-// user itself (gosu, su-exec, setpriv); USER would break their entrypoint
-// (chown of the data directory, initdb). Kept until the catalog carries
-// DropsPrivileges for them; sources: each image's docker-entrypoint.sh in
-// github.com/docker-library.
-var dropsPrivileges = setOf("postgres", "mysql", "mariadb", "redis", "mongo", "rabbitmq",
-	"cassandra", "couchdb", "influxdb", "zookeeper", "neo4j", "ghost", "redmine", "eclipse-mosquitto")
-
-// Official images that need root by design, with the verified image to use
-// instead when one exists.
-var needsRoot = map[string]string{
-	"nginx": "nginxinc/nginx-unprivileged",
-	"httpd": "",
-}
-
-// builtinFacts are the facts known without a catalog: scratch, distroless
-// (whose tag says whether it is the nonroot variant), .NET chiseled and
-// distroless images (their documented app user), Windows bases,
-// LinuxServer.io images (s6-overlay) and the official images above. Only facts that make the rule more careful
-// come from names; the OS family never does.
-func builtinFacts(image string) (registry.ImageFacts, bool) {
-	f := registry.ImageFacts{UID: -1}
-	if strings.EqualFold(image, "scratch") {
-		f.Family, f.UID, f.User = "scratch", 0, "root"
-		return f, true
+	if a.HasFacts && a.Facts.NonRoot() {
+		return "non-root"
 	}
-	named, err := reference.ParseNormalizedNamed(image)
-	if err != nil {
-		return f, false
-	}
-	domain, repo := reference.Domain(named), reference.Path(named)
-	tag := ""
-	if t, ok := named.(reference.Tagged); ok {
-		tag = t.Tag()
-	}
-	f.Repository = named.Name()
-	lowerRef := strings.ToLower(repo + ":" + tag)
-	switch {
-	case domain == "gcr.io" && strings.HasPrefix(repo, "distroless/"):
-		f.Family, f.HasShell = "distroless", strings.Contains(tag, "debug")
-		f.UID, f.User = 0, "root"
-		if strings.Contains(tag, "nonroot") {
-			f.UID, f.User = 65532, "nonroot"
-		}
-		return f, true
-	case domain == "mcr.microsoft.com" && strings.HasPrefix(repo, "dotnet/") &&
-		(strings.Contains(tag, "chiseled") || strings.Contains(tag, "distroless")):
-		// .NET's chiseled and distroless images run as their app user:
-		// uid 1654 from .NET 8 on.
-		f.User = "app"
-		if !dotnetBefore8(tag) {
-			f.UID = 1654 // 8 and later, and tags without a version (latest)
-		}
-		return f, true
-	case domain == "mcr.microsoft.com" && (strings.HasPrefix(repo, "windows") || strings.Contains(lowerRef, "nanoserver") || strings.Contains(lowerRef, "windowsservercore")),
-		domain == "docker.io" && (repo == "microsoft/windowsservercore" || repo == "microsoft/nanoserver"),
-		strings.Contains(lowerRef, "nanoserver"), strings.Contains(lowerRef, "windowsservercore"):
-		f.Family = "windows"
-		return f, true
-	case (domain == "ghcr.io" || domain == "lscr.io" || domain == "docker.io") && strings.HasPrefix(repo, "linuxserver/"):
-		// LinuxServer.io images start s6-overlay's /init as root, which
-		// runs the service as the PUID/PGID user.
-		f.DropsPrivileges, f.UID, f.User = true, 0, "root"
-		return f, true
-	case domain == "docker.io" && strings.HasPrefix(repo, "library/"):
-		name := strings.TrimPrefix(repo, "library/")
-		if dropsPrivileges[name] {
-			f.DropsPrivileges, f.UID, f.User = true, 0, "root"
-			return f, true
-		}
-		if alt, ok := needsRoot[name]; ok {
-			f.NeedsRoot, f.NonRootAlt, f.UID, f.User = true, alt, 0, "root"
-			return f, true
-		}
-		// php:*-apache and wordpress (apache variants) run Apache httpd,
-		// which binds port 80 as root and drops to www-data.
-		if (name == "php" && strings.Contains(tag, "apache")) ||
-			(name == "wordpress" && !strings.Contains(tag, "fpm") && !strings.Contains(tag, "cli")) {
-			f.NeedsRoot, f.UID, f.User = true, 0, "root"
-			return f, true
-		}
-	}
-	return f, false
+	return "root"
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"hash/fnv"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +148,7 @@ func stabilityRemote(srv *registrytest.Server, input []byte) registry.Resolver {
 	domains := append([]string{}, mirroredRegistries...)
 	if d, err := Parse("Dockerfile", input); err == nil {
 		for _, r := range append(fromRefs(d), otherRefs(d)...) {
-			if n, err := reference.ParseNormalizedNamed(r.image); err == nil && !contains(domains, reference.Domain(n)) {
+			if n, err := reference.ParseNormalizedNamed(r.image); err == nil && !slices.Contains(domains, reference.Domain(n)) {
 				domains = append(domains, reference.Domain(n))
 			}
 		}

@@ -69,8 +69,8 @@ func TestRealWorld(t *testing.T) {
 		for _, f := range res.Fixes {
 			kinds[fixKind(f.Message)]++
 		}
-		wasRoot := finalRuns(before, env)
-		isRoot := finalRuns(after, env)
+		wasRoot := RunsAs(before, env)
+		isRoot := RunsAs(after, env)
 		if wasRoot == "root" {
 			rootBefore++
 			perDir[top].root++
@@ -127,26 +127,6 @@ func firstWords(s string) string {
 		f = f[:7]
 	}
 	return strings.Join(f, " ")
-}
-
-// finalRuns says whether the last stage runs as "root", "non-root" or
-// "unknown", by the same analysis the rule uses.
-func finalRuns(d *Document, env *Env) string {
-	a := analyzeStage(d, env, len(d.Stages)-1)
-	if len(a.Sets) > 0 {
-		s := a.Sets[len(a.Sets)-1].Spec
-		switch {
-		case !s.Known:
-			return "unknown"
-		case s.Root():
-			return "root"
-		}
-		return "non-root"
-	}
-	if a.HasFacts && a.Facts.NonRoot() {
-		return "non-root"
-	}
-	return "root"
 }
 
 // fixKind sorts the rule's fix messages into the decisions they report.

@@ -343,14 +343,6 @@ func spellLike(orig parsedRef, target string) string {
 	return out
 }
 
-// noLookupReason says why no registry is asked.
-func noLookupReason(env *Env) string {
-	if env.Offline {
-		return "offline"
-	}
-	return "no registry configured"
-}
-
 func equalStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false

@@ -695,3 +695,29 @@ func (s *ShellScript) hasCacheMount(targets ...string) bool {
 	}
 	return false
 }
+
+// heredocIsScript reports whether a heredoc RUN hands its bodies to a
+// shell: its command is only heredoc markers and at most a shell name
+// (RUN <<EOF, RUN bash <<EOF, RUN <<EOF sh).
+func heredocIsScript(d *Document, in *Instruction) bool {
+	words := d.Words(Span{d.skipFlags(in.ArgsSpan), in.ArgsSpan.End})
+	shells := 0
+	for _, w := range words {
+		switch {
+		case strings.HasPrefix(w.Raw, "<<"):
+		case isShell(path.Base(w.Value)):
+			shells++
+		default:
+			return false
+		}
+	}
+	return len(words) > shells && shells <= 1
+}
+
+func isShell(name string) bool {
+	switch name {
+	case "sh", "bash", "dash", "ash", "zsh", "ksh":
+		return true
+	}
+	return false
+}
