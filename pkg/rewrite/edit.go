@@ -132,9 +132,9 @@ func mapBack(segs []segment, off int) int {
 	return s.oldStart
 }
 
-// matchCase writes word in the case style of like: all lower, Title, or
+// MatchCase writes word in the case style of like: all lower, Title, or
 // upper.
-func matchCase(like, word string) string {
+func MatchCase(like, word string) string {
 	switch {
 	case like == strings.ToLower(like):
 		return strings.ToLower(word)
@@ -146,9 +146,9 @@ func matchCase(like, word string) string {
 	return strings.ToUpper(word)
 }
 
-// keyword writes an instruction keyword in the file's style: lower case
+// Keyword writes an instruction keyword in the file's style: lower case
 // when every keyword of the file is, else upper case.
-func (d *Document) keyword(kw string) string {
+func (d *Document) Keyword(kw string) string {
 	for _, in := range d.Instructions {
 		t := in.KeywordSpan.Text(d.Src)
 		if t != strings.ToLower(t) {
@@ -158,10 +158,10 @@ func (d *Document) keyword(kw string) string {
 	return strings.ToLower(kw)
 }
 
-// insertLineAfter inserts a line after instruction in (and its heredoc
+// InsertLineAfter inserts a line after instruction in (and its heredoc
 // bodies). At the end of a file without a final newline the line goes
 // after a new line ending, so the file still ends without one.
-func insertLineAfter(d *Document, in *Instruction, line string) Edit {
+func InsertLineAfter(d *Document, in *Instruction, line string) Edit {
 	off := in.Span.End
 	if off == len(d.Src) && (off == 0 || d.Src[off-1] != '\n') {
 		return Insert(off, d.Newline+line)
@@ -169,9 +169,9 @@ func insertLineAfter(d *Document, in *Instruction, line string) Edit {
 	return Insert(off, line+d.Newline)
 }
 
-// insertLineBefore inserts a line before instruction in and the comment
+// InsertLineBefore inserts a line before instruction in and the comment
 // lines directly above it, which belong to it.
-func insertLineBefore(d *Document, in *Instruction, line string) Edit {
+func InsertLineBefore(d *Document, in *Instruction, line string) Edit {
 	prevEnd := 0
 	for _, other := range d.Instructions {
 		if other.EndLine < in.Line {
@@ -179,7 +179,7 @@ func insertLineBefore(d *Document, in *Instruction, line string) Edit {
 		}
 	}
 	l := in.Line
-	for l-1 > prevEnd && isCommentLine(d.LineText(l-1)) {
+	for l-1 > prevEnd && IsCommentLine(d.LineText(l-1)) {
 		l--
 	}
 	return Insert(d.LineStart(l), line+d.Newline)

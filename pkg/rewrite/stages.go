@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// chainOf returns stage i and the stages it is built FROM, root first, and
+// StageChain returns stage i and the stages it is built FROM, root first, and
 // the external image at the root (expanded with the global ARGs).
-func (d *Document) chainOf(i int) (chain []int, image string, known bool) {
+func (d *Document) StageChain(i int) (chain []int, image string, known bool) {
 	seen := map[int]bool{}
 	for i >= 0 && !seen[i] {
 		seen[i] = true
@@ -20,7 +20,7 @@ func (d *Document) chainOf(i int) (chain []int, image string, known bool) {
 		}
 		parent := d.stageNamed(base, i)
 		if parent < 0 {
-			if len(unset) > 0 && d.maybeStage(d.Stages[i].BaseName, i) {
+			if len(unset) > 0 && d.MaybeStage(d.Stages[i].BaseName, i) {
 				// FROM names one of several stages through variables
 				// only known at build time: the chain cannot be told.
 				return chain, d.Stages[i].BaseName, false
@@ -45,10 +45,10 @@ func (d *Document) stageNamed(name string, before int) int {
 
 var varRef = regexp.MustCompile(`\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*`)
 
-// maybeStage reports whether a FROM name with variables could name a stage
+// MaybeStage reports whether a FROM name with variables could name a stage
 // before `before`, the variables standing for anything
 // ("buildkit-$TARGETOS" could be the stage buildkit-linux).
-func (d *Document) maybeStage(raw string, before int) bool {
+func (d *Document) MaybeStage(raw string, before int) bool {
 	pattern := strings.ToLower(varRef.ReplaceAllString(raw, "*"))
 	if strings.Trim(pattern, "*") == "" {
 		return false // nothing but variables: an image as likely as a stage
@@ -61,9 +61,9 @@ func (d *Document) maybeStage(raw string, before int) bool {
 	return false
 }
 
-// stageRef resolves a COPY --from value (a stage name or index) to a stage
+// StageRef resolves a COPY --from value (a stage name or index) to a stage
 // index before `before`, or -1 for an image.
-func (d *Document) stageRef(ref string, before int) int {
+func (d *Document) StageRef(ref string, before int) int {
 	if n, err := strconv.Atoi(ref); err == nil {
 		if n >= 0 && n < before {
 			return n
@@ -73,7 +73,7 @@ func (d *Document) stageRef(ref string, before int) int {
 	return d.stageNamed(ref, before)
 }
 
-func (d *Document) fromInstruction(stage int) *Instruction {
+func (d *Document) From(stage int) *Instruction {
 	for _, in := range d.Instructions {
 		if in.Stage == stage && in.Keyword == "FROM" {
 			return in
@@ -82,8 +82,8 @@ func (d *Document) fromInstruction(stage int) *Instruction {
 	return nil
 }
 
-// instructionsByStage groups the instructions by stage, FROM first.
-func (d *Document) instructionsByStage() [][]*Instruction {
+// InstructionsByStage groups the instructions by stage, FROM first.
+func (d *Document) InstructionsByStage() [][]*Instruction {
 	out := make([][]*Instruction, len(d.Stages))
 	for _, in := range d.Instructions {
 		if in.Stage >= 0 && in.Stage < len(out) {

@@ -1,10 +1,12 @@
-package rewrite
+package rules
 
 import (
 	"context"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
 // typical is a 30-line Dockerfile of the everyday kind: two stages, ADD and
@@ -45,20 +47,20 @@ CMD ["--port", "8080"]
 // the re-parse and the diff.
 func BenchmarkPipelineTypical(b *testing.B) {
 	rules := All()
-	env := &Env{Offline: true}
+	env := &rewrite.Env{Offline: true}
 	ctx := context.Background()
 	src := []byte(typical)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(src)))
 	for b.Loop() {
-		res, err := Run(ctx, "Dockerfile", src, rules, env)
+		res, err := rewrite.Run(ctx, "Dockerfile", src, rules, env)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if !res.Changed() {
 			b.Fatal("the typical file should change")
 		}
-		_ = UnifiedDiff("Dockerfile", res.Old, res.New)
+		_ = rewrite.UnifiedDiff("Dockerfile", res.Old, res.New)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "files/s")
 }
@@ -68,7 +70,7 @@ func BenchmarkParse(b *testing.B) {
 	src := []byte(typical)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Parse("Dockerfile", src); err != nil {
+		if _, err := rewrite.Parse("Dockerfile", src); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -89,10 +91,10 @@ func BenchmarkLargeStage(b *testing.B) {
 	}
 	src.WriteString("RUN CGO_ENABLED=0 go build -o /app .\nCMD [\"/app\"]\n")
 	rules := All()
-	env := &Env{Offline: true}
+	env := &rewrite.Env{Offline: true}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Run(context.Background(), "Dockerfile", []byte(src.String()), rules, env); err != nil {
+		if _, err := rewrite.Run(context.Background(), "Dockerfile", []byte(src.String()), rules, env); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package rewrite
+package rules
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/hardenfix/hardenfix/pkg/files"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/rewritetest"
 )
 
 // TestCorpus runs every rule over a folder of real Dockerfiles and checks
@@ -39,9 +41,9 @@ func TestCorpus(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(root, p)
 		t.Run(rel, func(t *testing.T) {
-			env := &Env{ContextDir: filepath.Dir(p), Offline: true}
-			res, err := Run(context.Background(), rel, src, rules, env)
-			var pe *ParseError
+			env := &rewrite.Env{ContextDir: filepath.Dir(p), Offline: true}
+			res, err := rewrite.Run(context.Background(), rel, src, rules, env)
+			var pe *rewrite.ParseError
 			if errors.As(err, &pe) {
 				unparsable++
 				t.Skipf("BuildKit rejects the input: %v", err)
@@ -59,7 +61,7 @@ func TestCorpus(t *testing.T) {
 			for _, n := range res.Notes {
 				notes[n.Rule]++
 			}
-			checkInvariants(t, src, res, rules, env)
+			rewritetest.CheckInvariants(t, src, res, rules, env)
 		})
 	}
 	t.Logf("%d files: %d parsed, %d rejected by BuildKit, %d changed; fixes %v; notes %v", len(paths), parsed, unparsable, changed, fixes, notes)

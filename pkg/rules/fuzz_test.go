@@ -1,9 +1,12 @@
-package rewrite
+package rules
 
 import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/rewritetest"
 )
 
 // FuzzPipeline feeds arbitrary text through parse → rules → re-parse and
@@ -13,39 +16,39 @@ import (
 //
 //	go test ./pkg/rewrite -run '^$' -fuzz FuzzPipeline -fuzztime 5m
 func FuzzPipeline(f *testing.F) {
-	for _, fx := range loadFixtures(f) {
-		f.Add(fx.input)
+	for _, fx := range rewritetest.LoadFixtures(f, ".", All()) {
+		f.Add(fx.Input)
 	}
 	rules := All()
-	env := &Env{Offline: true}
+	env := &rewrite.Env{Offline: true}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		ctx := context.Background()
-		if _, err := Parse("Dockerfile", src); err != nil {
+		if _, err := rewrite.Parse("Dockerfile", src); err != nil {
 			return // BuildKit rejects it; hardenfix reports it and changes nothing
 		}
-		res, err := Run(ctx, "Dockerfile", src, rules, env)
+		res, err := rewrite.Run(ctx, "Dockerfile", src, rules, env)
 		if err != nil {
 			t.Fatalf("input parses but the pipeline failed: %v", err)
 		}
 		if !res.Changed() {
 			return
 		}
-		after, err := Parse("Dockerfile", res.New)
+		after, err := rewrite.Parse("Dockerfile", res.New)
 		if err != nil {
 			t.Fatalf("output does not parse: %v", err)
 		}
-		again, err := Run(ctx, "Dockerfile", res.New, rules, env)
+		again, err := rewrite.Run(ctx, "Dockerfile", res.New, rules, env)
 		if err != nil {
 			t.Fatalf("second run failed: %v", err)
 		}
 		if again.Changed() {
-			t.Fatalf("not idempotent:\n%s", UnifiedDiff("Dockerfile", res.New, again.New))
+			t.Fatalf("not idempotent:\n%s", rewrite.UnifiedDiff("Dockerfile", res.New, again.New))
 		}
-		if bytes.HasPrefix(src, utf8BOM) != bytes.HasPrefix(res.New, utf8BOM) ||
+		if bytes.HasPrefix(src, rewrite.BOM) != bytes.HasPrefix(res.New, rewrite.BOM) ||
 			bytes.HasSuffix(src, []byte("\n")) != bytes.HasSuffix(res.New, []byte("\n")) {
 			t.Fatalf("BOM or final newline not kept")
 		}
-		before, _ := Parse("Dockerfile", src)
+		before, _ := rewrite.Parse("Dockerfile", src)
 		if before.Escape != after.Escape {
 			t.Fatalf("escape changed")
 		}

@@ -1,4 +1,4 @@
-package rewrite
+package rules
 
 import (
 	"bytes"
@@ -15,6 +15,10 @@ import (
 
 	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/hardenfix/hardenfix/pkg/registry/registrytest"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/rewritetest"
+	"github.com/hardenfix/hardenfix/pkg/rules/image"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 )
 
 // mirroredRegistries are the registries the stability test serves from its
@@ -37,17 +41,17 @@ func TestDecisionsIgnoreDigests(t *testing.T) {
 			t.Error("no fixture's first run pinned anything: the registry is not reached")
 		}
 	})
-	for _, f := range loadFixtures(t) {
-		if f.online {
+	for _, f := range rewritetest.LoadFixtures(t, ".", All()) {
+		if f.Online {
 			continue
 		}
-		if _, ok := f.section("want/error"); ok {
+		if _, ok := f.Section("want/error"); ok {
 			continue
 		}
-		rel, _ := filepath.Rel(fixturesRoot(t), f.path)
+		rel, _ := filepath.Rel(".", f.Path)
 		t.Run(filepath.ToSlash(strings.TrimSuffix(rel, ".txtar")), func(t *testing.T) {
-			rules := withPin(t, f.rules)
-			env, err := f.env(t)
+			rules := withPin(t, f.Rules)
+			env, err := f.Env(t)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,8 +61,8 @@ func TestDecisionsIgnoreDigests(t *testing.T) {
 			// Seed what the input names, run, and seed what the output
 			// newly names (runtime images, replacements) until the first
 			// run sees every image it writes.
-			var first *Result
-			src := f.input
+			var first *rewrite.Result
+			src := f.Input
 			for round := 0; ; round++ {
 				if !seedImages(t, srv, seeded, src) && first != nil {
 					break
@@ -66,30 +70,30 @@ func TestDecisionsIgnoreDigests(t *testing.T) {
 				if round == 4 {
 					t.Fatal("the output keeps naming new images")
 				}
-				env.Offline, env.Resolver = false, stabilityRemote(srv, f.input)
-				if first, err = Run(ctx, "Dockerfile", f.input, rules, env); err != nil {
+				env.Offline, env.Resolver = false, stabilityRemote(srv, f.Input)
+				if first, err = rewrite.Run(ctx, "Dockerfile", f.Input, rules, env); err != nil {
 					t.Fatal(err)
 				}
 				src = first.New
 			}
-			if bytes.Contains(first.New, []byte("@sha256:")) && !bytes.Contains(f.input, []byte("@sha256:")) {
+			if bytes.Contains(first.New, []byte("@sha256:")) && !bytes.Contains(f.Input, []byte("@sha256:")) {
 				pinned++
 			}
-			env.Resolver = stabilityRemote(srv, f.input)
-			second, err := Run(ctx, "Dockerfile", first.New, rules, env)
+			env.Resolver = stabilityRemote(srv, f.Input)
+			second, err := rewrite.Run(ctx, "Dockerfile", first.New, rules, env)
 			if err != nil {
 				t.Fatalf("second run: %v", err)
 			}
 			if !bytes.Equal(second.New, first.New) {
-				t.Errorf("the second run, on the pinned output, changed it:\n%s", UnifiedDiff("Dockerfile", first.New, second.New))
+				t.Errorf("the second run, on the pinned output, changed it:\n%s", rewrite.UnifiedDiff("Dockerfile", first.New, second.New))
 			}
 		})
 	}
 }
 
 // withPin returns rules with pin added in its pipeline place.
-func withPin(t *testing.T, rules []*Rule) []*Rule {
-	names := []string{Pin.Name}
+func withPin(t *testing.T, rules []*rewrite.Rule) []*rewrite.Rule {
+	names := []string{image.Pin.Name}
 	for _, r := range rules {
 		names = append(names, r.Name)
 	}
@@ -105,16 +109,16 @@ func withPin(t *testing.T, rules []*Rule) []*Rule {
 // from the reference (the same image, the same digest, every run). It
 // reports whether it pushed anything.
 func seedImages(t *testing.T, srv *registrytest.Server, seeded map[string]bool, src []byte) bool {
-	d, err := Parse("Dockerfile", src)
+	d, err := rewrite.Parse("Dockerfile", src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pushed := false
-	for _, r := range append(fromRefs(d), otherRefs(d)...) {
-		if r.skip || r.problem != "" || r.image == "" {
+	for _, r := range append(imageref.FromRefs(d), imageref.OtherRefs(d)...) {
+		if r.Skip || r.Problem != "" || r.Image == "" {
 			continue
 		}
-		n, err := reference.ParseNormalizedNamed(r.image)
+		n, err := reference.ParseNormalizedNamed(r.Image)
 		if err != nil {
 			continue
 		}
@@ -146,9 +150,9 @@ func seedImages(t *testing.T, srv *registrytest.Server, seeded map[string]bool, 
 // input names, and the usual public ones, under srv.
 func stabilityRemote(srv *registrytest.Server, input []byte) registry.Resolver {
 	domains := append([]string{}, mirroredRegistries...)
-	if d, err := Parse("Dockerfile", input); err == nil {
-		for _, r := range append(fromRefs(d), otherRefs(d)...) {
-			if n, err := reference.ParseNormalizedNamed(r.image); err == nil && !slices.Contains(domains, reference.Domain(n)) {
+	if d, err := rewrite.Parse("Dockerfile", input); err == nil {
+		for _, r := range append(imageref.FromRefs(d), imageref.OtherRefs(d)...) {
+			if n, err := reference.ParseNormalizedNamed(r.Image); err == nil && !slices.Contains(domains, reference.Domain(n)) {
 				domains = append(domains, reference.Domain(n))
 			}
 		}
@@ -157,7 +161,7 @@ func stabilityRemote(srv *registrytest.Server, input []byte) registry.Resolver {
 		registry.WithInsecure(srv.Host),
 		registry.WithTimeout(10 * time.Second),
 		registry.WithRetryPolicy(registry.RetryPolicy{Retries: 1, MaxWait: 50 * time.Millisecond, Backoff: time.Millisecond}),
-		registry.WithTransport(loopbackOnly{srv.Transport()}),
+		registry.WithTransport(rewritetest.LoopbackOnly(srv.Transport())),
 		registry.WithKeychain(authn.NewMultiKeychain()),
 	}
 	for _, dom := range domains {

@@ -1,4 +1,4 @@
-package rewrite
+package rules
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/hardenfix/hardenfix/pkg/files"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/rewritetest"
+	"github.com/hardenfix/hardenfix/pkg/rules/nonroot"
 )
 
 // TestRealWorld runs the non-root rule over every Dockerfile under the
@@ -25,7 +28,7 @@ func TestRealWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := []*Rule{NonRoot}
+	rules := []*rewrite.Rule{nonroot.Rule}
 	var total, parsed, rootBefore, rootAfter, noted, changed, unknownAfter int
 	reasons := map[string]int{}
 	kinds := map[string]int{}
@@ -37,7 +40,7 @@ func TestRealWorld(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		before, err := Parse(p, src)
+		before, err := rewrite.Parse(p, src)
 		if err != nil || len(before.Stages) == 0 {
 			continue
 		}
@@ -48,13 +51,13 @@ func TestRealWorld(t *testing.T) {
 			perDir[top] = &tally{}
 		}
 		perDir[top].files++
-		env := &Env{ContextDir: filepath.Dir(p), Offline: true}
-		res, err := Run(context.Background(), p, src, rules, env)
+		env := &rewrite.Env{ContextDir: filepath.Dir(p), Offline: true}
+		res, err := rewrite.Run(context.Background(), p, src, rules, env)
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
 			continue
 		}
-		after, err := Parse(p, res.New)
+		after, err := rewrite.Parse(p, res.New)
 		if err != nil {
 			t.Errorf("%s: output does not parse: %v", p, err)
 			continue
@@ -62,15 +65,15 @@ func TestRealWorld(t *testing.T) {
 		// The fixture invariants (DESIGN §5): parse, no new warnings, only
 		// fixed instructions change, idempotence, git apply and patch -p1,
 		// line endings, stage names, determinism.
-		t.Run(p, func(t *testing.T) { checkInvariants(t, src, res, rules, env) })
+		t.Run(p, func(t *testing.T) { rewritetest.CheckInvariants(t, src, res, rules, env) })
 		if res.Changed() {
 			changed++
 		}
 		for _, f := range res.Fixes {
 			kinds[fixKind(f.Message)]++
 		}
-		wasRoot := RunsAs(before, env)
-		isRoot := RunsAs(after, env)
+		wasRoot := nonroot.RunsAs(before, env)
+		isRoot := nonroot.RunsAs(after, env)
 		if wasRoot == "root" {
 			rootBefore++
 			perDir[top].root++

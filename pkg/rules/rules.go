@@ -1,27 +1,44 @@
-package rewrite
+// Package rules lists hardenfix's rules in pipeline order. Each rule lives
+// in its own package below this one (image for rebase and pin, hygiene for
+// the package-manager rules), with its golden fixtures in testdata/ beside
+// it; code rules share is in internal/.
+package rules
 
 import (
-	"fmt"
-	"sort"
-	"strings"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/addtocopy"
+	"github.com/hardenfix/hardenfix/pkg/rules/execform"
+	"github.com/hardenfix/hardenfix/pkg/rules/hygiene"
+	"github.com/hardenfix/hardenfix/pkg/rules/image"
+	"github.com/hardenfix/hardenfix/pkg/rules/maintainer"
+	"github.com/hardenfix/hardenfix/pkg/rules/multistage"
+	"github.com/hardenfix/hardenfix/pkg/rules/nonroot"
+	"github.com/hardenfix/hardenfix/pkg/rules/secrets"
 )
 
 // All returns every rule in pipeline order: rebase, multi-stage,
-// add-to-copy, non-root, pin, then the hygiene rules. Rules not built yet
-// are simply absent.
-func All() []*Rule {
-	return []*Rule{
-		Rebase,
-		MultiStage,
-		AddToCopy,
-		NonRoot,
-		Pin,
-		AptUpdateMerge, AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm, Secrets,
+// add-to-copy, non-root, pin, then the hygiene rules and the others. A new
+// rule is its package plus one line here.
+func All() []*rewrite.Rule {
+	return []*rewrite.Rule{
+		image.Rebase,
+		multistage.Rule,
+		addtocopy.Rule,
+		nonroot.Rule,
+		image.Pin,
+		hygiene.AptUpdateMerge,
+		hygiene.AptHygiene,
+		hygiene.ApkHygiene,
+		hygiene.PipHygiene,
+		hygiene.RpmHygiene,
+		maintainer.Rule,
+		execform.Rule,
+		secrets.Rule,
 	}
 }
 
 // Lookup returns the rule with the given name.
-func Lookup(name string) (*Rule, bool) {
+func Lookup(name string) (*rewrite.Rule, bool) {
 	for _, r := range All() {
 		if r.Name == name {
 			return r, true
@@ -32,56 +49,8 @@ func Lookup(name string) (*Rule, bool) {
 
 // Select returns the rules of All that are enabled: every rule but the
 // opt-in ones when enable is empty, else only those named ("default" names
-// the rules that run when none is named), minus those in disable. Unknown
-// names are an error, so a typo never silently disables nothing.
-func Select(enable, disable []string) ([]*Rule, error) {
-	known := map[string]bool{}
-	var names []string
-	for _, r := range All() {
-		known[r.Name] = true
-		names = append(names, r.Name)
-	}
-	check := func(list []string) (map[string]bool, error) {
-		set := map[string]bool{}
-		for _, n := range list {
-			n = strings.TrimSpace(n)
-			if n == "" {
-				continue
-			}
-			if !known[n] {
-				sort.Strings(names)
-				return nil, fmt.Errorf("unknown rule %q (known rules: %s)", n, strings.Join(names, ", "))
-			}
-			set[n] = true
-		}
-		return set, nil
-	}
-	var named []string
-	withDefaults := len(enable) == 0
-	for _, n := range enable {
-		if strings.TrimSpace(n) == defaultRules {
-			withDefaults = true
-			continue
-		}
-		named = append(named, n)
-	}
-	on, err := check(named)
-	if err != nil {
-		return nil, err
-	}
-	off, err := check(disable)
-	if err != nil {
-		return nil, err
-	}
-	var out []*Rule
-	for _, r := range All() {
-		if (on[r.Name] || withDefaults && !r.OptIn) && !off[r.Name] {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+// the rules that run when none is named), minus those in disable; see
+// rewrite.Select.
+func Select(enable, disable []string) ([]*rewrite.Rule, error) {
+	return rewrite.Select(All(), enable, disable)
 }
-
-// defaultRules is the name that stands for the rules that run when none is
-// named, so "--enable default,secrets" adds an opt-in rule to them.
-const defaultRules = "default"

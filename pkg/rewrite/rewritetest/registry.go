@@ -1,4 +1,4 @@
-package rewrite
+package rewritetest
 
 import (
 	"fmt"
@@ -39,7 +39,7 @@ func seedRef(host, s string) (name.Reference, error) {
 	return name.NewTag(mirrored+":"+reference.TagNameOnly(n).(reference.Tagged).Tag(), name.Insecure)
 }
 
-// startRegistry serves go-containerregistry's registry on 127.0.0.1, seeded
+// StartRegistry serves go-containerregistry's registry on 127.0.0.1, seeded
 // as spec says, and returns its host:port. spec has one image a line:
 //
 //	IMAGE [layers=A,B,...] [platforms=OS/ARCH[/VARIANT],...] [user=U] [workdir=DIR] [single]
@@ -53,7 +53,7 @@ func seedRef(host, s string) (name.Reference, error) {
 // layers to the image's own name; single pushes a single-platform image
 // instead of an index. status=CODE makes every request for that manifest
 // answer CODE.
-func startRegistry(t testing.TB, spec string) string {
+func StartRegistry(t testing.TB, spec string) string {
 	t.Helper()
 	failures := map[string]int{}
 	handler := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
@@ -88,7 +88,7 @@ func startRegistry(t testing.TB, spec string) string {
 		}
 		var adds []mutate.IndexAddendum
 		for _, plat := range strings.Split(opts["platforms"], ",") {
-			p := parsePlatform(plat)
+			p := registry.ParsePlatform(plat)
 			img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, Config: v1.Config{User: opts["user"], WorkingDir: opts["workdir"]}})
 			if err != nil {
 				t.Fatal(err)
@@ -112,11 +112,11 @@ func startRegistry(t testing.TB, spec string) string {
 	return host
 }
 
-// fixtureRemote is the real registry client pointed at the in-process
+// FixtureRemote is the real registry client pointed at the in-process
 // registry at host: every registry the spec's images live on is mirrored to
 // host/<registry>, and any request for another host fails at once, so a
-// fixture can never reach the network.
-func fixtureRemote(host, spec string) *registry.Remote {
+// Fixture can never reach the network.
+func FixtureRemote(host, spec string) *registry.Remote {
 	opts := []registry.Option{
 		registry.WithInsecure(host),
 		registry.WithTimeout(10 * time.Second),
@@ -138,7 +138,10 @@ func fixtureRemote(host, spec string) *registry.Remote {
 	return registry.NewRemote(opts...)
 }
 
-// loopbackOnly refuses every request that is not for 127.0.0.1.
+// LoopbackOnly wraps base so that it refuses every request that is not for
+// 127.0.0.1.
+func LoopbackOnly(base http.RoundTripper) http.RoundTripper { return loopbackOnly{base} }
+
 type loopbackOnly struct{ base http.RoundTripper }
 
 func (l loopbackOnly) RoundTrip(req *http.Request) (*http.Response, error) {

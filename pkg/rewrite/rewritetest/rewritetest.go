@@ -1,4 +1,4 @@
-package rewrite
+package rewritetest
 
 import (
 	"archive/tar"
@@ -19,11 +19,19 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/internal/testhook"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden sections of fixtures")
 
-// A fixture is one txtar file under fixtures/<dir>/ holding:
+func init() {
+	// Every pipeline run of a test that uses the harness compares each
+	// incremental re-parse with a full parse.
+	testhook.CheckReparse.Store(true)
+}
+
+// A Fixture is one txtar file under a rule package's testdata/<dir>/ holding:
 //
 //	-- Dockerfile --        the input
 //	-- want/Dockerfile --   the expected output (absent: the file must not change)
@@ -51,8 +59,10 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //	-- catalog --           a user catalog (the --catalog file's shape) merged
 //	                        over the embedded one, row by row
 //	-- options --           one per line:
-//	                          rules NAME[,NAME]   rules to run (default: the folder's
-//	                                              name when it names a rule, else all)
+//	                          rules NAME[,NAME]   rules to run, among those given to Run
+//	                                              (default: the folder's name when it
+//	                                              names one of them, else all but the
+//	                                              opt-in ones)
 //	                          crlf                input and outputs use CRLF
 //	                          bom                 input and outputs start with a UTF-8 BOM
 //	                          no-final-newline    input and outputs lack the final newline
@@ -74,31 +84,24 @@ var update = flag.Bool("update", false, "rewrite the golden sections of fixtures
 //
 // The transforms keep the fixtures readable text while still testing bytes
 // that txtar cannot hold.
-type fixture struct {
-	path    string
+type Fixture struct {
+	Path    string
 	archive *txtar.Archive
-	input   []byte
-	rules   []*Rule
+	Input   []byte
+	Rules   []*rewrite.Rule
 	opts    map[string][]string
 	context map[string][]byte
 	// registry is the -- registry -- section; online is true when the
 	// fixture has one.
 	registry string
-	online   bool
+	Online   bool
 	images   fixtureImages
 }
 
-func fixturesRoot(t testing.TB) string {
-	root, err := filepath.Abs("../../fixtures")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-func loadFixtures(t testing.TB) []*fixture {
-	root := fixturesRoot(t)
-	var out []*fixture
+// LoadFixtures loads every fixture under root (its e2e folder aside), with
+// the rules among all that each one names.
+func LoadFixtures(t testing.TB, root string, all []*rewrite.Rule) []*Fixture {
+	var out []*Fixture
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -107,7 +110,7 @@ func loadFixtures(t testing.TB) []*fixture {
 			return filepath.SkipDir
 		}
 		if !d.IsDir() && strings.HasSuffix(p, ".txtar") {
-			f, err := loadFixture(p)
+			f, err := LoadFixture(p, all)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
@@ -124,12 +127,14 @@ func loadFixtures(t testing.TB) []*fixture {
 	return out
 }
 
-func loadFixture(p string) (*fixture, error) {
+// LoadFixture loads the fixture at p, with the rules among all it names
+// (none when all is nil: for tests that only want its sections).
+func LoadFixture(p string, all []*rewrite.Rule) (*Fixture, error) {
 	a, err := txtar.ParseFile(p)
 	if err != nil {
 		return nil, err
 	}
-	f := &fixture{path: p, archive: a, opts: map[string][]string{}, context: map[string][]byte{}}
+	f := &Fixture{Path: p, archive: a, opts: map[string][]string{}, context: map[string][]byte{}}
 	for _, file := range a.Files {
 		switch {
 		case file.Name == "options":
@@ -140,9 +145,9 @@ func loadFixture(p string) (*fixture, error) {
 				}
 			}
 		case file.Name == "Dockerfile":
-			f.input = file.Data
+			f.Input = file.Data
 		case file.Name == "registry":
-			f.registry, f.online = string(file.Data), true
+			f.registry, f.Online = string(file.Data), true
 		case strings.HasPrefix(file.Name, "context/"):
 			f.context[strings.TrimPrefix(file.Name, "context/")] = file.Data
 		case file.Name == "images":
@@ -151,14 +156,16 @@ func loadFixture(p string) (*fixture, error) {
 			}
 		}
 	}
-	if f.input == nil {
+	if f.Input == nil {
 		return nil, fmt.Errorf("no Dockerfile section")
 	}
-	f.input = f.transform(f.input)
+	f.Input = f.transform(f.Input)
 	ruleNames := f.opts["rules"]
 	if len(ruleNames) == 0 {
-		if _, ok := Lookup(filepath.Base(filepath.Dir(p))); ok {
-			ruleNames = []string{filepath.Base(filepath.Dir(p))}
+		for _, r := range all {
+			if r.Name == filepath.Base(filepath.Dir(p)) {
+				ruleNames = []string{r.Name}
+			}
 		}
 	}
 	var names []string
@@ -167,9 +174,10 @@ func loadFixture(p string) (*fixture, error) {
 			names = append(names, strings.Split(r, ",")...)
 		}
 	}
-	f.rules, err = Select(names, nil)
-	if err != nil {
-		return nil, err
+	if all != nil {
+		if f.Rules, err = rewrite.Select(all, names, nil); err != nil {
+			return nil, err
+		}
 	}
 	for _, spec := range f.opts["magic"] {
 		format, name, _ := strings.Cut(spec, " ")
@@ -198,10 +206,10 @@ func loadFixture(p string) (*fixture, error) {
 	return f, nil
 }
 
-func (f *fixture) has(opt string) bool { _, ok := f.opts[opt]; return ok }
+func (f *Fixture) has(opt string) bool { _, ok := f.opts[opt]; return ok }
 
 // transform turns fixture text into the bytes the options describe.
-func (f *fixture) transform(b []byte) []byte {
+func (f *Fixture) transform(b []byte) []byte {
 	if f.has("crlf") {
 		b = bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
 	}
@@ -209,14 +217,14 @@ func (f *fixture) transform(b []byte) []byte {
 		b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
 	}
 	if f.has("bom") {
-		b = append(append([]byte{}, utf8BOM...), b...)
+		b = append(append([]byte{}, rewrite.BOM...), b...)
 	}
 	return b
 }
 
 // untransform is transform's inverse, for writing goldens.
-func (f *fixture) untransform(b []byte) []byte {
-	b = bytes.TrimPrefix(b, utf8BOM)
+func (f *Fixture) untransform(b []byte) []byte {
+	b = bytes.TrimPrefix(b, rewrite.BOM)
 	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
 	if f.has("no-final-newline") {
 		b = append(b, '\n')
@@ -224,7 +232,7 @@ func (f *fixture) untransform(b []byte) []byte {
 	return b
 }
 
-func (f *fixture) section(name string) ([]byte, bool) {
+func (f *Fixture) Section(name string) ([]byte, bool) {
 	for _, file := range f.archive.Files {
 		if file.Name == name {
 			return file.Data, true
@@ -233,7 +241,7 @@ func (f *fixture) section(name string) ([]byte, bool) {
 	return nil, false
 }
 
-func (f *fixture) setSection(name string, data []byte) {
+func (f *Fixture) setSection(name string, data []byte) {
 	for i, file := range f.archive.Files {
 		if file.Name == name {
 			if data == nil {
@@ -250,7 +258,7 @@ func (f *fixture) setSection(name string, data []byte) {
 }
 
 // writeContext lays the fixture's build context out in a temporary folder.
-func (f *fixture) writeContext(t *testing.T) string {
+func (f *Fixture) writeContext(t *testing.T) string {
 	dir := t.TempDir()
 	for name, data := range f.context {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -268,7 +276,7 @@ func (f *fixture) writeContext(t *testing.T) string {
 // say 127.0.0.1:PORT, since the port changes every run.
 var testRegistryHost = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 
-func formatNotes(notes []Note) string {
+func formatNotes(notes []rewrite.Note) string {
 	var b strings.Builder
 	for _, n := range notes {
 		fmt.Fprintf(&b, "%d: %s: %s\n", n.Line, n.Rule, testRegistryHost.ReplaceAllString(n.Message, "127.0.0.1:PORT"))
@@ -276,7 +284,7 @@ func formatNotes(notes []Note) string {
 	return b.String()
 }
 
-func formatFixes(fixes []Fix) string {
+func formatFixes(fixes []rewrite.Fix) string {
 	var b strings.Builder
 	for _, f := range fixes {
 		fmt.Fprintf(&b, "%d: %s: %s\n", f.Line, f.Rule, f.Message)
@@ -284,16 +292,25 @@ func formatFixes(fixes []Fix) string {
 	return b.String()
 }
 
-func TestFixtures(t *testing.T) {
-	for _, f := range loadFixtures(t) {
-		rel, _ := filepath.Rel(fixturesRoot(t), f.path)
+// Run runs every fixture under dir (a rule package's testdata) with the
+// rules among all that it names, compares the output, notes and fixes
+// with its want sections (-update rewrites them) and checks the
+// invariants every run must keep (see CheckInvariants).
+func Run(t *testing.T, dir string, all []*rewrite.Rule) {
+	t.Helper()
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range LoadFixtures(t, root, all) {
+		rel, _ := filepath.Rel(root, f.Path)
 		t.Run(filepath.ToSlash(strings.TrimSuffix(rel, ".txtar")), func(t *testing.T) {
-			env, err := f.env(t)
+			env, err := f.Env(t)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Run(context.Background(), "Dockerfile", f.input, f.rules, env)
-			if wantErr, ok := f.section("want/error"); ok {
+			res, err := rewrite.Run(context.Background(), "Dockerfile", f.Input, f.Rules, env)
+			if wantErr, ok := f.Section("want/error"); ok {
 				if err == nil {
 					t.Fatalf("want error %q, got none", strings.TrimSpace(string(wantErr)))
 				}
@@ -316,7 +333,7 @@ func TestFixtures(t *testing.T) {
 				} else {
 					f.setSection("want/Dockerfile", nil)
 				}
-				if _, ok := f.section("want/fixes"); ok {
+				if _, ok := f.Section("want/fixes"); ok {
 					f.setSection("want/fixes", []byte(formatFixes(res.Fixes)))
 				}
 				notes := formatNotes(res.Notes)
@@ -327,44 +344,44 @@ func TestFixtures(t *testing.T) {
 				}
 				writeFixture(t, f)
 			}
-			want := f.input
-			if w, ok := f.section("want/Dockerfile"); ok {
+			want := f.Input
+			if w, ok := f.Section("want/Dockerfile"); ok {
 				want = f.transform(w)
 			}
 			if !bytes.Equal(res.New, want) {
-				t.Errorf("output differs from want/Dockerfile:\n%s", UnifiedDiff("want", want, res.New))
+				t.Errorf("output differs from want/Dockerfile:\n%s", rewrite.UnifiedDiff("want", want, res.New))
 			}
-			if wantFixes, ok := f.section("want/fixes"); ok {
+			if wantFixes, ok := f.Section("want/fixes"); ok {
 				if got := formatFixes(res.Fixes); got != string(wantFixes) {
 					t.Errorf("fixes:\n got:\n%s\nwant:\n%s", got, wantFixes)
 				}
 			}
-			wantNotes, _ := f.section("want/notes")
+			wantNotes, _ := f.Section("want/notes")
 			if got := formatNotes(res.Notes); got != string(wantNotes) {
 				t.Errorf("notes:\n got:\n%s\nwant:\n%s", got, wantNotes)
 			}
-			checkInvariants(t, f.input, res, f.rules, env)
+			CheckInvariants(t, f.Input, res, f.Rules, env)
 		})
 	}
 }
 
-// env is the Env a fixture runs with.
-func (f *fixture) env(t *testing.T) (*Env, error) {
+// Env is the Env a fixture runs with.
+func (f *Fixture) Env(t *testing.T) (*rewrite.Env, error) {
 	catalog := registry.Embedded()
-	if data, ok := f.section("catalog"); ok {
+	if data, ok := f.Section("catalog"); ok {
 		user, err := registry.ParseCatalog(data)
 		if err != nil {
 			return nil, fmt.Errorf("catalog section: %w", err)
 		}
 		catalog = catalog.Merge(user)
 	}
-	env := &Env{ContextDir: f.writeContext(t), Offline: true, Images: catalog, Catalog: catalog, UpdateDigests: f.has("update-digests")}
+	env := &rewrite.Env{ContextDir: f.writeContext(t), Offline: true, Images: catalog, Catalog: catalog, UpdateDigests: f.has("update-digests")}
 	if f.images != nil {
 		env.Images = layeredImages{f.images, catalog}
 	}
-	if f.online {
+	if f.Online {
 		env.Offline = false
-		env.Resolver = fixtureRemote(startRegistry(t, f.registry), f.registry)
+		env.Resolver = FixtureRemote(StartRegistry(t, f.registry), f.registry)
 	}
 	if v := f.opts["target"]; len(v) > 0 {
 		env.Target = v[len(v)-1]
@@ -490,27 +507,27 @@ func parseFixtureImages(data []byte) (fixtureImages, error) {
 	return m, nil
 }
 
-func writeFixture(t *testing.T, f *fixture) {
-	if err := os.WriteFile(f.path, txtar.Format(f.archive), 0o644); err != nil {
+func writeFixture(t *testing.T, f *Fixture) {
+	if err := os.WriteFile(f.Path, txtar.Format(f.archive), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// checkInvariants asserts DESIGN §5 on one run.
-func checkInvariants(t *testing.T, input []byte, res *Result, rules []*Rule, env *Env) {
+// CheckInvariants asserts DESIGN §5 on one run.
+func CheckInvariants(t *testing.T, input []byte, res *rewrite.Result, rules []*rewrite.Rule, env *rewrite.Env) {
 	t.Helper()
 	ctx := context.Background()
 	// 1. The output parses, and BuildKit reports no warning it did not
 	// report on the input.
-	before, err := Parse("Dockerfile", input)
+	before, err := rewrite.Parse("Dockerfile", input)
 	if err != nil {
 		t.Fatalf("input does not parse: %v", err)
 	}
-	after, err := Parse("Dockerfile", res.New)
+	after, err := rewrite.Parse("Dockerfile", res.New)
 	if err != nil {
 		t.Fatalf("output does not parse: %v", err)
 	}
-	if added := newWarnings(buildkitLint(t, input), buildkitLint(t, res.New)); len(added) > 0 {
+	if added := newWarnings(BuildkitLint(t, input), BuildkitLint(t, res.New)); len(added) > 0 {
 		t.Errorf("output has new BuildKit lint warnings: %q", added)
 	}
 	// 2. No fix, no change; and every changed line of the input belongs to
@@ -536,19 +553,19 @@ func checkInvariants(t *testing.T, input []byte, res *Result, rules []*Rule, env
 		t.Errorf("line %d changed but no fix covers it: %q", line, text)
 	}
 	// 3. Idempotence.
-	again, err := Run(ctx, res.Path, res.New, rules, env)
+	again, err := rewrite.Run(ctx, res.Path, res.New, rules, env)
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
 	if again.Changed() {
-		t.Errorf("second run changed the output:\n%s", UnifiedDiff("Dockerfile", res.New, again.New))
+		t.Errorf("second run changed the output:\n%s", rewrite.UnifiedDiff("Dockerfile", res.New, again.New))
 	}
 	// 4. The diff applies with git apply and patch -p1.
 	if res.Changed() {
 		checkDiffApplies(t, res.Old, res.New)
 	}
 	// 5. Line endings, BOM and the final newline are kept.
-	if bytes.HasPrefix(input, utf8BOM) != bytes.HasPrefix(res.New, utf8BOM) {
+	if bytes.HasPrefix(input, rewrite.BOM) != bytes.HasPrefix(res.New, rewrite.BOM) {
 		t.Errorf("BOM not kept")
 	}
 	if bytes.HasSuffix(input, []byte("\n")) != bytes.HasSuffix(res.New, []byte("\n")) {
@@ -574,7 +591,7 @@ func checkInvariants(t *testing.T, input []byte, res *Result, rules []*Rule, env
 		}
 	}
 	// 7. Determinism.
-	third, err := Run(ctx, res.Path, input, rules, env)
+	third, err := rewrite.Run(ctx, res.Path, input, rules, env)
 	if err != nil || !bytes.Equal(third.New, res.New) || formatNotes(third.Notes) != formatNotes(res.Notes) {
 		t.Errorf("a second run on the same input gave a different result")
 	}
@@ -607,7 +624,7 @@ func newWarnings(before, after []string) []string {
 // with patch -p1 in a scratch folder and compares the result with new.
 func checkDiffApplies(t *testing.T, old, new []byte) {
 	t.Helper()
-	diff := UnifiedDiff("Dockerfile", old, new)
+	diff := rewrite.UnifiedDiff("Dockerfile", old, new)
 	for _, tool := range [][]string{{"git", "apply", "--whitespace=nowarn", "-"}, {"patch", "-p1", "--quiet", "--no-backup-if-mismatch"}} {
 		if _, err := exec.LookPath(tool[0]); err != nil {
 			t.Fatalf("%s not installed: the diff invariant cannot be checked", tool[0])
@@ -656,26 +673,4 @@ func untouchedLinesKept(old, new []byte, touched map[int]bool) (line int, text s
 		j++
 	}
 	return 0, "", true
-}
-
-func TestUntouchedLinesKept(t *testing.T) {
-	old := []byte("FROM a\n\n\nEXPOSE 80\n\n\nCMD x\n")
-	tests := []struct {
-		name    string
-		new     string
-		touched map[int]bool
-		want    int // line reported, 0 = kept
-	}{
-		{"a moved line whose diff deletes the blank before it", "FROM a\n\n\n\nFROM b\nEXPOSE 80\nCMD x\n", map[int]bool{4: true, 5: true}, 0},
-		{"an untouched line changed", "FROM a\n\n\nEXPOSE 80\n\n\nCMD y\n", map[int]bool{4: true}, 7},
-		{"an untouched line deleted", "FROM a\n\n\n\n\nCMD x\n", map[int]bool{1: true}, 4},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			line, _, ok := untouchedLinesKept(old, []byte(tt.new), tt.touched)
-			if ok != (tt.want == 0) || line != tt.want {
-				t.Errorf("got line %d ok %v, want line %d", line, ok, tt.want)
-			}
-		})
-	}
 }

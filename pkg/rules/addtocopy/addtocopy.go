@@ -1,4 +1,4 @@
-package rewrite
+package addtocopy
 
 import (
 	"archive/tar"
@@ -12,10 +12,12 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
-// AddToCopy turns ADD into COPY wherever the two mean the same.
-var AddToCopy = &Rule{
+// Rule turns ADD into COPY wherever the two mean the same.
+var Rule = &rewrite.Rule{
 	Name:    "add-to-copy",
 	Summary: "Use COPY instead of ADD for local files that are not archives.",
 	Doc: `ADD does two things COPY does not: it downloads URLs (and git
@@ -42,40 +44,40 @@ names alone.
 
 Before:  ADD --chown=app:app src/ /app/
 After:   COPY --chown=app:app src/ /app/`,
-	Risk:  Safe,
+	Risk:  rewrite.Safe,
 	URL:   "https://docs.docker.com/build/building/best-practices/#add-or-copy",
 	Check: checkAddToCopy,
 }
 
-func checkAddToCopy(_ context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
-	var fixes []Fix
-	var notes []Note
+func checkAddToCopy(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
 	for _, in := range d.Instructions {
 		kw, cmd, onbuild := addCommand(d, in)
 		if cmd == nil {
 			continue
 		}
-		var vars Vars
+		var vars rewrite.Vars
 		contextDir := env.ContextDir
 		if onbuild {
 			// ONBUILD runs in a downstream build: its variables and its
 			// context are not this file's.
-			vars, contextDir = Vars{}, ""
+			vars, contextDir = rewrite.Vars{}, ""
 		} else {
 			vars = d.VarsAt(in)
 		}
 		keep, remote := addKeepReasons(d, cmd, vars, contextDir)
 		if len(keep) > 0 {
-			notes = append(notes, Note{Line: in.Line, Message: "ADD kept: " + strings.Join(keep, "; ")})
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: "ADD kept: " + strings.Join(keep, "; ")})
 			if remote && cmd.Checksum == "" {
-				notes = append(notes, Note{Line: in.Line, Message: "remote ADD without --checksum: add --checksum=sha256:<digest> so the download is verified"})
+				notes = append(notes, rewrite.Note{Line: in.Line, Message: "remote ADD without --checksum: add --checksum=sha256:<digest> so the download is verified"})
 			}
 			continue
 		}
-		fixes = append(fixes, Fix{
+		fixes = append(fixes, rewrite.Fix{
 			Line:    in.Line,
 			Message: "ADD of local files does what COPY does; COPY makes it plain that nothing is downloaded or unpacked",
-			Edits:   []Edit{Replace(kw, matchCase(kw.Text(d.Src), "COPY"))},
+			Edits:   []rewrite.Edit{rewrite.Replace(kw, rewrite.MatchCase(kw.Text(d.Src), "COPY"))},
 		})
 	}
 	return fixes, notes, nil
@@ -83,36 +85,36 @@ func checkAddToCopy(_ context.Context, d *Document, env *Env) ([]Fix, []Note, er
 
 // addCommand returns the ADD keyword's span and the typed command for ADD
 // and ONBUILD ADD instructions.
-func addCommand(d *Document, in *Instruction) (Span, *instructions.AddCommand, bool) {
+func addCommand(d *rewrite.Document, in *rewrite.Instruction) (rewrite.Span, *instructions.AddCommand, bool) {
 	switch in.Keyword {
 	case "ADD":
 		cmd, _ := in.Command.(*instructions.AddCommand)
 		return in.KeywordSpan, cmd, false
 	case "ONBUILD":
 		if in.Node.Next == nil || len(in.Node.Next.Children) == 0 {
-			return Span{}, nil, false
+			return rewrite.Span{}, nil, false
 		}
 		inner := in.Node.Next.Children[0]
 		if !strings.EqualFold(inner.Value, "add") {
-			return Span{}, nil, false
+			return rewrite.Span{}, nil, false
 		}
 		words := d.Words(in.ArgsSpan)
 		if len(words) == 0 || !strings.EqualFold(words[0].Raw, "add") {
-			return Span{}, nil, false
+			return rewrite.Span{}, nil, false
 		}
 		parsed, err := instructions.ParseInstruction(inner)
 		if err != nil {
-			return Span{}, nil, false
+			return rewrite.Span{}, nil, false
 		}
 		cmd, _ := parsed.(*instructions.AddCommand)
 		return words[0].Span, cmd, true
 	}
-	return Span{}, nil, false
+	return rewrite.Span{}, nil, false
 }
 
 // addKeepReasons lists why an ADD must stay ADD; remote reports whether a
 // source is downloaded.
-func addKeepReasons(d *Document, cmd *instructions.AddCommand, vars Vars, contextDir string) (reasons []string, remote bool) {
+func addKeepReasons(d *rewrite.Document, cmd *instructions.AddCommand, vars rewrite.Vars, contextDir string) (reasons []string, remote bool) {
 	if cmd.Checksum != "" {
 		reasons = append(reasons, "--checksum is an ADD-only flag")
 	}

@@ -1,14 +1,16 @@
-package rewrite
+package execform
 
 import (
 	"context"
 	"encoding/json"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
-// ExecForm writes shell-form CMD and ENTRYPOINT in the JSON exec form when
+// Rule writes shell-form CMD and ENTRYPOINT in the JSON exec form when
 // the shell adds nothing.
-var ExecForm = &Rule{
+var Rule = &rewrite.Rule{
 	Name:    "exec-form",
 	Summary: "Shell-form CMD/ENTRYPOINT without shell syntax → JSON exec form, so signals reach the process.",
 	Doc: `A shell-form CMD or ENTRYPOINT runs as /bin/sh -c "…": the shell is PID 1,
@@ -45,7 +47,7 @@ conservative about it:
 
 Before:  CMD node server.js
 After:   CMD ["node", "server.js"]`,
-	Risk:  Review,
+	Risk:  rewrite.Review,
 	URL:   "https://github.com/hadolint/hadolint/wiki/DL3025",
 	Check: checkExecForm,
 }
@@ -58,9 +60,9 @@ var shellOnly = map[string]bool{"cd": true, "source": true, ".": true, "export":
 	"case": true, "function": true, "{": true, "!": true, "time": true, "command": true, "builtin": true,
 	"type": true, "hash": true, "times": true, "jobs": true, "fg": true, "bg": true, "exec": true, "[[": true}
 
-func checkExecForm(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
-	var fixes []Fix
-	var notes []Note
+func checkExecForm(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
 	if d.Escape == '`' {
 		return nil, nil, nil
 	}
@@ -91,7 +93,7 @@ func checkExecForm(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error
 		}
 		if why != "" {
 			if why != "-" {
-				notes = append(notes, Note{Line: in.Line, Message: "shell-form " + in.Keyword + " kept: " + why})
+				notes = append(notes, rewrite.Note{Line: in.Line, Message: "shell-form " + in.Keyword + " kept: " + why})
 			}
 			continue
 		}
@@ -103,10 +105,10 @@ func checkExecForm(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error
 		}
 		text := strings.ReplaceAll(strings.TrimSpace(b.String()), `","`, `", "`)
 		words := d.Words(in.ArgsSpan)
-		fixes = append(fixes, Fix{
+		fixes = append(fixes, rewrite.Fix{
 			Line:    in.Line,
 			Message: msg,
-			Edits:   []Edit{Replace(Span{words[0].Span.Start, words[len(words)-1].Span.End}, text)},
+			Edits:   []rewrite.Edit{rewrite.Replace(rewrite.Span{Start: words[0].Span.Start, End: words[len(words)-1].Span.End}, text)},
 		})
 	}
 	return fixes, notes, nil
@@ -115,14 +117,14 @@ func checkExecForm(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error
 // plainArgv returns the words of a shell-form CMD or ENTRYPOINT when the
 // shell would pass them through unchanged, or why not ("-" for reasons
 // not worth a note, such as real shell scripts).
-func plainArgv(d *Document, in *Instruction) ([]string, string) {
+func plainArgv(d *rewrite.Document, in *rewrite.Instruction) ([]string, string) {
 	words := d.Words(in.ArgsSpan)
 	if len(words) == 0 {
 		return nil, "-"
 	}
 	first, last := words[0].Span.Start, words[len(words)-1].Span.End
 	for l := d.LineOf(first) + 1; l <= d.LineOf(last); l++ {
-		if isCommentLine(d.LineText(l)) {
+		if rewrite.IsCommentLine(d.LineText(l)) {
 			return nil, "a comment line sits inside its continuation"
 		}
 	}
@@ -139,7 +141,7 @@ func plainArgv(d *Document, in *Instruction) ([]string, string) {
 			return nil, "-"
 		}
 	}
-	if shellOnly[argv[0]] || isAssignment(Word{Raw: argv[0]}) {
+	if shellOnly[argv[0]] || rewrite.IsAssignment(rewrite.Word{Raw: argv[0]}) {
 		return nil, "-"
 	}
 	return argv, ""
@@ -172,7 +174,7 @@ func plainWord(raw string) bool {
 // stageHas reports whether the stage has an instruction with keyword, or,
 // with ancestors, a stage of this file it is built FROM (whose config it
 // inherits), or, with derived, a stage built FROM it.
-func stageHas(d *Document, stage int, keyword string, ancestors, derived bool) bool {
+func stageHas(d *rewrite.Document, stage int, keyword string, ancestors, derived bool) bool {
 	related := map[int]bool{stage: true}
 	for s := stage; ancestors && s >= 0 && s < len(d.Stages); {
 		parent := stageIndex(d, d.Stages[s].BaseName, s)
@@ -197,7 +199,7 @@ func stageHas(d *Document, stage int, keyword string, ancestors, derived bool) b
 
 // stageIndex returns the index of the stage named name before stage
 // before, or -1.
-func stageIndex(d *Document, name string, before int) int {
+func stageIndex(d *rewrite.Document, name string, before int) int {
 	for i := before - 1; i >= 0; i-- {
 		if d.Stages[i].Name != "" && strings.EqualFold(d.Stages[i].Name, name) {
 			return i

@@ -1,13 +1,16 @@
-package rewrite
+package hygiene
 
 import (
 	"context"
 	"path"
 	"regexp"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
 // ApkHygiene keeps Alpine's package index out of the image.
-var ApkHygiene = &Rule{
+var ApkHygiene = &rewrite.Rule{
 	Name:    "apk-hygiene",
 	Summary: "apk add with --no-cache, so the package index does not stay in the layer.",
 	Doc: `apk add without --no-cache leaves the package index it downloaded in
@@ -31,7 +34,7 @@ bodies), the JSON form of RUN and sh -c '…' get a note instead.
 
 Before:  RUN apk add --virtual .build-deps gcc musl-dev
 After:   RUN apk add --no-cache --virtual .build-deps gcc musl-dev`,
-	Risk:  Safe,
+	Risk:  rewrite.Safe,
 	URL:   "https://github.com/hadolint/hadolint/wiki/DL3019",
 	Check: checkApkHygiene,
 }
@@ -43,10 +46,10 @@ var apkArgOpts = map[string]bool{"-X": true, "--repository": true, "-p": true, "
 	"--arch": true, "--keys-dir": true, "--repositories-file": true, "--cache-dir": true,
 	"--wait": true, "--progress-fd": true, "--timeout": true, "--cache-max-age": true}
 
-func checkApkHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
-	var fixes []Fix
-	notes := eachRun(d, apkText, "apk add", apkNeedsFix, func(in *Instruction, s *ShellScript) {
-		if s.hasCacheMount("/var/cache/apk", "/etc/apk/cache") {
+func checkApkHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	notes := pkgmgr.EachRun(d, apkText, "apk add", apkNeedsFix, func(in *rewrite.Instruction, s *rewrite.ShellScript) {
+		if s.HasCacheMount("/var/cache/apk", "/etc/apk/cache") {
 			return
 		}
 		for _, c := range s.Commands {
@@ -54,10 +57,10 @@ func checkApkHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			if argv == nil {
 				continue
 			}
-			fixes = append(fixes, Fix{
+			fixes = append(fixes, rewrite.Fix{
 				Line:    d.LineOf(argv[sub].Span.Start),
 				Message: "apk add without --no-cache leaves the package index in /var/cache/apk",
-				Edits:   []Edit{Insert(argv[sub].Span.End, " --no-cache")},
+				Edits:   []rewrite.Edit{rewrite.Insert(argv[sub].Span.End, " --no-cache")},
 			})
 		}
 	})
@@ -66,13 +69,13 @@ func checkApkHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 
 // apkAddWithoutNoCache returns argv and the index of add for an apk add
 // without --no-cache, or nil.
-func apkAddWithoutNoCache(c ShellCommand) ([]Word, int) {
+func apkAddWithoutNoCache(c rewrite.ShellCommand) ([]rewrite.Word, int) {
 	argv := c.Argv()
 	if len(argv) == 0 || path.Base(argv[0].Value) != "apk" {
 		return nil, -1
 	}
-	sub := subcommand(argv, apkArgOpts)
-	if sub < 0 || argv[sub].Value != "add" || hasWord(argv, "--no-cache") {
+	sub := pkgmgr.Subcommand(argv, apkArgOpts)
+	if sub < 0 || argv[sub].Value != "add" || pkgmgr.HasWord(argv, "--no-cache") {
 		return nil, -1
 	}
 	return argv, sub
@@ -80,7 +83,7 @@ func apkAddWithoutNoCache(c ShellCommand) ([]Word, int) {
 
 // apkNeedsFix reports whether the rule would change commands it cannot
 // edit.
-func apkNeedsFix(cmds []ShellCommand) bool {
+func apkNeedsFix(cmds []rewrite.ShellCommand) bool {
 	for _, c := range cmds {
 		if argv, _ := apkAddWithoutNoCache(c); argv != nil {
 			return true

@@ -1,4 +1,4 @@
-package rewrite
+package hygiene
 
 import (
 	"bytes"
@@ -7,10 +7,13 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
 // AptHygiene makes apt-get installs non-interactive and small.
-var AptHygiene = &Rule{
+var AptHygiene = &rewrite.Rule{
 	Name:    "apt-hygiene",
 	Summary: "apt-get install -y --no-install-recommends, apt-get for apt, and the package lists removed in the RUN that downloads them.",
 	Doc: `Four fixes to the Debian and Ubuntu package manager in RUN instructions
@@ -62,7 +65,7 @@ bodies), the JSON form of RUN and sh -c '…' get a note instead.
 
 Before:  RUN apt-get update && apt-get install curl
 After:   RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*`,
-	Risk:  Safe,
+	Risk:  rewrite.Safe,
 	URL:   "https://github.com/hadolint/hadolint/wiki/DL3009",
 	Check: checkAptHygiene,
 }
@@ -81,7 +84,7 @@ var aptListsRemoval = regexp.MustCompile(`\brm\s+(-\S+\s+)*[^;&|]*/var/lib/apt/l
 
 // aptCommand returns argv and the subcommand index of an apt-get or apt
 // command, or nil.
-func aptCommand(c ShellCommand) ([]Word, int) {
+func aptCommand(c rewrite.ShellCommand) ([]rewrite.Word, int) {
 	argv := c.Argv()
 	if len(argv) == 0 {
 		return nil, -1
@@ -89,14 +92,14 @@ func aptCommand(c ShellCommand) ([]Word, int) {
 	if name := path.Base(argv[0].Value); name != "apt-get" && name != "apt" {
 		return nil, -1
 	}
-	sub := subcommand(argv, aptArgOpts)
+	sub := pkgmgr.Subcommand(argv, aptArgOpts)
 	if sub < 0 {
 		return nil, -1
 	}
 	return argv, sub
 }
 
-func aptSub(c ShellCommand) string {
+func aptSub(c rewrite.ShellCommand) string {
 	argv, sub := aptCommand(c)
 	if argv == nil {
 		return ""
@@ -104,11 +107,11 @@ func aptSub(c ShellCommand) string {
 	return argv[sub].Value
 }
 
-func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
-	var fixes []Fix
-	var notes []Note
+func checkAptHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
 	recommendsConfigured := bytes.Contains(d.Src, []byte("Install-Recommends"))
-	opaque := eachRun(d, aptText, "apt-get", aptNeedsFix, func(in *Instruction, s *ShellScript) {
+	opaque := pkgmgr.EachRun(d, aptText, "apt-get", aptNeedsFix, func(in *rewrite.Instruction, s *rewrite.ShellScript) {
 		lastUpdate, lastApt := -1, -1
 		for i, c := range s.Commands {
 			argv, sub := aptCommand(c)
@@ -122,11 +125,11 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 				switch verb {
 				case "update", "install", "remove", "purge", "autoremove", "clean", "autoclean":
 					if strings.HasSuffix(argv[0].Raw, "apt") {
-						fixes = append(fixes, Fix{Line: line, Message: "apt is the interactive front end and its output is not stable for scripts; apt-get " + verb + " does the same",
-							Edits: []Edit{Insert(argv[0].Span.End, "-get")}})
+						fixes = append(fixes, rewrite.Fix{Line: line, Message: "apt is the interactive front end and its output is not stable for scripts; apt-get " + verb + " does the same",
+							Edits: []rewrite.Edit{rewrite.Insert(argv[0].Span.End, "-get")}})
 					}
 				case "upgrade", "full-upgrade":
-					notes = append(notes, Note{Line: line, Message: "apt " + verb + " also installs new dependencies, unlike apt-get " + verb + "; not changed to apt-get (write apt-get upgrade or dist-upgrade by hand)"})
+					notes = append(notes, rewrite.Note{Line: line, Message: "apt " + verb + " also installs new dependencies, unlike apt-get " + verb + "; not changed to apt-get (write apt-get upgrade or dist-upgrade by hand)"})
 				}
 			}
 			switch verb {
@@ -137,7 +140,7 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 				if kept := withoutRecommendsFix(installFixes); len(kept) < len(installFixes) {
 					if why := recommendsNeeded(d, in, s, i, argv[sub+1:]); why != "" {
 						installFixes = kept
-						notes = append(notes, Note{Line: line, Message: "--no-install-recommends not added: " + why})
+						notes = append(notes, rewrite.Note{Line: line, Message: "--no-install-recommends not added: " + why})
 					}
 				}
 				fixes = append(fixes, installFixes...)
@@ -146,26 +149,26 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 		if lastUpdate < 0 {
 			return
 		}
-		if s.hasCacheMount("/var/lib/apt", "/var/lib/apt/lists", "/var/cache/apt") {
+		if s.HasCacheMount("/var/lib/apt", "/var/lib/apt/lists", "/var/cache/apt") {
 			return
 		}
 		for _, c := range s.Commands[lastUpdate+1:] {
 			// apt-get dist-clean (apt 2.9, Debian trixie) removes the
 			// lists too.
-			if isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" ||
-				aptListsRemoval.MatchString(shellWrapperScript(c)) {
+			if pkgmgr.IsRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" ||
+				aptListsRemoval.MatchString(rewrite.ShellWrapperScript(c)) {
 				return
 			}
 		}
-		needs := func(c ShellCommand) bool {
+		needs := func(c rewrite.ShellCommand) bool {
 			switch aptSub(c) {
 			case "install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "download", "reinstall":
 				return true
 			}
 			return false
 		}
-		refresh := func(c ShellCommand) bool { return aptSub(c) == "update" }
-		if later := laterUse(d, in, needs, refresh); later > 0 {
+		refresh := func(c rewrite.ShellCommand) bool { return aptSub(c) == "update" }
+		if later := pkgmgr.LaterUse(d, in, needs, refresh); later > 0 {
 			what := "apt-get update in this RUN feeds"
 			if lastApt == lastUpdate && !anyNeeds(s.Commands, needs) {
 				if len(s.Commands) == 1 {
@@ -175,31 +178,31 @@ func checkAptHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 				}
 				what = "apt-get update runs alone in this RUN and feeds"
 			}
-			notes = append(notes, Note{Line: in.Line, Message: fmt.Sprintf("%s the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("%s the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
 			return
 		}
 		if lastUpdate == len(s.Commands)-1 {
-			notes = append(notes, Note{Line: in.Line, Message: "apt-get update ends this RUN and nothing uses the lists it downloads; remove it, or move it into the RUN that installs"})
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: "apt-get update ends this RUN and nothing uses the lists it downloads; remove it, or move it into the RUN that installs"})
 			return
 		}
-		edit, why := appendAtEnd(s, aptListsCleanup)
+		edit, why := pkgmgr.AppendAtEnd(s, aptListsCleanup)
 		if why != "" {
-			notes = append(notes, Note{Line: in.Line, Message: "package lists not removed: " + why + "; end the RUN with " + aptListsCleanup + " by hand"})
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: "package lists not removed: " + why + "; end the RUN with " + aptListsCleanup + " by hand"})
 			return
 		}
-		fixes = append(fixes, Fix{Line: d.LineOf(edit.Start), Message: "apt-get update leaves package lists in the layer; remove them at the end of the same RUN", Edits: []Edit{edit}})
+		fixes = append(fixes, rewrite.Fix{Line: d.LineOf(edit.Start), Message: "apt-get update leaves package lists in the layer; remove them at the end of the same RUN", Edits: []rewrite.Edit{edit}})
 	})
 	return fixes, append(opaque, notes...), nil
 }
 
 // aptNeedsFix reports whether the rule would change commands it cannot
 // edit (a heredoc body BuildKit strips, sh -c, the JSON form).
-func aptNeedsFix(cmds []ShellCommand) bool {
+func aptNeedsFix(cmds []rewrite.ShellCommand) bool {
 	lastUpdate, removed := -1, false
 	for i, c := range cmds {
 		argv, sub := aptCommand(c)
 		if argv == nil {
-			if lastUpdate >= 0 && isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") {
+			if lastUpdate >= 0 && pkgmgr.IsRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") {
 				removed = true
 			}
 			continue
@@ -210,7 +213,7 @@ func aptNeedsFix(cmds []ShellCommand) bool {
 		case "dist-clean":
 			removed = true
 		case "install":
-			if !aptAssumesYes(argv) || !hasWord(argv, "--no-install-recommends", "--install-recommends") && !optionSet(argv, "APT::Install-Recommends") {
+			if !aptAssumesYes(argv) || !pkgmgr.HasWord(argv, "--no-install-recommends", "--install-recommends") && !optionSet(argv, "APT::Install-Recommends") {
 				return true
 			}
 		}
@@ -221,7 +224,7 @@ func aptNeedsFix(cmds []ShellCommand) bool {
 	return lastUpdate >= 0 && !removed
 }
 
-func anyNeeds(cmds []ShellCommand, needs func(ShellCommand) bool) bool {
+func anyNeeds(cmds []rewrite.ShellCommand, needs func(rewrite.ShellCommand) bool) bool {
 	for _, c := range cmds {
 		if needs(c) {
 			return true
@@ -232,37 +235,37 @@ func anyNeeds(cmds []ShellCommand, needs func(ShellCommand) bool) bool {
 
 // aptInstallFixes returns the -y and --no-install-recommends fixes of one
 // apt-get install command.
-func aptInstallFixes(argv []Word, sub int, c ShellCommand, line int, recommendsConfigured bool) []Fix {
-	var fixes []Fix
+func aptInstallFixes(argv []rewrite.Word, sub int, c rewrite.ShellCommand, line int, recommendsConfigured bool) []rewrite.Fix {
+	var fixes []rewrite.Fix
 	install := argv[sub]
 	if !aptAssumesYes(argv) {
-		fixes = append(fixes, Fix{Line: line, Message: "apt-get install without -y waits for a confirmation a build cannot give",
-			Edits: []Edit{Replace(install.Span, install.Raw+" -y")}})
+		fixes = append(fixes, rewrite.Fix{Line: line, Message: "apt-get install without -y waits for a confirmation a build cannot give",
+			Edits: []rewrite.Edit{rewrite.Replace(install.Span, install.Raw+" -y")}})
 	}
-	if !recommendsConfigured && !hasWord(argv, "--no-install-recommends", "--install-recommends") && !optionSet(argv, "APT::Install-Recommends") {
+	if !recommendsConfigured && !pkgmgr.HasWord(argv, "--no-install-recommends", "--install-recommends") && !optionSet(argv, "APT::Install-Recommends") {
 		// After the word install; when install ends the command (xargs
 		// supplies the packages), before it, so an edit appending a
 		// command after the last word does not meet this one.
-		edit := Insert(install.Span.End, " --no-install-recommends")
+		edit := rewrite.Insert(install.Span.End, " --no-install-recommends")
 		if install.Span.End == c.Span.End {
-			edit = Insert(install.Span.Start, "--no-install-recommends ")
+			edit = rewrite.Insert(install.Span.Start, "--no-install-recommends ")
 		}
-		fixes = append(fixes, Fix{Line: line, Risk: Review,
+		fixes = append(fixes, rewrite.Fix{Line: line, Risk: rewrite.Review,
 			Message: "--no-install-recommends keeps packages the software does not need out of the image; check that nothing relied on a recommended package",
-			Edits:   []Edit{edit}})
+			Edits:   []rewrite.Edit{edit}})
 	}
 	return fixes
 }
 
 // aptAssumesYes reports whether the apt-get command answers yes by itself.
-func aptAssumesYes(argv []Word) bool {
-	if hasWord(argv, "-y", "--yes", "--assume-yes", "-qq", "-q=2", "--quiet=2") || shortFlag(argv, 'y') {
+func aptAssumesYes(argv []rewrite.Word) bool {
+	if pkgmgr.HasWord(argv, "-y", "--yes", "--assume-yes", "-qq", "-q=2", "--quiet=2") || pkgmgr.ShortFlag(argv, 'y') {
 		return true
 	}
 	q := 0
 	for _, w := range argv[1:] {
 		v := w.Value
-		if len(v) > 1 && v[0] == '-' && v[1] != '-' && isLetters(v[1:]) {
+		if len(v) > 1 && v[0] == '-' && v[1] != '-' && pkgmgr.IsLetters(v[1:]) {
 			q += strings.Count(v, "q")
 		}
 	}
@@ -274,14 +277,14 @@ func aptAssumesYes(argv []Word) bool {
 }
 
 // optionSet reports whether an -o NAME=… option sets name.
-func optionSet(argv []Word, name string) bool {
+func optionSet(argv []rewrite.Word, name string) bool {
 	_, ok := optionValue(argv, name)
 	return ok
 }
 
 // optionValue returns the value of an -o NAME=VALUE option (also -oNAME=…,
 // --option NAME=…, -o=NAME=…), matching NAME case-insensitively.
-func optionValue(argv []Word, name string) (string, bool) {
+func optionValue(argv []rewrite.Word, name string) (string, bool) {
 	for k := 1; k < len(argv); k++ {
 		v := argv[k].Value
 		var kv string
@@ -305,8 +308,8 @@ func optionValue(argv []Word, name string) (string, bool) {
 
 const recommendsFixPrefix = "--no-install-recommends keeps"
 
-func withoutRecommendsFix(fixes []Fix) []Fix {
-	var out []Fix
+func withoutRecommendsFix(fixes []rewrite.Fix) []rewrite.Fix {
+	var out []rewrite.Fix
 	for _, f := range fixes {
 		if !strings.HasPrefix(f.Message, recommendsFixPrefix) {
 			out = append(out, f)
@@ -318,16 +321,16 @@ func withoutRecommendsFix(fixes []Fix) []Fix {
 // runtimeRecommends are Recommends that a program of the package needs to
 // work, with the use that shows the stage relies on it.
 var runtimeRecommends = []struct {
-	installs map[string]bool         // packages that only Recommend needs
-	needs    string                  // the recommended package
-	uses     func(ShellCommand) bool // a command that fails without it
+	installs map[string]bool                 // packages that only Recommend needs
+	needs    string                          // the recommended package
+	uses     func(rewrite.ShellCommand) bool // a command that fails without it
 	use      string
 }{
-	{httpsClients, "ca-certificates", downloadsHTTPS, "downloads over https"},
+	{pkgmgr.HTTPSClients, "ca-certificates", downloadsHTTPS, "downloads over https"},
 	// xvfb Recommends xauth (packages.debian.org/bookworm/xvfb); the
 	// xvfb-run(1) man page: "xvfb-run requires the xauth command to
 	// function".
-	{map[string]bool{"xvfb": true}, "xauth", func(c ShellCommand) bool { return path.Base(c.Program()) == "xvfb-run" }, "is used by xvfb-run"},
+	{map[string]bool{"xvfb": true}, "xauth", func(c rewrite.ShellCommand) bool { return path.Base(c.Program()) == "xvfb-run" }, "is used by xvfb-run"},
 }
 
 // recommendsNeeded says why dropping the Recommends of the packages an
@@ -335,7 +338,7 @@ var runtimeRecommends = []struct {
 // later in this RUN, or in a later RUN of the stage or of a stage built on
 // it, in a way that needs a package it only Recommends, and that package
 // is not installed here or earlier in the stage.
-func recommendsNeeded(d *Document, in *Instruction, s *ShellScript, at int, pkgs []Word) string {
+func recommendsNeeded(d *rewrite.Document, in *rewrite.Instruction, s *rewrite.ShellScript, at int, pkgs []rewrite.Word) string {
 	for _, r := range runtimeRecommends {
 		pkg := ""
 		for _, w := range pkgs {
@@ -355,7 +358,7 @@ func recommendsNeeded(d *Document, in *Instruction, s *ShellScript, at int, pkgs
 				return fmt.Sprintf("%s installed here %s later in this RUN and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, r.needs, r.needs)
 			}
 		}
-		if later := laterUse(d, in, r.uses, func(ShellCommand) bool { return false }); later > 0 {
+		if later := pkgmgr.LaterUse(d, in, r.uses, func(rewrite.ShellCommand) bool { return false }); later > 0 {
 			return fmt.Sprintf("%s installed here %s in line %d and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, later, r.needs, r.needs)
 		}
 	}
@@ -364,9 +367,9 @@ func recommendsNeeded(d *Document, in *Instruction, s *ShellScript, at int, pkgs
 
 // downloadsHTTPS reports whether c runs curl, wget or git with an https
 // URL.
-func downloadsHTTPS(c ShellCommand) bool {
+func downloadsHTTPS(c rewrite.ShellCommand) bool {
 	argv := c.Argv()
-	if len(argv) == 0 || !httpsClients[path.Base(argv[0].Value)] {
+	if len(argv) == 0 || !pkgmgr.HTTPSClients[path.Base(argv[0].Value)] {
 		return false
 	}
 	for _, w := range argv[1:] {
@@ -379,13 +382,13 @@ func downloadsHTTPS(c ShellCommand) bool {
 
 // installedBefore reports whether pkg is named before command at of s, or
 // in an earlier RUN of the stage's chain.
-func installedBefore(d *Document, in *Instruction, s *ShellScript, at int, pkg string) bool {
+func installedBefore(d *rewrite.Document, in *rewrite.Instruction, s *rewrite.ShellScript, at int, pkg string) bool {
 	for _, c := range s.Commands[:at] {
 		if strings.Contains(c.Span.Text(d.Src), pkg) {
 			return true
 		}
 	}
-	chain, _, _ := d.chainOf(in.Stage)
+	chain, _, _ := d.StageChain(in.Stage)
 	inChain := map[int]bool{}
 	for _, st := range chain {
 		inChain[st] = true

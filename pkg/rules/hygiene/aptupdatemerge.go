@@ -1,15 +1,18 @@
-package rewrite
+package hygiene
 
 import (
 	"context"
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
 // AptUpdateMerge folds a package-index update that runs alone in its RUN
 // into the RUN that installs right after it.
-var AptUpdateMerge = &Rule{
+var AptUpdateMerge = &rewrite.Rule{
 	Name:    aptUpdateMergeName,
 	Summary: "Fold a lone `RUN apt-get update` (apk, dnf/yum/microdnf makecache, zypper refresh) into the RUN that installs.",
 	Doc: `A package-index update in a RUN of its own, followed by the install in the
@@ -50,7 +53,7 @@ instructions between them do not count, other triggers do).
 Before:  RUN apt-get update
          RUN apt-get install -y curl
 After:   RUN apt-get update && apt-get install -y curl`,
-	Risk:  Safe,
+	Risk:  rewrite.Safe,
 	URL:   "https://docs.docker.com/build/building/best-practices/#apt-get",
 	Check: checkAptUpdateMerge,
 }
@@ -58,7 +61,7 @@ After:   RUN apt-get update && apt-get install -y curl`,
 // indexManager names the package manager family of a command whose
 // subcommand refreshes the package index ("apt", "apk", "rpm", "zypper"),
 // and whether the subcommand installs (uses the index) instead.
-func indexManager(c ShellCommand) (family string, update, install bool) {
+func indexManager(c rewrite.ShellCommand) (family string, update, install bool) {
 	argv := c.Argv()
 	if len(argv) == 0 {
 		return "", false, false
@@ -77,7 +80,7 @@ func indexManager(c ShellCommand) (family string, update, install bool) {
 	default:
 		return "", false, false
 	}
-	sub := subcommand(argv, opts)
+	sub := pkgmgr.Subcommand(argv, opts)
 	if sub < 0 {
 		return family, false, false
 	}
@@ -104,10 +107,10 @@ func indexManager(c ShellCommand) (family string, update, install bool) {
 var mergeBlockers = map[string]bool{"ENV": true, "ARG": true, "COPY": true, "ADD": true, "USER": true,
 	"WORKDIR": true, "SHELL": true, "VOLUME": true, "ONBUILD": true, "RUN": true}
 
-func checkAptUpdateMerge(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
-	var fixes []Fix
-	var notes []Note
-	ignored := ignoredRules(d)
+func checkAptUpdateMerge(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
+	ignored := rewrite.IgnoredRules(d)
 	for _, in := range d.Instructions {
 		run, onbuild := in, false
 		if in.Keyword == "ONBUILD" {
@@ -119,7 +122,7 @@ func checkAptUpdateMerge(_ context.Context, d *Document, _ *Env) ([]Fix, []Note,
 		upd, family, why := loneUpdate(d, run)
 		if upd == nil {
 			if why != "" {
-				notes = append(notes, Note{Line: in.Line, Message: why})
+				notes = append(notes, rewrite.Note{Line: in.Line, Message: why})
 			}
 			continue
 		}
@@ -127,24 +130,24 @@ func checkAptUpdateMerge(_ context.Context, d *Document, _ *Env) ([]Fix, []Note,
 		target, blocker := nextInstallRun(d, in, family, onbuild)
 		if target == nil {
 			if blocker != "" {
-				notes = append(notes, Note{Line: in.Line, Message: program + " index update runs alone in this RUN; not merged into the install: " + blocker})
+				notes = append(notes, rewrite.Note{Line: in.Line, Message: program + " index update runs alone in this RUN; not merged into the install: " + blocker})
 			}
 			continue
 		}
-		if isIgnored(ignored, d, target.Line, aptUpdateMergeName) {
+		if rewrite.IsIgnored(ignored, d, target.Line, aptUpdateMergeName) {
 			continue
 		}
 		at, why := installInsertPoint(d, target, family)
 		if why != "" {
-			notes = append(notes, Note{Line: in.Line, Message: fmt.Sprintf("%s index update runs alone in this RUN; not merged into the RUN in line %d: %s; merge them by hand", program, target.Line, why)})
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("%s index update runs alone in this RUN; not merged into the RUN in line %d: %s; merge them by hand", program, target.Line, why)})
 			continue
 		}
 		text := upd.Span.Text(d.Src)
-		edits := []Edit{{Start: in.Span.Start, End: in.Span.End}, Insert(at, text+" && ")}
+		edits := []rewrite.Edit{{Start: in.Span.Start, End: in.Span.End}, rewrite.Insert(at, text+" && ")}
 		if family == "apt" && !onbuild {
 			edits = append(edits, aptMergedCleanup(d, target)...)
 		}
-		fixes = append(fixes, Fix{
+		fixes = append(fixes, rewrite.Fix{
 			Line:    in.Line,
 			Message: fmt.Sprintf("%s in a RUN of its own is cached apart from the install, so later builds install from a stale index; moved into the RUN in line %d", text, target.Line),
 			Edits:   edits,
@@ -158,33 +161,33 @@ func checkAptUpdateMerge(_ context.Context, d *Document, _ *Env) ([]Fix, []Note,
 // itself, so the result is the same whichever of the two rules runs first.
 // None when the RUN already removes the lists, a cache mount keeps them out
 // of the layer, or a later RUN still needs them.
-func aptMergedCleanup(d *Document, run *Instruction) []Edit {
+func aptMergedCleanup(d *rewrite.Document, run *rewrite.Instruction) []rewrite.Edit {
 	s := d.Shell(run)
-	if s == nil || s.hasCacheMount("/var/lib/apt", "/var/lib/apt/lists", "/var/cache/apt") {
+	if s == nil || s.HasCacheMount("/var/lib/apt", "/var/lib/apt/lists", "/var/cache/apt") {
 		return nil
 	}
 	for _, c := range s.Commands {
-		if isRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" ||
-			aptListsRemoval.MatchString(shellWrapperScript(c)) {
+		if pkgmgr.IsRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" ||
+			aptListsRemoval.MatchString(rewrite.ShellWrapperScript(c)) {
 			return nil
 		}
 	}
-	needs := func(c ShellCommand) bool { _, _, install := indexManager(c); return install && aptSub(c) != "" }
-	refresh := func(c ShellCommand) bool { return aptSub(c) == "update" }
-	if laterUse(d, run, needs, refresh) > 0 {
+	needs := func(c rewrite.ShellCommand) bool { _, _, install := indexManager(c); return install && aptSub(c) != "" }
+	refresh := func(c rewrite.ShellCommand) bool { return aptSub(c) == "update" }
+	if pkgmgr.LaterUse(d, run, needs, refresh) > 0 {
 		return nil
 	}
-	edit, why := appendAtEnd(s, aptListsCleanup)
+	edit, why := pkgmgr.AppendAtEnd(s, aptListsCleanup)
 	if why != "" {
 		return nil
 	}
-	return []Edit{edit}
+	return []rewrite.Edit{edit}
 }
 
 // loneUpdate returns the one index-update command a RUN consists of, with
 // its family; nil when the RUN is something else, and a reason when it is
 // a lone update hardenfix cannot move.
-func loneUpdate(d *Document, in *Instruction) (*ShellCommand, string, string) {
+func loneUpdate(d *rewrite.Document, in *rewrite.Instruction) (*rewrite.ShellCommand, string, string) {
 	s := d.Shell(in)
 	if s == nil || len(s.Commands) == 0 {
 		return nil, "", ""
@@ -200,7 +203,7 @@ func loneUpdate(d *Document, in *Instruction) (*ShellCommand, string, string) {
 		return nil, "", ""
 	case s.Unsupported != "" || s.Trailing != "" || c.Depth != 0:
 		return nil, "", prog + " index update runs alone in this RUN, in shell text hardenfix does not edit; merge it into the RUN that installs by hand"
-	case s.Span.Start != d.skipFlagsStart(in):
+	case s.Span.Start != skipFlagsStart(d, in):
 		return nil, "", prog + " index update runs alone in a RUN with flags (--mount, --network, …); not merged, since the install RUN would need the same flags"
 	case strings.ContainsAny(c.Span.Text(d.Src), "\r\n"):
 		return nil, "", prog + " index update runs alone in this RUN across several lines; merge it into the RUN that installs by hand"
@@ -212,7 +215,7 @@ func loneUpdate(d *Document, in *Instruction) (*ShellCommand, string, string) {
 // Instruction whose ArgsSpan is the RUN's arguments, so the shell model
 // reads it like a RUN; another trigger keeps its keyword; nil when the
 // ONBUILD cannot be read.
-func onbuildRun(d *Document, in *Instruction) *Instruction {
+func onbuildRun(d *rewrite.Document, in *rewrite.Instruction) *rewrite.Instruction {
 	if in.Node.Next == nil || len(in.Node.Next.Children) == 0 {
 		return nil
 	}
@@ -224,12 +227,12 @@ func onbuildRun(d *Document, in *Instruction) *Instruction {
 	run := *in
 	run.Keyword = strings.ToUpper(inner.Value)
 	run.Node = inner
-	run.ArgsSpan = Span{words[0].Span.End, in.ArgsSpan.End}
+	run.ArgsSpan = rewrite.Span{Start: words[0].Span.End, End: in.ArgsSpan.End}
 	return &run
 }
 
 // skipFlagsStart is where the RUN's text starts when it has no flags.
-func (d *Document) skipFlagsStart(in *Instruction) int {
+func skipFlagsStart(d *rewrite.Document, in *rewrite.Instruction) int {
 	words := d.Words(in.ArgsSpan)
 	if len(words) == 0 {
 		return in.ArgsSpan.End
@@ -238,7 +241,7 @@ func (d *Document) skipFlagsStart(in *Instruction) int {
 		if strings.HasPrefix(words[0].Raw, "--") {
 			return -1
 		}
-		s, _ := d.heredocScript(in)
+		s, _ := d.HeredocScript(in)
 		return s.Start
 	}
 	return words[0].Span.Start
@@ -248,8 +251,8 @@ func (d *Document) skipFlagsStart(in *Instruction) int {
 // between that the install depends on) that installs with family; else
 // nil and what stood in the way ("" when the next RUN simply does not use
 // the index, which apt-hygiene's notes cover).
-func nextInstallRun(d *Document, in *Instruction, family string, onbuild bool) (*Instruction, string) {
-	for _, next := range d.Instructions[in.index+1:] {
+func nextInstallRun(d *rewrite.Document, in *rewrite.Instruction, family string, onbuild bool) (*rewrite.Instruction, string) {
+	for _, next := range d.Instructions[in.Index+1:] {
 		if next.Stage != in.Stage || next.Keyword == "FROM" {
 			return nil, ""
 		}
@@ -269,7 +272,7 @@ func nextInstallRun(d *Document, in *Instruction, family string, onbuild bool) (
 			}
 			continue
 		}
-		for _, c := range runCommands(d, next) {
+		for _, c := range pkgmgr.RunCommands(d, next) {
 			f, update, install := indexManager(c)
 			if f != family {
 				continue
@@ -296,7 +299,7 @@ func sepName(sep string) string {
 
 // installInsertPoint is the offset before the first command of family in
 // the install RUN, where "UPDATE && " goes; or why it cannot go there.
-func installInsertPoint(d *Document, run *Instruction, family string) (int, string) {
+func installInsertPoint(d *rewrite.Document, run *rewrite.Instruction, family string) (int, string) {
 	s := d.Shell(run)
 	switch {
 	case s == nil:
@@ -319,7 +322,7 @@ func installInsertPoint(d *Document, run *Instruction, family string) (int, stri
 		}
 		f, _, _ := indexManager(c)
 		if f != family {
-			if shellWrapperScript(c) != "" {
+			if rewrite.ShellWrapperScript(c) != "" {
 				return 0, "an sh -c script runs before the install"
 			}
 			continue
@@ -340,12 +343,12 @@ func installInsertPoint(d *Document, run *Instruction, family string) (int, stri
 }
 
 // isSetErrexit reports whether c is `set -e…` (or -o errexit).
-func isSetErrexit(c ShellCommand) bool {
+func isSetErrexit(c rewrite.ShellCommand) bool {
 	argv := c.Argv()
 	if len(argv) < 2 || argv[0].Value != "set" {
 		return false
 	}
-	return shortFlag(argv, 'e') || hasWord(argv, "errexit")
+	return pkgmgr.ShortFlag(argv, 'e') || pkgmgr.HasWord(argv, "errexit")
 }
 
 const aptUpdateMergeName = "apt-update-merge"

@@ -1,23 +1,26 @@
-package rewrite
+package hygiene
 
 import (
 	"context"
 	"path/filepath"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/rewritetest"
 )
 
 // TestAptUpdateMergeAnyOrder runs apt-update-merge before and after each
 // hygiene rule on every apt-update-merge fixture: both orders must give the
 // same file, and a second run of both must change nothing.
 func TestAptUpdateMergeAnyOrder(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join(fixturesRoot(t), "apt-update-merge", "*.txtar"))
+	paths, err := filepath.Glob(filepath.Join("testdata", "apt-update-merge", "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hygiene := []*Rule{AptHygiene, ApkHygiene, RpmHygiene, PipHygiene}
-	run := func(src []byte, rules ...*Rule) []byte {
+	hygiene := []*rewrite.Rule{AptHygiene, ApkHygiene, RpmHygiene, PipHygiene}
+	run := func(src []byte, rules ...*rewrite.Rule) []byte {
 		t.Helper()
-		res, err := Run(context.Background(), "Dockerfile", src, rules, &Env{Offline: true})
+		res, err := rewrite.Run(context.Background(), "Dockerfile", src, rules, &rewrite.Env{Offline: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -25,20 +28,20 @@ func TestAptUpdateMergeAnyOrder(t *testing.T) {
 	}
 	merged := 0
 	for _, p := range paths {
-		f, err := loadFixture(p)
+		f, err := rewritetest.LoadFixture(p, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, h := range hygiene {
-			first := run(f.input, AptUpdateMerge, h)
-			last := run(f.input, h, AptUpdateMerge)
+			first := run(f.Input, AptUpdateMerge, h)
+			last := run(f.Input, h, AptUpdateMerge)
 			if string(first) != string(last) {
 				t.Errorf("%s with %s: the order matters\nmerge first:\n%s\nmerge last:\n%s", filepath.Base(p), h.Name, first, last)
 			}
 			if again := run(last, h, AptUpdateMerge); string(again) != string(last) {
 				t.Errorf("%s with %s: a second run changed\n%s\ninto\n%s", filepath.Base(p), h.Name, last, again)
 			}
-			if string(first) != string(f.input) {
+			if string(first) != string(f.Input) {
 				merged++
 			}
 		}

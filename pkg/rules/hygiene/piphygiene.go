@@ -1,4 +1,4 @@
-package rewrite
+package hygiene
 
 import (
 	"context"
@@ -7,10 +7,13 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
 // PipHygiene keeps pip's download cache out of the image.
-var PipHygiene = &Rule{
+var PipHygiene = &rewrite.Rule{
 	Name:    "pip-hygiene",
 	Summary: "pip install with --no-cache-dir, so downloaded wheels do not stay in the layer.",
 	Doc: `pip install keeps every wheel it downloads or builds in ~/.cache/pip, which
@@ -35,7 +38,7 @@ bodies), the JSON form of RUN and sh -c '…' get a note instead.
 
 Before:  RUN pip install -r requirements.txt
 After:   RUN pip install --no-cache-dir -r requirements.txt`,
-	Risk:  Safe,
+	Risk:  rewrite.Safe,
 	URL:   "https://github.com/hadolint/hadolint/wiki/DL3042",
 	Check: checkPipHygiene,
 }
@@ -53,7 +56,7 @@ var pipArgOpts = map[string]bool{"--proxy": true, "--log": true, "--cache-dir": 
 
 // pipInstall returns the argv of a pip command (from pip on) and the index
 // of its install word, or nil.
-func pipInstall(c ShellCommand) ([]Word, int) {
+func pipInstall(c rewrite.ShellCommand) ([]rewrite.Word, int) {
 	argv := c.Argv()
 	if len(argv) == 0 {
 		return nil, -1
@@ -61,7 +64,7 @@ func pipInstall(c ShellCommand) ([]Word, int) {
 	name := path.Base(argv[0].Value)
 	if pythonName.MatchString(name) {
 		k := 1
-		for k < len(argv) && argv[k].Value != "-m" && strings.HasPrefix(argv[k].Value, "-") && isLetters(argv[k].Value[1:]) {
+		for k < len(argv) && argv[k].Value != "-m" && strings.HasPrefix(argv[k].Value, "-") && pkgmgr.IsLetters(argv[k].Value[1:]) {
 			k++
 		}
 		if k+1 >= len(argv) || argv[k].Value != "-m" || argv[k+1].Value != "pip" {
@@ -71,16 +74,16 @@ func pipInstall(c ShellCommand) ([]Word, int) {
 	} else if !pipName.MatchString(name) {
 		return nil, -1
 	}
-	sub := subcommand(argv, pipArgOpts)
+	sub := pkgmgr.Subcommand(argv, pipArgOpts)
 	if sub < 0 || argv[sub].Value != "install" {
 		return nil, -1
 	}
 	return argv, sub
 }
 
-func checkPipHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
-	var fixes []Fix
-	notes := eachRun(d, pipText, "pip install", pipNeedsFix, func(in *Instruction, s *ShellScript) {
+func checkPipHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	notes := pkgmgr.EachRun(d, pipText, "pip install", pipNeedsFix, func(in *rewrite.Instruction, s *rewrite.ShellScript) {
 		vars := d.VarsAt(in)
 		if _, ok := vars["PIP_NO_CACHE_DIR"]; ok || stageDeclares(d, in, "PIP_NO_CACHE_DIR") {
 			return
@@ -94,7 +97,7 @@ func checkPipHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 				return
 			}
 		}
-		if s.hasCacheMount(targets...) {
+		if s.HasCacheMount(targets...) {
 			return
 		}
 		for _, c := range s.Commands {
@@ -102,10 +105,10 @@ func checkPipHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			if argv == nil {
 				continue
 			}
-			fixes = append(fixes, Fix{
+			fixes = append(fixes, rewrite.Fix{
 				Line:    d.LineOf(argv[sub].Span.Start),
 				Message: "pip install keeps downloaded and built wheels in ~/.cache/pip; --no-cache-dir keeps them out of the image",
-				Edits:   []Edit{Insert(argv[sub].Span.End, " --no-cache-dir")},
+				Edits:   []rewrite.Edit{rewrite.Insert(argv[sub].Span.End, " --no-cache-dir")},
 			})
 		}
 	})
@@ -114,7 +117,7 @@ func checkPipHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 
 // stageDeclares reports whether an ARG or ENV of in's stage before in
 // declares name, with or without a value.
-func stageDeclares(d *Document, in *Instruction, name string) bool {
+func stageDeclares(d *rewrite.Document, in *rewrite.Instruction, name string) bool {
 	for _, other := range d.Instructions {
 		if other == in {
 			break
@@ -141,9 +144,9 @@ func stageDeclares(d *Document, in *Instruction, name string) bool {
 }
 
 // assigns reports whether the command is prefixed by NAME=….
-func assigns(c ShellCommand, name string) bool {
+func assigns(c rewrite.ShellCommand, name string) bool {
 	for _, w := range c.Words {
-		if !isAssignment(w) {
+		if !rewrite.IsAssignment(w) {
 			if w.Value != "env" && w.Value != "sudo" {
 				return false
 			}
@@ -158,9 +161,9 @@ func assigns(c ShellCommand, name string) bool {
 
 // pipInstallWithCache returns argv and the index of install for a pip
 // install that keeps its cache, or nil.
-func pipInstallWithCache(c ShellCommand) ([]Word, int) {
+func pipInstallWithCache(c rewrite.ShellCommand) ([]rewrite.Word, int) {
 	argv, sub := pipInstall(c)
-	if argv == nil || hasWord(argv, "--no-cache-dir", "--cache-dir") || assigns(c, "PIP_NO_CACHE_DIR") {
+	if argv == nil || pkgmgr.HasWord(argv, "--no-cache-dir", "--cache-dir") || assigns(c, "PIP_NO_CACHE_DIR") {
 		return nil, -1
 	}
 	return argv, sub
@@ -168,7 +171,7 @@ func pipInstallWithCache(c ShellCommand) ([]Word, int) {
 
 // pipNeedsFix reports whether the rule would change commands it cannot
 // edit.
-func pipNeedsFix(cmds []ShellCommand) bool {
+func pipNeedsFix(cmds []rewrite.ShellCommand) bool {
 	for _, c := range cmds {
 		if argv, _ := pipInstallWithCache(c); argv != nil {
 			return true

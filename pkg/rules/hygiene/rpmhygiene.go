@@ -1,15 +1,18 @@
-package rewrite
+package hygiene
 
 import (
 	"context"
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
 // RpmHygiene makes yum, dnf, microdnf and zypper non-interactive and cleans
 // their caches.
-var RpmHygiene = &Rule{
+var RpmHygiene = &rewrite.Rule{
 	Name:    "rpm-hygiene",
 	Summary: "yum/dnf/microdnf install with -y and `clean all`; zypper with -n and `zypper clean`.",
 	Doc: `The RPM package managers ask before they install and keep metadata and
@@ -42,7 +45,7 @@ bodies), the JSON form of RUN and sh -c '…' get a note instead.
 
 Before:  RUN yum install httpd && yum update
 After:   RUN yum install -y httpd && yum -y update && yum clean all`,
-	Risk:  Safe,
+	Risk:  rewrite.Safe,
 	URL:   "https://github.com/hadolint/hadolint/wiki/DL3032",
 	Check: checkRpmHygiene,
 }
@@ -81,7 +84,7 @@ var rpmTools = map[string]rpmTool{
 
 // rpmCommand returns the tool, argv and verb index of a yum, dnf, microdnf
 // or zypper command, or "".
-func rpmCommand(c ShellCommand) (string, []Word, int) {
+func rpmCommand(c rewrite.ShellCommand) (string, []rewrite.Word, int) {
 	argv := c.Argv()
 	if len(argv) == 0 {
 		return "", nil, -1
@@ -94,7 +97,7 @@ func rpmCommand(c ShellCommand) (string, []Word, int) {
 	if tool == "zypper" {
 		opts = zypperArgOpts
 	}
-	sub := subcommand(argv, opts)
+	sub := pkgmgr.Subcommand(argv, opts)
 	if sub < 0 {
 		return "", nil, -1
 	}
@@ -103,7 +106,7 @@ func rpmCommand(c ShellCommand) (string, []Word, int) {
 
 // rpmInstalls reports whether verb installs or changes packages (and so
 // prompts and fills the cache).
-func rpmInstalls(tool string, argv []Word, sub int) bool {
+func rpmInstalls(tool string, argv []rewrite.Word, sub int) bool {
 	verb := argv[sub].Value
 	if tool == "zypper" {
 		switch verb {
@@ -123,8 +126,8 @@ func rpmInstalls(tool string, argv []Word, sub int) bool {
 }
 
 // rpmCleans reports whether c cleans the tool's cache.
-func rpmCleans(c ShellCommand, tool string) bool {
-	if isRemoveOf(c, rpmTools[tool].caches...) || rpmCleanText.MatchString(shellWrapperScript(c)) {
+func rpmCleans(c rewrite.ShellCommand, tool string) bool {
+	if pkgmgr.IsRemoveOf(c, rpmTools[tool].caches...) || rpmCleanText.MatchString(rewrite.ShellWrapperScript(c)) {
 		return true
 	}
 	t, argv, sub := rpmCommand(c)
@@ -137,10 +140,10 @@ func rpmCleans(c ShellCommand, tool string) bool {
 	return t != "zypper" && argv[sub].Value == "clean" && sub+1 < len(argv) && argv[sub+1].Value == "all"
 }
 
-func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
-	var fixes []Fix
-	var notes []Note
-	opaque := eachRun(d, rpmText, "the package manager", rpmNeedsFix, func(in *Instruction, s *ShellScript) {
+func checkRpmHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
+	opaque := pkgmgr.EachRun(d, rpmText, "the package manager", rpmNeedsFix, func(in *rewrite.Instruction, s *rewrite.ShellScript) {
 		// yum, dnf and microdnf share a cache (yum is dnf on RHEL 8 and
 		// later), so they form one family: one cleanup after the family's
 		// last command, by the tool of that command.
@@ -170,8 +173,8 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			line := d.LineOf(argv[0].Span.Start)
 			if tool == "zypper" {
 				if !rpmAssumesYes(tool, argv) {
-					fixes = append(fixes, Fix{Line: line, Message: "zypper without -n waits for a confirmation a build cannot give",
-						Edits: []Edit{Insert(argv[0].Span.End, " -n")}})
+					fixes = append(fixes, rewrite.Fix{Line: line, Message: "zypper without -n waits for a confirmation a build cannot give",
+						Edits: []rewrite.Edit{rewrite.Insert(argv[0].Span.End, " -n")}})
 				}
 				continue
 			}
@@ -183,18 +186,18 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 				// After the verb; when the verb ends the command (yum
 				// update), before it, so the cleanup appended after the
 				// RUN's last word does not meet this edit.
-				edit := Insert(verb.Span.End, " -y")
+				edit := rewrite.Insert(verb.Span.End, " -y")
 				if verb.Span.End == c.Span.End {
-					edit = Insert(argv[sub].Span.Start, "-y ")
+					edit = rewrite.Insert(argv[sub].Span.Start, "-y ")
 				}
-				fixes = append(fixes, Fix{Line: line, Message: tool + " " + verb.Value + " without -y waits for a confirmation a build cannot give",
-					Edits: []Edit{edit}})
+				fixes = append(fixes, rewrite.Fix{Line: line, Message: tool + " " + verb.Value + " without -y waits for a confirmation a build cannot give",
+					Edits: []rewrite.Edit{edit}})
 			}
 		}
 		var cleanups, tools []string
 		for _, fam := range order {
 			tool := lastTool[fam]
-			if s.hasCacheMount(rpmTools[tool].caches...) {
+			if s.HasCacheMount(rpmTools[tool].caches...) {
 				continue
 			}
 			cleaned := false
@@ -215,27 +218,27 @@ func checkRpmHygiene(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 		}
 		// One edit for all families: both would append at the same place.
 		cleanup := strings.Join(cleanups, " && ")
-		edit, why := appendAtEnd(s, cleanup)
+		edit, why := pkgmgr.AppendAtEnd(s, cleanup)
 		if why != "" {
-			notes = append(notes, Note{Line: in.Line, Message: strings.Join(tools, " and ") + " cache not cleaned: " + why + "; end the RUN with " + cleanup + " by hand"})
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: strings.Join(tools, " and ") + " cache not cleaned: " + why + "; end the RUN with " + cleanup + " by hand"})
 			return
 		}
-		fixes = append(fixes, Fix{Line: d.LineOf(edit.Start), Message: strings.Join(tools, " and ") + " leaves metadata and packages in its cache; " + cleanup + " at the end of the same RUN keeps them out of the layer", Edits: []Edit{edit}})
+		fixes = append(fixes, rewrite.Fix{Line: d.LineOf(edit.Start), Message: strings.Join(tools, " and ") + " leaves metadata and packages in its cache; " + cleanup + " at the end of the same RUN keeps them out of the layer", Edits: []rewrite.Edit{edit}})
 	})
 	return fixes, append(opaque, notes...), nil
 }
 
 // rpmAssumesYes reports whether the command answers yes by itself.
-func rpmAssumesYes(tool string, argv []Word) bool {
+func rpmAssumesYes(tool string, argv []rewrite.Word) bool {
 	if tool == "zypper" {
-		return hasWord(argv, "-n", "--non-interactive", "-y", "--no-confirm")
+		return pkgmgr.HasWord(argv, "-n", "--non-interactive", "-y", "--no-confirm")
 	}
-	return hasWord(argv, "-y", "--assumeyes", "--assume-yes") || shortFlag(argv, 'y')
+	return pkgmgr.HasWord(argv, "-y", "--assumeyes", "--assume-yes") || pkgmgr.ShortFlag(argv, 'y')
 }
 
 // rpmNeedsFix reports whether the rule would change commands it cannot
 // edit.
-func rpmNeedsFix(cmds []ShellCommand) bool {
+func rpmNeedsFix(cmds []rewrite.ShellCommand) bool {
 	pending := false
 	for _, c := range cmds {
 		tool, argv, sub := rpmCommand(c)

@@ -1,4 +1,4 @@
-package rewrite
+package image
 
 import (
 	"context"
@@ -7,10 +7,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 )
 
 // Pin appends the multi-arch index digest to every external image reference.
-var Pin = &Rule{
+var Pin = &rewrite.Rule{
 	Name:    "pin",
 	Summary: "Pin every external image to its digest, keeping the tag.",
 	Doc: `A tag moves; a digest does not. Pinning makes a build use the image it
@@ -35,7 +38,7 @@ nothing is pinned and a note says why (naming the registry's error).
 
 Before:  FROM node:20-slim
 After:   FROM node:20-slim@sha256:…`,
-	Risk:  Safe,
+	Risk:  rewrite.Safe,
 	URL:   "https://docs.docker.com/build/building/best-practices/#pin-base-image-versions",
 	Check: checkPin,
 }
@@ -44,69 +47,69 @@ After:   FROM node:20-slim@sha256:…`,
 // version tag.
 const maxLatestLookups = 5
 
-func checkPin(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
-	var fixes []Fix
-	var notes []Note
-	refs := append(fromRefs(d), otherRefs(d)...)
-	sort.SliceStable(refs, func(i, j int) bool { return refs[i].in.Line < refs[j].in.Line })
+func checkPin(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
+	refs := append(imageref.FromRefs(d), imageref.OtherRefs(d)...)
+	sort.SliceStable(refs, func(i, j int) bool { return refs[i].In.Line < refs[j].In.Line })
 	for _, r := range refs {
-		if r.skip {
+		if r.Skip {
 			continue
 		}
-		if r.problem != "" {
-			notes = append(notes, refNote(r, "not pinned: "+r.problem))
+		if r.Problem != "" {
+			notes = append(notes, imageref.Note(r, "not pinned: "+r.Problem))
 			continue
 		}
-		p, err := parseRef(r.image)
+		p, err := imageref.Parse(r.Image)
 		if err != nil {
-			notes = append(notes, refNote(r, fmt.Sprintf("not pinned: %q is not a valid image reference: %v", r.image, err)))
+			notes = append(notes, imageref.Note(r, fmt.Sprintf("not pinned: %q is not a valid image reference: %v", r.Image, err)))
 			continue
 		}
-		if p.digest != "" && !env.UpdateDigests {
+		if p.Digest != "" && !env.UpdateDigests {
 			continue
 		}
 		if env.Offline || env.Resolver == nil {
-			notes = append(notes, refNote(r, fmt.Sprintf("not pinned: %s was not looked up (%s)", r.image, noLookupReason(env))))
+			notes = append(notes, imageref.Note(r, fmt.Sprintf("not pinned: %s was not looked up (%s)", r.Image, imageref.NoLookupReason(env))))
 			continue
 		}
-		if p.digest != "" && p.tag == "" {
-			notes = append(notes, refNote(r, fmt.Sprintf("digest not refreshed: %s has no tag to look up", r.image)))
+		if p.Digest != "" && p.Tag == "" {
+			notes = append(notes, imageref.Note(r, fmt.Sprintf("digest not refreshed: %s has no tag to look up", r.Image)))
 			continue
 		}
 		tag, latestNote, err := pinTag(ctx, env, p)
 		if err != nil {
-			notes = append(notes, refNote(r, fmt.Sprintf("not pinned: %s: %s", r.image, lookupErr(r.image, err))))
+			notes = append(notes, imageref.Note(r, fmt.Sprintf("not pinned: %s: %s", r.Image, imageref.LookupErr(r.Image, err))))
 			continue
 		}
-		digest, err := env.Resolver.Digest(ctx, p.withTag(tag))
+		digest, err := env.Resolver.Digest(ctx, p.WithTag(tag))
 		if err != nil {
-			notes = append(notes, refNote(r, fmt.Sprintf("not pinned: %s: %s", r.image, lookupErr(r.image, err))))
+			notes = append(notes, imageref.Note(r, fmt.Sprintf("not pinned: %s: %s", r.Image, imageref.LookupErr(r.Image, err))))
 			continue
 		}
-		if digest == p.digest {
+		if digest == p.Digest {
 			continue
 		}
-		newText := p.withTag(tag) + "@" + digest
-		if !r.editable {
-			notes = append(notes, refNote(r, fmt.Sprintf("not pinned: %s is %s, but %s; pin it by hand", r.image, newText, r.why)))
+		newText := p.WithTag(tag) + "@" + digest
+		if !r.Editable {
+			notes = append(notes, imageref.Note(r, fmt.Sprintf("not pinned: %s is %s, but %s; pin it by hand", r.Image, newText, r.Why)))
 			continue
 		}
 		if latestNote != "" {
-			notes = append(notes, refNote(r, latestNote))
+			notes = append(notes, imageref.Note(r, latestNote))
 		}
 		var msg string
 		switch {
-		case p.digest != "":
-			msg = fmt.Sprintf("%s: refreshed the digest of %s (--update-digests)", r.where, p.withTag(tag))
-		case tag != p.tag && latestNote == "":
-			msg = fmt.Sprintf("%s: %s → %s, the version latest points at, pinned to its digest so rebuilds use the same image", r.where, r.image, p.withTag(tag))
+		case p.Digest != "":
+			msg = fmt.Sprintf("%s: refreshed the digest of %s (--update-digests)", r.Where, p.WithTag(tag))
+		case tag != p.Tag && latestNote == "":
+			msg = fmt.Sprintf("%s: %s → %s, the version latest points at, pinned to its digest so rebuilds use the same image", r.Where, r.Image, p.WithTag(tag))
 		default:
-			msg = fmt.Sprintf("%s: pinned %s to its digest so rebuilds use the same image", r.where, p.withTag(tag))
+			msg = fmt.Sprintf("%s: pinned %s to its digest so rebuilds use the same image", r.Where, p.WithTag(tag))
 		}
-		if r.viaArg != "" {
-			msg += fmt.Sprintf(" (in the default of ARG %s)", r.viaArg)
+		if r.ViaArg != "" {
+			msg += fmt.Sprintf(" (in the default of ARG %s)", r.ViaArg)
 		}
-		fixes = append(fixes, Fix{Line: r.editLine, Message: msg, Edits: []Edit{Replace(r.edit, newText)}})
+		fixes = append(fixes, rewrite.Fix{Line: r.EditLine, Message: msg, Edits: []rewrite.Edit{rewrite.Replace(r.Edit, newText)}})
 	}
 	return fixes, notes, nil
 }
@@ -114,17 +117,17 @@ func checkPin(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error)
 // pinTag returns the tag to pin: p's own, or for latest and untagged
 // references the highest version tag that shares latest's digest. When no
 // version tag does, it returns "latest" and a note.
-func pinTag(ctx context.Context, env *Env, p parsedRef) (string, string, error) {
-	if p.tag != "" && p.tag != "latest" {
-		return p.tag, "", nil
+func pinTag(ctx context.Context, env *rewrite.Env, p imageref.Parsed) (string, string, error) {
+	if p.Tag != "" && p.Tag != "latest" {
+		return p.Tag, "", nil
 	}
-	latest, err := env.Resolver.Digest(ctx, p.withTag("latest"))
+	latest, err := env.Resolver.Digest(ctx, p.WithTag("latest"))
 	if err != nil {
 		return "", "", err
 	}
-	tags, err := env.Resolver.Tags(ctx, p.name)
+	tags, err := env.Resolver.Tags(ctx, p.Name)
 	if err != nil {
-		return "latest", fmt.Sprintf("%s pinned as latest: its tags could not be listed (%v), so the version latest points at is not known", p.name, err), nil
+		return "latest", fmt.Sprintf("%s pinned as latest: its tags could not be listed (%v), so the version latest points at is not known", p.Name, err), nil
 	}
 	versions := versionTags(tags)
 	tried := 0
@@ -133,7 +136,7 @@ func pinTag(ctx context.Context, env *Env, p parsedRef) (string, string, error) 
 			break
 		}
 		tried++
-		dg, err := env.Resolver.Digest(ctx, p.withTag(v))
+		dg, err := env.Resolver.Digest(ctx, p.WithTag(v))
 		if err != nil {
 			continue
 		}
@@ -142,9 +145,9 @@ func pinTag(ctx context.Context, env *Env, p parsedRef) (string, string, error) 
 		}
 	}
 	if tried == 0 {
-		return "latest", fmt.Sprintf("%s pinned as latest: the repository has no version tags; name a version tag so updates show in diffs", p.name), nil
+		return "latest", fmt.Sprintf("%s pinned as latest: the repository has no version tags; name a version tag so updates show in diffs", p.Name), nil
 	}
-	return "latest", fmt.Sprintf("%s pinned as latest: none of the %d highest version tags shares latest's digest; name a version tag so updates show in diffs", p.name, tried), nil
+	return "latest", fmt.Sprintf("%s pinned as latest: none of the %d highest version tags shares latest's digest; name a version tag so updates show in diffs", p.Name, tried), nil
 }
 
 var versionTag = regexp.MustCompile(`^v?\d+(\.\d+)*$`)

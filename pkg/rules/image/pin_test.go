@@ -1,8 +1,10 @@
-package rewrite
+package image
 
 import (
 	"reflect"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 )
 
 func TestVersionTags(t *testing.T) {
@@ -21,7 +23,7 @@ func TestSpellLike(t *testing.T) {
 		{"gcr.io/distroless/static-debian11", "gcr.io/distroless/static-debian12:latest", "gcr.io/distroless/static-debian12"},
 		{"gcr.io/distroless/static-debian11:latest", "gcr.io/distroless/static-debian12:latest", "gcr.io/distroless/static-debian12:latest"},
 	} {
-		p, err := parseRef(tc.orig)
+		p, err := imageref.Parse(tc.orig)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,11 +43,11 @@ func TestParseRefKeepsSpelling(t *testing.T) {
 		"node:20@sha256:" + sixtyFourZeros:            {"node", "20", "sha256:" + sixtyFourZeros},
 		"localhost:5000/app@sha256:" + sixtyFourZeros: {"localhost:5000/app", "", "sha256:" + sixtyFourZeros},
 	} {
-		p, err := parseRef(in)
+		p, err := imageref.Parse(in)
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
-		if got := [3]string{p.name, p.tag, p.digest}; got != want {
+		if got := [3]string{p.Name, p.Tag, p.Digest}; got != want {
 			t.Errorf("parseRef(%s) = %q, want %q", in, got, want)
 		}
 	}

@@ -1,4 +1,4 @@
-package rewrite
+package image
 
 import (
 	"context"
@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 )
 
 // Rebase moves FROM onto images of verified publishers.
-var Rebase = &Rule{
+var Rebase = &rewrite.Rule{
 	Name:    "rebase",
 	Summary: "Move FROM off deprecated and unofficial images onto verified publishers' images.",
 	Doc: `A base image is code you run. Images from verified publishers (Docker
@@ -61,7 +63,7 @@ comments and spacing stay, and the name is written as users write it
 
 Before:  FROM mhart/alpine-node:18 AS build
 After:   FROM node:18-alpine AS build`,
-	Risk:  Review,
+	Risk:  rewrite.Review,
 	URL:   "https://docs.docker.com/docker-hub/image-library/trusted-content/",
 	Check: checkRebase,
 }
@@ -79,116 +81,116 @@ type replacement struct {
 	majorCheck bool
 }
 
-func checkRebase(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
-	cat := catalogOf(env)
-	var fixes []Fix
-	var notes []Note
-	for _, r := range fromRefs(d) {
-		if r.skip {
+func checkRebase(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	cat := imageref.CatalogOf(env)
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
+	for _, r := range imageref.FromRefs(d) {
+		if r.Skip {
 			continue
 		}
-		if r.problem != "" {
-			notes = append(notes, refNote(r, "not checked for a verified base: "+r.problem))
+		if r.Problem != "" {
+			notes = append(notes, imageref.Note(r, "not checked for a verified base: "+r.Problem))
 			continue
 		}
-		p, err := parseRef(r.image)
+		p, err := imageref.Parse(r.Image)
 		if err != nil {
-			notes = append(notes, refNote(r, fmt.Sprintf("not checked for a verified base: %q is not a valid image reference: %v", r.image, err)))
+			notes = append(notes, imageref.Note(r, fmt.Sprintf("not checked for a verified base: %q is not a valid image reference: %v", r.Image, err)))
 			continue
 		}
 		rep, note := chooseReplacement(ctx, cat, env, r, p)
 		if note != "" {
-			notes = append(notes, refNote(r, note))
+			notes = append(notes, imageref.Note(r, note))
 		}
 		if rep == nil {
 			continue
 		}
 		if why := allowedPublisher(cat, env, rep.target); why != "" {
-			notes = append(notes, refNote(r, fmt.Sprintf("not rebased onto %s: %s", rep.target, why)))
+			notes = append(notes, imageref.Note(r, fmt.Sprintf("not rebased onto %s: %s", rep.target, why)))
 			continue
 		}
 		if why := checkReplacement(ctx, cat, env, d, r, p, rep); why != "" {
-			notes = append(notes, refNote(r, fmt.Sprintf("not rebased onto %s: %s", rep.target, why)))
+			notes = append(notes, imageref.Note(r, fmt.Sprintf("not rebased onto %s: %s", rep.target, why)))
 			continue
 		}
 		newText := spellLike(p, rep.target)
-		if !r.editable {
-			notes = append(notes, refNote(r, fmt.Sprintf("not rebased: %s would become %s (%s), but %s; change it by hand", r.image, newText, rep.why, r.why)))
+		if !r.Editable {
+			notes = append(notes, imageref.Note(r, fmt.Sprintf("not rebased: %s would become %s (%s), but %s; change it by hand", r.Image, newText, rep.why, r.Why)))
 			continue
 		}
-		msg := fmt.Sprintf("%s → %s: %s", r.image, newText, rep.why)
-		if r.viaArg != "" {
-			msg += fmt.Sprintf(" (in the default of ARG %s)", r.viaArg)
+		msg := fmt.Sprintf("%s → %s: %s", r.Image, newText, rep.why)
+		if r.ViaArg != "" {
+			msg += fmt.Sprintf(" (in the default of ARG %s)", r.ViaArg)
 		}
-		if p.digest != "" {
+		if p.Digest != "" {
 			msg += "; the old digest pinned the old image and is dropped"
 		}
 		if env.Offline || env.Resolver == nil {
-			msg += "; " + noLookupReason(env) + ": by catalog only, the new image's existence and platforms were not checked"
+			msg += "; " + imageref.NoLookupReason(env) + ": by catalog only, the new image's existence and platforms were not checked"
 		}
-		fixes = append(fixes, Fix{Line: r.editLine, Message: msg, Edits: []Edit{Replace(r.edit, newText)}})
+		fixes = append(fixes, rewrite.Fix{Line: r.EditLine, Message: msg, Edits: []rewrite.Edit{rewrite.Replace(r.Edit, newText)}})
 	}
 	return fixes, notes, nil
 }
 
 // chooseReplacement follows DESIGN §3.1 step 3. It returns a candidate, or
 // a note that says why there is none ("" when the image is fine as it is).
-func chooseReplacement(ctx context.Context, cat *registry.Catalog, env *Env, r *imageRef, p parsedRef) (*replacement, string) {
-	if m, ok := cat.Mapping(r.image); ok {
-		target, ok := m.Target(p.tag)
+func chooseReplacement(ctx context.Context, cat *registry.Catalog, env *rewrite.Env, r *imageref.Ref, p imageref.Parsed) (*replacement, string) {
+	if m, ok := cat.Mapping(r.Image); ok {
+		target, ok := m.Target(p.Tag)
 		if !ok {
-			return nil, fmt.Sprintf("%s is a known non-standard image (%s), but no verified equivalent is known for tag %q; replace it by hand", p.name, m.Reason, tagOrLatest(p.tag))
+			return nil, fmt.Sprintf("%s is a known non-standard image (%s), but no verified equivalent is known for tag %q; replace it by hand", p.Name, m.Reason, tagOrLatest(p.Tag))
 		}
 		return &replacement{target: target, why: m.Reason, kind: "mapping", family: m.Family, libc: m.Libc, majorCheck: m.TagVersions != "other"}, ""
 	}
-	if img, ok := cat.Lookup(r.image); ok && img.Deprecated != nil {
+	if img, ok := cat.Lookup(r.Image); ok && img.Deprecated != nil {
 		dep := img.Deprecated
-		if why, ok := dep.NoEquivalentFor(p.tag); ok {
-			return nil, fmt.Sprintf("%s is deprecated (%s; %s), and %s", p.name, dep.Reason, dep.Link, why)
+		if why, ok := dep.NoEquivalentFor(p.Tag); ok {
+			return nil, fmt.Sprintf("%s is deprecated (%s; %s), and %s", p.Name, dep.Reason, dep.Link, why)
 		}
-		target, ok := dep.Target(p.tag)
+		target, ok := dep.Target(p.Tag)
 		if !ok {
-			return nil, fmt.Sprintf("%s is deprecated (%s; %s), but no %s tag is known to match %q; choose one by hand", p.name, dep.Reason, dep.Link, dep.Successor, tagOrLatest(p.tag))
+			return nil, fmt.Sprintf("%s is deprecated (%s; %s), but no %s tag is known to match %q; choose one by hand", p.Name, dep.Reason, dep.Link, dep.Successor, tagOrLatest(p.Tag))
 		}
-		f, _ := cat.Facts(r.image)
-		return &replacement{target: target, why: fmt.Sprintf("%s is deprecated: %s (%s)", p.name, dep.Reason, dep.Link), kind: "successor", family: f.Family, libc: f.Libc, majorCheck: dep.TagVersions != "other"}, ""
+		f, _ := cat.Facts(r.Image)
+		return &replacement{target: target, why: fmt.Sprintf("%s is deprecated: %s (%s)", p.Name, dep.Reason, dep.Link), kind: "successor", family: f.Family, libc: f.Libc, majorCheck: dep.TagVersions != "other"}, ""
 	}
-	if _, ok := cat.Verified(r.image); ok {
+	if _, ok := cat.Verified(r.Image); ok {
 		return nil, ""
 	}
 	base := suggestVerified(cat, p)
 	if base == "" {
-		return nil, fmt.Sprintf("non-standard base image %s: no verified replacement known", r.image)
+		return nil, fmt.Sprintf("non-standard base image %s: no verified replacement known", r.Image)
 	}
 	if env.Offline || env.Resolver == nil {
-		return nil, fmt.Sprintf("non-standard base image %s: its name suggests %s, but telling whether it is a re-tag needs a registry lookup (%s)", r.image, base, noLookupReason(env))
+		return nil, fmt.Sprintf("non-standard base image %s: its name suggests %s, but telling whether it is a re-tag needs a registry lookup (%s)", r.Image, base, imageref.NoLookupReason(env))
 	}
-	mine, err := env.Resolver.Layers(ctx, p.written, r.platform)
+	mine, err := env.Resolver.Layers(ctx, p.Written, r.Platform)
 	if err != nil {
-		return nil, fmt.Sprintf("non-standard base image %s: not compared with %s: %s", r.image, base, lookupErr(base, err))
+		return nil, fmt.Sprintf("non-standard base image %s: not compared with %s: %s", r.Image, base, imageref.LookupErr(base, err))
 	}
-	theirs, err := env.Resolver.Layers(ctx, base, r.platform)
+	theirs, err := env.Resolver.Layers(ctx, base, r.Platform)
 	if err != nil {
-		return nil, fmt.Sprintf("non-standard base image %s: not compared with %s: %s", r.image, base, lookupErr(base, err))
+		return nil, fmt.Sprintf("non-standard base image %s: not compared with %s: %s", r.Image, base, imageref.LookupErr(base, err))
 	}
-	plat := r.platform.String()
-	if r.platform.OS == "" {
+	plat := r.Platform.String()
+	if r.Platform.OS == "" {
 		plat = "linux/amd64"
 	}
 	switch {
 	case len(theirs) > 0 && equalStrings(mine, theirs):
-		return &replacement{target: base, why: fmt.Sprintf("%s is a re-tag of the verified %s (the same %d layers on %s)", r.image, base, len(mine), plat), kind: "retag"}, ""
+		return &replacement{target: base, why: fmt.Sprintf("%s is a re-tag of the verified %s (the same %d layers on %s)", r.Image, base, len(mine), plat), kind: "retag"}, ""
 	case len(theirs) > 0 && len(mine) > len(theirs) && equalStrings(mine[:len(theirs)], theirs):
-		return nil, fmt.Sprintf("non-standard base image %s is built on the verified %s and adds %d layer(s) on %s; not rebased: rebuild those additions on %s", r.image, base, len(mine)-len(theirs), plat, base)
+		return nil, fmt.Sprintf("non-standard base image %s is built on the verified %s and adds %d layer(s) on %s; not rebased: rebuild those additions on %s", r.Image, base, len(mine)-len(theirs), plat, base)
 	}
-	return nil, fmt.Sprintf("non-standard base image %s: no verified replacement known (its layers do not match %s on %s)", r.image, base, plat)
+	return nil, fmt.Sprintf("non-standard base image %s: no verified replacement known (its layers do not match %s on %s)", r.Image, base, plat)
 }
 
 // suggestVerified returns the official image a non-standard image's name
 // suggests, with the same tag: someone/python:3.11 → python:3.11,
 // someone/node-base:18 → node:18. "" when the name suggests none.
-func suggestVerified(cat *registry.Catalog, p parsedRef) string {
-	last := path.Base(p.named.Name())
+func suggestVerified(cat *registry.Catalog, p imageref.Parsed) string {
+	last := path.Base(p.Named.Name())
 	candidates := []string{last}
 	for _, affix := range []string{"-base", "-image", "-docker", "-official", "_base"} {
 		if s, ok := strings.CutSuffix(last, affix); ok {
@@ -205,8 +207,8 @@ func suggestVerified(cat *registry.Catalog, p parsedRef) string {
 		if !ok || img.Deprecated != nil || !strings.HasPrefix(mustName(c), "docker.io/library/") {
 			continue
 		}
-		if p.tag != "" {
-			return c + ":" + p.tag
+		if p.Tag != "" {
+			return c + ":" + p.Tag
 		}
 		return c
 	}
@@ -215,8 +217,8 @@ func suggestVerified(cat *registry.Catalog, p parsedRef) string {
 
 // checkReplacement applies DESIGN §3.1 step 4; it returns why the candidate
 // is refused, or "".
-func checkReplacement(ctx context.Context, cat *registry.Catalog, env *Env, d *Document, r *imageRef, p parsedRef, rep *replacement) string {
-	tp, err := parseRef(rep.target)
+func checkReplacement(ctx context.Context, cat *registry.Catalog, env *rewrite.Env, d *rewrite.Document, r *imageref.Ref, p imageref.Parsed, rep *replacement) string {
+	tp, err := imageref.Parse(rep.target)
 	if err != nil {
 		return fmt.Sprintf("the catalog's target %q is not a valid reference", rep.target)
 	}
@@ -226,16 +228,16 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *Env, d *D
 	if why := endOfLifeWhy(cat, rep.target); why != "" {
 		return why
 	}
-	pm := stagePackageManager(d, r.stage)
+	pm := stagePackageManager(d, r.Stage)
 	if rep.kind != "retag" {
-		if why := releaseChecks(cat, d, r.stage, p, tp, rep, pm); why != "" {
+		if why := releaseChecks(cat, d, r.Stage, p, tp, rep, pm); why != "" {
 			return why
 		}
 		tf, _ := cat.Facts(rep.target)
 		if pm != "" {
 			switch {
 			case rep.family == "" || tf.Family == "":
-				return fmt.Sprintf("%s runs on this image and the OS family of %s or %s is not known", pm, p.written, rep.target)
+				return fmt.Sprintf("%s runs on this image and the OS family of %s or %s is not known", pm, p.Written, rep.target)
 			case familyGroup(rep.family) != familyGroup(tf.Family):
 				return fmt.Sprintf("%s runs on this image, and the OS family would change from %s to %s", pm, rep.family, tf.Family)
 			case rep.libc != tf.Libc:
@@ -243,7 +245,7 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *Env, d *D
 			}
 		}
 		img, _ := cat.Lookup(rep.target)
-		from, to := registry.MajorVersion(p.tag), registry.MajorVersion(tp.tag)
+		from, to := registry.MajorVersion(p.Tag), registry.MajorVersion(tp.Tag)
 		switch {
 		case !rep.majorCheck || from == "" || from == to:
 		case img != nil && img.Role == "base" && pm != "":
@@ -255,16 +257,16 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *Env, d *D
 	if env.Offline || env.Resolver == nil {
 		return ""
 	}
-	want, err := env.Resolver.Platforms(ctx, p.written)
+	want, err := env.Resolver.Platforms(ctx, p.Written)
 	if err != nil {
-		return fmt.Sprintf("the platforms of %s could not be looked up: %s", p.written, lookupErr(p.written, err))
+		return fmt.Sprintf("the platforms of %s could not be looked up: %s", p.Written, imageref.LookupErr(p.Written, err))
 	}
-	have, err := env.Resolver.Platforms(ctx, tp.lookupRef())
+	have, err := env.Resolver.Platforms(ctx, tp.LookupRef())
 	if err != nil {
-		return fmt.Sprintf("%s could not be looked up: %s", rep.target, lookupErr(rep.target, err))
+		return fmt.Sprintf("%s could not be looked up: %s", rep.target, imageref.LookupErr(rep.target, err))
 	}
-	if r.platform.OS != "" {
-		want = []registry.Platform{r.platform}
+	if r.Platform.OS != "" {
+		want = []registry.Platform{r.Platform}
 	}
 	var missing []string
 	for _, w := range want {
@@ -289,7 +291,7 @@ var shellWord = regexp.MustCompile(`[A-Za-z0-9_./-]+`)
 
 // stagePackageManager returns the first package manager a RUN calls in the
 // stage or in a later stage built FROM it (directly or not), or "".
-func stagePackageManager(d *Document, stage int) string {
+func stagePackageManager(d *rewrite.Document, stage int) string {
 	stages := stageAndDescendants(d, stage)
 	for _, in := range d.Instructions {
 		if in.Keyword != "RUN" || !stages[in.Stage] {
@@ -328,16 +330,16 @@ func hasPlatform(list []registry.Platform, p registry.Platform) bool {
 // spellLike writes target the way the original was written: an explicit
 // docker.io/ prefix is kept for Docker Hub targets, library/ never added,
 // and an untagged original stays untagged when the target is latest.
-func spellLike(orig parsedRef, target string) string {
-	tp, err := parseRef(target)
+func spellLike(orig imageref.Parsed, target string) string {
+	tp, err := imageref.Parse(target)
 	if err != nil {
 		return target
 	}
 	out := target
-	if orig.tag == "" && tp.tag == "latest" {
-		out = tp.name
+	if orig.Tag == "" && tp.Tag == "latest" {
+		out = tp.Name
 	}
-	if strings.HasPrefix(orig.written, "docker.io/") && strings.HasPrefix(tp.named.Name(), "docker.io/") && !strings.HasPrefix(out, "docker.io/") {
+	if strings.HasPrefix(orig.Written, "docker.io/") && strings.HasPrefix(tp.Named.Name(), "docker.io/") && !strings.HasPrefix(out, "docker.io/") {
 		out = "docker.io/" + out
 	}
 	return out
@@ -370,16 +372,16 @@ func orUnknown(s string) string {
 }
 
 func mustName(s string) string {
-	p, err := parseRef(s)
+	p, err := imageref.Parse(s)
 	if err != nil {
 		return ""
 	}
-	return p.named.Name()
+	return p.Named.Name()
 }
 
 // allowedPublisher says why target's publisher is not one the
 // configuration allows (allowed-publishers in .hardenfix.yaml), or "".
-func allowedPublisher(cat *registry.Catalog, env *Env, target string) string {
+func allowedPublisher(cat *registry.Catalog, env *rewrite.Env, target string) string {
 	if len(env.AllowedPublishers) == 0 {
 		return ""
 	}

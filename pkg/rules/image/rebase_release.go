@@ -1,4 +1,4 @@
-package rewrite
+package image
 
 import (
 	"fmt"
@@ -10,6 +10,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 )
 
 // This file holds the rebase checks that keep a stage on its OS release:
@@ -64,23 +66,23 @@ var (
 // -debianNN repositories, Debian codenames and oraclelinuxN/ubiN in tags,
 // and the debian, centos and rockylinux repositories' own version tags.
 func releaseOf(ref string) osRelease {
-	p, err := parseRef(ref)
+	p, err := imageref.Parse(ref)
 	if err != nil {
 		return osRelease{}
 	}
-	name := p.named.Name()
+	name := p.Named.Name()
 	if m := distrolessDebian.FindStringSubmatch(name); m != nil && strings.HasPrefix(name, "gcr.io/distroless/") {
 		return osRelease{"debian", "debian", m[1]}
 	}
 	base := path.Base(name)
-	major := registry.MajorVersion(p.tag)
+	major := registry.MajorVersion(p.Tag)
 	switch {
 	case name == "docker.io/library/debian" && major != "":
 		return osRelease{"debian", "debian", major}
 	case (base == "centos" || base == "rockylinux" || base == "almalinux") && major != "":
 		return osRelease{"rhel", strings.TrimSuffix(base, "linux"), major}
 	}
-	for _, w := range tagWords.FindAllString(p.tag, -1) {
+	for _, w := range tagWords.FindAllString(p.Tag, -1) {
 		if n, ok := debianCodenames[w]; ok {
 			return osRelease{"debian", "debian", n}
 		}
@@ -93,7 +95,7 @@ func releaseOf(ref string) osRelease {
 
 // stageAndDescendants returns stage and every later stage built FROM it,
 // directly or not: what changes when stage's base image changes.
-func stageAndDescendants(d *Document, stage int) map[int]bool {
+func stageAndDescendants(d *rewrite.Document, stage int) map[int]bool {
 	stages := map[int]bool{stage: true}
 	for i := stage + 1; i < len(d.Stages); i++ {
 		for j := range stages {
@@ -152,15 +154,15 @@ var elReleasePins = []*regexp.Regexp{
 // may change the OS release or distribution, could break what the stage
 // runs: a package repository it adds or edits, or packages of one
 // Enterprise Linux release. "" when nothing blocks.
-func releaseBlocker(d *Document, stage int, orig parsedRef, target parsedRef, family string) string {
-	targetMajor, _ := strconv.Atoi(releaseOf(target.written).release)
+func releaseBlocker(d *rewrite.Document, stage int, orig imageref.Parsed, target imageref.Parsed, family string) string {
+	targetMajor, _ := strconv.Atoi(releaseOf(target.Written).release)
 	stages := stageAndDescendants(d, stage)
 	for _, in := range d.Instructions {
 		if !stages[in.Stage] {
 			continue
 		}
 		if dest := repoFileCopy(in); dest != "" {
-			return fmt.Sprintf("line %d copies a package repository file to %s, which names the current release of %s: the repository may not exist on %s; move it by hand", in.Line, dest, orig.written, target.written)
+			return fmt.Sprintf("line %d copies a package repository file to %s, which names the current release of %s: the repository may not exist on %s; move it by hand", in.Line, dest, orig.Written, target.Written)
 		}
 		if in.Keyword != "RUN" {
 			continue
@@ -168,7 +170,7 @@ func releaseBlocker(d *Document, stage int, orig parsedRef, target parsedRef, fa
 		text := in.Span.Text(d.Src)
 		for _, re := range repoCommands {
 			if m := re.FindString(text); m != "" {
-				return fmt.Sprintf("line %d adds or edits a package repository (%s) made for %s: it may not exist on %s; move it by hand", in.Line, strings.TrimSpace(m), orig.written, target.written)
+				return fmt.Sprintf("line %d adds or edits a package repository (%s) made for %s: it may not exist on %s; move it by hand", in.Line, strings.TrimSpace(m), orig.Written, target.Written)
 			}
 		}
 		if familyGroup(family) != "rhel" {
@@ -176,12 +178,12 @@ func releaseBlocker(d *Document, stage int, orig parsedRef, target parsedRef, fa
 		}
 		for _, s := range elSpecific {
 			if m := s.re.FindString(text); m != "" && (s.onlyBelow == 0 || targetMajor == 0 || targetMajor >= s.onlyBelow) {
-				return fmt.Sprintf("line %d installs %s (%s): it may not exist on %s; move it by hand", in.Line, s.what, m, target.written)
+				return fmt.Sprintf("line %d installs %s (%s): it may not exist on %s; move it by hand", in.Line, s.what, m, target.Written)
 			}
 		}
 		for _, re := range elReleasePins {
 			if m := re.FindStringSubmatch(text); m != nil && strconv.Itoa(targetMajor) != m[1] {
-				return fmt.Sprintf("line %d uses packages or repositories of EL%s (%s), and %s is not EL%s; move it by hand", in.Line, m[1], m[0], target.written, m[1])
+				return fmt.Sprintf("line %d uses packages or repositories of EL%s (%s), and %s is not EL%s; move it by hand", in.Line, m[1], m[0], target.Written, m[1])
 			}
 		}
 	}
@@ -190,7 +192,7 @@ func releaseBlocker(d *Document, stage int, orig parsedRef, target parsedRef, fa
 
 // repoFileCopy returns the destination of a COPY or ADD that puts a
 // package repository file or key into the image, or "".
-func repoFileCopy(in *Instruction) string {
+func repoFileCopy(in *rewrite.Instruction) string {
 	var sd instructions.SourcesAndDest
 	switch c := in.Command.(type) {
 	case *instructions.CopyCommand:
@@ -216,19 +218,19 @@ func repoFileCopy(in *Instruction) string {
 // every stage or image the stage copies from must already be on target's
 // release, or the copied binaries may need libraries the new release does
 // not have (libssl1.1 is gone from Debian 12). It returns why not, or "".
-func builderBlocker(cat *registry.Catalog, d *Document, stage int, orig, target parsedRef) string {
-	from, to := releaseOf(orig.written), releaseOf(target.written)
+func builderBlocker(cat *registry.Catalog, d *rewrite.Document, stage int, orig, target imageref.Parsed) string {
+	from, to := releaseOf(orig.Written), releaseOf(target.Written)
 	// A rename of the same release (centos:8 → Rocky Linux 8) keeps the
 	// libraries binaries link against.
 	if !to.known() || !from.known() || (from.family == to.family && from.release == to.release) {
 		return ""
 	}
-	if f, ok := cat.Facts(target.written); ok && f.Libc == "" {
+	if f, ok := cat.Facts(target.Written); ok && f.Libc == "" {
 		return "" // no C library (static): nothing the copied files link against changes
 	}
-	refs := map[int]*imageRef{}
-	for _, r := range fromRefs(d) {
-		refs[r.stage] = r
+	refs := map[int]*imageref.Ref{}
+	for _, r := range imageref.FromRefs(d) {
+		refs[r.Stage] = r
 	}
 	for _, in := range d.Instructions {
 		c, ok := in.Command.(*instructions.CopyCommand)
@@ -265,9 +267,9 @@ func builderBlocker(cat *registry.Catalog, d *Document, stage int, orig, target 
 // builderImage follows a COPY --from value (a stage name or index, or an
 // image) to the image it starts from, through stages built FROM stages.
 // It returns how to name the source and the image ("" when unknown).
-func builderImage(d *Document, refs map[int]*imageRef, from string, before int) (string, string) {
+func builderImage(d *rewrite.Document, refs map[int]*imageref.Ref, from string, before int) (string, string) {
 	idx := -1
-	if isStageIndex(from) {
+	if imageref.IsStageIndex(from) {
 		idx, _ = strconv.Atoi(from)
 	} else {
 		for i := 0; i < before && i < len(d.Stages); i++ {
@@ -282,15 +284,15 @@ func builderImage(d *Document, refs map[int]*imageRef, from string, before int) 
 	src := "stage " + from
 	for seen := 0; seen <= len(d.Stages) && idx >= 0 && idx < before; seen++ {
 		r := refs[idx]
-		if r == nil || r.image == "" {
+		if r == nil || r.Image == "" {
 			return src, ""
 		}
-		if !r.skip || strings.EqualFold(r.image, "scratch") {
-			return src, r.image
+		if !r.Skip || strings.EqualFold(r.Image, "scratch") {
+			return src, r.Image
 		}
 		next := -1
 		for i := 0; i < idx; i++ {
-			if strings.EqualFold(d.Stages[i].Name, r.image) {
+			if strings.EqualFold(d.Stages[i].Name, r.Image) {
 				next = i
 			}
 		}
@@ -304,8 +306,8 @@ func builderImage(d *Document, refs map[int]*imageRef, from string, before int) 
 // and release-specific packages block; a known release change blocks when
 // a package manager runs, and moves a runtime only together with its
 // builders.
-func releaseChecks(cat *registry.Catalog, d *Document, stage int, p, tp parsedRef, rep *replacement, pm string) string {
-	from, to := releaseOf(p.written), releaseOf(tp.written)
+func releaseChecks(cat *registry.Catalog, d *rewrite.Document, stage int, p, tp imageref.Parsed, rep *replacement, pm string) string {
+	from, to := releaseOf(p.Written), releaseOf(tp.Written)
 	if from != to || !from.known() {
 		if why := releaseBlocker(d, stage, p, tp, rep.family); why != "" {
 			return why
@@ -339,7 +341,7 @@ var (
 // disabled (CGO_ENABLED=0 in every RUN that builds, or in an ENV or ARG of
 // the stage or the stages it is built FROM): its binaries are static and
 // run on any release.
-func staticGoBuilder(d *Document, from string, before int) bool {
+func staticGoBuilder(d *rewrite.Document, from string, before int) bool {
 	chain := map[int]bool{}
 	for idx := stageNamed(d, from, before); idx >= 0 && !chain[idx]; idx = stageNamed(d, d.Stages[idx].BaseName, idx) {
 		chain[idx] = true
@@ -368,8 +370,8 @@ func staticGoBuilder(d *Document, from string, before int) bool {
 
 // stageNamed returns the index of the stage before `before` that name (a
 // stage name or index) refers to, or -1.
-func stageNamed(d *Document, name string, before int) int {
-	if isStageIndex(name) {
+func stageNamed(d *rewrite.Document, name string, before int) int {
+	if imageref.IsStageIndex(name) {
 		i, _ := strconv.Atoi(name)
 		if i < before {
 			return i

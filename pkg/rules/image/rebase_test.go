@@ -1,4 +1,4 @@
-package rewrite
+package image
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/rewritetest"
 )
 
 // With the registry gone, the run still finishes, every FROM stays as it
@@ -22,13 +24,13 @@ FROM someone/python:3.11
 COPY --from=nginx:1.27 /etc/nginx/nginx.conf /etc/nginx/nginx.conf
 FROM node:20-slim
 `)
-	env := &Env{Resolver: fixtureRemote(host, "docker.io/x/y:1"), Catalog: registry.Embedded(), Images: registry.Embedded()}
-	res, err := Run(context.Background(), "Dockerfile", src, []*Rule{Rebase, Pin}, env)
+	env := &rewrite.Env{Resolver: rewritetest.FixtureRemote(host, "docker.io/x/y:1"), Catalog: registry.Embedded(), Images: registry.Embedded()}
+	res, err := rewrite.Run(context.Background(), "Dockerfile", src, []*rewrite.Rule{Rebase, Pin}, env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Changed() {
-		t.Fatalf("a run without a registry changed the file:\n%s", UnifiedDiff("Dockerfile", res.Old, res.New))
+		t.Fatalf("a run without a registry changed the file:\n%s", rewrite.UnifiedDiff("Dockerfile", res.Old, res.New))
 	}
 	byLine := map[int][]string{}
 	for _, n := range res.Notes {
@@ -57,18 +59,18 @@ FROM node:20-slim
 // A platform-specific FROM is compared on its own platform: the layers of
 // linux/arm64 decide, not the default linux/amd64.
 func TestRetagComparesTheNamedPlatform(t *testing.T) {
-	host := startRegistry(t, `
+	host := rewritetest.StartRegistry(t, `
 someone/python:3.11 layers=deb12,py311 platforms=linux/arm64
 python:3.11 layers=deb12,py311 platforms=linux/amd64,linux/arm64
 `)
-	env := &Env{Resolver: fixtureRemote(host, "python:3.11")}
+	env := &rewrite.Env{Resolver: rewritetest.FixtureRemote(host, "python:3.11")}
 	for _, tc := range []struct{ from, want string }{
 		{"FROM --platform=linux/arm64 someone/python:3.11\n", "FROM --platform=linux/arm64 python:3.11\n"},
 		// Without --platform the default (linux/amd64) is compared, which
 		// someone/python does not have: a note, no edit.
 		{"FROM someone/python:3.11\n", "FROM someone/python:3.11\n"},
 	} {
-		res, err := Run(context.Background(), "Dockerfile", []byte(tc.from), []*Rule{Rebase}, env)
+		res, err := rewrite.Run(context.Background(), "Dockerfile", []byte(tc.from), []*rewrite.Rule{Rebase}, env)
 		if err != nil {
 			t.Fatal(err)
 		}

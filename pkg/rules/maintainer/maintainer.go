@@ -1,15 +1,17 @@
-package rewrite
+package maintainer
 
 import (
 	"context"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
-// Maintainer replaces the deprecated MAINTAINER instruction with the OCI
+// Rule replaces the deprecated MAINTAINER instruction with the OCI
 // authors label.
-var Maintainer = &Rule{
+var Rule = &rewrite.Rule{
 	Name:    "maintainer",
 	Summary: "Replace the deprecated MAINTAINER with LABEL org.opencontainers.image.authors.",
 	Doc: `MAINTAINER has been deprecated since Docker 1.13 (hadolint DL4000, BuildKit
@@ -32,16 +34,16 @@ hand).
 
 Before:  MAINTAINER Jane Doe <jane@example.com>
 After:   LABEL org.opencontainers.image.authors="Jane Doe <jane@example.com>"`,
-	Risk:  Safe,
+	Risk:  rewrite.Safe,
 	URL:   "https://github.com/hadolint/hadolint/wiki/DL4000",
 	Check: checkMaintainer,
 }
 
 const authorsLabel = "org.opencontainers.image.authors"
 
-func checkMaintainer(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
-	var fixes []Fix
-	var notes []Note
+func checkMaintainer(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
 	for _, in := range d.Instructions {
 		cmd, ok := in.Command.(*instructions.MaintainerCommand)
 		if !ok || in.Keyword != "MAINTAINER" {
@@ -52,23 +54,23 @@ func checkMaintainer(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, err
 			continue
 		}
 		if d.EndsInContinuation(in) {
-			notes = append(notes, Note{Line: in.Line, Message: "MAINTAINER kept: the file ends inside its line continuation; end the line, then run hardenfix again"})
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: "MAINTAINER kept: the file ends inside its line continuation; end the line, then run hardenfix again"})
 			continue
 		}
 		if stageHasLabel(d, in.Stage, authorsLabel) {
-			notes = append(notes, Note{Line: in.Line, Message: "MAINTAINER kept: the stage already sets " + authorsLabel + "; remove one of the two by hand"})
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: "MAINTAINER kept: the stage already sets " + authorsLabel + "; remove one of the two by hand"})
 			continue
 		}
 		quoted := quoteLabelValue(who, byte(d.Escape))
-		if got, unset, err := d.Expand(quoted, Vars{}); err != nil || len(unset) > 0 || got != who {
-			notes = append(notes, Note{Line: in.Line, Message: "MAINTAINER kept: its text cannot be written as a LABEL value that reads back the same"})
+		if got, unset, err := d.Expand(quoted, rewrite.Vars{}); err != nil || len(unset) > 0 || got != who {
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: "MAINTAINER kept: its text cannot be written as a LABEL value that reads back the same"})
 			continue
 		}
 		kw := in.KeywordSpan.Text(d.Src)
-		fixes = append(fixes, Fix{
+		fixes = append(fixes, rewrite.Fix{
 			Line:    in.Line,
 			Message: "MAINTAINER is deprecated; the OCI label " + authorsLabel + " holds the same information",
-			Edits:   []Edit{Replace(Span{in.KeywordSpan.Start, in.ArgsSpan.End}, matchCase(kw, "LABEL")+" "+authorsLabel+"="+quoted)},
+			Edits:   []rewrite.Edit{rewrite.Replace(rewrite.Span{Start: in.KeywordSpan.Start, End: in.ArgsSpan.End}, rewrite.MatchCase(kw, "LABEL")+" "+authorsLabel+"="+quoted)},
 		})
 	}
 	return fixes, notes, nil
@@ -94,7 +96,7 @@ func quoteLabelValue(s string, esc byte) string {
 }
 
 // stageHasLabel reports whether a LABEL of the stage sets key.
-func stageHasLabel(d *Document, stage int, key string) bool {
+func stageHasLabel(d *rewrite.Document, stage int, key string) bool {
 	for _, in := range d.Instructions {
 		if in.Stage != stage {
 			continue

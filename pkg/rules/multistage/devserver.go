@@ -1,4 +1,4 @@
-package rewrite
+package multistage
 
 import (
 	"encoding/json"
@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
 )
 
 // A container that starts a development server (a file watcher, a
@@ -18,8 +21,8 @@ import (
 // devServer returns what makes the container's command a development
 // server ("nodemon, in the \"dev\" script of package.json"), or "" when it
 // is not one or cannot be told.
-func devServer(d *Document, steps []stageStep, env *Env) string {
-	var entrypoint, cmd *Instruction
+func devServer(d *rewrite.Document, steps []stageStep, env *rewrite.Env) string {
+	var entrypoint, cmd *rewrite.Instruction
 	for _, st := range steps {
 		switch st.in.Keyword {
 		case "ENTRYPOINT":
@@ -44,7 +47,7 @@ func devServer(d *Document, steps []stageStep, env *Env) string {
 // containerCommands returns the command lines the container may start, as
 // words: an exec-form ENTRYPOINT with the CMD as its arguments, else each
 // on its own; a shell form is one script.
-func containerCommands(entrypoint, cmd *Instruction) [][]string {
+func containerCommands(entrypoint, cmd *rewrite.Instruction) [][]string {
 	var out [][]string
 	var ep, c []string
 	var epShell, cShell bool
@@ -77,7 +80,7 @@ func containerCommands(entrypoint, cmd *Instruction) [][]string {
 // devJudge tells development commands from production ones, following
 // package.json scripts.
 type devJudge struct {
-	vars         Vars              // ENV and ARG in effect where the container starts
+	vars         rewrite.Vars      // ENV and ARG in effect where the container starts
 	scripts      map[string]string // package.json scripts
 	scriptsKnown bool              // package.json was read from the build context
 }
@@ -143,7 +146,7 @@ func (j devJudge) command(words []string, depth int) string {
 
 // script judges every command of a shell script.
 func (j devJudge) script(text string, depth int) string {
-	for _, sc := range splitScript(text) {
+	for _, sc := range rewrite.SplitScript(text) {
 		var words []string
 		for _, w := range sc.Words {
 			words = append(words, w.Value)
@@ -257,7 +260,7 @@ func isVarName(s string) bool {
 
 // devTool recognises a development server by its program and arguments;
 // vars and local are the variables in effect (FLASK_DEBUG=1).
-func devTool(prog string, args []string, vars Vars, local map[string]string) string {
+func devTool(prog string, args []string, vars rewrite.Vars, local map[string]string) string {
 	has := func(flags ...string) bool {
 		for _, a := range args {
 			for _, f := range flags {
@@ -365,12 +368,12 @@ func truthy(v string) bool {
 // packageScripts reads the scripts of the package.json the stage copies
 // from the build context (the one next to a copied package*.json, else
 // the context's root), never following a link out of the context.
-func packageScripts(d *Document, steps []stageStep, env *Env) (map[string]string, bool) {
+func packageScripts(d *rewrite.Document, steps []stageStep, env *rewrite.Env) (map[string]string, bool) {
 	if env == nil || env.ContextDir == "" {
 		return nil, false
 	}
 	for _, dir := range packageJSONDirs(d, steps) {
-		text := readInContext(env.ContextDir, path.Join(dir, "package.json"))
+		text := buildctx.ReadFile(env.ContextDir, path.Join(dir, "package.json"))
 		if text == "" {
 			continue
 		}
@@ -388,7 +391,7 @@ func packageScripts(d *Document, steps []stageStep, env *Env) (map[string]string
 // packageJSONDirs lists the context folders package.json may come from,
 // most likely first: those of COPY sources naming package*.json, the
 // folders copied whole, and the context's root.
-func packageJSONDirs(d *Document, steps []stageStep) []string {
+func packageJSONDirs(d *rewrite.Document, steps []stageStep) []string {
 	var named, whole []string
 	for _, st := range steps {
 		c, ok := st.in.Command.(*instructions.CopyCommand)

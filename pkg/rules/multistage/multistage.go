@@ -1,4 +1,4 @@
-package rewrite
+package multistage
 
 import (
 	"context"
@@ -10,11 +10,15 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/userspec"
 )
 
-// MultiStage splits single-stage builds into a build stage and a minimal
+// Rule splits single-stage builds into a build stage and a minimal
 // runtime stage.
-var MultiStage = &Rule{
+var Rule = &rewrite.Rule{
 	Name:    "multi-stage",
 	Summary: "Split a single-stage build into a build stage and a minimal runtime stage.",
 	Doc: `A Dockerfile that compiles or installs its application in one stage ships
@@ -106,7 +110,7 @@ After:   FROM golang:1.22 AS build
          WORKDIR /src
          COPY --from=build /out/app /out/app
          CMD ["/out/app"]`,
-	Risk:  Review,
+	Risk:  rewrite.Review,
 	URL:   "https://docs.docker.com/build/building/multi-stage/",
 	Check: checkMultiStage,
 }
@@ -114,14 +118,14 @@ After:   FROM golang:1.22 AS build
 // stageStep is one instruction of the stage being split, with the working
 // directory and variables in effect when it runs.
 type stageStep struct {
-	in      *Instruction
+	in      *rewrite.Instruction
 	workdir string // absolute; "" when unknown (a variable, or the base image's)
 	// baseWhy says why workdir is "" when the base image's working
 	// directory is unknown; fromBase is true before the first absolute
 	// WORKDIR, where relative paths resolve against the base image's.
 	baseWhy  string
 	fromBase bool
-	vars     Vars
+	vars     rewrite.Vars
 	cmds     []runCommand // RUN: its simple commands
 }
 
@@ -141,13 +145,13 @@ func (c runCommand) prefix() []string { return c.words[:c.at] }
 type recipe struct {
 	ecosystem string
 	runtime   string
-	hasShell  bool       // the runtime image has /bin/sh
-	programs  []string   // commands the runtime image provides (node, python, …)
-	artifacts []artifact // what to copy from the build stage
-	prelude   []string   // instructions the final stage needs before the artifacts
-	buildEdit *Edit      // one change to the build stage (venv, prune), if any
-	buildStep int        // index in steps of the last RUN that builds
-	caveat    string     // a note that goes with the split
+	hasShell  bool          // the runtime image has /bin/sh
+	programs  []string      // commands the runtime image provides (node, python, …)
+	artifacts []artifact    // what to copy from the build stage
+	prelude   []string      // instructions the final stage needs before the artifacts
+	buildEdit *rewrite.Edit // one change to the build stage (venv, prune), if any
+	buildStep int           // index in steps of the last RUN that builds
+	caveat    string        // a note that goes with the split
 	// anyProgram accepts an entrypoint run by bare name (Python console
 	// scripts land in the virtual environment's bin, on PATH).
 	anyProgram bool
@@ -165,7 +169,7 @@ type artifact struct {
 	dir      bool // a directory (or a glob into a directory)
 }
 
-func checkMultiStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
+func checkMultiStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
 	switch len(d.Stages) {
 	case 0:
 		return nil, nil, nil // only global ARGs: nothing to build
@@ -196,8 +200,8 @@ func checkMultiStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note,
 			rec, reason = recogniseBuild(d, image, steps, env)
 		}
 	}
-	note := func(why string) ([]Fix, []Note, error) {
-		return nil, []Note{{Line: from.Line, Message: "not split into build and runtime stages: " + why}}, nil
+	note := func(why string) ([]rewrite.Fix, []rewrite.Note, error) {
+		return nil, []rewrite.Note{{Line: from.Line, Message: "not split into build and runtime stages: " + why}}, nil
 	}
 	if rec == nil {
 		if reason != "" {
@@ -231,19 +235,19 @@ func checkMultiStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note,
 	} else {
 		rec.runtime = runtime
 	}
-	fix := Fix{
+	fix := rewrite.Fix{
 		Line:    from.Line,
 		Message: fmt.Sprintf("%s build split: the toolchain stays in stage %q and the final stage on %s holds only %s", rec.ecosystem, plan.stageName, rec.runtime, describeArtifacts(rec.artifacts)),
 		Edits:   plan.edits(d, from, rec),
 	}
-	notes := []Note{{Line: from.Line, Message: "the final stage holds only " + describeArtifacts(rec.artifacts) + "; if the application reads other files at run time (templates, static assets, configuration), add COPY --from=" + plan.stageName + " lines for them"}}
+	notes := []rewrite.Note{{Line: from.Line, Message: "the final stage holds only " + describeArtifacts(rec.artifacts) + "; if the application reads other files at run time (templates, static assets, configuration), add COPY --from=" + plan.stageName + " lines for them"}}
 	if rec.caveat != "" {
-		notes = append(notes, Note{Line: from.Line, Message: rec.caveat})
+		notes = append(notes, rewrite.Note{Line: from.Line, Message: rec.caveat})
 	}
 	if pinNote != "" {
-		notes = append(notes, Note{Line: from.Line, Message: pinNote})
+		notes = append(notes, rewrite.Note{Line: from.Line, Message: pinNote})
 	}
-	return []Fix{fix}, notes, nil
+	return []rewrite.Fix{fix}, notes, nil
 }
 
 func describeArtifacts(as []artifact) string {
@@ -255,8 +259,8 @@ func describeArtifacts(as []artifact) string {
 }
 
 // recogniseBuild asks each ecosystem's recipe whether it knows the build.
-func recogniseBuild(d *Document, image string, steps []stageStep, env *Env) (*recipe, string) {
-	for _, recognise := range []func(*Document, string, []stageStep, *Env) (*recipe, string){
+func recogniseBuild(d *rewrite.Document, image string, steps []stageStep, env *rewrite.Env) (*recipe, string) {
+	for _, recognise := range []func(*rewrite.Document, string, []stageStep, *rewrite.Env) (*recipe, string){
 		goRecipe, nodeRecipe, pythonRecipe, javaRecipe, dotnetRecipe, rustRecipe,
 	} {
 		if rec, reason := recognise(d, image, steps, env); rec != nil || reason != "" {
@@ -268,7 +272,7 @@ func recogniseBuild(d *Document, image string, steps []stageStep, env *Env) (*re
 
 // stageSteps annotates the stage's instructions with the working directory
 // and variables in effect at each; base is where the stage starts.
-func stageSteps(d *Document, ins []*Instruction, base workdirFact) []stageStep {
+func stageSteps(d *rewrite.Document, ins []*rewrite.Instruction, base workdirFact) []stageStep {
 	var steps []stageStep
 	workdir, baseWhy, fromBase := base.dir, base.why, true
 	for _, in := range ins {
@@ -330,27 +334,27 @@ func findCommands(steps []stageStep, match func(prog string, args []string) bool
 // elsewhere), tag and digest, with parseRef. A reference that does not
 // parse is returned as the name.
 func splitImage(ref string) (name, tag, digest string) {
-	p, err := parseRef(ref)
+	p, err := imageref.Parse(ref)
 	if err != nil {
 		return ref, "", ""
 	}
-	return reference.FamiliarName(p.named), p.tag, p.digest
+	return reference.FamiliarName(p.Named), p.Tag, p.Digest
 }
 
 // splitPlan is the decided shape of the split.
 type splitPlan struct {
 	stageName string
-	moved     []*Instruction // runtime instructions moved to the final stage
-	copied    []*Instruction // pre-build ARG/ENV copied before the artifacts
-	replayed  []*Instruction // post-build ARG/ENV/WORKDIR/COPY copied after them
-	user      *Instruction   // a USER to carry over, if any
+	moved     []*rewrite.Instruction // runtime instructions moved to the final stage
+	copied    []*rewrite.Instruction // pre-build ARG/ENV copied before the artifacts
+	replayed  []*rewrite.Instruction // post-build ARG/ENV/WORKDIR/COPY copied after them
+	user      *rewrite.Instruction   // a USER to carry over, if any
 	workdir   string
 	entry     []string // exec-form entrypoint to write instead of a shell form
-	entryIn   *Instruction
+	entryIn   *rewrite.Instruction
 	// texts are copied instructions written differently in the final
 	// stage: legacy `ENV key value` lines in key=value form, so the copy
 	// adds no BuildKit LegacyKeyValueFormat warning.
-	texts map[*Instruction]string
+	texts map[*rewrite.Instruction]string
 }
 
 // runtimeKeywords are instructions that only describe how the image runs.
@@ -361,7 +365,7 @@ var runtimeKeywords = map[string]bool{
 
 // planSplit checks the preconditions every recipe shares and decides what
 // goes into the final stage. It returns a reason when the split is unsafe.
-func planSplit(d *Document, steps []stageStep, rec *recipe) (*splitPlan, string) {
+func planSplit(d *rewrite.Document, steps []stageStep, rec *recipe) (*splitPlan, string) {
 	plan := &splitPlan{stageName: "build"}
 	if n := d.Stages[0].Name; n != "" {
 		plan.stageName = n
@@ -374,7 +378,7 @@ func planSplit(d *Document, steps []stageStep, rec *recipe) (*splitPlan, string)
 		return nil, workdirReason(last, "the working directory depends on a variable with no known value")
 	}
 	plan.workdir = last.workdir
-	var entrypoint, cmd *Instruction
+	var entrypoint, cmd *rewrite.Instruction
 	for i, st := range steps {
 		in := st.in
 		switch {
@@ -459,7 +463,7 @@ func planSplit(d *Document, steps []stageStep, rec *recipe) (*splitPlan, string)
 
 // copyDest is the destination of a COPY or ADD as written; false for other
 // instructions.
-func copyDest(in *Instruction) (string, bool) {
+func copyDest(in *rewrite.Instruction) (string, bool) {
 	switch c := in.Command.(type) {
 	case *instructions.CopyCommand:
 		return c.DestPath, true
@@ -471,7 +475,7 @@ func copyDest(in *Instruction) (string, bool) {
 
 // copiesOutside reports whether a COPY/ADD puts files outside every folder
 // the final stage copies from the build stage.
-func copiesOutside(d *Document, st stageStep, rec *recipe) bool {
+func copiesOutside(d *rewrite.Document, st stageStep, rec *recipe) bool {
 	dest, ok := copyDest(st.in)
 	if !ok {
 		return false
@@ -499,7 +503,7 @@ func underArtifacts(p string, rec *recipe) bool {
 // isNumericUser reports whether a USER or --chown value names its user by
 // number ("1000", "1000:1000").
 func isNumericUser(u string) bool {
-	spec := parseUserSpec(u, true)
+	spec := userspec.Parse(u, true)
 	return spec.Known && spec.Numeric()
 }
 
@@ -533,7 +537,7 @@ func buildOnly(st stageStep, rec *recipe) bool {
 // replayableCopy says why a COPY/ADD cannot simply be repeated in the final
 // stage ("" when it can): repeating it verbatim does to the final stage's
 // files exactly what it did to the build stage's.
-func replayableCopy(in *Instruction) string {
+func replayableCopy(in *rewrite.Instruction) string {
 	switch c := in.Command.(type) {
 	case *instructions.CopyCommand:
 		if c.From != "" {
@@ -551,7 +555,7 @@ func replayableCopy(in *Instruction) string {
 }
 
 // cmdLine returns a CMD or ENTRYPOINT's words and whether it is shell form.
-func cmdLine(in *Instruction) ([]string, bool) {
+func cmdLine(in *rewrite.Instruction) ([]string, bool) {
 	switch c := in.Command.(type) {
 	case *instructions.CmdCommand:
 		return c.CmdLine, c.PrependShell
@@ -628,8 +632,8 @@ func checkProgram(argv []string, workdir string, rec *recipe) string {
 // edits turns the plan into byte edits: the stage name on FROM, the moved
 // instructions taken out, the recipe's change to the build stage, and the
 // final stage appended at the end of the file.
-func (p *splitPlan) edits(d *Document, from *Instruction, rec *recipe) []Edit {
-	var edits []Edit
+func (p *splitPlan) edits(d *rewrite.Document, from *rewrite.Instruction, rec *recipe) []rewrite.Edit {
+	var edits []rewrite.Edit
 	kwLower := from.KeywordSpan.Text(d.Src) == strings.ToLower(from.KeywordSpan.Text(d.Src))
 	kw := func(s string) string {
 		if kwLower {
@@ -640,7 +644,7 @@ func (p *splitPlan) edits(d *Document, from *Instruction, rec *recipe) []Edit {
 	if d.Stages[0].Name == "" {
 		words := d.Words(from.ArgsSpan)
 		end := words[len(words)-1].Span.End
-		edits = append(edits, Insert(end, " "+kw("AS")+" "+p.stageName))
+		edits = append(edits, rewrite.Insert(end, " "+kw("AS")+" "+p.stageName))
 	}
 	if rec.buildEdit != nil {
 		edits = append(edits, *rec.buildEdit)
@@ -654,7 +658,7 @@ func (p *splitPlan) edits(d *Document, from *Instruction, rec *recipe) []Edit {
 		fromLine += "--platform=" + pf + " "
 	}
 	add(fromLine + rec.runtime)
-	copyText := func(in *Instruction) string {
+	copyText := func(in *rewrite.Instruction) string {
 		if t, ok := p.texts[in]; ok {
 			return t
 		}
@@ -705,16 +709,16 @@ func (p *splitPlan) edits(d *Document, from *Instruction, rec *recipe) []Edit {
 			text = strings.TrimPrefix(text, d.Newline)
 		}
 	}
-	edits = append(edits, Insert(len(d.Src), text))
+	edits = append(edits, rewrite.Insert(len(d.Src), text))
 	return edits
 }
 
 // deleteLines returns edits that remove the given lines, and with each run
 // of them one blank line when it sits between two blank lines, so moving
 // instructions out does not leave a pile of empty lines behind.
-func deleteLines(d *Document, lines map[int]bool) []Edit {
+func deleteLines(d *rewrite.Document, lines map[int]bool) []rewrite.Edit {
 	blank := func(l int) bool { return l >= 1 && l <= d.LineCount() && strings.TrimSpace(d.LineText(l)) == "" }
-	var edits []Edit
+	var edits []rewrite.Edit
 	for l := 1; l <= d.LineCount(); l++ {
 		if !lines[l] {
 			continue
@@ -732,7 +736,7 @@ func deleteLines(d *Document, lines map[int]bool) []Edit {
 		if last < d.LineCount() {
 			stop = d.LineStart(last + 1)
 		}
-		edits = append(edits, Edit{Start: d.LineStart(l), End: stop})
+		edits = append(edits, rewrite.Edit{Start: d.LineStart(l), End: stop})
 		l = last
 	}
 	return edits
@@ -740,7 +744,7 @@ func deleteLines(d *Document, lines map[int]bool) []Edit {
 
 // lastKeptLineBlank reports whether the last line that survives the
 // deletions is blank.
-func lastKeptLineBlank(d *Document, deleted map[int]bool) bool {
+func lastKeptLineBlank(d *rewrite.Document, deleted map[int]bool) bool {
 	for l := d.LineCount(); l >= 1; l-- {
 		if !deleted[l] {
 			return strings.TrimSpace(d.LineText(l)) == ""
@@ -751,7 +755,7 @@ func lastKeptLineBlank(d *Document, deleted map[int]bool) bool {
 
 // instructionText is an instruction's source without its final line
 // ending; withComments includes the comment lines right above it.
-func instructionText(d *Document, in *Instruction, withComments bool) string {
+func instructionText(d *rewrite.Document, in *rewrite.Instruction, withComments bool) string {
 	start := in.Span.Start
 	if withComments {
 		start = commentStart(d, in)
@@ -762,17 +766,17 @@ func instructionText(d *Document, in *Instruction, withComments bool) string {
 	return s
 }
 
-func commentsAbove(d *Document, in *Instruction) string {
+func commentsAbove(d *rewrite.Document, in *rewrite.Instruction) string {
 	return string(d.Src[commentStart(d, in):in.Span.Start])
 }
 
 // commentStart is where the comment lines directly above an instruction
 // begin (the instruction's own start when there are none).
-func commentStart(d *Document, in *Instruction) int {
+func commentStart(d *rewrite.Document, in *rewrite.Instruction) int {
 	line := in.Line
 	for line > 1 {
 		t := strings.TrimSpace(d.LineText(line - 1))
-		if !strings.HasPrefix(t, "#") || strings.Contains(t, ignoreDirective) {
+		if !strings.HasPrefix(t, "#") || strings.Contains(t, rewrite.IgnoreDirective) {
 			break
 		}
 		if prev := d.InstructionAt(line - 1); prev != nil {
@@ -801,7 +805,7 @@ func jsonArray(words []string) string {
 // python or node image to its slim variant when the stage runs nothing
 // itself and starts only the language runtime: everything the full image
 // adds (compilers, -dev headers, curl, git) is then unused.
-func slimFinalStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
+func slimFinalStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
 	last := len(d.Stages) - 1
 	ins := d.Stage(last)
 	st := d.Stages[last]
@@ -864,13 +868,13 @@ func slimFinalStage(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, 
 		}
 		newRef, why := carryPin(ctx, image, newRef, env)
 		if why != "" {
-			return nil, []Note{{Line: from.Line, Message: fmt.Sprintf("the final stage only runs %s and could move to the slim variant %s, but the digest it is pinned to is the full image's, and the slim image could not be looked up to pin it (%s)", progs[0], newRef, why)}}, nil
+			return nil, []rewrite.Note{{Line: from.Line, Message: fmt.Sprintf("the final stage only runs %s and could move to the slim variant %s, but the digest it is pinned to is the full image's, and the slim image could not be looked up to pin it (%s)", progs[0], newRef, why)}}, nil
 		}
-		return []Fix{{
+		return []rewrite.Fix{{
 			Line:    from.Line,
 			Message: fmt.Sprintf("the final stage only runs %s, so the slim variant %s does the same without the compilers and tools of the full image", progs[0], name+":"+slimTag),
-			Edits:   []Edit{Replace(w.Span, newRef)},
-			Image:   &ImageChange{From: w.Raw, To: newRef},
+			Edits:   []rewrite.Edit{rewrite.Replace(w.Span, newRef)},
+			Image:   &rewrite.ImageChange{From: w.Raw, To: newRef},
 		}}, nil, nil
 	}
 	return nil, nil, nil
@@ -897,7 +901,7 @@ func ecosystemKey(rec *recipe) string {
 // that the final stage copies (BuildKit warns once per legacy line, so a
 // verbatim copy would add a warning). It says why a line cannot be
 // rewritten without changing its value ("" when it can, or needs not).
-func (p *splitPlan) modernEnv(d *Document, in *Instruction) string {
+func (p *splitPlan) modernEnv(d *rewrite.Document, in *rewrite.Instruction) string {
 	if in.Keyword != "ENV" {
 		return ""
 	}
@@ -918,7 +922,7 @@ func (p *splitPlan) modernEnv(d *Document, in *Instruction) string {
 		return fmt.Sprintf("the legacy ENV at line %d mixes quotes and spaces; copying it would need the key=value form, written by hand", in.Line)
 	}
 	if p.texts == nil {
-		p.texts = map[*Instruction]string{}
+		p.texts = map[*rewrite.Instruction]string{}
 	}
 	p.texts[in] = in.KeywordSpan.Text(d.Src) + " " + key + "=" + value
 	return ""

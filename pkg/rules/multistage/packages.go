@@ -1,10 +1,15 @@
-package rewrite
+package multistage
 
 import (
 	"fmt"
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
 // System packages the build stage installs are needed at run time unless
@@ -243,14 +248,14 @@ func debianSuite(tag string) string {
 // from source), in the runtime image's package manager. It returns the
 // RUN line to add ("" when nothing is needed), or why the split cannot
 // carry them.
-func runtimeInstall(d *Document, env *Env, steps []stageStep, rec *recipe, extra []string) (string, string) {
+func runtimeInstall(d *rewrite.Document, env *rewrite.Env, steps []stageStep, rec *recipe, extra []string) (string, string) {
 	inst, why := stagePackages(steps)
 	if why != "" {
 		return "", why
 	}
 	_, tag, _ := splitImage(rec.runtime)
 	suite := debianSuite(tag)
-	rt, _ := imageFacts(env, rec.runtime) // the catalog, when env has no image facts
+	rt, _ := imageref.Facts(env, rec.runtime) // the catalog, when env has no image facts
 	provided := providedBy(rec.runtime)
 	var keep []string
 	seen := map[string]bool{}
@@ -276,7 +281,7 @@ func runtimeInstall(d *Document, env *Env, steps []stageStep, rec *recipe, extra
 			// CA bundle curl, wget and git verify https with; the final
 			// stage's --no-install-recommends would not (apt-hygiene's
 			// httpsClients).
-			if httpsClients[name] && inst.recommends {
+			if pkgmgr.HTTPSClients[name] && inst.recommends {
 				add("ca-certificates")
 			}
 		}
@@ -363,7 +368,7 @@ var sourceBuiltLibsBySuite = map[string]map[string][]string{
 // the requirements files it is given, read from the build context when it
 // is on disk. It returns a reason for a package whose library it cannot
 // name for the runtime image's Debian release.
-func pythonRuntimeLibs(env *Env, cmds []runCommand, suite, runtime string) ([]string, string) {
+func pythonRuntimeLibs(env *rewrite.Env, cmds []runCommand, suite, runtime string) ([]string, string) {
 	var libs []string
 	for _, req := range pipRequirements(env, cmds) {
 		name, extras := req.name, req.extras
@@ -425,7 +430,7 @@ func parseRequirement(s string) (pipRequirement, bool) {
 // the command line and the lines of -r files (and the -r files those
 // name), looked up in the build context by their path, then by their base
 // name; requirements.txt when a -r file is not found under its own name.
-func pipRequirements(env *Env, cmds []runCommand) []pipRequirement {
+func pipRequirements(env *rewrite.Env, cmds []runCommand) []pipRequirement {
 	var out []pipRequirement
 	seen := map[string]bool{}
 	var readFile func(name string, depth int)
@@ -436,7 +441,7 @@ func pipRequirements(env *Env, cmds []runCommand) []pipRequirement {
 		seen[name] = true
 		text := ""
 		for _, try := range []string{name, path.Base(name), "requirements.txt"} {
-			if text = readInContext(env.ContextDir, try); text != "" {
+			if text = buildctx.ReadFile(env.ContextDir, try); text != "" {
 				name = try
 				break
 			}

@@ -1,4 +1,4 @@
-package rewrite
+package multistage
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
 // Each recipe recognises one ecosystem's build in a single-stage
@@ -16,7 +18,7 @@ import (
 // toolchain, a recipe when it knows how to split, and a reason when it
 // recognises the build but cannot split it safely.
 
-func goRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe, string) {
+func goRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite.Env) (*recipe, string) {
 	idx, cmds := findCommands(steps, func(prog string, args []string) bool {
 		return prog == "go" && len(args) > 0 && (args[0] == "build" || args[0] == "install")
 	})
@@ -120,7 +122,7 @@ func goFlagTakesValue(f string) bool {
 }
 
 // goBinaryName is the name go build gives a binary built from pkgs.
-func goBinaryName(pkgs []string, env *Env) (string, string) {
+func goBinaryName(pkgs []string, env *rewrite.Env) (string, string) {
 	if len(pkgs) > 1 {
 		return "", "go build names several packages, so which binary the runtime needs is unclear"
 	}
@@ -200,7 +202,7 @@ var nodeInstall = map[string]map[string]bool{
 	"pnpm": {"install": true, "i": true},
 }
 
-func nodeRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe, string) {
+func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite.Env) (*recipe, string) {
 	installs, cmds := findCommands(steps, func(prog string, args []string) bool {
 		sub := ""
 		if len(args) > 0 {
@@ -276,13 +278,13 @@ func nodeRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 		if in := steps[last].in; in.KeywordSpan.Text(d.Src) == "run" {
 			kw = "run"
 		}
-		e := Insert(steps[last].in.Span.End, kw+" "+prune+d.Newline)
+		e := rewrite.Insert(steps[last].in.Span.End, kw+" "+prune+d.Newline)
 		rec.buildEdit = &e
 	}
 	return rec, ""
 }
 
-func pythonRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe, string) {
+func pythonRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite.Env) (*recipe, string) {
 	idx, cmds := findCommands(steps, func(prog string, args []string) bool {
 		if isPip(prog) {
 			return len(args) > 0 && args[0] == "install"
@@ -345,7 +347,7 @@ func pythonRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 		kwRun, kwEnv = "run", "env"
 	}
 	venv := kwRun + " python -m venv /opt/venv" + d.Newline + kwEnv + ` PATH="/opt/venv/bin:$PATH"` + d.Newline
-	e := Insert(first.in.Span.Start, venv)
+	e := rewrite.Insert(first.in.Span.Start, venv)
 	rec := &recipe{
 		ecosystem: "Python",
 		runtime:   "python:" + rtTag,
@@ -381,7 +383,7 @@ func contains(list []string, s string) bool {
 
 var javaMajor = regexp.MustCompile(`(?:temurin|jdk|openjdk|corretto|java)-?(\d+)`)
 
-func javaRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe, string) {
+func javaRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite.Env) (*recipe, string) {
 	var tool string
 	idx, cmds := findCommands(steps, func(prog string, args []string) bool {
 		switch prog {
@@ -449,7 +451,7 @@ func javaRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe
 	}, ""
 }
 
-func dotnetRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe, string) {
+func dotnetRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite.Env) (*recipe, string) {
 	idx, cmds := findCommands(steps, func(prog string, args []string) bool {
 		return prog == "dotnet" && len(args) > 0 && args[0] == "publish"
 	})
@@ -496,7 +498,7 @@ func dotnetRecipe(d *Document, image string, steps []stageStep, env *Env) (*reci
 	}, ""
 }
 
-func rustRecipe(d *Document, image string, steps []stageStep, env *Env) (*recipe, string) {
+func rustRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite.Env) (*recipe, string) {
 	idx, cmds := findCommands(steps, func(prog string, args []string) bool {
 		return prog == "cargo" && len(args) > 0 && (args[0] == "build" || args[0] == "install")
 	})

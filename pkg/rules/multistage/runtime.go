@@ -1,4 +1,4 @@
-package rewrite
+package multistage
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 )
 
 // These decide about the runtime image a split would use, compared with
@@ -18,18 +21,18 @@ import (
 // whatever their digests and spelling (node:20 is docker.io/library/node:20;
 // no tag is latest).
 func sameImageTag(a, b string) bool {
-	pa, errA := parseRef(a)
-	pb, errB := parseRef(b)
+	pa, errA := imageref.Parse(a)
+	pb, errB := imageref.Parse(b)
 	if errA != nil || errB != nil {
 		return a == b
 	}
-	tag := func(p parsedRef) string {
-		if p.tag == "" {
+	tag := func(p imageref.Parsed) string {
+		if p.Tag == "" {
 			return "latest"
 		}
-		return p.tag
+		return p.Tag
 	}
-	return pa.named.Name() == pb.named.Name() && tag(pa) == tag(pb)
+	return pa.Named.Name() == pb.Named.Name() && tag(pa) == tag(pb)
 }
 
 // sameImageRuntime says why a split onto the build image itself is not
@@ -56,23 +59,23 @@ func sameImageRuntime(image string, steps []stageStep, rec *recipe) (why string,
 // digest when it is the same repository and tag, else the digest the
 // registry reports for it. It returns the runtime reference to write, and
 // why the pin could not be carried ("" when it was, or there was none).
-func carryPin(ctx context.Context, image, runtime string, env *Env) (string, string) {
-	p, err := parseRef(image)
-	if err != nil || p.digest == "" {
+func carryPin(ctx context.Context, image, runtime string, env *rewrite.Env) (string, string) {
+	p, err := imageref.Parse(image)
+	if err != nil || p.Digest == "" {
 		return runtime, ""
 	}
-	if rp, err := parseRef(runtime); err != nil || rp.digest != "" {
+	if rp, err := imageref.Parse(runtime); err != nil || rp.Digest != "" {
 		return runtime, "" // the configuration's runtime image carries its own pin
 	}
 	if sameImageTag(image, runtime) {
-		return runtime + "@" + p.digest, ""
+		return runtime + "@" + p.Digest, ""
 	}
 	if env.Offline || env.Resolver == nil {
-		return runtime, noLookupReason(env)
+		return runtime, imageref.NoLookupReason(env)
 	}
 	digest, err := env.Resolver.Digest(ctx, runtime)
 	if err != nil {
-		return runtime, lookupErr(runtime, err)
+		return runtime, imageref.LookupErr(runtime, err)
 	}
 	if _, err := reference.Parse(runtime + "@" + digest); err != nil {
 		return runtime, fmt.Sprintf("the registry's digest %q is not valid", digest)

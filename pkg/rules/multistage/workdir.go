@@ -1,4 +1,4 @@
-package rewrite
+package multistage
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"path"
 
 	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 )
 
 // workdirFact is the working directory a stage starts in before its first
@@ -17,8 +19,8 @@ type workdirFact struct {
 
 // catalogWorkdir is the base image's working directory as the image facts
 // (Env.Images, then the catalog) know it.
-func catalogWorkdir(env *Env, image string) workdirFact {
-	for _, info := range []registry.ImageInfo{env.Images, catalogOf(env)} {
+func catalogWorkdir(env *rewrite.Env, image string) workdirFact {
+	for _, info := range []registry.ImageInfo{env.Images, imageref.CatalogOf(env)} {
 		if info == nil {
 			continue
 		}
@@ -37,7 +39,7 @@ func catalogWorkdir(env *Env, image string) workdirFact {
 // config, which is the truth when it answers (an empty WorkingDir means
 // "/"). When the lookup fails, the catalog's answer stands; when that is
 // unknown too, the note says why the lookup did not help.
-func registryWorkdir(ctx context.Context, env *Env, image string, known workdirFact) workdirFact {
+func registryWorkdir(ctx context.Context, env *rewrite.Env, image string, known workdirFact) workdirFact {
 	cfg, err := env.Resolver.Config(ctx, image, registry.Platform{})
 	if _, stale := registry.IsStale(err); err != nil && !stale || cfg == nil {
 		if known.dir != "" {
@@ -81,7 +83,7 @@ func workdirReason(st stageStep, otherwise string) string {
 // step is repeated after the final stage's WORKDIR (dir), so a relative
 // destination must have been relative to that very directory; later ones
 // follow the repeated WORKDIR lines and resolve as they did.
-func replayedCopyDir(d *Document, st stageStep, preBuild bool, dir string) string {
+func replayedCopyDir(d *rewrite.Document, st stageStep, preBuild bool, dir string) string {
 	dest, _ := copyDest(st.in)
 	if expanded, unset, err := d.Expand(dest, st.vars); err == nil && len(unset) == 0 {
 		dest = expanded

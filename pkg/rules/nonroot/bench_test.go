@@ -1,10 +1,12 @@
-package rewrite
+package nonroot
 
 import (
 	"context"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
 // benchDockerfile is a multi-stage Dockerfile of the size real ones reach:
@@ -41,10 +43,10 @@ CMD ["serve"]
 
 func BenchmarkNonRoot(b *testing.B) {
 	src := []byte(benchDockerfile)
-	rules := []*Rule{NonRoot}
+	rules := []*rewrite.Rule{Rule}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Run(context.Background(), "Dockerfile", src, rules, &Env{}); err != nil {
+		if _, err := rewrite.Run(context.Background(), "Dockerfile", src, rules, &rewrite.Env{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -63,7 +65,7 @@ func BenchmarkNonRootLarge(b *testing.B) {
 		src := []byte(sb.String())
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := Run(context.Background(), "Dockerfile", src, []*Rule{NonRoot}, &Env{}); err != nil {
+				if _, err := rewrite.Run(context.Background(), "Dockerfile", src, []*rewrite.Rule{Rule}, &rewrite.Env{}); err != nil {
 					b.Fatal(err)
 				}
 			}

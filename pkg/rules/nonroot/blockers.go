@@ -1,4 +1,4 @@
-package rewrite
+package nonroot
 
 import (
 	"fmt"
@@ -9,6 +9,9 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 )
 
 // This file holds what keeps the non-root rule from adding a USER even
@@ -100,11 +103,11 @@ func rootHomeInstall(cmd shellCmd) string {
 
 // scanBlockers records what one instruction of the final stage's chain
 // says about root work that USER would break.
-func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars) {
+func (a *stageAnalysis) scanBlockers(d *rewrite.Document, in *rewrite.Instruction, vars rewrite.Vars) {
 	switch c := in.Command.(type) {
 	case *instructions.EnvCommand:
 		for _, kv := range c.Env {
-			v, _ := d.expandWord(kv.Value, vars)
+			v, _ := expandWord(d, kv.Value, vars)
 			if portVariables[kv.Key] {
 				a.portSet = true
 			}
@@ -122,7 +125,7 @@ func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars) {
 			}
 		}
 	case *instructions.CopyCommand:
-		if c.From != "" && d.stageRef(c.From, in.Stage) < 0 && dockerCLIImage(c.From) {
+		if c.From != "" && d.StageRef(c.From, in.Stage) < 0 && dockerCLIImage(c.From) {
 			a.dockerCLIBlock(in.Line, "COPY --from="+c.From+" copies the Docker CLI")
 		}
 		if isCronPath(c.DestPath) {
@@ -138,7 +141,7 @@ func (a *stageAnalysis) scanBlockers(d *Document, in *Instruction, vars Vars) {
 
 // scanBlockerCommand records what one command of a RUN in the chain says
 // about root work that USER would break (scan has split the RUN already).
-func (a *stageAnalysis) scanBlockerCommand(in *Instruction, cmd shellCmd, vars Vars) {
+func (a *stageAnalysis) scanBlockerCommand(in *rewrite.Instruction, cmd shellCmd, vars rewrite.Vars) {
 	redirected := homeRedirected(vars, cmd.Name)
 	if what := rootHomeInstall(cmd); what != "" && !redirected {
 		a.block(in.Line, "RUN %s installs into root's home, which the non-root user cannot reach: install it where that user can read it (and set HOME), then run hardenfix again", what)
@@ -167,7 +170,7 @@ var homeVariables = map[string][]string{
 
 // homeRedirected reports whether the variables in scope redirect a tool's
 // installs away from root's home.
-func homeRedirected(vars Vars, tool string) bool {
+func homeRedirected(vars rewrite.Vars, tool string) bool {
 	for _, k := range homeVariables[tool] {
 		if v, ok := vars[k]; ok && v != "" && !rootPath(v) {
 			return true
@@ -194,7 +197,7 @@ func baseHelperScript(name string) bool { return baseHelperRE.MatchString(name) 
 // generatedHeader finds a generated-file marker in the comments before
 // the first instruction: such a file is rewritten by its generator, and
 // official image templates (which build images for others) carry one.
-func generatedHeader(d *Document) int {
+func generatedHeader(d *rewrite.Document) int {
 	first := len(d.Src)
 	if len(d.Instructions) > 0 {
 		first = d.LineStart(d.Instructions[0].Line)
@@ -215,7 +218,7 @@ func generatedHeader(d *Document) int {
 
 // scanRuntimeBlockers looks at the container's command (and the scripts
 // it runs) for paths in root's home and host resources.
-func (a *stageAnalysis) scanRuntimeBlockers(in *Instruction, text, script string) {
+func (a *stageAnalysis) scanRuntimeBlockers(in *rewrite.Instruction, text, script string) {
 	where := ""
 	if script != "" {
 		where = " (in " + script + ")"
@@ -353,7 +356,7 @@ func (a *stageAnalysis) commandPorts(fromLine int) []lowPort {
 	var out []lowPort
 	named := false
 	for _, c := range []struct {
-		in   *Instruction
+		in   *rewrite.Instruction
 		line []string
 	}{{a.entrypoint, a.entrypointLine}, {a.cmd, a.cmdLine}} {
 		if c.in == nil {
@@ -376,7 +379,7 @@ func (a *stageAnalysis) commandPorts(fromLine int) []lowPort {
 		repo := strings.TrimPrefix(named.Name(), "docker.io/")
 		if port, ok := defaultLowPorts[repo]; ok {
 			out = append(out, lowPort{fromLine, a.Image + " (its start script, unless PORT is set)", strconv.Itoa(port)})
-		} else if tagged, ok := named.(reference.Tagged); ok && repo == "mcr.microsoft.com/dotnet/aspnet" && dotnetBefore8(tagged.Tag()) {
+		} else if tagged, ok := named.(reference.Tagged); ok && repo == "mcr.microsoft.com/dotnet/aspnet" && imageref.DotnetBefore8(tagged.Tag()) {
 			out = append(out, lowPort{fromLine, a.Image + " (ASPNETCORE_URLS=http://+:80 before .NET 8)", "80"})
 		}
 	}
@@ -386,7 +389,7 @@ func (a *stageAnalysis) commandPorts(fromLine int) []lowPort {
 // buildTimeOnly reports a FROM text that depends, directly or through the
 // defaults of other global ARGs, on an ARG with no default: its value is
 // only known when the build passes it in (ARG BASE=${REGISTRY}/python).
-func (d *Document) buildTimeOnly(text string) bool {
+func buildTimeOnly(d *rewrite.Document, text string) bool {
 	seen := map[string]bool{}
 	var depends func(text string) bool
 	depends = func(text string) bool {
@@ -399,7 +402,7 @@ func (d *Document) buildTimeOnly(text string) bool {
 				continue
 			}
 			seen[name] = true
-			value, declared := d.metaArgDefault(name)
+			value, declared := metaArgDefault(d, name)
 			if !declared || value == nil || depends(*value) {
 				return true
 			}
@@ -410,7 +413,7 @@ func (d *Document) buildTimeOnly(text string) bool {
 }
 
 // metaArgDefault returns the default of the last global ARG named name.
-func (d *Document) metaArgDefault(name string) (value *string, declared bool) {
+func metaArgDefault(d *rewrite.Document, name string) (value *string, declared bool) {
 	for _, a := range d.MetaArgs {
 		for _, kv := range a.Args {
 			if kv.Key == name {
@@ -494,7 +497,7 @@ func (a *stageAnalysis) bareInterpreter() string {
 
 // unownedVolume returns the first VOLUME of the final stage whose path no
 // non-root user was handed, outside the system's temporary folders.
-func (a *stageAnalysis) unownedVolume() (*Instruction, string) {
+func (a *stageAnalysis) unownedVolume() (*rewrite.Instruction, string) {
 	for _, v := range a.Volumes {
 		for _, vol := range v.Values {
 			if !a.owned(vol) && !systemPath(vol) {

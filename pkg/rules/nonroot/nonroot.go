@@ -1,4 +1,4 @@
-package rewrite
+package nonroot
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/userspec"
 )
 
 // Default identity of the user the non-root rule creates.
@@ -19,8 +22,8 @@ const (
 	nonRootName   = "non-root"
 )
 
-// NonRoot makes the final stage run as a non-root user.
-var NonRoot = &Rule{
+// Rule makes the final stage run as a non-root user.
+var Rule = &rewrite.Rule{
 	Name:    nonRootName,
 	Summary: "Run the final stage as a non-root user, created the right way for the base image's OS.",
 	Doc: `A container that runs as root turns any bug in the application into root
@@ -131,7 +134,7 @@ After:   FROM debian:bookworm-slim
          RUN apt-get update && apt-get install -y curl
          USER 10001:10001
          CMD ["app"]`,
-	Risk:  Review,
+	Risk:  rewrite.Review,
 	URL:   "https://docs.docker.com/build/building/best-practices/#user",
 	Check: checkNonRoot,
 }
@@ -139,7 +142,7 @@ After:   FROM debian:bookworm-slim
 var userNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 
 // identity returns the uid and name to create, with the defaults applied.
-func (env *Env) identity() (uid int, name string, explicitUID bool, err error) {
+func identity(env *rewrite.Env) (uid int, name string, explicitUID bool, err error) {
 	uid, name = env.UID, env.UserName
 	explicitUID = uid != 0
 	if uid == 0 {
@@ -159,27 +162,27 @@ func (env *Env) identity() (uid int, name string, explicitUID bool, err error) {
 
 // nonRootPlan is what the rule decided for the final stage.
 type nonRootPlan struct {
-	d      *Document
+	d      *rewrite.Document
 	a      *stageAnalysis
 	final  int
-	instrs []*Instruction // the final stage, FROM first
+	instrs []*rewrite.Instruction // the final stage, FROM first
 
 	spec    string // the USER value to write
 	userWhy string
 	create  string // the command creating the user, or ""
 	createW string
-	anchor  *Instruction // creation goes after this instruction
+	anchor  *rewrite.Instruction // creation goes after this instruction
 	// changes is true when the runtime user changes (root → non-root);
 	// false when only an implicit non-root user is made explicit.
 	changes bool
 	// reused is true when the user is one the image already has.
 	reused bool
-	notes  []Note
+	notes  []rewrite.Note
 	role   string // env.Role: "base" for images built to be extended
 }
 
-func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, error) {
-	uid, name, explicitUID, err := env.identity()
+func checkNonRoot(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	uid, name, explicitUID, err := identity(env)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -195,15 +198,15 @@ func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, erro
 			}
 		}
 		if final < 0 {
-			return nil, []Note{{Line: d.Instructions[0].Line, Message: fmt.Sprintf("no stage is named %q (--target): no stage was checked", env.Target)}}, nil
+			return nil, []rewrite.Note{{Line: d.Instructions[0].Line, Message: fmt.Sprintf("no stage is named %q (--target): no stage was checked", env.Target)}}, nil
 		}
 	}
-	from := d.fromInstruction(final)
-	ignored := ignoredRules(d)
-	if from == nil || isIgnored(ignored, d, from.Line, nonRootName) {
+	from := d.From(final)
+	ignored := rewrite.IgnoredRules(d)
+	if from == nil || rewrite.IsIgnored(ignored, d, from.Line, nonRootName) {
 		return nil, nil, nil
 	}
-	p := &nonRootPlan{d: d, final: final, instrs: d.instructionsByStage()[final], role: env.Role}
+	p := &nonRootPlan{d: d, final: final, instrs: d.InstructionsByStage()[final], role: env.Role}
 	p.a = analyzeStage(d, env, final)
 	if !p.decide(uid, name, explicitUID) {
 		return nil, p.notes, nil
@@ -213,7 +216,7 @@ func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, erro
 		return nil, p.notes, nil
 	}
 	for _, f := range fixes {
-		if isIgnored(ignored, d, f.Line, nonRootName) {
+		if rewrite.IsIgnored(ignored, d, f.Line, nonRootName) {
 			// The fixes only make sense together: an ignore comment on
 			// any of them keeps the stage as it is.
 			return nil, nil, nil
@@ -226,7 +229,7 @@ func checkNonRoot(_ context.Context, d *Document, env *Env) ([]Fix, []Note, erro
 }
 
 func (p *nonRootPlan) note(line int, format string, args ...any) {
-	p.notes = append(p.notes, Note{Line: line, Message: fmt.Sprintf(format, args...)})
+	p.notes = append(p.notes, rewrite.Note{Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
 // decide works out the user to write and whether to create it; false
@@ -245,7 +248,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		return false // already ends on an explicit non-root USER
 	}
 	if a.StageUnknown {
-		root := p.d.fromInstruction(a.Chain[0])
+		root := p.d.From(a.Chain[0])
 		p.note(root.Line, "FROM %s names a stage through variables only known at build time, so which stage (and user) the image is built on cannot be told; no USER was added", a.Image)
 		return false
 	}
@@ -269,7 +272,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	// The stage ends as root (known, or assumed: images run as root
 	// unless they say otherwise).
 	if !a.ImageKnown {
-		root := p.d.fromInstruction(a.Chain[0])
+		root := p.d.From(a.Chain[0])
 		p.note(root.Line, "FROM %s: the base image is only known at build time (a variable with no default), so its OS, its users and whether it runs as root cannot be told; no USER was added", p.d.Stages[a.Chain[0]].BaseName)
 		return false
 	}
@@ -321,7 +324,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		return false
 	}
 	if why := p.unknownBase(); why != "" {
-		p.note(p.d.fromInstruction(a.Chain[0]).Line, "%s; a USER could break it, so none was added: look the image up (run without --offline), add it to a --catalog file, or set USER by hand", why)
+		p.note(p.d.From(a.Chain[0]).Line, "%s; a USER could break it, so none was added: look the image up (run without --offline), add it to a --catalog file, or set USER by hand", why)
 		return false
 	}
 	if a.HasFacts && a.Facts.Family == "distroless" && !explicitUID {
@@ -419,7 +422,7 @@ func (p *nonRootPlan) chooseExisting() bool {
 
 // numericFor writes a user by uid when the Dockerfile or the base image
 // says which uid the name has.
-func (p *nonRootPlan) numericFor(s userSpec) string {
+func (p *nonRootPlan) numericFor(s userspec.Spec) string {
 	if s.Numeric() {
 		return s.Text
 	}
@@ -617,7 +620,7 @@ func (p *nonRootPlan) unknownBase() string {
 // the stage's first RUN and the base image's user is not known: a sign
 // that the base image runs as a non-root user of its own, whose name the
 // rule cannot know without the catalog.
-func (p *nonRootPlan) switchesToRoot() *Instruction {
+func (p *nonRootPlan) switchesToRoot() *rewrite.Instruction {
 	a := p.a
 	if a.HasFacts && (a.Facts.UID >= 0 || a.Facts.User != "") {
 		return nil
@@ -695,7 +698,7 @@ func (p *nonRootPlan) platform() string {
 // make their ONBUILD RUN triggers (and the downstream build) run as that
 // user.
 func (p *nonRootPlan) onbuildOnly() bool {
-	var onbuild []*Instruction
+	var onbuild []*rewrite.Instruction
 	runtime := false
 	for _, in := range p.instrs[1:] {
 		switch in.Keyword {
@@ -722,16 +725,16 @@ func (p *nonRootPlan) onbuildOnly() bool {
 // that every build step keeps its user.
 var needsRootKeywords = map[string]bool{"RUN": true, "COPY": true, "ADD": true, "WORKDIR": true, "USER": true}
 
-func (p *nonRootPlan) fixes() []Fix {
+func (p *nonRootPlan) fixes() []rewrite.Fix {
 	d := p.d
-	userLine := d.keyword("USER") + " " + p.spec
+	userLine := d.Keyword("USER") + " " + p.spec
 	last := 0
 	for i, in := range p.instrs {
 		if needsRootKeywords[in.Keyword] {
 			last = i
 		}
 	}
-	var userEdit Edit
+	var userEdit rewrite.Edit
 	var userFixLine int
 	lastIn := p.instrs[last]
 	if _, ok := lastIn.Command.(*instructions.UserCommand); ok && p.setIsRoot(lastIn) {
@@ -739,12 +742,12 @@ func (p *nonRootPlan) fixes() []Fix {
 		// replace its value.
 		words := d.Words(lastIn.ArgsSpan)
 		if len(words) > 0 {
-			span := Span{words[0].Span.Start, words[len(words)-1].Span.End}
-			userEdit, userFixLine = Replace(span, p.spec), lastIn.Line
+			span := rewrite.Span{Start: words[0].Span.Start, End: words[len(words)-1].Span.End}
+			userEdit, userFixLine = rewrite.Replace(span, p.spec), lastIn.Line
 		}
 	}
 	if userFixLine == 0 {
-		var before *Instruction
+		var before *rewrite.Instruction
 		for _, in := range p.instrs[last+1:] {
 			if in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT" || in.Keyword == "HEALTHCHECK" {
 				before = in
@@ -752,24 +755,24 @@ func (p *nonRootPlan) fixes() []Fix {
 			}
 		}
 		if before != nil {
-			userEdit, userFixLine = insertLineBefore(d, before, userLine), before.Line
+			userEdit, userFixLine = rewrite.InsertLineBefore(d, before, userLine), before.Line
 		} else {
 			end := p.instrs[len(p.instrs)-1]
 			if d.EndsInContinuation(end) {
 				p.note(end.Line, "the file ends inside a line continuation (the last line of this instruction ends with %c), so no USER can follow it; end that line, then run hardenfix again", d.Escape)
 				return nil
 			}
-			userEdit, userFixLine = insertLineAfter(d, end, userLine), end.Line
+			userEdit, userFixLine = rewrite.InsertLineAfter(d, end, userLine), end.Line
 		}
 	}
 	if p.create == "" {
-		risk := Review
+		risk := rewrite.Review
 		if !p.changes {
-			risk = Safe // the same user, only stated: nothing changes at run time
+			risk = rewrite.Safe // the same user, only stated: nothing changes at run time
 		}
-		return []Fix{{Line: userFixLine, Message: p.userWhy, Risk: risk, Edits: []Edit{userEdit}}}
+		return []rewrite.Fix{{Line: userFixLine, Message: p.userWhy, Risk: risk, Edits: []rewrite.Edit{userEdit}}}
 	}
-	createEdit := insertLineAfter(d, p.anchor, d.keyword("RUN")+" "+p.create)
+	createEdit := rewrite.InsertLineAfter(d, p.anchor, d.Keyword("RUN")+" "+p.create)
 	if createEdit.Start == userEdit.Start && userEdit.Start == userEdit.End {
 		// Both go at the same place (nothing but FROM in the stage).
 		merged := createEdit
@@ -778,15 +781,15 @@ func (p *nonRootPlan) fixes() []Fix {
 		} else {
 			merged.New += userLine + d.Newline
 		}
-		return []Fix{{Line: p.anchor.Line, Message: p.createW + "; " + p.userWhy, Edits: []Edit{merged}}}
+		return []rewrite.Fix{{Line: p.anchor.Line, Message: p.createW + "; " + p.userWhy, Edits: []rewrite.Edit{merged}}}
 	}
-	return []Fix{
-		{Line: p.anchor.Line, Message: p.createW, Edits: []Edit{createEdit}},
-		{Line: userFixLine, Message: p.userWhy, Edits: []Edit{userEdit}},
+	return []rewrite.Fix{
+		{Line: p.anchor.Line, Message: p.createW, Edits: []rewrite.Edit{createEdit}},
+		{Line: userFixLine, Message: p.userWhy, Edits: []rewrite.Edit{userEdit}},
 	}
 }
 
-func (p *nonRootPlan) setIsRoot(in *Instruction) bool {
+func (p *nonRootPlan) setIsRoot(in *rewrite.Instruction) bool {
 	for _, s := range p.a.Sets {
 		if s.In == in {
 			return s.Spec.Root()
@@ -798,7 +801,7 @@ func (p *nonRootPlan) setIsRoot(in *Instruction) bool {
 // runtimeNotes are the notes that come with a change of the runtime user.
 func (p *nonRootPlan) runtimeNotes() {
 	a := p.a
-	user := parseUserSpec(p.spec, true)
+	user := userspec.Parse(p.spec, true)
 	for _, e := range a.Exposes {
 		var low []string
 		for _, v := range e.Values {
@@ -812,7 +815,7 @@ func (p *nonRootPlan) runtimeNotes() {
 			p.note(e.In.Line, "EXPOSE %s: as %s the process may not bind ports below 1024 (Docker 20.10+ allows it, Kubernetes by default does not); listen on a port above 1023, such as 8080, or grant CAP_NET_BIND_SERVICE", strings.Join(low, " "), p.spec)
 		}
 	}
-	if low := a.commandPorts(p.d.fromInstruction(a.Chain[0]).Line); len(low) > 0 {
+	if low := a.commandPorts(p.d.From(a.Chain[0]).Line); len(low) > 0 {
 		p.note(low[0].line, "%s listens on port %s: as %s the process may not bind ports below 1024 (Docker 20.10+ allows it, Kubernetes by default does not); listen on a port above 1023, such as 8080, or grant CAP_NET_BIND_SERVICE", low[0].what, low[0].port, p.spec)
 	}
 	for _, in := range a.SudoInstall {

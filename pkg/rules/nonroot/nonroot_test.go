@@ -1,4 +1,4 @@
-package rewrite
+package nonroot
 
 import (
 	"context"
@@ -7,6 +7,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/rewritetest"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/userspec"
 )
 
 func TestShellCommands(t *testing.T) {
@@ -89,11 +95,11 @@ func TestUserSpec(t *testing.T) {
 		{"root", true}, {"0", true}, {"ContainerAdministrator", true}, {"ContainerUser", false}, {"0:0", true}, {"00", true}, {"root:app", true},
 		{"1000:0", false}, {"app", false}, {"nobody:nogroup", false}, {"65532", false},
 	} {
-		if got := parseUserSpec(tt.text, true).Root(); got != tt.root {
+		if got := userspec.Parse(tt.text, true).Root(); got != tt.root {
 			t.Errorf("%q: Root() = %v, want %v", tt.text, got, tt.root)
 		}
 	}
-	if parseUserSpec("", true).Known {
+	if userspec.Parse("", true).Known {
 		t.Errorf("an empty USER must not count as known")
 	}
 }
@@ -141,7 +147,7 @@ func TestBuiltinFacts(t *testing.T) {
 		{"${BROKEN", false, "", -1, false, false, ""},
 	}
 	for _, tt := range tests {
-		f, ok := builtinFacts(tt.image)
+		f, ok := imageref.BuiltinFacts(tt.image)
 		if ok != tt.ok || f.Family != tt.family || f.UID != tt.uid || f.DropsPrivileges != tt.drops || f.NeedsRoot != tt.root || f.NonRootAlt != tt.altUsed {
 			t.Errorf("builtinFacts(%q) = %+v, %v", tt.image, f, ok)
 		}
@@ -150,8 +156,8 @@ func TestBuiltinFacts(t *testing.T) {
 
 func TestNonRootBadIdentity(t *testing.T) {
 	src := []byte("FROM alpine:3.20\nRUN apk add --no-cache curl\n")
-	for _, env := range []*Env{{UID: -1}, {UserName: "Bad Name"}, {UserName: "x" + strings.Repeat("y", 40)}} {
-		_, err := Run(context.Background(), "Dockerfile", src, []*Rule{NonRoot}, env)
+	for _, env := range []*rewrite.Env{{UID: -1}, {UserName: "Bad Name"}, {UserName: "x" + strings.Repeat("y", 40)}} {
+		_, err := rewrite.Run(context.Background(), "Dockerfile", src, []*rewrite.Rule{Rule}, env)
 		if err == nil || !strings.Contains(err.Error(), "Dockerfile: rule non-root") {
 			t.Errorf("env %+v: want an error naming the file and rule, got %v", env, err)
 		}
@@ -161,11 +167,11 @@ func TestNonRootBadIdentity(t *testing.T) {
 // TestNonRootChainStages checks the FROM chain analysis on a Dockerfile
 // whose stages build on each other, including a cycle-free self name.
 func TestNonRootChainStages(t *testing.T) {
-	d, err := Parse("Dockerfile", []byte("FROM debian AS a\nFROM a AS b\nFROM alpine AS c\nFROM B AS d\n"))
+	d, err := rewrite.Parse("Dockerfile", []byte("FROM debian AS a\nFROM a AS b\nFROM alpine AS c\nFROM B AS d\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	chain, image, known := d.chainOf(3)
+	chain, image, known := d.StageChain(3)
 	if !reflect.DeepEqual(chain, []int{0, 1, 3}) || image != "debian" || !known {
 		t.Errorf("chainOf(3) = %v, %q, %v; want [0 1 3], debian, true", chain, image, known)
 	}
@@ -175,29 +181,27 @@ func TestNonRootChainStages(t *testing.T) {
 // output parses too and that a second run changes nothing. The seeds are
 // the rule's fixtures.
 func FuzzNonRoot(f *testing.F) {
-	for _, fx := range loadFixtures(f) {
-		if strings.Contains(filepath.ToSlash(fx.path), "/non-root/") {
-			f.Add(fx.input)
-		}
+	for _, fx := range rewritetest.LoadFixtures(f, "testdata", nil) {
+		f.Add(fx.Input)
 	}
-	rules := []*Rule{NonRoot}
+	rules := []*rewrite.Rule{Rule}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		if _, err := Parse("Dockerfile", src); err != nil {
+		if _, err := rewrite.Parse("Dockerfile", src); err != nil {
 			return
 		}
-		res, err := Run(context.Background(), "Dockerfile", src, rules, &Env{})
+		res, err := rewrite.Run(context.Background(), "Dockerfile", src, rules, &rewrite.Env{})
 		if err != nil {
 			t.Fatalf("run: %v\ninput:\n%s", err, src)
 		}
-		if _, err := Parse("Dockerfile", res.New); err != nil {
+		if _, err := rewrite.Parse("Dockerfile", res.New); err != nil {
 			t.Fatalf("output does not parse: %v\n%s", err, res.New)
 		}
-		again, err := Run(context.Background(), "Dockerfile", res.New, rules, &Env{})
+		again, err := rewrite.Run(context.Background(), "Dockerfile", res.New, rules, &rewrite.Env{})
 		if err != nil {
 			t.Fatalf("second run: %v", err)
 		}
 		if again.Changed() {
-			t.Fatalf("second run changed the output:\n%s", UnifiedDiff("Dockerfile", res.New, again.New))
+			t.Fatalf("second run changed the output:\n%s", rewrite.UnifiedDiff("Dockerfile", res.New, again.New))
 		}
 	})
 }
@@ -205,12 +209,12 @@ func FuzzNonRoot(f *testing.F) {
 // TestNonRootRisk: stating a user the image already runs as changes
 // nothing at run time (safe); switching from root does (review).
 func TestNonRootRisk(t *testing.T) {
-	for src, want := range map[string]Risk{
-		"FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nENTRYPOINT [\"/app\"]\n": Safe,
-		"FROM debian:12 AS base\nUSER 1000\nFROM base\nCMD [\"app\"]\n":                          Safe,
-		"FROM alpine:3.20\nRUN apk add --no-cache curl\nCMD [\"curl\"]\n":                        Review,
+	for src, want := range map[string]rewrite.Risk{
+		"FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nENTRYPOINT [\"/app\"]\n": rewrite.Safe,
+		"FROM debian:12 AS base\nUSER 1000\nFROM base\nCMD [\"app\"]\n":                          rewrite.Safe,
+		"FROM alpine:3.20\nRUN apk add --no-cache curl\nCMD [\"curl\"]\n":                        rewrite.Review,
 	} {
-		res, err := Run(context.Background(), "Dockerfile", []byte(src), []*Rule{NonRoot}, &Env{})
+		res, err := rewrite.Run(context.Background(), "Dockerfile", []byte(src), []*rewrite.Rule{Rule}, &rewrite.Env{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,13 +241,13 @@ func TestReadInContextStaysInside(t *testing.T) {
 	if err := os.Symlink(filepath.Join(outside, "secret.sh"), filepath.Join(ctx, "link.sh")); err != nil {
 		t.Skip("no symbolic links here:", err)
 	}
-	if got := readInContext(ctx, "run.sh"); !strings.Contains(got, "su-exec") {
+	if got := buildctx.ReadFile(ctx, "run.sh"); !strings.Contains(got, "su-exec") {
 		t.Errorf("run.sh: got %q", got)
 	}
-	if got := readInContext(ctx, "../"+filepath.Base(outside)+"/secret.sh"); got != "" {
+	if got := buildctx.ReadFile(ctx, "../"+filepath.Base(outside)+"/secret.sh"); got != "" {
 		t.Errorf("a path out of the context was read: %q", got)
 	}
-	if got := readInContext(ctx, "link.sh"); got != "" {
+	if got := buildctx.ReadFile(ctx, "link.sh"); got != "" {
 		t.Errorf("a symbolic link out of the context was followed: %q", got)
 	}
 }
@@ -253,20 +257,20 @@ func TestReadInContextStaysInside(t *testing.T) {
 func TestNonRootLeavesDevcontainers(t *testing.T) {
 	src := []byte("FROM python:3.12\nRUN pip install --no-cache-dir black\nCMD [\"python3\", \"/app/main.py\"]\n")
 	for _, path := range []string{".devcontainer/Dockerfile", "svc/.devcontainer/Dockerfile", `svc\.devcontainer\Dockerfile`} {
-		d, err := Parse(path, src)
+		d, err := rewrite.Parse(path, src)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fixes, notes, err := checkNonRoot(context.Background(), d, &Env{Images: nil})
+		fixes, notes, err := checkNonRoot(context.Background(), d, &rewrite.Env{Images: nil})
 		if err != nil || len(fixes) != 0 || len(notes) != 1 || !strings.Contains(notes[0].Message, "development container") {
 			t.Errorf("%s: fixes %v, notes %v, err %v", path, fixes, notes, err)
 		}
 	}
-	d, err := Parse("app/Dockerfile", src)
+	d, err := rewrite.Parse("app/Dockerfile", src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fixes, _, _ := checkNonRoot(context.Background(), d, &Env{}); len(fixes) == 0 {
+	if fixes, _, _ := checkNonRoot(context.Background(), d, &rewrite.Env{}); len(fixes) == 0 {
 		t.Errorf("an ordinary Dockerfile got no USER")
 	}
 }

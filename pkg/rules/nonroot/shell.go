@@ -1,10 +1,12 @@
-package rewrite
+package nonroot
 
 import (
 	"path"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
 // shellCmd is one simple command of a RUN script: its words with quotes
@@ -54,7 +56,7 @@ func runScripts(c *instructions.RunCommand) []string {
 // with which arguments.
 func shellCommands(script string) []shellCmd {
 	var cmds []shellCmd
-	for _, sc := range splitScript(script) {
+	for _, sc := range rewrite.SplitScript(script) {
 		words := make([]string, len(sc.Words))
 		for i, w := range sc.Words {
 			words[i] = w.Value

@@ -1,12 +1,17 @@
-package rewrite
+package nonroot
 
 import (
 	"path"
 	"strconv"
 	"strings"
 
-	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/userspec"
 )
 
 // This file is the non-root rule's analysis: which user a stage runs as,
@@ -20,13 +25,13 @@ type createdUser struct {
 	Group   string // primary group name, when given by name
 	GID     int    // -1 when not known
 	IsGroup bool   // a group creation (groupadd, addgroup)
-	In      *Instruction
+	In      *rewrite.Instruction
 }
 
 // userSet is a USER instruction and what it sets.
 type userSet struct {
-	In   *Instruction
-	Spec userSpec
+	In   *rewrite.Instruction
+	Spec userspec.Spec
 }
 
 // stageAnalysis is what the non-root rule learns about a stage and the
@@ -58,10 +63,10 @@ type stageAnalysis struct {
 	PackageManagers map[string]bool
 	// Sudo lists RUN instructions that call sudo, SudoInstall those that
 	// install it.
-	Sudo, SudoInstall []*Instruction
+	Sudo, SudoInstall []*rewrite.Instruction
 	// SudoBeforeRoot is the first RUN calling sudo when no RUN before it
 	// has shown the build runs as root (a package manager without sudo).
-	SudoBeforeRoot *Instruction
+	SudoBeforeRoot *rewrite.Instruction
 	// rootShown is true once a RUN shows the build runs as root (a
 	// package manager or useradd without sudo).
 	rootShown bool
@@ -70,7 +75,7 @@ type stageAnalysis struct {
 	Dropper     string
 	DropperLine int
 	// WorldWritable lists chmod 777-style RUNs along the final stage.
-	WorldWritable []*Instruction
+	WorldWritable []*rewrite.Instruction
 	// Daemon names a root daemon the container starts, with where.
 	Daemon     string
 	DaemonLine int
@@ -79,7 +84,7 @@ type stageAnalysis struct {
 	ScriptChown     string
 	ScriptChownLine int
 	// RootHome lists instructions that put files under /root.
-	RootHome []*Instruction
+	RootHome []*rewrite.Instruction
 	// Blockers are root work a USER would break (nonroot_blockers.go).
 	Blockers []blocker
 	// buildTools are the tools RUN used that cache downloads in root's
@@ -94,43 +99,43 @@ type stageAnalysis struct {
 
 	// Workdir is the chain's last WORKDIR, where the process starts, and
 	// WorkdirPath its path ("" when variables in it have no value).
-	Workdir     *Instruction
+	Workdir     *rewrite.Instruction
 	WorkdirPath string
 	workdirBase string
 	// Exposes and Volumes are the final stage's EXPOSE and VOLUME
 	// instructions with their values expanded.
 	Exposes, Volumes []expanded
 
-	entrypoint, cmd         *Instruction
+	entrypoint, cmd         *rewrite.Instruction
 	entrypointLine, cmdLine []string
 }
 
 type expanded struct {
-	In     *Instruction
+	In     *rewrite.Instruction
 	Values []string
 }
 
 type owner struct {
-	Spec  userSpec
+	Spec  userspec.Spec
 	Paths []string
-	In    *Instruction
+	In    *rewrite.Instruction
 }
 
 // analyzeStage walks the chain of stage i once, in order, with the
 // variables VarsAt gives each instruction.
-func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
+func analyzeStage(d *rewrite.Document, env *rewrite.Env, i int) *stageAnalysis {
 	a := &stageAnalysis{PackageManagers: map[string]bool{}}
-	a.Chain, a.Image, a.ImageKnown = d.chainOf(i)
-	if root := a.Chain[0]; a.ImageKnown && d.buildTimeOnly(d.Stages[root].BaseName) {
+	a.Chain, a.Image, a.ImageKnown = d.StageChain(i)
+	if root := a.Chain[0]; a.ImageKnown && buildTimeOnly(d, d.Stages[root].BaseName) {
 		a.Image, a.ImageKnown = d.Stages[root].BaseName, false
 	}
-	if root := a.Chain[0]; !a.ImageKnown && d.maybeStage(d.Stages[root].BaseName, root) {
+	if root := a.Chain[0]; !a.ImageKnown && d.MaybeStage(d.Stages[root].BaseName, root) {
 		a.StageUnknown = true
 	}
 	if a.ImageKnown {
-		a.Facts, a.HasFacts = imageFacts(env, a.Image)
+		a.Facts, a.HasFacts = imageref.Facts(env, a.Image)
 	}
-	stages := d.instructionsByStage()
+	stages := d.InstructionsByStage()
 	scanned := map[int]bool{}
 	for _, s := range a.Chain {
 		scanned[s] = true
@@ -152,11 +157,11 @@ func analyzeStage(d *Document, env *Env, i int) *stageAnalysis {
 			if !ok || c.From == "" || !copiesPasswd(c) {
 				continue
 			}
-			src := d.stageRef(c.From, s)
+			src := d.StageRef(c.From, s)
 			if src < 0 {
 				continue
 			}
-			other, _, _ := d.chainOf(src)
+			other, _, _ := d.StageChain(src)
 			for _, o := range other {
 				for _, oin := range stages[o] {
 					if run, ok := oin.Command.(*instructions.RunCommand); ok && !scanned[o] {
@@ -181,7 +186,7 @@ func copiesPasswd(c *instructions.CopyCommand) bool {
 
 // expandWord expands a word with vars; ok is false when a variable has no
 // known value.
-func (d *Document) expandWord(w string, vars Vars) (string, bool) {
+func expandWord(d *rewrite.Document, w string, vars rewrite.Vars) (string, bool) {
 	if !strings.ContainsRune(w, '$') {
 		return w, true
 	}
@@ -193,7 +198,7 @@ func (d *Document) expandWord(w string, vars Vars) (string, bool) {
 }
 
 // scan records what one instruction of the chain tells.
-func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars) {
+func (a *stageAnalysis) scan(d *rewrite.Document, in *rewrite.Instruction, final bool, vars rewrite.Vars) {
 	a.scanBlockers(d, in, vars)
 	switch c := in.Command.(type) {
 	case *instructions.UserCommand:
@@ -203,7 +208,7 @@ func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars
 		if !ok {
 			text = c.User
 		}
-		a.Sets = append(a.Sets, userSet{In: in, Spec: parseUserSpec(text, ok)})
+		a.Sets = append(a.Sets, userSet{In: in, Spec: userspec.Parse(text, ok)})
 	case *instructions.RunCommand:
 		a.scanCreations(d, in, c, vars)
 		for _, script := range runScripts(c) {
@@ -218,13 +223,13 @@ func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars
 			a.RootHome = appendOnce(a.RootHome, in)
 		}
 		if c.Chown != "" {
-			text, ok := d.expandWord(c.Chown, vars)
-			a.Owners = append(a.Owners, owner{Spec: parseUserSpec(text, ok), Paths: []string{c.DestPath}, In: in})
+			text, ok := expandWord(d, c.Chown, vars)
+			a.Owners = append(a.Owners, owner{Spec: userspec.Parse(text, ok), Paths: []string{c.DestPath}, In: in})
 		}
 	case *instructions.AddCommand:
 		if c.Chown != "" {
-			text, ok := d.expandWord(c.Chown, vars)
-			a.Owners = append(a.Owners, owner{Spec: parseUserSpec(text, ok), Paths: []string{c.DestPath}, In: in})
+			text, ok := expandWord(d, c.Chown, vars)
+			a.Owners = append(a.Owners, owner{Spec: userspec.Parse(text, ok), Paths: []string{c.DestPath}, In: in})
 		}
 		for _, s := range c.SourcePaths {
 			if strings.Contains(s, "s6-overlay") {
@@ -242,7 +247,7 @@ func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars
 			a.windowsPath = true
 		}
 		a.Workdir, a.WorkdirPath = in, ""
-		if wd, ok := d.expandWord(c.Path, vars); ok {
+		if wd, ok := expandWord(d, c.Path, vars); ok {
 			if !path.IsAbs(wd) && a.workdirBase != "" {
 				wd = path.Join(a.workdirBase, wd)
 			}
@@ -253,7 +258,7 @@ func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars
 		if final {
 			var ports []string
 			for _, w := range d.Words(in.ArgsSpan) {
-				if v, ok := d.expandWord(w.Value, vars); ok {
+				if v, ok := expandWord(d, w.Value, vars); ok {
 					ports = append(ports, v)
 				}
 			}
@@ -263,7 +268,7 @@ func (a *stageAnalysis) scan(d *Document, in *Instruction, final bool, vars Vars
 		if final {
 			var paths []string
 			for _, v := range c.Volumes {
-				if p, ok := d.expandWord(v, vars); ok {
+				if p, ok := expandWord(d, v, vars); ok {
 					paths = append(paths, p)
 				}
 			}
@@ -316,7 +321,7 @@ var packageManagers = map[string]string{
 	"zypper": "zypper", "tdnf": "tdnf",
 }
 
-func (a *stageAnalysis) scanCommand(d *Document, in *Instruction, cmd shellCmd, vars Vars, final bool) {
+func (a *stageAnalysis) scanCommand(d *rewrite.Document, in *rewrite.Instruction, cmd shellCmd, vars rewrite.Vars, final bool) {
 	if pm, ok := packageManagers[cmd.Name]; ok && pm != "rpm" {
 		a.PackageManagers[pm] = true
 		if !cmd.Sudo {
@@ -353,17 +358,17 @@ func (a *stageAnalysis) scanCommand(d *Document, in *Instruction, cmd shellCmd, 
 		if _, ref := opts["reference"]; ref || len(pos) < 2 {
 			return
 		}
-		text, ok := d.expandWord(pos[0], vars)
+		text, ok := expandWord(d, pos[0], vars)
 		if u, g, dot := strings.Cut(text, "."); dot && !strings.Contains(text, ":") {
 			text = u + ":" + g // the old user.group form
 		}
-		spec := parseUserSpec(text, ok)
+		spec := userspec.Parse(text, ok)
 		if spec.User == "" {
 			return // ":group" changes only the group
 		}
 		var paths []string
 		for _, p := range pos[1:] {
-			if v, ok := d.expandWord(p, vars); ok {
+			if v, ok := expandWord(d, p, vars); ok {
 				paths = append(paths, v)
 			}
 		}
@@ -409,7 +414,7 @@ func worldWritable(mode string) bool {
 	return false
 }
 
-func appendOnce(list []*Instruction, in *Instruction) []*Instruction {
+func appendOnce(list []*rewrite.Instruction, in *rewrite.Instruction) []*rewrite.Instruction {
 	if len(list) > 0 && list[len(list)-1] == in {
 		return list
 	}
@@ -430,7 +435,7 @@ var initWrappers = setOf("tini", "dumb-init", "catatonit", "tini-static")
 // scanRuntime looks at what the container starts (the effective ENTRYPOINT
 // and CMD, and the scripts they run when those come from the build
 // context) for privilege droppers and daemons that need root.
-func (a *stageAnalysis) scanRuntime(d *Document, env *Env, in *Instruction, cmdLine []string) {
+func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, cmdLine []string) {
 	text := strings.Join(cmdLine, " ")
 	for _, cmd := range shellCommands(text) {
 		a.runtimeCommand(cmd, in.Line, "")
@@ -486,7 +491,7 @@ func (a *stageAnalysis) runtimeCommand(cmd shellCmd, line int, script string) {
 
 // contextScript returns the content of a build-context file the chain
 // copies into the image under the given base name, or "".
-func (a *stageAnalysis) contextScript(d *Document, contextDir, base string) string {
+func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base string) string {
 	if base == "" || base == "." || base == "/" {
 		return ""
 	}
@@ -507,7 +512,7 @@ func (a *stageAnalysis) contextScript(d *Document, contextDir, base string) stri
 				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
 					continue
 				}
-				if b := readInContext(contextDir, src); b != "" {
+				if b := buildctx.ReadFile(contextDir, src); b != "" {
 					return b
 				}
 			}
@@ -555,7 +560,7 @@ func setOf(names ...string) map[string]bool {
 }
 
 // scanCreations records the users and groups a RUN creates.
-func (a *stageAnalysis) scanCreations(d *Document, in *Instruction, run *instructions.RunCommand, vars Vars) {
+func (a *stageAnalysis) scanCreations(d *rewrite.Document, in *rewrite.Instruction, run *instructions.RunCommand, vars rewrite.Vars) {
 	for _, script := range runScripts(run) {
 		for _, cmd := range shellCommands(script) {
 			u, ok := parseCreation(cmd)
@@ -566,7 +571,7 @@ func (a *stageAnalysis) scanCreations(d *Document, in *Instruction, run *instruc
 			if !cmd.Sudo {
 				a.rootShown = true // creating users takes root
 			}
-			name, nameOK := d.expandWord(u.Name, vars)
+			name, nameOK := expandWord(d, u.Name, vars)
 			if !nameOK || name == "" {
 				a.UnknownCreation = true
 				continue
@@ -575,7 +580,7 @@ func (a *stageAnalysis) scanCreations(d *Document, in *Instruction, run *instruc
 			u.UID = numberOpt(d, u.uidText, vars, &a.UnknownCreation)
 			u.GID = numberOpt(d, u.gidText, vars, &a.UnknownCreation)
 			if u.groupText != "" {
-				if g, ok := d.expandWord(u.groupText, vars); ok {
+				if g, ok := expandWord(d, u.groupText, vars); ok {
 					if n, err := strconv.Atoi(g); err == nil {
 						u.GID = n
 					} else {
@@ -588,11 +593,11 @@ func (a *stageAnalysis) scanCreations(d *Document, in *Instruction, run *instruc
 	}
 }
 
-func numberOpt(d *Document, text string, vars Vars, unknown *bool) int {
+func numberOpt(d *rewrite.Document, text string, vars rewrite.Vars, unknown *bool) int {
 	if text == "" {
 		return -1
 	}
-	v, ok := d.expandWord(text, vars)
+	v, ok := expandWord(d, text, vars)
 	n, err := strconv.Atoi(v)
 	if !ok || err != nil || n < 0 {
 		*unknown = true
@@ -711,7 +716,7 @@ func (a *stageAnalysis) gidOf(group string) int {
 
 // RunsAs says whether the last stage runs as "root", "non-root" or
 // "unknown", by the same analysis the rule uses.
-func RunsAs(d *Document, env *Env) string {
+func RunsAs(d *rewrite.Document, env *rewrite.Env) string {
 	a := analyzeStage(d, env, len(d.Stages)-1)
 	if len(a.Sets) > 0 {
 		s := a.Sets[len(a.Sets)-1].Spec

@@ -1,4 +1,4 @@
-package rewrite
+package secrets
 
 import (
 	"context"
@@ -6,10 +6,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
-// Secrets moves credential build arguments into secret mounts.
-var Secrets = &Rule{
+// Rule moves credential build arguments into secret mounts.
+var Rule = &rewrite.Rule{
 	Name:    secretsName,
 	Summary: "Credential build arguments used only in RUN → RUN --mount=type=secret,id=NAME,env=NAME; notes for credentials in ENV.",
 	Doc: `Build arguments and environment variables that carry credentials end up in
@@ -61,7 +63,7 @@ without it until its command is changed too. Make both changes together.
 Before:  ARG NPM_TOKEN
          RUN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci && rm .npmrc
 After:   RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci && rm .npmrc`,
-	Risk:  Review,
+	Risk:  rewrite.Review,
 	URL:   "https://docs.docker.com/reference/build-checks/secrets-used-in-arg-or-env/",
 	OptIn: true,
 	Check: checkSecrets,
@@ -88,16 +90,16 @@ const secretSyntax = "# syntax=docker/dockerfile:1"
 
 // argDecl is one ARG instruction's single name and default.
 type argDecl struct {
-	in         *Instruction
+	in         *rewrite.Instruction
 	name       string
 	value      string
 	hasDefault bool
 }
 
 // declaredArgs returns the names an ARG declares, with their defaults.
-func declaredArgs(in *Instruction) []argDecl {
+func declaredArgs(in *rewrite.Instruction) []argDecl {
 	var out []argDecl
-	for _, a := range nodeArgs(in) {
+	for _, a := range rewrite.NodeArgs(in) {
 		name, value, ok := strings.Cut(a, "=")
 		out = append(out, argDecl{in: in, name: name, value: value, hasDefault: ok})
 	}
@@ -109,12 +111,12 @@ func secretRef(name string) *regexp.Regexp {
 	return regexp.MustCompile(`\$\{?` + regexp.QuoteMeta(name) + `([^A-Za-z0-9_]|$)`)
 }
 
-func checkSecrets(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error) {
-	var fixes []Fix
-	var notes []Note
-	ignored := ignoredRules(d)
+func checkSecrets(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
+	ignored := rewrite.IgnoredRules(d)
 	blocked := syntaxBlocks(syntaxDirective(d))
-	mounts := map[*Instruction][]string{} // RUN → secret ids to mount
+	mounts := map[*rewrite.Instruction][]string{} // RUN → secret ids to mount
 	var fixedArgs []argDecl
 	for _, in := range d.Instructions {
 		switch in.Keyword {
@@ -135,10 +137,10 @@ func checkSecrets(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error)
 					why = blocked
 				}
 				if why != "" {
-					notes = append(notes, Note{Line: in.Line, Message: fmt.Sprintf("ARG %s looks like a credential and build arguments are kept in the image history; not moved to a secret mount: %s", a.name, why)})
+					notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("ARG %s looks like a credential and build arguments are kept in the image history; not moved to a secret mount: %s", a.name, why)})
 					continue
 				}
-				if isIgnored(ignored, d, in.Line, secretsName) {
+				if rewrite.IsIgnored(ignored, d, in.Line, secretsName) {
 					continue
 				}
 				fixedArgs = append(fixedArgs, a)
@@ -168,31 +170,31 @@ func checkSecrets(_ context.Context, d *Document, _ *Env) ([]Fix, []Note, error)
 		if i == 0 && syntaxDirective(d) == "" {
 			off := 0
 			if d.HasBOM {
-				off = len(utf8BOM)
+				off = len(rewrite.BOM)
 			}
-			f.Edits = append(f.Edits, Insert(off, secretSyntax+d.Newline))
+			f.Edits = append(f.Edits, rewrite.Insert(off, secretSyntax+d.Newline))
 		}
 		fixes = append(fixes, f)
 	}
 	for _, g := range unusedGlobalSecrets(d, fixedArgs) {
-		fixes = append(fixes, Fix{Line: g.Line,
+		fixes = append(fixes, rewrite.Fix{Line: g.Line,
 			Message: "the global ARG " + declaredArgs(g)[0].name + " only fed the stage ARGs moved to secret mounts; removed, so no one passes it with --build-arg any more",
-			Edits:   []Edit{{Start: g.Span.Start, End: g.Span.End}}})
+			Edits:   []rewrite.Edit{{Start: g.Span.Start, End: g.Span.End}}})
 	}
 	return fixes, notes, nil
 }
 
 // stageSecretsFix removes the secret ARGs of one stage and mounts them in
 // the RUNs after them.
-func stageSecretsFix(d *Document, args []argDecl, mounts map[*Instruction][]string) Fix {
-	var edits []Edit
+func stageSecretsFix(d *rewrite.Document, args []argDecl, mounts map[*rewrite.Instruction][]string) rewrite.Fix {
+	var edits []rewrite.Edit
 	var names, how []string
 	for _, a := range args {
-		edits = append(edits, Edit{Start: a.in.Span.Start, End: a.in.Span.End})
+		edits = append(edits, rewrite.Edit{Start: a.in.Span.Start, End: a.in.Span.End})
 		names = append(names, a.name)
 		how = append(how, "--secret id="+a.name+",env="+a.name)
 	}
-	var runs []*Instruction
+	var runs []*rewrite.Instruction
 	for r := range mounts {
 		if r.Stage == args[0].in.Stage {
 			runs = append(runs, r)
@@ -204,13 +206,13 @@ func stageSecretsFix(d *Document, args []argDecl, mounts map[*Instruction][]stri
 		for _, id := range mounts[r] {
 			flags.WriteString("--mount=type=secret,id=" + id + ",env=" + id + " ")
 		}
-		edits = append(edits, Insert(d.skipFlags(r.ArgsSpan), flags.String()))
+		edits = append(edits, rewrite.Insert(d.SkipFlags(r.ArgsSpan), flags.String()))
 	}
 	what := "ARG " + names[0] + " carries a credential"
 	if len(names) > 1 {
 		what = "ARGs " + strings.Join(names, ", ") + " carry credentials"
 	}
-	return Fix{
+	return rewrite.Fix{
 		Line: args[0].in.Line,
 		Message: fmt.Sprintf("%s into the image history; removed, and the RUNs after them read them from secret mounts (env=, Dockerfile 1.10+). Build with `docker build %s …` (buildah/podman build: the same flags; buildah reads env= in a mount from 1.44 on)",
 			what, strings.Join(how, " ")),
@@ -221,12 +223,12 @@ func stageSecretsFix(d *Document, args []argDecl, mounts map[*Instruction][]stri
 // unusedGlobalSecrets returns the global ARGs (one credential name, no
 // default) that only fed stage ARGs the rule removes: no FROM uses them
 // and every stage that declares the name is fixed, so nothing reads them.
-func unusedGlobalSecrets(d *Document, fixed []argDecl) []*Instruction {
-	fixedAt := map[*Instruction]bool{}
+func unusedGlobalSecrets(d *rewrite.Document, fixed []argDecl) []*rewrite.Instruction {
+	fixedAt := map[*rewrite.Instruction]bool{}
 	for _, a := range fixed {
 		fixedAt[a.in] = true
 	}
-	var out []*Instruction
+	var out []*rewrite.Instruction
 	for _, g := range d.Instructions {
 		if g.Keyword != "ARG" || g.Stage >= 0 {
 			continue
@@ -259,7 +261,7 @@ func unusedGlobalSecrets(d *Document, fixed []argDecl) []*Instruction {
 
 // secretArgRuns returns the RUNs after a's declaration in its stage, when
 // only RUN shell text refers to the ARG; else why it is left alone.
-func secretArgRuns(d *Document, a argDecl, namesInArg int) ([]*Instruction, string) {
+func secretArgRuns(d *rewrite.Document, a argDecl, namesInArg int) ([]*rewrite.Instruction, string) {
 	switch {
 	case a.value != "":
 		return nil, "it has a default, so the value is in the repository: rotate it, drop the default and pass it as a secret"
@@ -270,9 +272,9 @@ func secretArgRuns(d *Document, a argDecl, namesInArg int) ([]*Instruction, stri
 		return nil, "it takes the default of the global ARG " + a.name + ", so the value is in the repository: rotate it"
 	}
 	ref := secretRef(a.name)
-	var runs []*Instruction
+	var runs []*rewrite.Instruction
 	named := false
-	for _, in := range d.Instructions[a.in.index+1:] {
+	for _, in := range d.Instructions[a.in.Index+1:] {
 		if in.Stage != a.in.Stage {
 			break
 		}
@@ -289,7 +291,7 @@ func secretArgRuns(d *Document, a argDecl, namesInArg int) ([]*Instruction, stri
 			}
 			continue
 		}
-		start := d.skipFlags(in.ArgsSpan)
+		start := d.SkipFlags(in.ArgsSpan)
 		if ref.MatchString(string(d.Src[in.ArgsSpan.Start:start])) {
 			return nil, fmt.Sprintf("the flags of the RUN in line %d use it", in.Line)
 		}
@@ -309,9 +311,9 @@ var parserDirective = regexp.MustCompile(`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(\S*
 
 // syntaxDirective returns the frontend the parser directives at the top
 // of the file set, or "".
-func syntaxDirective(d *Document) string {
+func syntaxDirective(d *rewrite.Document) string {
 	for l := 1; l <= d.LineCount(); l++ {
-		text := strings.TrimPrefix(d.LineText(l), string(utf8BOM))
+		text := strings.TrimPrefix(d.LineText(l), string(rewrite.BOM))
 		m := parserDirective.FindStringSubmatch(text)
 		if m == nil {
 			return ""
@@ -342,9 +344,9 @@ func syntaxBlocks(syntax string) string {
 
 // writtenFileNotes notes the RUNs that redirect the secret into a file
 // and do not remove it later in the same RUN.
-func writtenFileNotes(d *Document, name string, runs []*Instruction) []Note {
+func writtenFileNotes(d *rewrite.Document, name string, runs []*rewrite.Instruction) []rewrite.Note {
 	ref := secretRef(name)
-	var notes []Note
+	var notes []rewrite.Note
 	for _, r := range runs {
 		s := d.Shell(r)
 		if s == nil {
@@ -356,7 +358,7 @@ func writtenFileNotes(d *Document, name string, runs []*Instruction) []Note {
 			}
 			for _, file := range c.Redirects {
 				if !removedLater(s.Commands[i+1:], file.Value) {
-					notes = append(notes, Note{Line: d.LineOf(c.Span.Start), Message: fmt.Sprintf("this RUN writes $%s into %s, which stays in the layer after the RUN; remove it at the end of the same RUN (or write it under a tmpfs mount)", name, file.Value)})
+					notes = append(notes, rewrite.Note{Line: d.LineOf(c.Span.Start), Message: fmt.Sprintf("this RUN writes $%s into %s, which stays in the layer after the RUN; remove it at the end of the same RUN (or write it under a tmpfs mount)", name, file.Value)})
 				}
 			}
 		}
@@ -365,7 +367,7 @@ func writtenFileNotes(d *Document, name string, runs []*Instruction) []Note {
 }
 
 // removedLater reports whether one of cmds is an rm of file.
-func removedLater(cmds []ShellCommand, file string) bool {
+func removedLater(cmds []rewrite.ShellCommand, file string) bool {
 	for _, c := range cmds {
 		argv := c.Argv()
 		if len(argv) == 0 || argv[0].Value != "rm" {
@@ -381,9 +383,9 @@ func removedLater(cmds []ShellCommand, file string) bool {
 }
 
 // envSecretNotes notes ENV keys with a credential name.
-func envSecretNotes(d *Document, in *Instruction) []Note {
-	var notes []Note
-	args := nodeArgs(in)
+func envSecretNotes(d *rewrite.Document, in *rewrite.Instruction) []rewrite.Note {
+	var notes []rewrite.Note
+	args := rewrite.NodeArgs(in)
 	for i := 0; i+1 < len(args); i += 2 {
 		key, value := args[i], args[i+1]
 		if !IsSecretName(key) {
@@ -397,15 +399,15 @@ func envSecretNotes(d *Document, in *Instruction) []Note {
 		} else {
 			continue
 		}
-		notes = append(notes, Note{Line: in.Line, Message: msg})
+		notes = append(notes, rewrite.Note{Line: in.Line, Message: msg})
 	}
 	return notes
 }
 
 // globalSecretNotes notes a global ARG with a credential name that a FROM
 // uses.
-func globalSecretNotes(d *Document, in *Instruction) []Note {
-	var notes []Note
+func globalSecretNotes(d *rewrite.Document, in *rewrite.Instruction) []rewrite.Note {
+	var notes []rewrite.Note
 	for _, a := range declaredArgs(in) {
 		if !IsSecretName(a.name) {
 			continue
@@ -413,7 +415,7 @@ func globalSecretNotes(d *Document, in *Instruction) []Note {
 		ref := secretRef(a.name)
 		for _, other := range d.Instructions {
 			if other.Keyword == "FROM" && ref.MatchString(other.Span.Text(d.Src)) {
-				notes = append(notes, Note{Line: in.Line, Message: fmt.Sprintf("global ARG %s looks like a credential and the FROM in line %d uses it; not changed (a secret mount cannot reach FROM)", a.name, other.Line)})
+				notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("global ARG %s looks like a credential and the FROM in line %d uses it; not changed (a secret mount cannot reach FROM)", a.name, other.Line)})
 				break
 			}
 		}

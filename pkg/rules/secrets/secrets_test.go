@@ -1,32 +1,35 @@
-package rewrite
+package secrets
 
 import (
 	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/rewritetest"
 )
 
 // TestSecretsSilenceBuildKit checks, on every secrets fixture, that BuildKit's
 // SecretsUsedInArgOrEnv warning for each ARG the rule moved to a secret
 // mount is gone from the output, and that it stays for the ones left alone.
 func TestSecretsSilenceBuildKit(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join(fixturesRoot(t), "secrets", "*.txtar"))
+	paths, err := filepath.Glob(filepath.Join("testdata", "secrets", "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	moved := 0
 	for _, p := range paths {
-		f, err := loadFixture(p)
+		f, err := rewritetest.LoadFixture(p, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Run(context.Background(), "Dockerfile", f.input, []*Rule{Secrets}, &Env{Offline: true})
+		res, err := rewrite.Run(context.Background(), "Dockerfile", f.Input, []*rewrite.Rule{Rule}, &rewrite.Env{Offline: true})
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
-		before, after := argSecretWarnings(t, f.input), argSecretWarnings(t, res.New)
-		out, err := Parse("Dockerfile", res.New)
+		before, after := argSecretWarnings(t, f.Input), argSecretWarnings(t, res.New)
+		out, err := rewrite.Parse("Dockerfile", res.New)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +61,7 @@ func TestSecretsSilenceBuildKit(t *testing.T) {
 // SecretsUsedInArgOrEnv in src.
 func argSecretWarnings(t *testing.T, src []byte) map[string]bool {
 	out := map[string]bool{}
-	for _, w := range buildkitLint(t, src) {
+	for _, w := range rewritetest.BuildkitLint(t, src) {
 		if !strings.HasPrefix(w, "SecretsUsedInArgOrEnv") {
 			continue
 		}
@@ -79,35 +82,6 @@ func TestIsSecretName(t *testing.T) {
 	} {
 		if got := IsSecretName(name); got != want {
 			t.Errorf("IsSecretName(%q) = %v, want %v", name, got, want)
-		}
-	}
-}
-
-// secrets is opt-in: it runs only when named, alone or with "default".
-func TestSecretsIsOptIn(t *testing.T) {
-	has := func(rules []*Rule, name string) bool {
-		for _, r := range rules {
-			if r.Name == name {
-				return true
-			}
-		}
-		return false
-	}
-	for _, tc := range []struct {
-		enable, disable  []string
-		secrets, nonRoot bool
-	}{
-		{nil, nil, false, true},
-		{[]string{"secrets"}, nil, true, false},
-		{[]string{"default", "secrets"}, nil, true, true},
-		{[]string{"default"}, []string{"non-root"}, false, false},
-	} {
-		rules, err := Select(tc.enable, tc.disable)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if has(rules, "secrets") != tc.secrets || has(rules, "non-root") != tc.nonRoot {
-			t.Errorf("Select(%v, %v): secrets %v non-root %v, want %v %v", tc.enable, tc.disable, has(rules, "secrets"), has(rules, "non-root"), tc.secrets, tc.nonRoot)
 		}
 	}
 }

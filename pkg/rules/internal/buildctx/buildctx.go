@@ -1,4 +1,4 @@
-package rewrite
+package buildctx
 
 import (
 	"os"
@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// readInContext reads a small regular file of the build context, never
+// ReadFile reads a small regular file of the build context, never
 // following a symbolic link out of it; "" when there is none.
-func readInContext(contextDir, src string) string {
+func ReadFile(contextDir, src string) string {
 	root, err := filepath.EvalSymlinks(contextDir)
 	if err != nil {
 		return ""

@@ -1,4 +1,4 @@
-package rewrite
+package imageref
 
 import (
 	"fmt"
@@ -7,51 +7,53 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
-	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
-// imageRef is one reference to an external image in a Dockerfile: a FROM,
+// Ref is one reference to an external image in a Dockerfile: a FROM,
 // a COPY --from or a RUN --mount=...,from=. The rebase and pin rules share
 // how references are found, expanded and edited.
-type imageRef struct {
-	in *Instruction
+type Ref struct {
+	In *rewrite.Instruction
 	// where names the reference for messages ("FROM", "COPY --from", "RUN --mount from").
-	where string
+	Where string
 	// raw is the reference as written; image is raw with variables
 	// expanded (empty when a variable has no known value).
-	raw, image string
+	raw, Image string
 	// skip is set for stage references and scratch: no image to look at.
-	skip bool
+	Skip bool
 	// problem says why the reference cannot be resolved (variables with
 	// no default).
-	problem string
+	Problem string
 	// edit is the span whose text is the whole reference, in the
 	// instruction itself or in the default of the global ARG that holds
 	// it; editable is false when the reference is assembled from pieces.
-	edit     Span
-	editable bool
-	editLine int
+	Edit     rewrite.Span
+	Editable bool
+	EditLine int
 	// viaArg names the global ARG whose default holds the reference.
-	viaArg string
+	ViaArg string
 	// why explains editable == false.
-	why string
+	Why string
 	// platform is the FROM's literal --platform, if any.
-	platform registry.Platform
-	stage    int
+	Platform registry.Platform
+	Stage    int
 }
 
 var wholeVar = regexp.MustCompile(`^\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})$`)
 
-// fromRefs returns the image reference of every FROM, in file order.
-func fromRefs(d *Document) []*imageRef {
-	var refs []*imageRef
+// FromRefs returns the image reference of every FROM, in file order.
+func FromRefs(d *rewrite.Document) []*Ref {
+	var refs []*Ref
 	for _, in := range d.Instructions {
 		if in.Keyword != "FROM" {
 			continue
 		}
 		words := d.Words(in.ArgsSpan)
-		var image *Word
+		var image *rewrite.Word
 		var platform string
 		for i := range words {
 			w := &words[i]
@@ -67,23 +69,23 @@ func fromRefs(d *Document) []*imageRef {
 		if image == nil {
 			continue
 		}
-		r := &imageRef{in: in, where: "FROM", raw: image.Raw, stage: in.Stage}
+		r := &Ref{In: in, Where: "FROM", raw: image.Raw, Stage: in.Stage}
 		if platform != "" && !strings.Contains(platform, "$") {
-			r.platform = parsePlatform(platform)
+			r.Platform = registry.ParsePlatform(platform)
 		}
 		resolveRef(d, r, *image, d.GlobalArgs, true)
-		if r.image != "" && (strings.EqualFold(r.image, "scratch") || isStageName(d, r.image, in.Stage)) {
-			r.skip = true
+		if r.Image != "" && (strings.EqualFold(r.Image, "scratch") || isStageName(d, r.Image, in.Stage)) {
+			r.Skip = true
 		}
 		refs = append(refs, r)
 	}
 	return refs
 }
 
-// otherRefs returns the image references of COPY --from and RUN
+// OtherRefs returns the image references of COPY --from and RUN
 // --mount=...,from= (stage references excluded).
-func otherRefs(d *Document) []*imageRef {
-	var refs []*imageRef
+func OtherRefs(d *rewrite.Document) []*Ref {
+	var refs []*Ref
 	for _, in := range d.Instructions {
 		var prefix string
 		switch in.Command.(type) {
@@ -102,31 +104,31 @@ func otherRefs(d *Document) []*imageRef {
 			if !ok {
 				continue
 			}
-			r := &imageRef{in: in, stage: in.Stage}
+			r := &Ref{In: in, Stage: in.Stage}
 			sub := w
 			if prefix == "--from=" {
-				r.where = "COPY --from"
-				sub = Word{Span: Span{w.Span.Start + len(prefix), w.Span.End}, Raw: w.Raw[min(len(prefix), len(w.Raw)):], Value: v}
+				r.Where = "COPY --from"
+				sub = rewrite.Word{Span: rewrite.Span{Start: w.Span.Start + len(prefix), End: w.Span.End}, Raw: w.Raw[min(len(prefix), len(w.Raw)):], Value: v}
 				if w.Raw != w.Value {
 					sub.Raw = v // quoted: analysed, not edited
 				}
 			} else {
-				r.where = "RUN --mount from"
+				r.Where = "RUN --mount from"
 				from, off, ok := mountFrom(v)
 				if !ok {
 					continue
 				}
-				sub = Word{Span: Span{w.Span.Start + len(prefix) + off, w.Span.Start + len(prefix) + off + len(from)}, Raw: from, Value: from}
+				sub = rewrite.Word{Span: rewrite.Span{Start: w.Span.Start + len(prefix) + off, End: w.Span.Start + len(prefix) + off + len(from)}, Raw: from, Value: from}
 				if w.Raw != w.Value {
-					sub.Span = Span{}
+					sub.Span = rewrite.Span{}
 				}
 			}
 			r.raw = sub.Raw
 			resolveRef(d, r, sub, d.VarsAt(in), false)
 			if w.Raw != w.Value {
-				r.editable, r.why = false, "it is quoted"
+				r.Editable, r.Why = false, "it is quoted"
 			}
-			if r.problem == "" && (r.image == "" || isStageIndex(r.image) || isStageName(d, r.image, in.Stage+1) || strings.EqualFold(r.image, "scratch")) {
+			if r.Problem == "" && (r.Image == "" || IsStageIndex(r.Image) || isStageName(d, r.Image, in.Stage+1) || strings.EqualFold(r.Image, "scratch")) {
 				continue
 			}
 			refs = append(refs, r)
@@ -150,47 +152,47 @@ func mountFrom(opts string) (string, int, bool) {
 
 // resolveRef expands w with vars and works out where an edit of the whole
 // reference would go.
-func resolveRef(d *Document, r *imageRef, w Word, vars Vars, fromGlobal bool) {
+func resolveRef(d *rewrite.Document, r *Ref, w rewrite.Word, vars rewrite.Vars, fromGlobal bool) {
 	if !strings.Contains(w.Value, "$") {
-		r.image = w.Value
-		r.edit, r.editable, r.editLine = w.Span, w.Span != Span{}, r.in.Line
+		r.Image = w.Value
+		r.Edit, r.Editable, r.EditLine = w.Span, w.Span != rewrite.Span{}, r.In.Line
 		return
 	}
 	value, unset, err := d.Expand(w.Value, vars)
 	if err != nil {
-		r.problem = fmt.Sprintf("the reference %q cannot be expanded: %v", w.Raw, err)
+		r.Problem = fmt.Sprintf("the reference %q cannot be expanded: %v", w.Raw, err)
 		return
 	}
 	if len(unset) > 0 {
-		r.problem = fmt.Sprintf("the reference %q uses $%s, whose value is only known at build time", w.Raw, strings.Join(unset, ", $"))
+		r.Problem = fmt.Sprintf("the reference %q uses $%s, whose value is only known at build time", w.Raw, strings.Join(unset, ", $"))
 		return
 	}
-	r.image = value
+	r.Image = value
 	m := wholeVar.FindStringSubmatch(w.Value)
 	if m == nil {
-		r.why = fmt.Sprintf("it is assembled from ARGs (%s)", w.Raw)
+		r.Why = fmt.Sprintf("it is assembled from ARGs (%s)", w.Raw)
 		return
 	}
 	if !fromGlobal {
-		r.why = fmt.Sprintf("it comes from $%s, set inside the stage", m[1]+m[2])
+		r.Why = fmt.Sprintf("it comes from $%s, set inside the stage", m[1]+m[2])
 		return
 	}
 	name := m[1] + m[2]
-	r.viaArg = name
+	r.ViaArg = name
 	span, line, why := argDefaultSpan(d, name)
 	if why != "" {
-		r.why = why
+		r.Why = why
 		return
 	}
-	r.edit, r.editable, r.editLine = span, true, line
+	r.Edit, r.Editable, r.EditLine = span, true, line
 }
 
 // argDefaultSpan finds the default of the global ARG name, when it can hold
 // an edit: declared once before the first FROM with a literal default, used
 // by exactly one FROM and by nothing else.
-func argDefaultSpan(d *Document, name string) (Span, int, string) {
+func argDefaultSpan(d *rewrite.Document, name string) (rewrite.Span, int, string) {
 	uses := regexp.MustCompile(`\$\{?` + name + `\b`)
-	var decl *Instruction
+	var decl *rewrite.Instruction
 	froms := 0
 	for _, in := range d.Instructions {
 		switch {
@@ -199,17 +201,17 @@ func argDefaultSpan(d *Document, name string) (Span, int, string) {
 				switch {
 				case w.Value == name || strings.HasPrefix(w.Value, name+"="):
 					if decl != nil {
-						return Span{}, 0, fmt.Sprintf("ARG %s is declared more than once", name)
+						return rewrite.Span{}, 0, fmt.Sprintf("ARG %s is declared more than once", name)
 					}
 					decl = in
 				case uses.MatchString(w.Raw):
-					return Span{}, 0, fmt.Sprintf("ARG %s also feeds another ARG (line %d)", name, in.Line)
+					return rewrite.Span{}, 0, fmt.Sprintf("ARG %s also feeds another ARG (line %d)", name, in.Line)
 				}
 			}
 		case in.Keyword == "ARG":
 			for _, w := range d.Words(in.ArgsSpan) {
 				if w.Value == name || strings.HasPrefix(w.Value, name+"=") {
-					return Span{}, 0, fmt.Sprintf("ARG %s is also used inside a stage (line %d)", name, in.Line)
+					return rewrite.Span{}, 0, fmt.Sprintf("ARG %s is also used inside a stage (line %d)", name, in.Line)
 				}
 			}
 		case in.Keyword == "FROM":
@@ -219,10 +221,10 @@ func argDefaultSpan(d *Document, name string) (Span, int, string) {
 		}
 	}
 	if froms != 1 {
-		return Span{}, 0, fmt.Sprintf("ARG %s feeds %d FROM instructions", name, froms)
+		return rewrite.Span{}, 0, fmt.Sprintf("ARG %s feeds %d FROM instructions", name, froms)
 	}
 	if decl == nil {
-		return Span{}, 0, fmt.Sprintf("ARG %s has no default before the first FROM", name)
+		return rewrite.Span{}, 0, fmt.Sprintf("ARG %s has no default before the first FROM", name)
 	}
 	for _, w := range d.Words(decl.ArgsSpan) {
 		rawVal, ok := strings.CutPrefix(w.Raw, name+"=")
@@ -233,19 +235,19 @@ func argDefaultSpan(d *Document, name string) (Span, int, string) {
 		start := w.Span.Start + len(name) + 1
 		switch {
 		case strings.Contains(rawVal, "$"):
-			return Span{}, 0, fmt.Sprintf("the default of ARG %s is itself built from variables", name)
+			return rewrite.Span{}, 0, fmt.Sprintf("the default of ARG %s is itself built from variables", name)
 		case rawVal == val:
-			return Span{start, w.Span.End}, decl.Line, ""
+			return rewrite.Span{Start: start, End: w.Span.End}, decl.Line, ""
 		case len(rawVal) == len(val)+2 && (rawVal[0] == '"' || rawVal[0] == '\'') && rawVal[1:len(rawVal)-1] == val:
-			return Span{start + 1, w.Span.End - 1}, decl.Line, ""
+			return rewrite.Span{Start: start + 1, End: w.Span.End - 1}, decl.Line, ""
 		}
-		return Span{}, 0, fmt.Sprintf("the default of ARG %s is written in a form hardenfix does not edit", name)
+		return rewrite.Span{}, 0, fmt.Sprintf("the default of ARG %s is written in a form hardenfix does not edit", name)
 	}
-	return Span{}, 0, fmt.Sprintf("ARG %s has no default", name)
+	return rewrite.Span{}, 0, fmt.Sprintf("ARG %s has no default", name)
 }
 
 // isStageName reports whether s names one of the stages before stage.
-func isStageName(d *Document, s string, stage int) bool {
+func isStageName(d *rewrite.Document, s string, stage int) bool {
 	for i := 0; i < stage && i < len(d.Stages); i++ {
 		if d.Stages[i].Name != "" && strings.EqualFold(d.Stages[i].Name, s) {
 			return true
@@ -254,7 +256,7 @@ func isStageName(d *Document, s string, stage int) bool {
 	return false
 }
 
-func isStageIndex(s string) bool {
+func IsStageIndex(s string) bool {
 	for _, c := range s {
 		if c < '0' || c > '9' {
 			return false
@@ -263,100 +265,88 @@ func isStageIndex(s string) bool {
 	return s != ""
 }
 
-func parsePlatform(s string) registry.Platform {
-	parts := strings.SplitN(s, "/", 3)
-	p := registry.Platform{OS: parts[0]}
-	if len(parts) > 1 {
-		p.Architecture = parts[1]
-	}
-	if len(parts) > 2 {
-		p.Variant = parts[2]
-	}
-	return p
-}
-
-// parsedRef is a reference split the way the user wrote it: name as
+// Parsed is a reference split the way the user wrote it: name as
 // written (no tag, no digest), tag and digest.
-type parsedRef struct {
-	written, name, tag, digest string
-	named                      reference.Named
+type Parsed struct {
+	Written, Name, Tag, Digest string
+	Named                      reference.Named
 }
 
-func parseRef(s string) (parsedRef, error) {
+func Parse(s string) (Parsed, error) {
 	named, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
-		return parsedRef{}, err
+		return Parsed{}, err
 	}
-	p := parsedRef{written: s, named: named, name: s}
-	if i := strings.IndexByte(p.name, '@'); i >= 0 {
-		p.name = p.name[:i]
+	p := Parsed{Written: s, Named: named, Name: s}
+	if i := strings.IndexByte(p.Name, '@'); i >= 0 {
+		p.Name = p.Name[:i]
 	}
-	if i := strings.LastIndexByte(p.name, ':'); i > strings.LastIndexByte(p.name, '/') {
-		p.name = p.name[:i]
+	if i := strings.LastIndexByte(p.Name, ':'); i > strings.LastIndexByte(p.Name, '/') {
+		p.Name = p.Name[:i]
 	}
 	if t, ok := named.(reference.Tagged); ok {
-		p.tag = t.Tag()
+		p.Tag = t.Tag()
 	}
 	if dg, ok := named.(reference.Digested); ok {
-		p.digest = dg.Digest().String()
+		p.Digest = dg.Digest().String()
 	}
 	return p, nil
 }
 
-// withTag is the name as written with tag (and no digest).
-func (p parsedRef) withTag(tag string) string {
+// WithTag is the name as written with tag (and no digest).
+func (p Parsed) WithTag(tag string) string {
 	if tag == "" {
-		return p.name
+		return p.Name
 	}
-	return p.name + ":" + tag
+	return p.Name + ":" + tag
 }
 
-// lookupRef is what to ask a registry: the reference without its digest
+// LookupRef is what to ask a registry: the reference without its digest
 // (tag "latest" when untagged).
-func (p parsedRef) lookupRef() string {
-	if p.tag == "" {
-		return p.name + ":latest"
+func (p Parsed) LookupRef() string {
+	if p.Tag == "" {
+		return p.Name + ":latest"
 	}
-	return p.name + ":" + p.tag
+	return p.Name + ":" + p.Tag
 }
 
-func refNote(r *imageRef, msg string) Note { return Note{Line: r.in.Line, Message: msg} }
+func Note(r *Ref, msg string) rewrite.Note { return rewrite.Note{Line: r.In.Line, Message: msg} }
 
-// catalogOf returns the catalog rules consult.
-func catalogOf(env *Env) *registry.Catalog {
+// CatalogOf returns the catalog rules consult.
+func CatalogOf(env *rewrite.Env) *registry.Catalog {
 	if env.Catalog != nil {
 		return env.Catalog
 	}
 	return registry.Embedded()
 }
 
-// lookupErr is a registry error as the rest of a note about ref: the
+// LookupErr is a registry error as the rest of a note about ref: the
 // registry client's errors already start with the reference, which the
 // note names itself.
-func lookupErr(ref string, err error) string {
+func LookupErr(ref string, err error) string {
 	return strings.TrimPrefix(err.Error(), ref+": ")
 }
 
-// dotnetBefore8 reports a .NET image tag before 8.0, whose images set
+// DotnetBefore8 reports a .NET image tag before 8.0, whose images set
 // ASPNETCORE_URLS=http://+:80
 // (https://learn.microsoft.com/dotnet/core/compatibility/containers/8.0/aspnet-port).
-func dotnetBefore8(tag string) bool {
+func DotnetBefore8(tag string) bool {
 	major, _, _ := strings.Cut(tag, ".")
 	n, err := strconv.Atoi(major)
 	return err == nil && n < 8
 }
 
-// imageFacts returns what Env.Images knows about image, else the few facts
+// Facts returns what Env.Images knows about image, else the few facts
 // the rule knows without a catalog.
 //
 // The built-in facts only ever make the rule more careful, so they still
 // count over the catalog's: a Windows base, an image that switches user
 // itself or one that needs root stays so whatever a catalog row says.
-func imageFacts(env *Env, image string) (registry.ImageFacts, bool) {
-	builtin, known := builtinFacts(image)
+func Facts(env *rewrite.Env, image string) (registry.ImageFacts, bool) {
+	builtin, known := BuiltinFacts(image)
 	// Without image facts from the caller, the catalog still knows the
 	// verified images (as multi-stage reads it).
-	var info registry.ImageInfo = catalogOf(env)
+	var info registry.ImageInfo = CatalogOf(env)
 	if env.Images != nil {
 		info = env.Images
 	}
@@ -391,12 +381,12 @@ var needsRoot = map[string]string{
 	"httpd": "",
 }
 
-// builtinFacts are the facts known without a catalog: scratch, distroless
+// BuiltinFacts are the facts known without a catalog: scratch, distroless
 // (whose tag says whether it is the nonroot variant), .NET chiseled and
 // distroless images (their documented app user), Windows bases,
 // LinuxServer.io images (s6-overlay) and the official images above. Only facts that make the rule more careful
 // come from names; the OS family never does.
-func builtinFacts(image string) (registry.ImageFacts, bool) {
+func BuiltinFacts(image string) (registry.ImageFacts, bool) {
 	f := registry.ImageFacts{UID: -1}
 	if strings.EqualFold(image, "scratch") {
 		f.Family, f.UID, f.User = "scratch", 0, "root"
@@ -426,7 +416,7 @@ func builtinFacts(image string) (registry.ImageFacts, bool) {
 		// .NET's chiseled and distroless images run as their app user:
 		// uid 1654 from .NET 8 on.
 		f.User = "app"
-		if !dotnetBefore8(tag) {
+		if !DotnetBefore8(tag) {
 			f.UID = 1654 // 8 and later, and tags without a version (latest)
 		}
 		return f, true
@@ -461,8 +451,8 @@ func builtinFacts(image string) (registry.ImageFacts, bool) {
 	return f, false
 }
 
-// noLookupReason says why no registry is asked.
-func noLookupReason(env *Env) string {
+// NoLookupReason says why no registry is asked.
+func NoLookupReason(env *rewrite.Env) string {
 	if env.Offline {
 		return "offline"
 	}

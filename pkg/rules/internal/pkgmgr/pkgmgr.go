@@ -1,4 +1,4 @@
-package rewrite
+package pkgmgr
 
 import (
 	"path"
@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
 // This file holds what the package-manager hygiene rules share: walking the
@@ -13,24 +15,24 @@ import (
 // the rules do not edit (heredocs, the JSON form, `sh -c '…'`).
 
 // runVisit is called for each shell-form RUN with its split text.
-type runVisit func(in *Instruction, s *ShellScript)
+type runVisit func(in *rewrite.Instruction, s *rewrite.ShellScript)
 
-// eachRun calls visit for every shell-form RUN of d. For the shell text
+// EachRun calls visit for every shell-form RUN of d. For the shell text
 // it cannot edit — a heredoc body run by the shell, the JSON form of RUN,
 // the script of `sh -c '…'` — it splits the text to look at it and
 // returns a note, naming what, wherever needsFix says the rule would
 // have changed something; re is a cheap filter run first.
-func eachRun(d *Document, re *regexp.Regexp, what string, needsFix func([]ShellCommand) bool, visit runVisit) []Note {
-	var notes []Note
-	needs := func(text string) bool { return re.MatchString(text) && needsFix(splitScript(text)) }
+func EachRun(d *rewrite.Document, re *regexp.Regexp, what string, needsFix func([]rewrite.ShellCommand) bool, visit runVisit) []rewrite.Note {
+	var notes []rewrite.Note
+	needs := func(text string) bool { return re.MatchString(text) && needsFix(rewrite.SplitScript(text)) }
 	for _, in := range d.Instructions {
 		if in.Keyword != "RUN" || in.Stage < 0 {
 			continue
 		}
 		if s := d.Shell(in); s != nil {
 			for _, c := range s.Commands {
-				if script := shellWrapperScript(c); script != "" && needs(script) {
-					notes = append(notes, Note{Line: d.LineOf(c.Span.Start), Message: what + " inside `" + c.Program() + " -c '…'` is not edited; fix it by hand"})
+				if script := rewrite.ShellWrapperScript(c); script != "" && needs(script) {
+					notes = append(notes, rewrite.Note{Line: d.LineOf(c.Span.Start), Message: what + " inside `" + c.Program() + " -c '…'` is not edited; fix it by hand"})
 				}
 			}
 			visit(in, s)
@@ -40,30 +42,30 @@ func eachRun(d *Document, re *regexp.Regexp, what string, needsFix func([]ShellC
 		case len(in.Node.Heredocs) > 0:
 			for _, h := range in.Node.Heredocs {
 				if needs(h.Content) {
-					notes = append(notes, Note{Line: in.Line, Message: what + " inside a heredoc RUN is not edited; fix it by hand"})
+					notes = append(notes, rewrite.Note{Line: in.Line, Message: what + " inside a heredoc RUN is not edited; fix it by hand"})
 					break
 				}
 			}
 		case in.Node.Attributes["json"]:
-			args := nodeArgs(in)
-			var words []Word
+			args := rewrite.NodeArgs(in)
+			var words []rewrite.Word
 			for _, a := range args {
-				words = append(words, Word{Raw: a, Value: a})
+				words = append(words, rewrite.Word{Raw: a, Value: a})
 			}
-			cmd := ShellCommand{Words: words}
-			script := shellWrapperScript(cmd)
-			if script != "" && needs(script) || script == "" && re.MatchString(strings.Join(args, " ")) && needsFix([]ShellCommand{cmd}) {
-				notes = append(notes, Note{Line: in.Line, Message: what + " in the JSON form of RUN is not edited; fix it by hand"})
+			cmd := rewrite.ShellCommand{Words: words}
+			script := rewrite.ShellWrapperScript(cmd)
+			if script != "" && needs(script) || script == "" && re.MatchString(strings.Join(args, " ")) && needsFix([]rewrite.ShellCommand{cmd}) {
+				notes = append(notes, rewrite.Note{Line: in.Line, Message: what + " in the JSON form of RUN is not edited; fix it by hand"})
 			}
 		}
 	}
 	return notes
 }
 
-// subcommand returns the index in argv of the first word after argv[0] that
+// Subcommand returns the index in argv of the first word after argv[0] that
 // is not an option, skipping the argument of the options in argOpts; -1
 // when there is none.
-func subcommand(argv []Word, argOpts map[string]bool) int {
+func Subcommand(argv []rewrite.Word, argOpts map[string]bool) int {
 	for k := 1; k < len(argv); k++ {
 		v := argv[k].Value
 		if v == "--" {
@@ -80,9 +82,9 @@ func subcommand(argv []Word, argOpts map[string]bool) int {
 	return -1
 }
 
-// hasWord reports whether any word of argv after the program has one of the
+// HasWord reports whether any word of argv after the program has one of the
 // values (or value=… for long options).
-func hasWord(argv []Word, values ...string) bool {
+func HasWord(argv []rewrite.Word, values ...string) bool {
 	for _, w := range argv[1:] {
 		for _, v := range values {
 			if w.Value == v || strings.HasPrefix(v, "--") && strings.HasPrefix(w.Value, v+"=") {
@@ -93,19 +95,19 @@ func hasWord(argv []Word, values ...string) bool {
 	return false
 }
 
-// shortFlag reports whether a single-dash option cluster of argv (like
+// ShortFlag reports whether a single-dash option cluster of argv (like
 // -qy) holds the letter.
-func shortFlag(argv []Word, letter byte) bool {
+func ShortFlag(argv []rewrite.Word, letter byte) bool {
 	for _, w := range argv[1:] {
 		v := w.Value
-		if len(v) > 1 && v[0] == '-' && v[1] != '-' && isLetters(v[1:]) && strings.IndexByte(v[1:], letter) >= 0 {
+		if len(v) > 1 && v[0] == '-' && v[1] != '-' && IsLetters(v[1:]) && strings.IndexByte(v[1:], letter) >= 0 {
 			return true
 		}
 	}
 	return false
 }
 
-func isLetters(s string) bool {
+func IsLetters(s string) bool {
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 			return false
@@ -114,10 +116,10 @@ func isLetters(s string) bool {
 	return s != ""
 }
 
-// isRemoveOf reports whether c is `rm -r…` (or find … -delete) of one of
+// IsRemoveOf reports whether c is `rm -r…` (or find … -delete) of one of
 // the paths; a path ending in "/*" also matches its folder written with a
 // trailing "/*" or "/**" or as the folder itself.
-func isRemoveOf(c ShellCommand, dirs ...string) bool {
+func IsRemoveOf(c rewrite.ShellCommand, dirs ...string) bool {
 	argv := c.Argv()
 	if len(argv) < 2 {
 		return false
@@ -134,7 +136,7 @@ func isRemoveOf(c ShellCommand, dirs ...string) bool {
 	}
 	switch path.Base(argv[0].Value) {
 	case "rm":
-		if !shortFlag(argv, 'r') && !shortFlag(argv, 'R') && !hasWord(argv, "--recursive") {
+		if !ShortFlag(argv, 'r') && !ShortFlag(argv, 'R') && !HasWord(argv, "--recursive") {
 			return false
 		}
 		for _, w := range argv[1:] {
@@ -143,7 +145,7 @@ func isRemoveOf(c ShellCommand, dirs ...string) bool {
 			}
 		}
 	case "find":
-		if !hasWord(argv, "-delete", "-exec") {
+		if !HasWord(argv, "-delete", "-exec") {
 			return false
 		}
 		for _, w := range argv[1:] {
@@ -155,25 +157,25 @@ func isRemoveOf(c ShellCommand, dirs ...string) bool {
 	return false
 }
 
-// appendAtEnd returns the edit that appends " && text" at the end of the
+// AppendAtEnd returns the edit that appends " && text" at the end of the
 // RUN's shell text, so it runs after every command of the RUN (scripts
 // that install packages included), or why it cannot.
-func appendAtEnd(s *ShellScript, text string) (Edit, string) {
+func AppendAtEnd(s *rewrite.ShellScript, text string) (rewrite.Edit, string) {
 	if s.Unsupported != "" {
-		return Edit{}, "the RUN uses " + s.Unsupported + ", which hardenfix does not edit"
+		return rewrite.Edit{}, "the RUN uses " + s.Unsupported + ", which hardenfix does not edit"
 	}
 	if s.Trailing != "" {
-		return Edit{}, "the RUN ends with the operator \"" + s.Trailing + "\""
+		return rewrite.Edit{}, "the RUN ends with the operator \"" + s.Trailing + "\""
 	}
-	return Insert(s.End, " && "+text), ""
+	return rewrite.Insert(s.End, " && "+text), ""
 }
 
-// laterUse finds, after instruction in, the first RUN of the same stage (or
+// LaterUse finds, after instruction in, the first RUN of the same stage (or
 // of a stage built FROM it) whose commands match uses before they match
 // refresh; it returns that RUN's line, or 0. It tells whether a cache that
 // in fills is still needed by a later layer. The commands of heredoc
 // bodies, of the JSON form and of sh -c scripts count too.
-func laterUse(d *Document, in *Instruction, uses, refresh func(c ShellCommand) bool) int {
+func LaterUse(d *rewrite.Document, in *rewrite.Instruction, uses, refresh func(c rewrite.ShellCommand) bool) int {
 	stages := map[int]bool{in.Stage: true}
 	for _, other := range d.Instructions {
 		if other.Span.Start <= in.Span.Start {
@@ -192,7 +194,7 @@ func laterUse(d *Document, in *Instruction, uses, refresh func(c ShellCommand) b
 		if !stages[other.Stage] || other.Keyword != "RUN" {
 			continue
 		}
-		for _, c := range runCommands(d, other) {
+		for _, c := range RunCommands(d, other) {
 			if refresh(c) {
 				break
 			}
@@ -204,16 +206,16 @@ func laterUse(d *Document, in *Instruction, uses, refresh func(c ShellCommand) b
 	return 0
 }
 
-// runCommands returns every simple command a RUN runs, as far as the
+// RunCommands returns every simple command a RUN runs, as far as the
 // splitter can tell: those of its shell text, with the scripts of sh -c
 // commands, heredoc bodies and the JSON form split in.
-func runCommands(d *Document, in *Instruction) []ShellCommand {
-	var out []ShellCommand
-	add := func(cmds []ShellCommand) {
+func RunCommands(d *rewrite.Document, in *rewrite.Instruction) []rewrite.ShellCommand {
+	var out []rewrite.ShellCommand
+	add := func(cmds []rewrite.ShellCommand) {
 		for _, c := range cmds {
 			out = append(out, c)
-			if script := shellWrapperScript(c); script != "" {
-				out = append(out, splitScript(script)...)
+			if script := rewrite.ShellWrapperScript(c); script != "" {
+				out = append(out, rewrite.SplitScript(script)...)
 			}
 		}
 	}
@@ -222,21 +224,21 @@ func runCommands(d *Document, in *Instruction) []ShellCommand {
 		return out
 	}
 	if in.Node.Attributes["json"] {
-		var words []Word
-		for _, a := range nodeArgs(in) {
-			words = append(words, Word{Raw: a, Value: a})
+		var words []rewrite.Word
+		for _, a := range rewrite.NodeArgs(in) {
+			words = append(words, rewrite.Word{Raw: a, Value: a})
 		}
-		add([]ShellCommand{{Words: words}})
+		add([]rewrite.ShellCommand{{Words: words}})
 	}
 	for _, h := range in.Node.Heredocs {
-		add(splitScript(h.Content))
+		add(rewrite.SplitScript(h.Content))
 	}
 	return out
 }
 
-// httpsClients use the system's CA bundle, which Debian ships in
+// HTTPSClients use the system's CA bundle, which Debian ships in
 // ca-certificates; curl, wget and git only Recommend it (see
 // packages.debian.org/bookworm/curl, /wget, /git), so with
 // --no-install-recommends on an image that lacks it (debian:*-slim,
 // ubuntu) their https downloads fail. pip and npm carry their own bundles.
-var httpsClients = map[string]bool{"curl": true, "wget": true, "git": true}
+var HTTPSClients = map[string]bool{"curl": true, "wget": true, "git": true}

@@ -1,4 +1,4 @@
-package rewrite
+package userspec
 
 import (
 	"regexp"
@@ -6,18 +6,18 @@ import (
 	"strings"
 )
 
-// userSpec is the argument of a USER instruction after variable expansion.
-type userSpec struct {
+// Spec is the argument of a USER instruction after variable expansion.
+type Spec struct {
 	Text        string // "app", "1000:1000"
 	User, Group string
 	// Known is false when the text uses variables without a known value.
 	Known bool
 }
 
-func parseUserSpec(text string, known bool) userSpec {
+func Parse(text string, known bool) Spec {
 	u, g, _ := strings.Cut(text, ":")
 	valid := validAccount.MatchString(u) && (g == "" || validAccount.MatchString(g))
-	return userSpec{Text: text, User: u, Group: g, Known: known && valid}
+	return Spec{Text: text, User: u, Group: g, Known: known && valid}
 }
 
 // validAccount is what a user or group can be named (or numbered); text
@@ -27,7 +27,7 @@ var validAccount = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$`)
 // Root reports whether the spec names uid 0 (or Windows' administrator).
 // Only the user part counts:
 // "1000:0" runs as a non-root user in the root group, which is fine.
-func (u userSpec) Root() bool {
+func (u Spec) Root() bool {
 	// ContainerAdministrator is the administrator of Windows images.
 	if u.User == "root" || strings.EqualFold(u.User, "ContainerAdministrator") {
 		return true
@@ -37,7 +37,7 @@ func (u userSpec) Root() bool {
 }
 
 // Numeric reports whether the user part is a number.
-func (u userSpec) Numeric() bool {
+func (u Spec) Numeric() bool {
 	_, err := strconv.Atoi(u.User)
 	return err == nil
 }
