@@ -8,6 +8,12 @@
 // every byte they do not touch — comments, blank lines, continuations,
 // spacing, CRLF line endings, a BOM, a missing final newline — comes out
 // exactly as it went in.
+//
+// The rules themselves live in their own packages under pkg/rules; this
+// package exports what a rule needs from the engine: Document queries
+// (stages, stage chains and references, the FROM and the instructions of a
+// stage, the variables at an instruction), the shell model of RUN bodies,
+// edit helpers that keep the file's style, and ignore comments.
 package rewrite
 
 import (
@@ -29,7 +35,8 @@ import (
 // and refusing it keeps memory bounded.
 const MaxFileSize = 4 << 20
 
-var BOM = []byte{0xEF, 0xBB, 0xBF}
+// BOM is the UTF-8 byte order mark a Dockerfile may start with.
+const BOM = "\xef\xbb\xbf"
 
 // Span is a half-open byte range [Start, End) in a Document's source.
 type Span struct{ Start, End int }
@@ -155,7 +162,7 @@ func newDocument(path string, src []byte, escape rune, ast *parser.Node, warning
 	d := &Document{
 		Path:       path,
 		Src:        src,
-		HasBOM:     bytes.HasPrefix(src, BOM),
+		HasBOM:     bytes.HasPrefix(src, []byte(BOM)),
 		Newline:    "\n",
 		Escape:     escape,
 		AST:        ast,

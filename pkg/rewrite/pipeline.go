@@ -194,6 +194,8 @@ func IgnoredRules(d *Document) map[int][]string {
 	return m
 }
 
+// IsIgnored reports whether an ignore comment (from IgnoredRules) before
+// the instruction at line silences rule.
 func IsIgnored(ignored map[int][]string, d *Document, line int, rule string) bool {
 	if len(ignored) == 0 {
 		return false

@@ -73,6 +73,7 @@ func (d *Document) StageRef(ref string, before int) int {
 	return d.stageNamed(ref, before)
 }
 
+// From returns the FROM instruction of stage stage, or nil.
 func (d *Document) From(stage int) *Instruction {
 	for _, in := range d.Instructions {
 		if in.Stage == stage && in.Keyword == "FROM" {

@@ -44,7 +44,7 @@ func FuzzPipeline(f *testing.F) {
 		if again.Changed() {
 			t.Fatalf("not idempotent:\n%s", rewrite.UnifiedDiff("Dockerfile", res.New, again.New))
 		}
-		if bytes.HasPrefix(src, rewrite.BOM) != bytes.HasPrefix(res.New, rewrite.BOM) ||
+		if bytes.HasPrefix(src, []byte(rewrite.BOM)) != bytes.HasPrefix(res.New, []byte(rewrite.BOM)) ||
 			bytes.HasSuffix(src, []byte("\n")) != bytes.HasSuffix(res.New, []byte("\n")) {
 			t.Fatalf("BOM or final newline not kept")
 		}

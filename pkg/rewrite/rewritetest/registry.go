@@ -25,7 +25,7 @@ import (
 )
 
 // seedRef is where the in-process registry at host keeps the image a
-// Dockerfile calls s: under "<registry>/<path>", the layout fixtureRemote
+// Dockerfile calls s: under "<registry>/<path>", the layout FixtureRemote
 // mirrors to.
 func seedRef(host, s string) (name.Reference, error) {
 	n, err := reference.ParseNormalizedNamed(s)

@@ -43,7 +43,7 @@ func init() {
 //	-- registry --          images to seed into an in-process registry; with
 //	                        this section the run is online (Env.Resolver
 //	                        looks every registry up there), without it
-//	                        offline. Format: see startRegistry.
+//	                        offline. Format: see StartRegistry.
 //	-- images --            what the rules know about base images, one image a
 //	                        line: `IMAGE key=value ...` (a bare key means true),
 //	                        keys naming registry.ImageFacts fields: family,
@@ -224,7 +224,7 @@ func (f *Fixture) transform(b []byte) []byte {
 
 // untransform is transform's inverse, for writing goldens.
 func (f *Fixture) untransform(b []byte) []byte {
-	b = bytes.TrimPrefix(b, rewrite.BOM)
+	b = bytes.TrimPrefix(b, []byte(rewrite.BOM))
 	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
 	if f.has("no-final-newline") {
 		b = append(b, '\n')
@@ -232,6 +232,7 @@ func (f *Fixture) untransform(b []byte) []byte {
 	return b
 }
 
+// Section returns the fixture's section name, if it has one.
 func (f *Fixture) Section(name string) ([]byte, bool) {
 	for _, file := range f.archive.Files {
 		if file.Name == name {
@@ -565,7 +566,7 @@ func CheckInvariants(t *testing.T, input []byte, res *rewrite.Result, rules []*r
 		checkDiffApplies(t, res.Old, res.New)
 	}
 	// 5. Line endings, BOM and the final newline are kept.
-	if bytes.HasPrefix(input, rewrite.BOM) != bytes.HasPrefix(res.New, rewrite.BOM) {
+	if bytes.HasPrefix(input, []byte(rewrite.BOM)) != bytes.HasPrefix(res.New, []byte(rewrite.BOM)) {
 		t.Errorf("BOM not kept")
 	}
 	if bytes.HasSuffix(input, []byte("\n")) != bytes.HasSuffix(res.New, []byte("\n")) {

@@ -331,7 +331,7 @@ func findCommands(steps []stageStep, match func(prog string, args []string) bool
 
 // splitImage splits an image reference into its repository's familiar
 // name ("golang" for docker.io/library/golang, "mcr.microsoft.com/dotnet/sdk"
-// elsewhere), tag and digest, with parseRef. A reference that does not
+// elsewhere), tag and digest, with imageref.Parse. A reference that does not
 // parse is returned as the name.
 func splitImage(ref string) (name, tag, digest string) {
 	p, err := imageref.Parse(ref)

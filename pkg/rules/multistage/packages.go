@@ -280,7 +280,7 @@ func runtimeInstall(d *rewrite.Document, env *rewrite.Env, steps []stageStep, re
 			// An install without --no-install-recommends pulled in the
 			// CA bundle curl, wget and git verify https with; the final
 			// stage's --no-install-recommends would not (apt-hygiene's
-			// httpsClients).
+			// pkgmgr.HTTPSClients).
 			if pkgmgr.HTTPSClients[name] && inst.recommends {
 				add("ca-certificates")
 			}

@@ -313,7 +313,7 @@ var parserDirective = regexp.MustCompile(`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(\S*
 // of the file set, or "".
 func syntaxDirective(d *rewrite.Document) string {
 	for l := 1; l <= d.LineCount(); l++ {
-		text := strings.TrimPrefix(d.LineText(l), string(rewrite.BOM))
+		text := strings.TrimPrefix(d.LineText(l), rewrite.BOM)
 		m := parserDirective.FindStringSubmatch(text)
 		if m == nil {
 			return ""

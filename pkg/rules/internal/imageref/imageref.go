@@ -256,6 +256,7 @@ func isStageName(d *rewrite.Document, s string, stage int) bool {
 	return false
 }
 
+// IsStageIndex reports whether s is a stage index (COPY --from=0).
 func IsStageIndex(s string) bool {
 	for _, c := range s {
 		if c < '0' || c > '9' {
@@ -272,6 +273,7 @@ type Parsed struct {
 	Named                      reference.Named
 }
 
+// Parse splits s into name, tag and digest as written.
 func Parse(s string) (Parsed, error) {
 	named, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
@@ -310,6 +312,7 @@ func (p Parsed) LookupRef() string {
 	return p.Name + ":" + p.Tag
 }
 
+// Note is a note at the instruction of r.
 func Note(r *Ref, msg string) rewrite.Note { return rewrite.Note{Line: r.In.Line, Message: msg} }
 
 // CatalogOf returns the catalog rules consult.

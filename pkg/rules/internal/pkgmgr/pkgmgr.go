@@ -107,6 +107,7 @@ func ShortFlag(argv []rewrite.Word, letter byte) bool {
 	return false
 }
 
+// IsLetters reports whether s is a non-empty run of ASCII letters.
 func IsLetters(s string) bool {
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {

@@ -14,6 +14,8 @@ type Spec struct {
 	Known bool
 }
 
+// Parse reads a USER value; known is false when it holds variables
+// whose values are not known.
 func Parse(text string, known bool) Spec {
 	u, g, _ := strings.Cut(text, ":")
 	valid := validAccount.MatchString(u) && (g == "" || validAccount.MatchString(g))
