@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
 )
 
 // Rule turns ADD into COPY wherever the two mean the same.
@@ -204,24 +204,25 @@ func archiveInContext(contextDir, src string) string {
 		matches = m
 	}
 	for _, m := range matches {
-		if kind := sniffArchive(m); kind != "" {
+		r, err := filepath.Rel(contextDir, m)
+		if err != nil {
+			continue
+		}
+		if kind := sniffArchive(contextDir, filepath.ToSlash(r)); kind != "" {
 			return kind
 		}
 	}
 	return ""
 }
 
-// sniffArchive reads the first bytes of a regular file and names the
-// archive or compression format ADD would unpack: the same test BuildKit
-// makes (decompress, then look for a tar header), except that any
-// compressed file counts, since its content may be a tar.
-func sniffArchive(name string) string {
-	fi, err := os.Stat(name)
-	if err != nil || !fi.Mode().IsRegular() {
-		return ""
-	}
-	f, err := os.Open(name)
-	if err != nil {
+// sniffArchive reads the first bytes of a regular file of the context
+// (never one a symbolic link leads to outside it) and names the archive or
+// compression format ADD would unpack: the same test BuildKit makes
+// (decompress, then look for a tar header), except that any compressed
+// file counts, since its content may be a tar.
+func sniffArchive(contextDir, rel string) string {
+	f := buildctx.Open(contextDir, rel)
+	if f == nil {
 		return ""
 	}
 	defer f.Close()

@@ -1,16 +1,14 @@
 package multistage
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
 )
 
 // Each recipe recognises one ecosystem's build in a single-stage
@@ -146,22 +144,18 @@ func goBinaryName(pkgs []string, env *rewrite.Env) (string, string) {
 		return base, ""
 	}
 	if env.ContextDir != "" {
-		if mod := goModule(filepath.Join(env.ContextDir, "go.mod")); mod != "" {
+		if mod := goModule(env.ContextDir); mod != "" {
 			return path.Base(mod), ""
 		}
 	}
 	return "", "go build has no -o, and the binary's name comes from go.mod, which is not in the build context on disk"
 }
 
-func goModule(name string) string {
-	f, err := os.Open(name)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(s.Text()), "module "); ok {
+// goModule returns the module path go.mod at the root of the build
+// context declares, or "".
+func goModule(contextDir string) string {
+	for _, line := range strings.Split(buildctx.ReadFile(contextDir, "go.mod"), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
 			return strings.Trim(strings.TrimSpace(rest), `"`)
 		}
 	}
@@ -533,7 +527,7 @@ func rustRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 		return nil, "cargo build without --release makes a debug binary"
 	}
 	if bin == "" && env.ContextDir != "" {
-		bin = cargoPackageName(filepath.Join(env.ContextDir, "Cargo.toml"))
+		bin = cargoPackageName(env.ContextDir)
 	}
 	if bin == "" {
 		return nil, "the binary's name comes from Cargo.toml, which is not in the build context on disk (or name it with --bin)"
@@ -558,13 +552,9 @@ func rustRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 	return &recipe{ecosystem: "Rust", runtime: runtime, artifacts: []artifact{{src: out, dst: out}}, buildStep: idx[0]}, ""
 }
 
-func cargoPackageName(name string) string {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return ""
-	}
+func cargoPackageName(contextDir string) string {
 	inPackage := false
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(buildctx.ReadFile(contextDir, "Cargo.toml"), "\n") {
 		line = strings.TrimSpace(line)
 		if strings.HasPrefix(line, "[") {
 			inPackage = line == "[package]"
