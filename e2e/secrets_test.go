@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/secrets"
 )
 
 // secretDockerfile is a build that needs a credential: its RUN checks the
@@ -62,7 +63,7 @@ func TestSecretMount(t *testing.T) {
 		return image, err
 	}
 
-	res, err := rewrite.Run(ctx, "Dockerfile", []byte(secretDockerfile), []*rewrite.Rule{rewrite.Secrets}, &rewrite.Env{Offline: true})
+	res, err := rewrite.Run(ctx, "Dockerfile", []byte(secretDockerfile), []*rewrite.Rule{secrets.Rule}, &rewrite.Env{Offline: true})
 	if err != nil {
 		t.Fatal(err)
 	}

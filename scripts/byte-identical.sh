@@ -39,11 +39,11 @@ for dir in "$@"; do
 	runs "$work/before" "$work/b$name" "$abs"
 	runs "$work/after" "$work/a$name" "$abs"
 	files=$(grep -o '[0-9]* files\? scanned' "$work/b$name/1.stderr" | tail -1 || true)
-	if diff -r "$work/b$name" "$work/a$name" >/dev/null; then
+	if diff -r --no-dereference "$work/b$name" "$work/a$name" >/dev/null; then
 		echo "identical: $dir ($files)"
 	else
 		echo "DIFFERENT: $dir ($files)"
-		diff -r "$work/b$name" "$work/a$name" | head -20
+		diff -r --no-dereference "$work/b$name" "$work/a$name" | head -20
 		status=1
 	fi
 done

@@ -21,7 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hardenfix/hardenfix/pkg/harden"
-	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules"
 )
 
 // Exit codes, as documented in the README.
@@ -197,7 +197,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 					if c.NArg() != 1 {
 						return cli.Exit("explain takes one rule name; see `hardenfix rules`", exitError)
 					}
-					r, ok := rewrite.Lookup(c.Args().First())
+					r, ok := rules.Lookup(c.Args().First())
 					if !ok {
 						return cli.Exit(fmt.Sprintf("unknown rule %q; see `hardenfix rules`", c.Args().First()), exitError)
 					}
@@ -231,10 +231,10 @@ func setUsageErrors(cmds []*cli.Command, parent string, stderr io.Writer) {
 
 func printRules(w io.Writer) {
 	width := 0
-	for _, r := range rewrite.All() {
+	for _, r := range rules.All() {
 		width = max(width, len(r.Name))
 	}
-	for _, r := range rewrite.All() {
+	for _, r := range rules.All() {
 		summary := r.Summary
 		if r.OptIn {
 			summary = "(opt-in: --enable default," + r.Name + ") " + summary

@@ -29,6 +29,7 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/files"
 	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules"
 )
 
 // Options say how to harden a tree. The zero value runs every rule with
@@ -135,7 +136,7 @@ func New(opts Options) (*Hardener, error) {
 	}
 	h.catalogs = newCatalogCache(h.catalog)
 	var err error
-	if h.rules, err = rewrite.Select(opts.Enable, opts.Disable); err != nil {
+	if h.rules, err = rules.Select(opts.Enable, opts.Disable); err != nil {
 		return nil, err
 	}
 	if opts.UID < 0 {
@@ -321,7 +322,7 @@ func (h *Hardener) rulesFor(cfg *config.Config) ([]*rewrite.Rule, error) {
 	if len(h.opts.Enable) > 0 {
 		enable = h.opts.Enable
 	}
-	return rewrite.Select(enable, append(append([]string{}, cfg.Rules.Disable...), h.opts.Disable...))
+	return rules.Select(enable, append(append([]string{}, cfg.Rules.Disable...), h.opts.Disable...))
 }
 
 // DisplayPath is a path as printed and as named in diffs: slash-separated

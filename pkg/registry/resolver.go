@@ -6,7 +6,10 @@
 // hand them a resolver backed by an in-process registry.
 package registry
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Platform is an OS/architecture pair such as linux/amd64 or linux/arm64/v8.
 type Platform struct {
@@ -65,4 +68,17 @@ type Resolver interface {
 	// Layers returns the layer digests of ref's image for platform, base
 	// layer first.
 	Layers(ctx context.Context, ref string, platform Platform) ([]string, error)
+}
+
+// ParsePlatform parses an os[/arch[/variant]] platform string.
+func ParsePlatform(s string) Platform {
+	parts := strings.SplitN(s, "/", 3)
+	p := Platform{OS: parts[0]}
+	if len(parts) > 1 {
+		p.Architecture = parts[1]
+	}
+	if len(parts) > 2 {
+		p.Variant = parts[2]
+	}
+	return p
 }

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules"
 )
 
 // GitHubBodyLimit is the most characters GitHub accepts in a pull-request
@@ -269,7 +269,7 @@ func writeRuleTable(b *strings.Builder, files []File, counts map[string]int) {
 		meaning := ""
 		if m, ok := securityMeaning[n]; ok {
 			meaning = m(counts[n], changedFiles[n])
-		} else if rule, ok := rewrite.Lookup(n); ok {
+		} else if rule, ok := rules.Lookup(n); ok {
 			meaning = cell(rule.Summary)
 		}
 		if r, ok := byMeaning[meaning]; ok && meaning != "" {

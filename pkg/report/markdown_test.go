@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/addtocopy"
 )
 
 // bigReport is a run over n files whose diffs are long: each has many
@@ -14,7 +15,7 @@ import (
 func bigReport(t *testing.T, n, adds int) *Report {
 	t.Helper()
 	r := New("test")
-	r.Rules = []*rewrite.Rule{rewrite.AddToCopy}
+	r.Rules = []*rewrite.Rule{addtocopy.Rule}
 	for i := range n {
 		var src strings.Builder
 		src.WriteString("FROM alpine:3.20\n")

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules"
 )
 
 // SchemaVersion is the version of the JSON report's schema. It changes only
@@ -164,13 +165,13 @@ func (r *Report) Sort() {
 // ruleIndex returns the report's rules in pipeline order with their
 // position, for SARIF's rule table.
 func (r *Report) ruleIndex() ([]*rewrite.Rule, map[string]int) {
-	rules := r.Rules
-	if rules == nil {
-		rules = rewrite.All()
+	list := r.Rules
+	if list == nil {
+		list = rules.All()
 	}
 	idx := map[string]int{}
-	for i, r := range rules {
+	for i, r := range list {
 		idx[r.Name] = i
 	}
-	return rules, idx
+	return list, idx
 }

@@ -10,12 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hardenfix/hardenfix/internal/golden"
-
 	sarif "github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/hardenfix/hardenfix/internal/golden"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/addtocopy"
 )
 
 // sample runs the real pipeline over a few files, one of them broken, and
@@ -31,7 +31,7 @@ func sample(t *testing.T) *Report {
 	r := New("test")
 	// The SARIF rule table of the golden describes only the rule the
 	// sample exercises, so other rules' docs can change freely.
-	r.Rules = []*rewrite.Rule{rewrite.AddToCopy}
+	r.Rules = []*rewrite.Rule{addtocopy.Rule}
 	r.Catalog = Catalog{Version: "2026.11.1", Date: "2026-11-20"}
 	for _, in := range inputs {
 		res, err := rewrite.Run(context.Background(), in.path, []byte(in.src), r.Rules, &rewrite.Env{Offline: true})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/image"
 )
 
 func TestScansAndRunNotes(t *testing.T) {
@@ -43,7 +44,7 @@ func TestScansAndRunNotes(t *testing.T) {
 // the FROM line they match, and that a FROM line without a result gets one.
 func TestSARIFScans(t *testing.T) {
 	r := New("test")
-	r.Rules = []*rewrite.Rule{rewrite.Rebase}
+	r.Rules = []*rewrite.Rule{image.Rebase}
 	res := &rewrite.Result{Path: "a/Dockerfile", Old: []byte("FROM openjdk:17\nFROM alpine:3.20\n"), New: []byte("FROM eclipse-temurin:17\nFROM alpine:3.20\n"),
 		Fixes: []rewrite.Fix{{Rule: "rebase", Line: 1, Risk: rewrite.Review, Message: "rebased", Before: "FROM openjdk:17\n", After: "FROM eclipse-temurin:17\n"}}}
 	r.Add("a/Dockerfile", res, nil)

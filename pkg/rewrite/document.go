@@ -8,6 +8,12 @@
 // every byte they do not touch — comments, blank lines, continuations,
 // spacing, CRLF line endings, a BOM, a missing final newline — comes out
 // exactly as it went in.
+//
+// The rules themselves live in their own packages under pkg/rules; this
+// package exports what a rule needs from the engine: Document queries
+// (stages, stage chains and references, the FROM and the instructions of a
+// stage, the variables at an instruction), the shell model of RUN bodies,
+// edit helpers that keep the file's style, and ignore comments.
 package rewrite
 
 import (
@@ -29,7 +35,8 @@ import (
 // and refusing it keeps memory bounded.
 const MaxFileSize = 4 << 20
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+// BOM is the UTF-8 byte order mark a Dockerfile may start with.
+const BOM = "\xef\xbb\xbf"
 
 // Span is a half-open byte range [Start, End) in a Document's source.
 type Span struct{ Start, End int }
@@ -61,7 +68,7 @@ type Instruction struct {
 	// (*instructions.Stage for FROM).
 	Command any
 
-	index int // position in Document.Instructions
+	Index int // position in Document.Instructions
 }
 
 // Document is a parsed Dockerfile that keeps its original bytes.
@@ -155,7 +162,7 @@ func newDocument(path string, src []byte, escape rune, ast *parser.Node, warning
 	d := &Document{
 		Path:       path,
 		Src:        src,
-		HasBOM:     bytes.HasPrefix(src, utf8BOM),
+		HasBOM:     bytes.HasPrefix(src, []byte(BOM)),
 		Newline:    "\n",
 		Escape:     escape,
 		AST:        ast,
@@ -217,7 +224,7 @@ func (d *Document) index() error {
 			cmdIndex++
 		}
 		in.Stage = stage
-		in.index = len(d.Instructions)
+		in.Index = len(d.Instructions)
 		d.Instructions = append(d.Instructions, in)
 	}
 	return nil
@@ -229,7 +236,7 @@ func (d *Document) index() error {
 func (d *Document) heredocCommandEnd(n *parser.Node) int {
 	for l := n.StartLine; l < n.EndLine; l++ {
 		text := strings.TrimRight(d.LineText(l), " \t\r")
-		if isCommentLine(text) && l > n.StartLine {
+		if IsCommentLine(text) && l > n.StartLine {
 			continue
 		}
 		if !strings.HasSuffix(text, string(d.Escape)) {
@@ -239,9 +246,9 @@ func (d *Document) heredocCommandEnd(n *parser.Node) int {
 	return n.EndLine
 }
 
-// isCommentLine is BuildKit's test: '#' after any leading white space
+// IsCommentLine is BuildKit's test: '#' after any leading white space
 // (a lone carriage return included).
-func isCommentLine(s string) bool {
+func IsCommentLine(s string) bool {
 	return strings.HasPrefix(strings.TrimLeftFunc(s, unicode.IsSpace), "#")
 }
 
@@ -250,7 +257,7 @@ func isCommentLine(s string) bool {
 func (d *Document) keywordSpan(line int) Span {
 	start := d.lineStarts[line-1]
 	if line == 1 && d.HasBOM {
-		start += len(utf8BOM)
+		start += len(BOM)
 	}
 	end := d.lineEnd(line, false)
 	// BuildKit trims what unicode.IsSpace calls space before the keyword:
@@ -392,10 +399,19 @@ func (d *Document) EndsInContinuation(in *Instruction) bool {
 	}
 	for l := in.EndLine; l >= in.Line; l-- {
 		t := strings.TrimRightFunc(d.LineText(l), unicode.IsSpace)
-		if l > in.Line && (t == "" || isCommentLine(t)) {
+		if l > in.Line && (t == "" || IsCommentLine(t)) {
 			continue
 		}
 		return strings.HasSuffix(t, string(d.Escape))
 	}
 	return false
+}
+
+// NodeArgs returns the argument values BuildKit parsed for an instruction.
+func NodeArgs(in *Instruction) []string {
+	var out []string
+	for n := in.Node.Next; n != nil; n = n.Next {
+		out = append(out, n.Value)
+	}
+	return out
 }

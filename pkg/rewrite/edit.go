@@ -131,3 +131,56 @@ func mapBack(segs []segment, off int) int {
 	}
 	return s.oldStart
 }
+
+// MatchCase writes word in the case style of like: all lower, Title, or
+// upper.
+func MatchCase(like, word string) string {
+	switch {
+	case like == strings.ToLower(like):
+		return strings.ToLower(word)
+	case like == strings.ToUpper(like):
+		return strings.ToUpper(word)
+	case like[:1] == strings.ToUpper(like[:1]) && like[1:] == strings.ToLower(like[1:]):
+		return word[:1] + strings.ToLower(word[1:])
+	}
+	return strings.ToUpper(word)
+}
+
+// Keyword writes an instruction keyword in the file's style: lower case
+// when every keyword of the file is, else upper case.
+func (d *Document) Keyword(kw string) string {
+	for _, in := range d.Instructions {
+		t := in.KeywordSpan.Text(d.Src)
+		if t != strings.ToLower(t) {
+			return strings.ToUpper(kw)
+		}
+	}
+	return strings.ToLower(kw)
+}
+
+// InsertLineAfter inserts a line after instruction in (and its heredoc
+// bodies). At the end of a file without a final newline the line goes
+// after a new line ending, so the file still ends without one.
+func InsertLineAfter(d *Document, in *Instruction, line string) Edit {
+	off := in.Span.End
+	if off == len(d.Src) && (off == 0 || d.Src[off-1] != '\n') {
+		return Insert(off, d.Newline+line)
+	}
+	return Insert(off, line+d.Newline)
+}
+
+// InsertLineBefore inserts a line before instruction in and the comment
+// lines directly above it, which belong to it.
+func InsertLineBefore(d *Document, in *Instruction, line string) Edit {
+	prevEnd := 0
+	for _, other := range d.Instructions {
+		if other.EndLine < in.Line {
+			prevEnd = max(prevEnd, other.EndLine)
+		}
+	}
+	l := in.Line
+	for l-1 > prevEnd && IsCommentLine(d.LineText(l-1)) {
+		l--
+	}
+	return Insert(d.LineStart(l), line+d.Newline)
+}

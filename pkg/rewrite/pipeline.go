@@ -72,10 +72,10 @@ func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) 
 		if err != nil {
 			return nil, &RuleError{Path: path, Rule: r.Name, Err: err}
 		}
-		ignored := ignoredRules(cur)
+		ignored := IgnoredRules(cur)
 		var edits []ruleEdit
 		for _, f := range fixes {
-			if isIgnored(ignored, cur, f.Line, r.Name) || len(f.Edits) == 0 {
+			if IsIgnored(ignored, cur, f.Line, r.Name) || len(f.Edits) == 0 {
 				continue
 			}
 			f.Rule = r.Name
@@ -94,7 +94,7 @@ func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) 
 			res.Fixes = append(res.Fixes, f)
 		}
 		for _, n := range notes {
-			if isIgnored(ignored, cur, n.Line, r.Name) {
+			if IsIgnored(ignored, cur, n.Line, r.Name) {
 				continue
 			}
 			n.Rule = r.Name
@@ -151,7 +151,7 @@ func fixText(d *Document, edits []Edit) (before, after string) {
 }
 
 const (
-	ignoreDirective     = "hardenfix:ignore"
+	IgnoreDirective     = "hardenfix:ignore"
 	ignoreFileDirective = "hardenfix:ignore-file"
 )
 
@@ -170,14 +170,14 @@ func ignoresFile(d *Document) bool {
 	return false
 }
 
-// ignoredRules maps the first line of each instruction preceded by a
+// IgnoredRules maps the first line of each instruction preceded by a
 // `# hardenfix:ignore [RULE[,RULE]]` comment to the rules it silences
 // (nil: all rules).
-func ignoredRules(d *Document) map[int][]string {
+func IgnoredRules(d *Document) map[int][]string {
 	m := map[int][]string{}
 	for _, in := range d.Instructions {
 		for _, c := range in.Node.PrevComment {
-			rest, ok := strings.CutPrefix(strings.TrimSpace(c), ignoreDirective)
+			rest, ok := strings.CutPrefix(strings.TrimSpace(c), IgnoreDirective)
 			if !ok || strings.HasPrefix(rest, "-") {
 				continue
 			}
@@ -194,7 +194,9 @@ func ignoredRules(d *Document) map[int][]string {
 	return m
 }
 
-func isIgnored(ignored map[int][]string, d *Document, line int, rule string) bool {
+// IsIgnored reports whether an ignore comment (from IgnoredRules) before
+// the instruction at line silences rule.
+func IsIgnored(ignored map[int][]string, d *Document, line int, rule string) bool {
 	if len(ignored) == 0 {
 		return false
 	}

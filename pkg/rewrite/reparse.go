@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite/internal/testhook"
 )
 
 // reparse returns the Document of out, which is cur.Src with edits applied.
@@ -24,22 +26,18 @@ import (
 // directives, a BOM, global ARGs), a FROM or a heredoc in the region before
 // or after, or a region that does not end on a line ending.
 //
-// Tests set checkReparse, so every pipeline run in them compares the
-// result with a full parse.
+// Tests set testhook.CheckReparse, so every pipeline run in them compares
+// the result with a full parse.
 func reparse(cur *Document, edits []Edit, out []byte) (*Document, error) {
 	d, ok := reparseRegion(cur, edits, out)
 	if !ok {
 		return Parse(cur.Path, out)
 	}
-	if checkReparse != nil {
+	if testhook.CheckReparse.Load() {
 		checkReparse(d, out)
 	}
 	return d, nil
 }
-
-// checkReparse, when set (by the package's tests), is called with every
-// incremental result and the text it was parsed from.
-var checkReparse func(incremental *Document, out []byte)
 
 // reparseRegion does the incremental re-parse; ok is false when it cannot
 // (the caller parses the whole file, which also reports any error).

@@ -118,38 +118,14 @@ type Env struct {
 	Role string
 }
 
-// All returns every rule in pipeline order: rebase, multi-stage,
-// add-to-copy, non-root, pin, then the hygiene rules. Rules not built yet
-// are simply absent.
-func All() []*Rule {
-	return []*Rule{
-		Rebase,
-		MultiStage,
-		AddToCopy,
-		NonRoot,
-		Pin,
-		AptUpdateMerge, AptHygiene, ApkHygiene, PipHygiene, RpmHygiene, Maintainer, ExecForm, Secrets,
-	}
-}
-
-// Lookup returns the rule with the given name.
-func Lookup(name string) (*Rule, bool) {
-	for _, r := range All() {
-		if r.Name == name {
-			return r, true
-		}
-	}
-	return nil, false
-}
-
-// Select returns the rules of All that are enabled: every rule but the
+// Select returns the rules of all that are enabled: every rule but the
 // opt-in ones when enable is empty, else only those named ("default" names
 // the rules that run when none is named), minus those in disable. Unknown
 // names are an error, so a typo never silently disables nothing.
-func Select(enable, disable []string) ([]*Rule, error) {
+func Select(all []*Rule, enable, disable []string) ([]*Rule, error) {
 	known := map[string]bool{}
 	var names []string
-	for _, r := range All() {
+	for _, r := range all {
 		known[r.Name] = true
 		names = append(names, r.Name)
 	}
@@ -186,7 +162,7 @@ func Select(enable, disable []string) ([]*Rule, error) {
 		return nil, err
 	}
 	var out []*Rule
-	for _, r := range All() {
+	for _, r := range all {
 		if (on[r.Name] || withDefaults && !r.OptIn) && !off[r.Name] {
 			out = append(out, r)
 		}

@@ -41,8 +41,8 @@ func (v Vars) Keys() []string {
 // scope, so callers must not change it.
 func (d *Document) VarsAt(in *Instruction) Vars {
 	d.scopesOnce.Do(d.computeScopes)
-	if in.index < len(d.scopes) && d.Instructions[in.index] == in {
-		return d.scopes[in.index]
+	if in.Index < len(d.scopes) && d.Instructions[in.Index] == in {
+		return d.scopes[in.Index]
 	}
 	return Vars{}
 }

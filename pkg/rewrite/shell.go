@@ -73,7 +73,7 @@ func (c ShellCommand) Argv() []Word {
 	w := c.Words
 	for len(w) > 0 {
 		switch v := w[0].Value; {
-		case isAssignment(w[0]):
+		case IsAssignment(w[0]):
 			w = w[1:]
 		case v == "sudo" || v == "env" || v == "nice" || v == "time" || v == "eatmydata" ||
 			v == "exec" || v == "command" || v == "xargs" || v == "nohup":
@@ -108,8 +108,8 @@ func wrapperFlagOK(wrapper, flag string) bool {
 	return false
 }
 
-// isAssignment reports whether w is NAME=value.
-func isAssignment(w Word) bool {
+// IsAssignment reports whether w is NAME=value.
+func IsAssignment(w Word) bool {
 	name, _, ok := strings.Cut(w.Raw, "=")
 	if !ok || name == "" {
 		return false
@@ -146,7 +146,7 @@ func (d *Document) Shell(in *Instruction) *ShellScript {
 	if in.Keyword != "RUN" || in.Node == nil || in.Node.Attributes["json"] {
 		return nil
 	}
-	if in.index >= len(d.Instructions) || d.Instructions[in.index] != in {
+	if in.Index >= len(d.Instructions) || d.Instructions[in.Index] != in {
 		return d.splitShell(in) // not one of d's instructions
 	}
 	d.shellMu.Lock()
@@ -154,10 +154,10 @@ func (d *Document) Shell(in *Instruction) *ShellScript {
 	if d.shells == nil {
 		d.shells = make(map[int]*ShellScript)
 	}
-	s, ok := d.shells[in.index]
+	s, ok := d.shells[in.Index]
 	if !ok {
 		s = d.splitShell(in)
-		d.shells[in.index] = s
+		d.shells[in.Index] = s
 	}
 	return s
 }
@@ -170,14 +170,14 @@ func (d *Document) splitShell(in *Instruction) *ShellScript {
 		lx.esc = '\\'
 	}
 	if len(in.Node.Heredocs) > 0 {
-		body, ok := d.heredocScript(in)
+		body, ok := d.HeredocScript(in)
 		if !ok {
 			return nil
 		}
 		s.Span = body
 		lx.esc, lx.script = '\\', true
 	} else {
-		s.Span = Span{d.skipFlags(in.ArgsSpan), in.ArgsSpan.End}
+		s.Span = Span{d.SkipFlags(in.ArgsSpan), in.ArgsSpan.End}
 	}
 	lx.end = s.Span.End
 	s.Commands, s.Unsupported, s.End, s.Trailing = lx.split(s.Span.Start)
@@ -189,10 +189,10 @@ func (d *Document) splitShell(in *Instruction) *ShellScript {
 	return s
 }
 
-// heredocScript returns the body of a heredoc RUN whose single heredoc is
+// HeredocScript returns the body of a heredoc RUN whose single heredoc is
 // the shell script, when its bytes in the file are exactly the content
 // BuildKit runs (not for <<- bodies, whose tabs BuildKit strips).
-func (d *Document) heredocScript(in *Instruction) (Span, bool) {
+func (d *Document) HeredocScript(in *Instruction) (Span, bool) {
 	if len(in.Node.Heredocs) != 1 || in.Node.Heredocs[0].Chomp || !heredocIsScript(d, in) {
 		return Span{}, false
 	}
@@ -259,8 +259,8 @@ func (d *Document) runMounts(in *Instruction) []RunMount {
 	return out
 }
 
-// skipFlags returns the offset after the leading --flag words of span.
-func (d *Document) skipFlags(span Span) int {
+// SkipFlags returns the offset after the leading --flag words of span.
+func (d *Document) SkipFlags(span Span) int {
 	for _, w := range d.Words(span) {
 		if !strings.HasPrefix(w.Raw, "--") {
 			return w.Span.Start
@@ -282,10 +282,10 @@ type shellLexer struct {
 	open bool
 }
 
-// splitScript splits the text of a shell script: a heredoc body or the
+// SplitScript splits the text of a shell script: a heredoc body or the
 // script of `sh -c '…'`. The words' spans point into text; rules use them
 // to look, not to edit.
-func splitScript(text string) []ShellCommand {
+func SplitScript(text string) []ShellCommand {
 	lx := shellLexer{src: []byte(text), esc: '\\', end: len(text), script: true}
 	cmds, _, _, _ := lx.split(0)
 	return cmds
@@ -655,9 +655,9 @@ func (lx *shellLexer) backquote(i int, val *strings.Builder) int {
 	return j
 }
 
-// shellWrapperScript returns the script of a `sh -c 'script'` command
+// ShellWrapperScript returns the script of a `sh -c 'script'` command
 // (sh, bash, dash, ash, zsh with -c or a flag cluster ending in c), or "".
-func shellWrapperScript(c ShellCommand) string {
+func ShellWrapperScript(c ShellCommand) string {
 	argv := c.Argv()
 	if len(argv) < 2 {
 		return ""
@@ -679,9 +679,9 @@ func shellWrapperScript(c ShellCommand) string {
 	return ""
 }
 
-// hasCacheMount reports whether a cache or tmpfs mount of s has one of the
+// HasCacheMount reports whether a cache or tmpfs mount of s has one of the
 // targets (compared without trailing slashes).
-func (s *ShellScript) hasCacheMount(targets ...string) bool {
+func (s *ShellScript) HasCacheMount(targets ...string) bool {
 	for _, m := range s.Mounts {
 		if m.Type != "cache" && m.Type != "tmpfs" {
 			continue
@@ -692,6 +692,32 @@ func (s *ShellScript) hasCacheMount(targets ...string) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// heredocIsScript reports whether a heredoc RUN hands its bodies to a
+// shell: its command is only heredoc markers and at most a shell name
+// (RUN <<EOF, RUN bash <<EOF, RUN <<EOF sh).
+func heredocIsScript(d *Document, in *Instruction) bool {
+	words := d.Words(Span{d.SkipFlags(in.ArgsSpan), in.ArgsSpan.End})
+	shells := 0
+	for _, w := range words {
+		switch {
+		case strings.HasPrefix(w.Raw, "<<"):
+		case isShell(path.Base(w.Value)):
+			shells++
+		default:
+			return false
+		}
+	}
+	return len(words) > shells && shells <= 1
+}
+
+func isShell(name string) bool {
+	switch name {
+	case "sh", "bash", "dash", "ash", "zsh", "ksh":
+		return true
 	}
 	return false
 }

@@ -1,0 +1,248 @@
+package addtocopy
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
+)
+
+// Rule turns ADD into COPY wherever the two mean the same.
+var Rule = &rewrite.Rule{
+	Name:    "add-to-copy",
+	Summary: "Use COPY instead of ADD for local files that are not archives.",
+	Doc: `ADD does two things COPY does not: it downloads URLs (and git
+repositories), and it unpacks local tar archives — deciding by the file's
+content, not its name. When every source of an ADD is a local path or a
+heredoc and no ADD-only flag (--checksum, --keep-git-dir, --unpack) is used,
+ADD and COPY do the same thing, and COPY says so plainly: a reader (and a
+scanner such as hadolint DL3020 or Trivy DS-0005) need not wonder whether a
+download or an unpacking hides in the line.
+
+Only the keyword changes, in the case it was written in (add → copy,
+ADD → COPY), including ONBUILD ADD. Every shared flag (--chown, --chmod,
+--link, --exclude) stays as written.
+
+Kept as ADD, with a note: URL sources (with a second note recommending
+--checksum when none is given), git sources, ADD-only flags, sources whose
+name looks like an archive (.tar, .tgz, .gz, .bz2, .xz, .zst, …), and —
+when the build context is on disk (the Dockerfile's folder, or --context) —
+sources that are tar, gzip, bzip2, xz or zstd files by their first bytes,
+globs included. Sources built from variables are expanded with the ARG
+defaults and ENV values of the stage; a variable with no known value keeps
+ADD. ONBUILD ADD runs in another build's context, so it is judged by the
+names alone.
+
+Before:  ADD --chown=app:app src/ /app/
+After:   COPY --chown=app:app src/ /app/`,
+	Risk:  rewrite.Safe,
+	URL:   "https://docs.docker.com/build/building/best-practices/#add-or-copy",
+	Check: checkAddToCopy,
+}
+
+func checkAddToCopy(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
+	for _, in := range d.Instructions {
+		kw, cmd, onbuild := addCommand(d, in)
+		if cmd == nil {
+			continue
+		}
+		var vars rewrite.Vars
+		contextDir := env.ContextDir
+		if onbuild {
+			// ONBUILD runs in a downstream build: its variables and its
+			// context are not this file's.
+			vars, contextDir = rewrite.Vars{}, ""
+		} else {
+			vars = d.VarsAt(in)
+		}
+		keep, remote := addKeepReasons(d, cmd, vars, contextDir)
+		if len(keep) > 0 {
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: "ADD kept: " + strings.Join(keep, "; ")})
+			if remote && cmd.Checksum == "" {
+				notes = append(notes, rewrite.Note{Line: in.Line, Message: "remote ADD without --checksum: add --checksum=sha256:<digest> so the download is verified"})
+			}
+			continue
+		}
+		fixes = append(fixes, rewrite.Fix{
+			Line:    in.Line,
+			Message: "ADD of local files does what COPY does; COPY makes it plain that nothing is downloaded or unpacked",
+			Edits:   []rewrite.Edit{rewrite.Replace(kw, rewrite.MatchCase(kw.Text(d.Src), "COPY"))},
+		})
+	}
+	return fixes, notes, nil
+}
+
+// addCommand returns the ADD keyword's span and the typed command for ADD
+// and ONBUILD ADD instructions.
+func addCommand(d *rewrite.Document, in *rewrite.Instruction) (rewrite.Span, *instructions.AddCommand, bool) {
+	switch in.Keyword {
+	case "ADD":
+		cmd, _ := in.Command.(*instructions.AddCommand)
+		return in.KeywordSpan, cmd, false
+	case "ONBUILD":
+		if in.Node.Next == nil || len(in.Node.Next.Children) == 0 {
+			return rewrite.Span{}, nil, false
+		}
+		inner := in.Node.Next.Children[0]
+		if !strings.EqualFold(inner.Value, "add") {
+			return rewrite.Span{}, nil, false
+		}
+		words := d.Words(in.ArgsSpan)
+		if len(words) == 0 || !strings.EqualFold(words[0].Raw, "add") {
+			return rewrite.Span{}, nil, false
+		}
+		parsed, err := instructions.ParseInstruction(inner)
+		if err != nil {
+			return rewrite.Span{}, nil, false
+		}
+		cmd, _ := parsed.(*instructions.AddCommand)
+		return words[0].Span, cmd, true
+	}
+	return rewrite.Span{}, nil, false
+}
+
+// addKeepReasons lists why an ADD must stay ADD; remote reports whether a
+// source is downloaded.
+func addKeepReasons(d *rewrite.Document, cmd *instructions.AddCommand, vars rewrite.Vars, contextDir string) (reasons []string, remote bool) {
+	if cmd.Checksum != "" {
+		reasons = append(reasons, "--checksum is an ADD-only flag")
+	}
+	if cmd.KeepGitDir != nil {
+		reasons = append(reasons, "--keep-git-dir is an ADD-only flag")
+	}
+	if cmd.Unpack != nil {
+		reasons = append(reasons, "--unpack is an ADD-only flag")
+	}
+	for _, raw := range cmd.SourcePaths {
+		src, unset, err := d.Expand(raw, vars)
+		if err != nil || len(unset) > 0 {
+			reasons = append(reasons, fmt.Sprintf("source %q uses $%s, whose value is only known at build time (it could be a URL or an archive)", raw, strings.Join(unset, ", $")))
+			continue
+		}
+		switch kind := sourceKind(src); kind {
+		case "":
+		case "URL", "git repository":
+			remote = remote || kind == "URL"
+			reasons = append(reasons, fmt.Sprintf("source %q is a %s, which COPY cannot fetch", src, kind))
+			continue
+		default:
+			reasons = append(reasons, fmt.Sprintf("source %q is a %s, which ADD unpacks", src, kind))
+			continue
+		}
+		if contextDir != "" {
+			if archive := archiveInContext(contextDir, src); archive != "" {
+				reasons = append(reasons, fmt.Sprintf("source %q is an archive by content (%s), which ADD unpacks", src, archive))
+			}
+		}
+	}
+	return reasons, remote
+}
+
+var archiveSuffixes = []string{
+	".tar", ".tar.gz", ".tgz", ".taz", ".tar.bz2", ".tbz2", ".tbz", ".tb2",
+	".tar.xz", ".txz", ".tar.zst", ".tzst", ".gz", ".bz2", ".xz", ".zst", ".lz4",
+}
+
+// sourceKind classifies an ADD source by its text: "URL", "git repository",
+// a "file named like an archive", or "" for a plain local path.
+func sourceKind(src string) string {
+	lower := strings.ToLower(src)
+	switch {
+	case strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "https://"):
+		if isGitURL(lower) {
+			return "git repository"
+		}
+		return "URL"
+	case strings.HasPrefix(lower, "git@"), strings.HasPrefix(lower, "git://"), strings.HasPrefix(lower, "ssh://"):
+		return "git repository"
+	case strings.Contains(lower, "://"):
+		return "URL"
+	case isGitURL(lower):
+		return "git repository"
+	}
+	for _, s := range archiveSuffixes {
+		if strings.HasSuffix(lower, s) {
+			return "file named like an archive"
+		}
+	}
+	return ""
+}
+
+func isGitURL(lower string) bool {
+	if i := strings.IndexByte(lower, '#'); i >= 0 {
+		lower = lower[:i]
+	}
+	return strings.HasSuffix(strings.TrimSuffix(lower, "/"), ".git")
+}
+
+// archiveInContext looks at the context files a source names (globs
+// expanded) and returns the archive format of the first one whose content
+// ADD would unpack, or "".
+func archiveInContext(contextDir, src string) string {
+	rel := path.Clean("/" + filepath.ToSlash(src))[1:] // "/x/../.." cannot leave the context
+	if rel == "" {
+		return ""
+	}
+	pattern := filepath.Join(contextDir, filepath.FromSlash(rel))
+	matches := []string{pattern}
+	if strings.ContainsAny(rel, "*?[") {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			return ""
+		}
+		matches = m
+	}
+	for _, m := range matches {
+		r, err := filepath.Rel(contextDir, m)
+		if err != nil {
+			continue
+		}
+		if kind := sniffArchive(contextDir, filepath.ToSlash(r)); kind != "" {
+			return kind
+		}
+	}
+	return ""
+}
+
+// sniffArchive reads the first bytes of a regular file of the context
+// (never one a symbolic link leads to outside it) and names the archive or
+// compression format ADD would unpack: the same test BuildKit makes
+// (decompress, then look for a tar header), except that any compressed
+// file counts, since its content may be a tar.
+func sniffArchive(contextDir, rel string) string {
+	f := buildctx.Open(contextDir, rel)
+	if f == nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 1024)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return "gzip"
+	case bytes.HasPrefix(head, []byte("BZh")):
+		return "bzip2"
+	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}):
+		return "xz"
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "zstd"
+	}
+	if n >= 512 {
+		if _, err := tar.NewReader(bytes.NewReader(head)).Next(); err == nil {
+			return "tar"
+		}
+	}
+	return ""
+}

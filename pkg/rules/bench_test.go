@@ -1,0 +1,101 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+)
+
+// typical is a 30-line Dockerfile of the everyday kind: two stages, ADD and
+// COPY, continuations and comments.
+const typical = `# syntax=docker/dockerfile:1
+ARG GO_VERSION=1.22
+FROM golang:${GO_VERSION}-bookworm AS build
+WORKDIR /src
+ADD go.mod go.sum ./
+RUN go mod download
+ADD . .
+# build a static binary
+RUN CGO_ENABLED=0 go build \
+      -trimpath \
+      -ldflags="-s -w" \
+      -o /out/server ./cmd/server
+
+FROM debian:bookworm-slim
+LABEL org.opencontainers.image.source="https://example.com/app"
+RUN apt-get update && \
+    apt-get install -y --no-install-recommends ca-certificates tzdata && \
+    rm -rf /var/lib/apt/lists/*
+ENV APP_HOME=/srv/app \
+    APP_PORT=8080
+WORKDIR ${APP_HOME}
+ADD config/ ./config/
+ADD https://example.com/GeoLite2-City.mmdb /usr/share/geoip/
+COPY --from=build /out/server /usr/local/bin/server
+EXPOSE 8080
+HEALTHCHECK --interval=30s CMD ["/usr/local/bin/server", "-health"]
+VOLUME /srv/app/data
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/server"]
+CMD ["--port", "8080"]
+`
+
+// BenchmarkPipelineTypical runs one typical file through parse, every rule,
+// the re-parse and the diff.
+func BenchmarkPipelineTypical(b *testing.B) {
+	rules := All()
+	env := &rewrite.Env{Offline: true}
+	ctx := context.Background()
+	src := []byte(typical)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		res, err := rewrite.Run(ctx, "Dockerfile", src, rules, env)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !res.Changed() {
+			b.Fatal("the typical file should change")
+		}
+		_ = rewrite.UnifiedDiff("Dockerfile", res.Old, res.New)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// BenchmarkParse measures parsing alone, the floor under every rule.
+func BenchmarkParse(b *testing.B) {
+	src := []byte(typical)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rewrite.Parse("Dockerfile", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLargeStage runs every rule over one stage of 4,000 instructions
+// (ADD and ENV lines between a go build): rules that ask for the variables
+// in scope at each instruction must stay linear in the file's length.
+func BenchmarkLargeStage(b *testing.B) {
+	var src strings.Builder
+	src.WriteString("FROM golang:1.22\nWORKDIR /src\n")
+	for i := range 4000 {
+		if i%2 == 0 {
+			fmt.Fprintf(&src, "ADD f%d /x/\n", i)
+		} else {
+			fmt.Fprintf(&src, "ENV V%d=%d\n", i, i)
+		}
+	}
+	src.WriteString("RUN CGO_ENABLED=0 go build -o /app .\nCMD [\"/app\"]\n")
+	rules := All()
+	env := &rewrite.Env{Offline: true}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rewrite.Run(context.Background(), "Dockerfile", []byte(src.String()), rules, env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

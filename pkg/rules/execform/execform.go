@@ -1,0 +1,209 @@
+package execform
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+)
+
+// Rule writes shell-form CMD and ENTRYPOINT in the JSON exec form when
+// the shell adds nothing.
+var Rule = &rewrite.Rule{
+	Name:    "exec-form",
+	Summary: "Shell-form CMD/ENTRYPOINT without shell syntax → JSON exec form, so signals reach the process.",
+	Doc: `A shell-form CMD or ENTRYPOINT runs as /bin/sh -c "…": the shell is PID 1,
+and docker stop's SIGTERM goes to the shell, which does not pass it on;
+the program is killed after the timeout instead of shutting down cleanly
+(hadolint DL3025, BuildKit JSONArgsRecommended). The exec form
+["prog", "arg"] runs the program directly.
+
+The rule converts only text the shell would pass through unchanged: plain
+words made of letters, digits and _ @ % + = : , . / - (and quoted words
+whose content has no $, backquote, backslash or !). Anything else keeps the
+shell form: variables, globs, ~, pipes, redirections, &&, ||, ;, braces,
+subshells, backquotes, escapes, comments, an environment assignment in
+front (FOO=1 app), shell built-ins and keywords (cd, source, ., export, set,
+ulimit, umask, if, for, …), and files with "# escape=“" (Windows, where the
+shell is cmd). A leading "exec" is dropped, as it only asked the shell to
+do what the exec form does. A stage with a SHELL instruction keeps the
+shell form (its shell may do more than sh).
+
+The argument passing changes, so the rule is risk: review, and it is
+conservative about it:
+- CMD is converted only when no ENTRYPOINT is set in the stage or in the
+  stages it is built FROM in this file. A shell-form CMD given to an exec
+  ENTRYPOINT reaches it as "/bin/sh -c <text>"; converting would change the
+  entrypoint's arguments. (An ENTRYPOINT of the base image is not known to
+  the rule; images that use one, like docker-entrypoint.sh scripts, accept
+  a plain command as well — the reviewer checks.)
+- ENTRYPOINT is converted only when no CMD is set in the stage or a stage
+  built FROM it. A shell-form ENTRYPOINT ignores CMD and docker run
+  arguments; as exec form it receives them, so with a CMD present the
+  program would start with extra arguments. Even without a CMD, arguments
+  given to docker run are passed to the program afterwards, which the fix
+  message says.
+
+Before:  CMD node server.js
+After:   CMD ["node", "server.js"]`,
+	Risk:  rewrite.Review,
+	URL:   "https://github.com/hadolint/hadolint/wiki/DL3025",
+	Check: checkExecForm,
+}
+
+// shellOnly are the commands that only exist inside a shell.
+var shellOnly = map[string]bool{"cd": true, "source": true, ".": true, "export": true, "set": true,
+	"unset": true, "ulimit": true, "umask": true, "alias": true, "eval": true, "trap": true, "wait": true,
+	"read": true, "shift": true, "exit": true, "return": true, "local": true, "declare": true,
+	"typeset": true, "readonly": true, "if": true, "then": true, "for": true, "while": true, "until": true,
+	"case": true, "function": true, "{": true, "!": true, "time": true, "command": true, "builtin": true,
+	"type": true, "hash": true, "times": true, "jobs": true, "fg": true, "bg": true, "exec": true, "[[": true}
+
+func checkExecForm(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
+	if d.Escape == '`' {
+		return nil, nil, nil
+	}
+	for _, in := range d.Instructions {
+		if (in.Keyword != "CMD" && in.Keyword != "ENTRYPOINT") || in.Stage < 0 || in.Node.Attributes["json"] {
+			continue
+		}
+		argv, why := plainArgv(d, in)
+		if why == "" && d.EndsInContinuation(in) {
+			why = "the file ends inside its line continuation"
+		}
+		if why == "" && stageHas(d, in.Stage, "SHELL", true, false) {
+			why = "the stage sets SHELL, so the shell form runs in that shell"
+		}
+		var msg string
+		if why == "" {
+			if in.Keyword == "CMD" {
+				msg = "the exec form runs the program as PID 1 without a shell, so it receives docker stop's SIGTERM"
+				if stageHas(d, in.Stage, "ENTRYPOINT", true, false) {
+					why = "an ENTRYPOINT is set (in this stage or one it is built FROM), and it receives a shell-form CMD as /bin/sh -c \"…\""
+				}
+			} else {
+				msg = "the exec form runs the program as PID 1 without a shell, so it receives docker stop's SIGTERM; arguments given to docker run are now passed to it (the shell form ignored them)"
+				if stageHas(d, in.Stage, "CMD", false, true) {
+					why = "a CMD is set (in this stage or one built FROM it), and an exec-form ENTRYPOINT would receive it as arguments (the shell form ignores it)"
+				}
+			}
+		}
+		if why != "" {
+			if why != "-" {
+				notes = append(notes, rewrite.Note{Line: in.Line, Message: "shell-form " + in.Keyword + " kept: " + why})
+			}
+			continue
+		}
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(argv); err != nil {
+			return nil, nil, err
+		}
+		text := strings.ReplaceAll(strings.TrimSpace(b.String()), `","`, `", "`)
+		words := d.Words(in.ArgsSpan)
+		fixes = append(fixes, rewrite.Fix{
+			Line:    in.Line,
+			Message: msg,
+			Edits:   []rewrite.Edit{rewrite.Replace(rewrite.Span{Start: words[0].Span.Start, End: words[len(words)-1].Span.End}, text)},
+		})
+	}
+	return fixes, notes, nil
+}
+
+// plainArgv returns the words of a shell-form CMD or ENTRYPOINT when the
+// shell would pass them through unchanged, or why not ("-" for reasons
+// not worth a note, such as real shell scripts).
+func plainArgv(d *rewrite.Document, in *rewrite.Instruction) ([]string, string) {
+	words := d.Words(in.ArgsSpan)
+	if len(words) == 0 {
+		return nil, "-"
+	}
+	first, last := words[0].Span.Start, words[len(words)-1].Span.End
+	for l := d.LineOf(first) + 1; l <= d.LineOf(last); l++ {
+		if rewrite.IsCommentLine(d.LineText(l)) {
+			return nil, "a comment line sits inside its continuation"
+		}
+	}
+	var argv []string
+	for _, w := range words {
+		if !plainWord(w.Raw) {
+			return nil, "-"
+		}
+		argv = append(argv, w.Value)
+	}
+	if argv[0] == "exec" {
+		argv = argv[1:]
+		if len(argv) == 0 {
+			return nil, "-"
+		}
+	}
+	if shellOnly[argv[0]] || rewrite.IsAssignment(rewrite.Word{Raw: argv[0]}) {
+		return nil, "-"
+	}
+	return argv, ""
+}
+
+// plainWord reports whether the shell reads raw as its literal text: safe
+// characters, or quoted parts without expansions.
+func plainWord(raw string) bool {
+	if strings.HasPrefix(raw, "~") || strings.HasPrefix(raw, "#") {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			strings.IndexByte("_@%+=:,./-", c) >= 0, c >= 0x80:
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(raw[i+1:], c)
+			if j < 0 || strings.ContainsAny(raw[i+1:i+1+j], "$`\\!\n\r") {
+				return false
+			}
+			i += j + 1
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// stageHas reports whether the stage has an instruction with keyword, or,
+// with ancestors, a stage of this file it is built FROM (whose config it
+// inherits), or, with derived, a stage built FROM it.
+func stageHas(d *rewrite.Document, stage int, keyword string, ancestors, derived bool) bool {
+	related := map[int]bool{stage: true}
+	for s := stage; ancestors && s >= 0 && s < len(d.Stages); {
+		parent := stageIndex(d, d.Stages[s].BaseName, s)
+		if parent < 0 || related[parent] {
+			break
+		}
+		related[parent] = true
+		s = parent
+	}
+	for i := stage + 1; derived && i < len(d.Stages); i++ {
+		if p := stageIndex(d, d.Stages[i].BaseName, i); p >= 0 && related[p] {
+			related[i] = true
+		}
+	}
+	for _, in := range d.Instructions {
+		if related[in.Stage] && in.Keyword == keyword {
+			return true
+		}
+	}
+	return false
+}
+
+// stageIndex returns the index of the stage named name before stage
+// before, or -1.
+func stageIndex(d *rewrite.Document, name string, before int) int {
+	for i := before - 1; i >= 0; i-- {
+		if d.Stages[i].Name != "" && strings.EqualFold(d.Stages[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,93 @@
+package hygiene
+
+import (
+	"context"
+	"path"
+	"regexp"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
+)
+
+// ApkHygiene keeps Alpine's package index out of the image.
+var ApkHygiene = &rewrite.Rule{
+	Name:    "apk-hygiene",
+	Summary: "apk add with --no-cache, so the package index does not stay in the layer.",
+	Doc: `apk add without --no-cache leaves the package index it downloaded in
+/var/cache/apk (hadolint DL3018's sibling DL3019; Trivy DS-0025). With
+--no-cache, apk fetches the index to memory and leaves nothing behind, and
+a separate "apk update" or "--update" plus "rm -rf /var/cache/apk/*" is no
+longer needed.
+
+Every apk add in a shell-form RUN gets --no-cache right after the word add,
+unless it is there already (before or after add). An existing
+"rm -rf /var/cache/apk/*" or "--update" is left as it is: both stay correct
+with --no-cache, and removing them is a matter of taste, not hygiene. An
+earlier "apk update" in the same RUN is kept too (its index goes to
+/var/cache/apk, which the existing rm, if any, cleans). Skipped when a cache
+mount covers /var/cache/apk or /etc/apk/cache (a deliberate package cache
+outside the layer).
+
+A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
+edited like a RUN line, inside the body; other heredocs (<<-EOF, several
+bodies), the JSON form of RUN and sh -c '…' get a note instead.
+
+Before:  RUN apk add --virtual .build-deps gcc musl-dev
+After:   RUN apk add --no-cache --virtual .build-deps gcc musl-dev`,
+	Risk:  rewrite.Safe,
+	URL:   "https://github.com/hadolint/hadolint/wiki/DL3019",
+	Check: checkApkHygiene,
+}
+
+var apkText = regexp.MustCompile(`(^|[\s;&|(])apk\s+(-\S+\s+)*add\b`)
+
+// apk options that take an argument.
+var apkArgOpts = map[string]bool{"-X": true, "--repository": true, "-p": true, "--root": true,
+	"--arch": true, "--keys-dir": true, "--repositories-file": true, "--cache-dir": true,
+	"--wait": true, "--progress-fd": true, "--timeout": true, "--cache-max-age": true}
+
+func checkApkHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	notes := pkgmgr.EachRun(d, apkText, "apk add", apkNeedsFix, func(in *rewrite.Instruction, s *rewrite.ShellScript) {
+		if s.HasCacheMount("/var/cache/apk", "/etc/apk/cache") {
+			return
+		}
+		for _, c := range s.Commands {
+			argv, sub := apkAddWithoutNoCache(c)
+			if argv == nil {
+				continue
+			}
+			fixes = append(fixes, rewrite.Fix{
+				Line:    d.LineOf(argv[sub].Span.Start),
+				Message: "apk add without --no-cache leaves the package index in /var/cache/apk",
+				Edits:   []rewrite.Edit{rewrite.Insert(argv[sub].Span.End, " --no-cache")},
+			})
+		}
+	})
+	return fixes, notes, nil
+}
+
+// apkAddWithoutNoCache returns argv and the index of add for an apk add
+// without --no-cache, or nil.
+func apkAddWithoutNoCache(c rewrite.ShellCommand) ([]rewrite.Word, int) {
+	argv := c.Argv()
+	if len(argv) == 0 || path.Base(argv[0].Value) != "apk" {
+		return nil, -1
+	}
+	sub := pkgmgr.Subcommand(argv, apkArgOpts)
+	if sub < 0 || argv[sub].Value != "add" || pkgmgr.HasWord(argv, "--no-cache") {
+		return nil, -1
+	}
+	return argv, sub
+}
+
+// apkNeedsFix reports whether the rule would change commands it cannot
+// edit.
+func apkNeedsFix(cmds []rewrite.ShellCommand) bool {
+	for _, c := range cmds {
+		if argv, _ := apkAddWithoutNoCache(c); argv != nil {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,405 @@
+package hygiene
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
+)
+
+// AptHygiene makes apt-get installs non-interactive and small.
+var AptHygiene = &rewrite.Rule{
+	Name:    "apt-hygiene",
+	Summary: "apt-get install -y --no-install-recommends, apt-get for apt, and the package lists removed in the RUN that downloads them.",
+	Doc: `Four fixes to the Debian and Ubuntu package manager in RUN instructions
+(hadolint DL3014, DL3015, DL3027, DL3009; Trivy DS-0029):
+
+- apt-get install gets -y, so the build never waits for an answer it cannot
+  get. Already non-interactive: -y, --yes, --assume-yes, a flag cluster
+  with y (-qy), -qq or -q=2 (which imply -y), -o APT::Get::Assume-Yes=true.
+- apt-get install gets --no-install-recommends, so packages the software
+  does not need stay out of the image. This one is risk: review — a
+  program may rely on a recommended package (ca-certificates after curl is
+  the classic case); a reviewer checks the build and adds what is missing.
+  Not added, with a note, when the install names curl, wget or git without
+  ca-certificates and the stage (or a stage built on it) later downloads
+  with them over https: they only Recommend ca-certificates, which
+  debian:*-slim and ubuntu do not ship (likewise xvfb, whose xvfb-run needs
+  xauth). Skipped when the command chooses either way (--install-recommends,
+  -o APT::Install-Recommends=…) or the Dockerfile configures
+  APT::Install-Recommends itself.
+- apt (the interactive front end) becomes apt-get for update, install,
+  remove, purge, autoremove, clean and autoclean, whose meaning is the same.
+  apt upgrade and apt full-upgrade differ from apt-get upgrade (they install
+  new dependencies) and get a note instead.
+- The RUN that runs apt-get update ends with && rm -rf /var/lib/apt/lists/*,
+  so the downloaded lists (tens of megabytes) do not stay in the layer.
+  The removal goes at the very end of the RUN, not right after the last
+  apt-get: a script or a loop later in the RUN may install packages too
+  (the dev-container "apt-get update && bash install-tools.sh" pattern),
+  and "a; b && rm" still runs the removal only when the RUN got that far.
+  Skipped when the RUN already removes the lists after its last update
+  (rm -r of /var/lib/apt/lists, …/lists/ or …/lists/*; find … -delete;
+  apt-get dist-clean, which apt 2.9 added for this), or when a cache or
+  tmpfs mount covers /var/lib/apt, /var/lib/apt/lists or /var/cache/apt
+  (the lists then never reach the layer). Left with a note: a later RUN of
+  the stage (or of a stage built FROM it) installs without its own apt-get
+  update, so it needs the lists this RUN leaves (an "apt-get update" alone
+  in its RUN is left to apt-update-merge, which folds it into the install
+  or notes why not); an update that ends its RUN
+  with nothing using the lists; a RUN that ends with an operator (";") or a
+  shell comment, or uses a case statement. A RUN that installs without
+  updating gets no removal: its lists came from an earlier layer, so
+  removing them would not shrink the image.
+
+Only the words that change are touched: a flag is inserted after install,
+the cleanup after the RUN's last word; continuation lines, comments and
+spacing of the RUN stay. A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
+edited like a RUN line, inside the body; other heredocs (<<-EOF, several
+bodies), the JSON form of RUN and sh -c '…' get a note instead.
+
+Before:  RUN apt-get update && apt-get install curl
+After:   RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*`,
+	Risk:  rewrite.Safe,
+	URL:   "https://github.com/hadolint/hadolint/wiki/DL3009",
+	Check: checkAptHygiene,
+}
+
+var aptText = regexp.MustCompile(`(^|[\s;&|(])(apt-get|apt)\s+(-\S+\s+)*(install|update|upgrade)\b`)
+
+// apt-get options that take an argument.
+var aptArgOpts = map[string]bool{"-o": true, "--option": true, "-c": true, "--config-file": true,
+	"-t": true, "--target-release": true, "--default-release": true, "-a": true, "--host-architecture": true}
+
+const aptListsCleanup = "rm -rf /var/lib/apt/lists/*"
+
+// aptListsRemoval finds a removal of the lists in the script of a
+// `sh -c '…'` command, which the splitter does not look into.
+var aptListsRemoval = regexp.MustCompile(`\brm\s+(-\S+\s+)*[^;&|]*/var/lib/apt/lists\b|apt-get\s+dist-clean`)
+
+// aptCommand returns argv and the subcommand index of an apt-get or apt
+// command, or nil.
+func aptCommand(c rewrite.ShellCommand) ([]rewrite.Word, int) {
+	argv := c.Argv()
+	if len(argv) == 0 {
+		return nil, -1
+	}
+	if name := path.Base(argv[0].Value); name != "apt-get" && name != "apt" {
+		return nil, -1
+	}
+	sub := pkgmgr.Subcommand(argv, aptArgOpts)
+	if sub < 0 {
+		return nil, -1
+	}
+	return argv, sub
+}
+
+func aptSub(c rewrite.ShellCommand) string {
+	argv, sub := aptCommand(c)
+	if argv == nil {
+		return ""
+	}
+	return argv[sub].Value
+}
+
+func checkAptHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
+	recommendsConfigured := bytes.Contains(d.Src, []byte("Install-Recommends"))
+	opaque := pkgmgr.EachRun(d, aptText, "apt-get", aptNeedsFix, func(in *rewrite.Instruction, s *rewrite.ShellScript) {
+		lastUpdate, lastApt := -1, -1
+		for i, c := range s.Commands {
+			argv, sub := aptCommand(c)
+			if argv == nil {
+				continue
+			}
+			lastApt = i
+			line := d.LineOf(argv[0].Span.Start)
+			verb := argv[sub].Value
+			if path.Base(argv[0].Value) == "apt" {
+				switch verb {
+				case "update", "install", "remove", "purge", "autoremove", "clean", "autoclean":
+					if strings.HasSuffix(argv[0].Raw, "apt") {
+						fixes = append(fixes, rewrite.Fix{Line: line, Message: "apt is the interactive front end and its output is not stable for scripts; apt-get " + verb + " does the same",
+							Edits: []rewrite.Edit{rewrite.Insert(argv[0].Span.End, "-get")}})
+					}
+				case "upgrade", "full-upgrade":
+					notes = append(notes, rewrite.Note{Line: line, Message: "apt " + verb + " also installs new dependencies, unlike apt-get " + verb + "; not changed to apt-get (write apt-get upgrade or dist-upgrade by hand)"})
+				}
+			}
+			switch verb {
+			case "update":
+				lastUpdate = i
+			case "install":
+				installFixes := aptInstallFixes(argv, sub, c, line, recommendsConfigured)
+				if kept := withoutRecommendsFix(installFixes); len(kept) < len(installFixes) {
+					if why := recommendsNeeded(d, in, s, i, argv[sub+1:]); why != "" {
+						installFixes = kept
+						notes = append(notes, rewrite.Note{Line: line, Message: "--no-install-recommends not added: " + why})
+					}
+				}
+				fixes = append(fixes, installFixes...)
+			}
+		}
+		if lastUpdate < 0 {
+			return
+		}
+		if s.HasCacheMount("/var/lib/apt", "/var/lib/apt/lists", "/var/cache/apt") {
+			return
+		}
+		for _, c := range s.Commands[lastUpdate+1:] {
+			// apt-get dist-clean (apt 2.9, Debian trixie) removes the
+			// lists too.
+			if pkgmgr.IsRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" ||
+				aptListsRemoval.MatchString(rewrite.ShellWrapperScript(c)) {
+				return
+			}
+		}
+		needs := func(c rewrite.ShellCommand) bool {
+			switch aptSub(c) {
+			case "install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "download", "reinstall":
+				return true
+			}
+			return false
+		}
+		refresh := func(c rewrite.ShellCommand) bool { return aptSub(c) == "update" }
+		if later := pkgmgr.LaterUse(d, in, needs, refresh); later > 0 {
+			what := "apt-get update in this RUN feeds"
+			if lastApt == lastUpdate && !anyNeeds(s.Commands, needs) {
+				if len(s.Commands) == 1 {
+					// A RUN of the update alone: apt-update-merge folds it
+					// into the install or says why it cannot.
+					return
+				}
+				what = "apt-get update runs alone in this RUN and feeds"
+			}
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("%s the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
+			return
+		}
+		if lastUpdate == len(s.Commands)-1 {
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: "apt-get update ends this RUN and nothing uses the lists it downloads; remove it, or move it into the RUN that installs"})
+			return
+		}
+		edit, why := pkgmgr.AppendAtEnd(s, aptListsCleanup)
+		if why != "" {
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: "package lists not removed: " + why + "; end the RUN with " + aptListsCleanup + " by hand"})
+			return
+		}
+		fixes = append(fixes, rewrite.Fix{Line: d.LineOf(edit.Start), Message: "apt-get update leaves package lists in the layer; remove them at the end of the same RUN", Edits: []rewrite.Edit{edit}})
+	})
+	return fixes, append(opaque, notes...), nil
+}
+
+// aptNeedsFix reports whether the rule would change commands it cannot
+// edit (a heredoc body BuildKit strips, sh -c, the JSON form).
+func aptNeedsFix(cmds []rewrite.ShellCommand) bool {
+	lastUpdate, removed := -1, false
+	for i, c := range cmds {
+		argv, sub := aptCommand(c)
+		if argv == nil {
+			if lastUpdate >= 0 && pkgmgr.IsRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") {
+				removed = true
+			}
+			continue
+		}
+		switch verb := argv[sub].Value; verb {
+		case "update":
+			lastUpdate, removed = i, false
+		case "dist-clean":
+			removed = true
+		case "install":
+			if !aptAssumesYes(argv) || !pkgmgr.HasWord(argv, "--no-install-recommends", "--install-recommends") && !optionSet(argv, "APT::Install-Recommends") {
+				return true
+			}
+		}
+		if path.Base(argv[0].Value) == "apt" && argv[sub].Value != "upgrade" && argv[sub].Value != "full-upgrade" {
+			return true
+		}
+	}
+	return lastUpdate >= 0 && !removed
+}
+
+func anyNeeds(cmds []rewrite.ShellCommand, needs func(rewrite.ShellCommand) bool) bool {
+	for _, c := range cmds {
+		if needs(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// aptInstallFixes returns the -y and --no-install-recommends fixes of one
+// apt-get install command.
+func aptInstallFixes(argv []rewrite.Word, sub int, c rewrite.ShellCommand, line int, recommendsConfigured bool) []rewrite.Fix {
+	var fixes []rewrite.Fix
+	install := argv[sub]
+	if !aptAssumesYes(argv) {
+		fixes = append(fixes, rewrite.Fix{Line: line, Message: "apt-get install without -y waits for a confirmation a build cannot give",
+			Edits: []rewrite.Edit{rewrite.Replace(install.Span, install.Raw+" -y")}})
+	}
+	if !recommendsConfigured && !pkgmgr.HasWord(argv, "--no-install-recommends", "--install-recommends") && !optionSet(argv, "APT::Install-Recommends") {
+		// After the word install; when install ends the command (xargs
+		// supplies the packages), before it, so an edit appending a
+		// command after the last word does not meet this one.
+		edit := rewrite.Insert(install.Span.End, " --no-install-recommends")
+		if install.Span.End == c.Span.End {
+			edit = rewrite.Insert(install.Span.Start, "--no-install-recommends ")
+		}
+		fixes = append(fixes, rewrite.Fix{Line: line, Risk: rewrite.Review,
+			Message: "--no-install-recommends keeps packages the software does not need out of the image; check that nothing relied on a recommended package",
+			Edits:   []rewrite.Edit{edit}})
+	}
+	return fixes
+}
+
+// aptAssumesYes reports whether the apt-get command answers yes by itself.
+func aptAssumesYes(argv []rewrite.Word) bool {
+	if pkgmgr.HasWord(argv, "-y", "--yes", "--assume-yes", "-qq", "-q=2", "--quiet=2") || pkgmgr.ShortFlag(argv, 'y') {
+		return true
+	}
+	q := 0
+	for _, w := range argv[1:] {
+		v := w.Value
+		if len(v) > 1 && v[0] == '-' && v[1] != '-' && pkgmgr.IsLetters(v[1:]) {
+			q += strings.Count(v, "q")
+		}
+	}
+	if q >= 2 {
+		return true
+	}
+	v, ok := optionValue(argv, "APT::Get::Assume-Yes")
+	return ok && (v == "true" || v == "1" || v == "yes")
+}
+
+// optionSet reports whether an -o NAME=… option sets name.
+func optionSet(argv []rewrite.Word, name string) bool {
+	_, ok := optionValue(argv, name)
+	return ok
+}
+
+// optionValue returns the value of an -o NAME=VALUE option (also -oNAME=…,
+// --option NAME=…, -o=NAME=…), matching NAME case-insensitively.
+func optionValue(argv []rewrite.Word, name string) (string, bool) {
+	for k := 1; k < len(argv); k++ {
+		v := argv[k].Value
+		var kv string
+		switch {
+		case (v == "-o" || v == "--option") && k+1 < len(argv):
+			kv = argv[k+1].Value
+		case strings.HasPrefix(v, "-o="), strings.HasPrefix(v, "--option="):
+			_, kv, _ = strings.Cut(v, "=")
+		case strings.HasPrefix(v, "-o"):
+			kv = v[2:]
+		default:
+			continue
+		}
+		key, val, _ := strings.Cut(kv, "=")
+		if strings.EqualFold(key, name) {
+			return strings.ToLower(val), true
+		}
+	}
+	return "", false
+}
+
+const recommendsFixPrefix = "--no-install-recommends keeps"
+
+func withoutRecommendsFix(fixes []rewrite.Fix) []rewrite.Fix {
+	var out []rewrite.Fix
+	for _, f := range fixes {
+		if !strings.HasPrefix(f.Message, recommendsFixPrefix) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// runtimeRecommends are Recommends that a program of the package needs to
+// work, with the use that shows the stage relies on it.
+var runtimeRecommends = []struct {
+	installs map[string]bool                 // packages that only Recommend needs
+	needs    string                          // the recommended package
+	uses     func(rewrite.ShellCommand) bool // a command that fails without it
+	use      string
+}{
+	{pkgmgr.HTTPSClients, "ca-certificates", downloadsHTTPS, "downloads over https"},
+	// xvfb Recommends xauth (packages.debian.org/bookworm/xvfb); the
+	// xvfb-run(1) man page: "xvfb-run requires the xauth command to
+	// function".
+	{map[string]bool{"xvfb": true}, "xauth", func(c rewrite.ShellCommand) bool { return path.Base(c.Program()) == "xvfb-run" }, "is used by xvfb-run"},
+}
+
+// recommendsNeeded says why dropping the Recommends of the packages an
+// install names could break the build: a program of one of them is used
+// later in this RUN, or in a later RUN of the stage or of a stage built on
+// it, in a way that needs a package it only Recommends, and that package
+// is not installed here or earlier in the stage.
+func recommendsNeeded(d *rewrite.Document, in *rewrite.Instruction, s *rewrite.ShellScript, at int, pkgs []rewrite.Word) string {
+	for _, r := range runtimeRecommends {
+		pkg := ""
+		for _, w := range pkgs {
+			if w.Value == r.needs {
+				pkg = ""
+				break
+			}
+			if r.installs[w.Value] && pkg == "" {
+				pkg = w.Value
+			}
+		}
+		if pkg == "" || installedBefore(d, in, s, at, r.needs) {
+			continue
+		}
+		for _, c := range s.Commands[at+1:] {
+			if r.uses(c) {
+				return fmt.Sprintf("%s installed here %s later in this RUN and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, r.needs, r.needs)
+			}
+		}
+		if later := pkgmgr.LaterUse(d, in, r.uses, func(rewrite.ShellCommand) bool { return false }); later > 0 {
+			return fmt.Sprintf("%s installed here %s in line %d and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, later, r.needs, r.needs)
+		}
+	}
+	return ""
+}
+
+// downloadsHTTPS reports whether c runs curl, wget or git with an https
+// URL.
+func downloadsHTTPS(c rewrite.ShellCommand) bool {
+	argv := c.Argv()
+	if len(argv) == 0 || !pkgmgr.HTTPSClients[path.Base(argv[0].Value)] {
+		return false
+	}
+	for _, w := range argv[1:] {
+		if strings.Contains(w.Value, "https://") {
+			return true
+		}
+	}
+	return false
+}
+
+// installedBefore reports whether pkg is named before command at of s, or
+// in an earlier RUN of the stage's chain.
+func installedBefore(d *rewrite.Document, in *rewrite.Instruction, s *rewrite.ShellScript, at int, pkg string) bool {
+	for _, c := range s.Commands[:at] {
+		if strings.Contains(c.Span.Text(d.Src), pkg) {
+			return true
+		}
+	}
+	chain, _, _ := d.StageChain(in.Stage)
+	inChain := map[int]bool{}
+	for _, st := range chain {
+		inChain[st] = true
+	}
+	for _, other := range d.Instructions {
+		if other.Span.Start >= in.Span.Start {
+			break
+		}
+		if other.Keyword == "RUN" && inChain[other.Stage] && strings.Contains(other.Span.Text(d.Src), pkg) {
+			return true
+		}
+	}
+	return false
+}

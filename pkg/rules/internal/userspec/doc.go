@@ -1,0 +1,2 @@
+// Package userspec reads USER values (user[:group]).
+package userspec

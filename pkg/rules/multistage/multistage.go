@@ -1,0 +1,929 @@
+package multistage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/userspec"
+)
+
+// Rule splits single-stage builds into a build stage and a minimal
+// runtime stage.
+var Rule = &rewrite.Rule{
+	Name:    "multi-stage",
+	Summary: "Split a single-stage build into a build stage and a minimal runtime stage.",
+	Doc: `A Dockerfile that compiles or installs its application in one stage ships
+everything it needed to build it: compilers, package-manager caches, -dev
+headers, dev dependencies, the source tree. This rule recognises single-stage
+Dockerfiles that build an artifact with a known toolchain and then run it,
+names the original stage "build" (FROM x AS build), and adds a final stage on
+a minimal runtime image of the same family that copies only the artifact:
+
+  Go       go build -o OUT        → gcr.io/distroless/static-debian12:nonroot when
+                                    CGO_ENABLED=0, else distroless base for the
+                                    golang image's Debian release (bookworm,
+                                    bullseye), or alpine:3.NN for golang:*-alpine3.NN
+  Node.js  npm ci / npm install   → node:<same tag>-slim (alpine tags stay), the app
+           (+ npm run build)        folder copied after npm prune --omit=dev
+  Python   pip install            → python:<same version>-slim[-suite]; packages are
+                                    installed into a virtual environment (/opt/venv)
+                                    that is copied with the app folder; runtime
+                                    libraries of -dev packages are installed from a
+                                    table (libpq-dev → libpq5, …)
+  Java     mvn package, gradle    → eclipse-temurin:<same major>-jre; the jars in
+           build/bootJar            target/ or build/libs/ are copied
+  .NET     dotnet publish -o DIR  → mcr.microsoft.com/dotnet/aspnet:<same tag>
+  Rust     cargo build --release  → gcr.io/distroless/cc-debian12:nonroot (bookworm
+                                    rust images)
+
+Paths before the stage's first absolute WORKDIR resolve against the base
+image's own working directory (gradle: /home/gradle, golang: /go), from the
+image config when a registry can be asked, else from the catalog; when it
+is unknown and a relative path depends on it, there is no split.
+
+System packages the stage installs (apt, apk, dnf, yum) are needed at run
+time unless they are build-only (compilers, make, pkg-config, -dev
+headers): the final stage installs them with its own package manager, -dev
+packages as their libraries, packages removed again in the build excepted;
+a runtime without a package manager (distroless) means no split. Python
+packages pip builds from source (psycopg2, mysqlclient, python-ldap, uWSGI,
+lxml) get their shared libraries, read from the pip command line and the
+requirements files in the build context.
+
+The final stage gets the stage's ARG and ENV lines (copied), its WORKDIR,
+the artifact, the COPY and ADD instructions that put files outside the
+copied folders (copied: after the build step for compiled languages, all of
+them for Node.js and Python, whose scripts and configuration are runtime
+files), and the runtime instructions — EXPOSE, LABEL, MAINTAINER, VOLUME,
+STOPSIGNAL, HEALTHCHECK, CMD, ENTRYPOINT — moved from the build stage with
+the comments above them. The non-root rule then gives the final stage its user.
+
+A file that is already multi-stage is not split again, but its final stage
+moves to the slim variant of the same image (python:3.12 →
+python:3.12-slim, node:20 → node:20-slim) when that stage runs nothing
+itself — no RUN, no ONBUILD — and starts only the language runtime, so
+nothing the full image adds can be missed.
+
+No split, with a note naming what is missing, when anything is uncertain: no
+CMD/ENTRYPOINT, an entrypoint the final stage would not have, a RUN after the
+build step that the runtime may need, a shell-form command on a shell-less
+runtime that needs a shell, a named USER the runtime image lacks, a -dev
+package with no known runtime library, a toolchain image whose Debian release
+is unknown when it matters, global npm installs, pip --user/--target, several
+artifacts. pip and npm on images other than python and node (which usually
+install a tool rather than build an app) are left alone without a note. Files the application reads at runtime from the build stage
+(templates, static assets) cannot be seen from the Dockerfile: every split
+carries a note saying so.
+
+Development images are left whole, with a note: a container that starts a
+development server (nodemon, vite, next dev, webpack serve, ng serve,
+ts-node, node --watch, flask run in debug mode, manage.py runserver, uvicorn
+--reload, …), directly or through an npm/yarn/pnpm script read from
+package.json in the build context (by the script's name when package.json
+is not there), needs its dev dependencies and tools. A split whose runtime
+is the build image itself (node:20-alpine) only adds a stage: none, and a
+note says what to shed instead. A digest the build image is pinned to is
+kept for the same image, or the runtime image is pinned from the registry;
+offline a note says the pin could not be carried. References are compared
+by name and tag, so a pin never changes a decision.
+
+Before:  FROM golang:1.22
+         WORKDIR /src
+         COPY . .
+         RUN CGO_ENABLED=0 go build -o /out/app .
+         CMD ["/out/app"]
+After:   FROM golang:1.22 AS build
+         WORKDIR /src
+         COPY . .
+         RUN CGO_ENABLED=0 go build -o /out/app .
+
+         FROM gcr.io/distroless/static-debian12:nonroot
+         WORKDIR /src
+         COPY --from=build /out/app /out/app
+         CMD ["/out/app"]`,
+	Risk:  rewrite.Review,
+	URL:   "https://docs.docker.com/build/building/multi-stage/",
+	Check: checkMultiStage,
+}
+
+// stageStep is one instruction of the stage being split, with the working
+// directory and variables in effect when it runs.
+type stageStep struct {
+	in      *rewrite.Instruction
+	workdir string // absolute; "" when unknown (a variable, or the base image's)
+	// baseWhy says why workdir is "" when the base image's working
+	// directory is unknown; fromBase is true before the first absolute
+	// WORKDIR, where relative paths resolve against the base image's.
+	baseWhy  string
+	fromBase bool
+	vars     rewrite.Vars
+	cmds     []runCommand // RUN: its simple commands
+}
+
+// runCommand is one simple command of a RUN as plain words, with the index
+// of its program (after variable assignments and wrappers such as sudo).
+type runCommand struct {
+	words []string
+	at    int
+}
+
+func (c runCommand) prog() string     { return path.Base(c.words[c.at]) }
+func (c runCommand) args() []string   { return c.words[c.at+1:] }
+func (c runCommand) prefix() []string { return c.words[:c.at] }
+
+// recipe is what an ecosystem recogniser decides: the runtime image, what
+// to copy into it, and any change the build stage needs.
+type recipe struct {
+	ecosystem string
+	runtime   string
+	hasShell  bool          // the runtime image has /bin/sh
+	programs  []string      // commands the runtime image provides (node, python, …)
+	artifacts []artifact    // what to copy from the build stage
+	prelude   []string      // instructions the final stage needs before the artifacts
+	buildEdit *rewrite.Edit // one change to the build stage (venv, prune), if any
+	buildStep int           // index in steps of the last RUN that builds
+	caveat    string        // a note that goes with the split
+	// anyProgram accepts an entrypoint run by bare name (Python console
+	// scripts land in the virtual environment's bin, on PATH).
+	anyProgram bool
+	// runtimeLibs are system libraries the artifact needs that the build
+	// image carried without the Dockerfile installing them (Debian names).
+	runtimeLibs []string
+	// interpreted: files copied before the build step outside the copied
+	// folders are runtime files (scripts, configuration), not build inputs,
+	// so they are copied into the final stage too.
+	interpreted bool
+}
+
+type artifact struct {
+	src, dst string
+	dir      bool // a directory (or a glob into a directory)
+}
+
+func checkMultiStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	switch len(d.Stages) {
+	case 0:
+		return nil, nil, nil // only global ARGs: nothing to build
+	case 1:
+	default:
+		return slimFinalStage(ctx, d, env)
+	}
+	ins := d.Stage(0)
+	if len(ins) == 0 || ins[0].Keyword != "FROM" {
+		return nil, nil, nil
+	}
+	from := ins[0]
+	image, unset, err := d.Expand(d.Stages[0].BaseName, d.GlobalArgs)
+	if err != nil || len(unset) > 0 {
+		return nil, nil, nil
+	}
+	if last := d.Instructions[len(d.Instructions)-1]; d.EndsInContinuation(last) {
+		return nil, nil, nil // moving or following it would change what the dangling escape joins
+	}
+	base := catalogWorkdir(env, image)
+	steps := stageSteps(d, ins[1:], base)
+	rec, reason := recogniseBuild(d, image, steps, env)
+	if (rec != nil || reason != "") && env.Resolver != nil && !env.Offline && usesBaseWorkdir(steps) {
+		// The image config is the truth about its WorkingDir; asked only
+		// when a recipe matched and a relative path depends on it.
+		if online := registryWorkdir(ctx, env, image, base); online != base {
+			steps = stageSteps(d, ins[1:], online)
+			rec, reason = recogniseBuild(d, image, steps, env)
+		}
+	}
+	note := func(why string) ([]rewrite.Fix, []rewrite.Note, error) {
+		return nil, []rewrite.Note{{Line: from.Line, Message: "not split into build and runtime stages: " + why}}, nil
+	}
+	if rec == nil {
+		if reason != "" {
+			return note(reason)
+		}
+		return nil, nil, nil
+	}
+	if dev := devServer(d, steps, env); dev != "" {
+		return note("the container runs a development server (" + dev + "): a development image needs its dev dependencies and tools at run time, so nothing is pruned or split")
+	}
+	if pref := env.RuntimeImages[ecosystemKey(rec)]; pref != "" {
+		rec.runtime = pref // the configuration's runtime-images choice
+	}
+	if why, silent := sameImageRuntime(image, steps, rec); silent {
+		return nil, nil, nil // the runtime would be the same image with nothing left behind
+	} else if why != "" {
+		return note(why)
+	}
+	if run, why := runtimeInstall(d, env, steps, rec, rec.runtimeLibs); why != "" {
+		return note(why)
+	} else if run != "" {
+		rec.prelude = append(rec.prelude, run)
+	}
+	plan, why := planSplit(d, steps, rec)
+	if why != "" {
+		return note(why)
+	}
+	var pinNote string
+	if runtime, why := carryPin(ctx, image, rec.runtime, env); why != "" {
+		pinNote = pinNotCarried(runtime, why)
+	} else {
+		rec.runtime = runtime
+	}
+	fix := rewrite.Fix{
+		Line:    from.Line,
+		Message: fmt.Sprintf("%s build split: the toolchain stays in stage %q and the final stage on %s holds only %s", rec.ecosystem, plan.stageName, rec.runtime, describeArtifacts(rec.artifacts)),
+		Edits:   plan.edits(d, from, rec),
+	}
+	notes := []rewrite.Note{{Line: from.Line, Message: "the final stage holds only " + describeArtifacts(rec.artifacts) + "; if the application reads other files at run time (templates, static assets, configuration), add COPY --from=" + plan.stageName + " lines for them"}}
+	if rec.caveat != "" {
+		notes = append(notes, rewrite.Note{Line: from.Line, Message: rec.caveat})
+	}
+	if pinNote != "" {
+		notes = append(notes, rewrite.Note{Line: from.Line, Message: pinNote})
+	}
+	return []rewrite.Fix{fix}, notes, nil
+}
+
+func describeArtifacts(as []artifact) string {
+	var parts []string
+	for _, a := range as {
+		parts = append(parts, a.src)
+	}
+	return strings.Join(parts, " and ")
+}
+
+// recogniseBuild asks each ecosystem's recipe whether it knows the build.
+func recogniseBuild(d *rewrite.Document, image string, steps []stageStep, env *rewrite.Env) (*recipe, string) {
+	for _, recognise := range []func(*rewrite.Document, string, []stageStep, *rewrite.Env) (*recipe, string){
+		goRecipe, nodeRecipe, pythonRecipe, javaRecipe, dotnetRecipe, rustRecipe,
+	} {
+		if rec, reason := recognise(d, image, steps, env); rec != nil || reason != "" {
+			return rec, reason
+		}
+	}
+	return nil, ""
+}
+
+// stageSteps annotates the stage's instructions with the working directory
+// and variables in effect at each; base is where the stage starts.
+func stageSteps(d *rewrite.Document, ins []*rewrite.Instruction, base workdirFact) []stageStep {
+	var steps []stageStep
+	workdir, baseWhy, fromBase := base.dir, base.why, true
+	for _, in := range ins {
+		vars := d.VarsAt(in)
+		st := stageStep{in: in, workdir: workdir, vars: vars, baseWhy: baseWhy, fromBase: fromBase}
+		switch c := in.Command.(type) {
+		case *instructions.WorkdirCommand:
+			p, unset, err := d.Expand(c.Path, vars)
+			switch {
+			case err != nil || len(unset) > 0:
+				workdir, baseWhy, fromBase = "", "", false
+			case path.IsAbs(p):
+				workdir, baseWhy, fromBase = path.Clean(p), "", false
+			case workdir == "":
+				// relative to an unknown directory: stays unknown, for
+				// the same reason
+			default:
+				workdir = path.Join(workdir, p)
+			}
+			st.workdir, st.baseWhy, st.fromBase = workdir, baseWhy, fromBase
+		case *instructions.RunCommand:
+			for _, sc := range d.ShellCommands(in) {
+				argv := sc.Argv()
+				if len(argv) == 0 {
+					continue
+				}
+				rc := runCommand{at: len(sc.Words) - len(argv)}
+				for _, w := range sc.Words {
+					rc.words = append(rc.words, w.Value)
+				}
+				st.cmds = append(st.cmds, rc)
+			}
+		}
+		steps = append(steps, st)
+	}
+	return steps
+}
+
+// findCommands returns the indexes of the RUN steps with a simple command
+// for which match is true, and the matching commands.
+func findCommands(steps []stageStep, match func(prog string, args []string) bool) (idx []int, cmds []runCommand) {
+	for i, st := range steps {
+		found := false
+		for _, c := range st.cmds {
+			if match(c.prog(), c.args()) {
+				cmds = append(cmds, c)
+				found = true
+			}
+		}
+		if found {
+			idx = append(idx, i)
+		}
+	}
+	return idx, cmds
+}
+
+// splitImage splits an image reference into its repository's familiar
+// name ("golang" for docker.io/library/golang, "mcr.microsoft.com/dotnet/sdk"
+// elsewhere), tag and digest, with imageref.Parse. A reference that does not
+// parse is returned as the name.
+func splitImage(ref string) (name, tag, digest string) {
+	p, err := imageref.Parse(ref)
+	if err != nil {
+		return ref, "", ""
+	}
+	return reference.FamiliarName(p.Named), p.Tag, p.Digest
+}
+
+// splitPlan is the decided shape of the split.
+type splitPlan struct {
+	stageName string
+	moved     []*rewrite.Instruction // runtime instructions moved to the final stage
+	copied    []*rewrite.Instruction // pre-build ARG/ENV copied before the artifacts
+	replayed  []*rewrite.Instruction // post-build ARG/ENV/WORKDIR/COPY copied after them
+	user      *rewrite.Instruction   // a USER to carry over, if any
+	workdir   string
+	entry     []string // exec-form entrypoint to write instead of a shell form
+	entryIn   *rewrite.Instruction
+	// texts are copied instructions written differently in the final
+	// stage: legacy `ENV key value` lines in key=value form, so the copy
+	// adds no BuildKit LegacyKeyValueFormat warning.
+	texts map[*rewrite.Instruction]string
+}
+
+// runtimeKeywords are instructions that only describe how the image runs.
+var runtimeKeywords = map[string]bool{
+	"EXPOSE": true, "LABEL": true, "VOLUME": true, "STOPSIGNAL": true,
+	"HEALTHCHECK": true, "CMD": true, "ENTRYPOINT": true, "MAINTAINER": true,
+}
+
+// planSplit checks the preconditions every recipe shares and decides what
+// goes into the final stage. It returns a reason when the split is unsafe.
+func planSplit(d *rewrite.Document, steps []stageStep, rec *recipe) (*splitPlan, string) {
+	plan := &splitPlan{stageName: "build"}
+	if n := d.Stages[0].Name; n != "" {
+		plan.stageName = n
+	}
+	if pf := d.Stages[0].Platform; pf != "" && !strings.Contains(pf, "$") {
+		return nil, fmt.Sprintf("the stage is pinned to --platform=%s; repeating a constant platform on the runtime stage is what BuildKit warns against, and dropping it could change the binary's platform", pf)
+	}
+	last := steps[rec.buildStep]
+	if last.workdir == "" {
+		return nil, workdirReason(last, "the working directory depends on a variable with no known value")
+	}
+	plan.workdir = last.workdir
+	var entrypoint, cmd *rewrite.Instruction
+	for i, st := range steps {
+		in := st.in
+		switch {
+		case runtimeKeywords[in.Keyword]:
+			plan.moved = append(plan.moved, in)
+			switch in.Keyword {
+			case "ENTRYPOINT":
+				entrypoint = in
+			case "CMD":
+				cmd = in
+			}
+		case in.Keyword == "SHELL", in.Keyword == "ONBUILD":
+			return nil, fmt.Sprintf("%s at line %d has no clear place in a runtime stage", in.Keyword, in.Line)
+		case in.Keyword == "USER":
+			// Numbers and root exist in every image (and the non-root rule
+			// replaces a trailing USER root, so refusing here would make a
+			// second run split what the first did not).
+			u := in.Command.(*instructions.UserCommand).User
+			name, _, _ := strings.Cut(u, ":")
+			if !isNumericUser(u) && name != "root" && !(rec.ecosystem == "Node.js" && name == "node") {
+				return nil, fmt.Sprintf("USER %s at line %d names a user the runtime image may not have", u, in.Line)
+			}
+			plan.user = in
+		case in.Keyword == "RUN" && i > rec.buildStep:
+			if !buildOnly(st, rec) {
+				return nil, fmt.Sprintf("the RUN at line %d comes after the build step and may prepare something the runtime needs", in.Line)
+			}
+		case (in.Keyword == "ARG" || in.Keyword == "ENV") && i < rec.buildStep:
+			if why := plan.modernEnv(d, in); why != "" {
+				return nil, why
+			}
+			plan.copied = append(plan.copied, in)
+		case (in.Keyword == "ARG" || in.Keyword == "ENV" || in.Keyword == "WORKDIR") && i > rec.buildStep:
+			if why := plan.modernEnv(d, in); why != "" {
+				return nil, why
+			}
+			plan.replayed = append(plan.replayed, in)
+		case in.Keyword == "COPY" || in.Keyword == "ADD":
+			if !copiesOutside(d, st, rec) || i < rec.buildStep && !rec.interpreted {
+				continue // already inside a copied folder, or a build input
+			}
+			if why := replayableCopy(in); why != "" {
+				return nil, why
+			}
+			if why := replayedCopyDir(d, st, i < rec.buildStep, plan.workdir); why != "" {
+				return nil, why
+			}
+			plan.replayed = append(plan.replayed, in)
+		}
+	}
+	entry := entrypoint
+	if entry == nil {
+		entry = cmd
+	}
+	if entry == nil {
+		return nil, "there is no CMD or ENTRYPOINT, so what the runtime runs is unknown"
+	}
+	argv, shellForm := cmdLine(entry)
+	if shellForm {
+		if !rec.hasShell {
+			if needsShell(strings.Join(argv, " ")) {
+				return nil, fmt.Sprintf("the shell-form %s at line %d needs a shell, which %s does not have", entry.Keyword, entry.Line, rec.runtime)
+			}
+			plan.entry, plan.entryIn = strings.Fields(strings.Join(argv, " ")), entry
+			argv = plan.entry
+		} else {
+			argv = strings.Fields(strings.Join(argv, " "))
+		}
+	}
+	if len(argv) == 0 {
+		return nil, fmt.Sprintf("the %s at line %d is empty", entry.Keyword, entry.Line)
+	}
+	finalWorkdir := steps[len(steps)-1].workdir
+	if finalWorkdir == "" {
+		return nil, workdirReason(steps[len(steps)-1], "the working directory depends on a variable with no known value")
+	}
+	if why := checkProgram(argv, finalWorkdir, rec); why != "" {
+		return nil, why
+	}
+	return plan, ""
+}
+
+// copyDest is the destination of a COPY or ADD as written; false for other
+// instructions.
+func copyDest(in *rewrite.Instruction) (string, bool) {
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		return c.DestPath, true
+	case *instructions.AddCommand:
+		return c.DestPath, true
+	}
+	return "", false
+}
+
+// copiesOutside reports whether a COPY/ADD puts files outside every folder
+// the final stage copies from the build stage.
+func copiesOutside(d *rewrite.Document, st stageStep, rec *recipe) bool {
+	dest, ok := copyDest(st.in)
+	if !ok {
+		return false
+	}
+	dest, unset, err := d.Expand(dest, st.vars)
+	if err != nil || len(unset) > 0 || st.workdir == "" {
+		return true
+	}
+	if !path.IsAbs(dest) {
+		dest = path.Join(st.workdir, dest)
+	}
+	return !underArtifacts(path.Clean(dest), rec)
+}
+
+func underArtifacts(p string, rec *recipe) bool {
+	for _, a := range rec.artifacts {
+		dst := strings.TrimSuffix(a.dst, "/")
+		if p == dst || a.dir && strings.HasPrefix(p, dst+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// isNumericUser reports whether a USER or --chown value names its user by
+// number ("1000", "1000:1000").
+func isNumericUser(u string) bool {
+	spec := userspec.Parse(u, true)
+	return spec.Known && spec.Numeric()
+}
+
+// buildOnly reports whether a RUN after the build step only runs the
+// toolchain (tests, vet, lint) and so changes nothing the runtime needs.
+func buildOnly(st stageStep, rec *recipe) bool {
+	if len(st.cmds) == 0 {
+		return false
+	}
+	for _, c := range st.cmds {
+		args := c.args()
+		switch c.prog() {
+		case "go":
+			if len(args) > 0 && (args[0] == "test" || args[0] == "vet") {
+				continue
+			}
+		case "npm", "yarn", "pnpm":
+			if len(args) > 0 && (args[0] == "test" || args[0] == "prune" || (args[0] == "run" && len(args) > 1 && (args[1] == "test" || args[1] == "lint"))) {
+				continue
+			}
+		case "cargo":
+			if len(args) > 0 && args[0] == "test" {
+				continue
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// replayableCopy says why a COPY/ADD cannot simply be repeated in the final
+// stage ("" when it can): repeating it verbatim does to the final stage's
+// files exactly what it did to the build stage's.
+func replayableCopy(in *rewrite.Instruction) string {
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		if c.From != "" {
+			return fmt.Sprintf("the COPY --from at line %d after the build step is not repeated automatically", in.Line)
+		}
+		if c.Chown != "" && !isNumericUser(c.Chown) {
+			return fmt.Sprintf("the COPY at line %d gives files to a named user (--chown=%s) the runtime image may not have", in.Line, c.Chown)
+		}
+	case *instructions.AddCommand:
+		if c.Chown != "" && !isNumericUser(c.Chown) {
+			return fmt.Sprintf("the ADD at line %d gives files to a named user (--chown=%s) the runtime image may not have", in.Line, c.Chown)
+		}
+	}
+	return ""
+}
+
+// cmdLine returns a CMD or ENTRYPOINT's words and whether it is shell form.
+func cmdLine(in *rewrite.Instruction) ([]string, bool) {
+	switch c := in.Command.(type) {
+	case *instructions.CmdCommand:
+		return c.CmdLine, c.PrependShell
+	case *instructions.EntrypointCommand:
+		return c.CmdLine, c.PrependShell
+	}
+	return nil, false
+}
+
+// needsShell reports whether a shell-form command line uses anything only
+// a shell provides.
+func needsShell(s string) bool {
+	return strings.ContainsAny(s, "$|&;<>(){}*?[]~`'\"\\\n#=")
+}
+
+// checkProgram makes sure the program the container starts exists in the
+// final stage — the artifact itself, a file inside a copied folder, or a
+// command the runtime image provides — and that a jar, dll, script or module
+// named as its argument was copied too.
+func checkProgram(argv []string, workdir string, rec *recipe) string {
+	prog := argv[0]
+	resolve := func(p string) string {
+		if path.IsAbs(p) {
+			return path.Clean(p)
+		}
+		return path.Join(workdir, p)
+	}
+	switch {
+	case prog == "/bin/sh" || prog == "sh" || prog == "/bin/bash" || prog == "bash":
+		if !rec.hasShell {
+			return fmt.Sprintf("the entrypoint runs %s, which %s does not have", prog, rec.runtime)
+		}
+	case !strings.Contains(prog, "/"):
+		known := rec.anyProgram || contains(rec.programs, prog)
+		for i, a := range rec.artifacts {
+			if !known && !a.dir && path.Base(a.dst) == prog {
+				// Run by name: make sure it lands on the runtime's PATH.
+				rec.artifacts[i].dst = "/usr/local/bin/" + prog
+				known = true
+			}
+		}
+		if !known {
+			return fmt.Sprintf("the entrypoint runs %q, which is not known to exist in %s", prog, rec.runtime)
+		}
+	default:
+		if !underArtifacts(resolve(prog), rec) {
+			return fmt.Sprintf("the entrypoint runs %s, which is not among what the final stage copies (%s)", prog, describeArtifacts(rec.artifacts))
+		}
+	}
+	switch prog {
+	case "dotnet":
+		if len(argv) < 2 || !strings.HasSuffix(argv[1], ".dll") {
+			return "the entrypoint runs dotnet without a published .dll (dotnet run needs the SDK)"
+		}
+	case "java":
+		if !slices.ContainsFunc(argv[1:], func(a string) bool { return strings.HasSuffix(a, ".jar") }) {
+			return "the entrypoint runs java without -jar, so the classpath it needs cannot be checked"
+		}
+	}
+	for _, a := range argv[1:] {
+		if strings.HasPrefix(a, "-") || strings.Contains(a, "$") {
+			continue
+		}
+		switch path.Ext(a) {
+		case ".jar", ".dll", ".js", ".mjs", ".cjs", ".py":
+			if !underArtifacts(resolve(a), rec) {
+				return fmt.Sprintf("the entrypoint uses %s, which is not among what the final stage copies (%s)", a, describeArtifacts(rec.artifacts))
+			}
+		}
+	}
+	return ""
+}
+
+// edits turns the plan into byte edits: the stage name on FROM, the moved
+// instructions taken out, the recipe's change to the build stage, and the
+// final stage appended at the end of the file.
+func (p *splitPlan) edits(d *rewrite.Document, from *rewrite.Instruction, rec *recipe) []rewrite.Edit {
+	var edits []rewrite.Edit
+	kwLower := from.KeywordSpan.Text(d.Src) == strings.ToLower(from.KeywordSpan.Text(d.Src))
+	kw := func(s string) string {
+		if kwLower {
+			return strings.ToLower(s)
+		}
+		return s
+	}
+	if d.Stages[0].Name == "" {
+		words := d.Words(from.ArgsSpan)
+		end := words[len(words)-1].Span.End
+		edits = append(edits, rewrite.Insert(end, " "+kw("AS")+" "+p.stageName))
+	}
+	if rec.buildEdit != nil {
+		edits = append(edits, *rec.buildEdit)
+	}
+	eofHasNewline := len(d.Src) > 0 && d.Src[len(d.Src)-1] == '\n'
+	var lines []string
+	add := func(s string) { lines = append(lines, s) }
+	fromLine := kw("FROM") + " "
+	if pf := d.Stages[0].Platform; pf != "" && strings.Trim(pf, "${}") != "TARGETPLATFORM" {
+		// $TARGETPLATFORM is the default; BuildKit calls repeating it redundant.
+		fromLine += "--platform=" + pf + " "
+	}
+	add(fromLine + rec.runtime)
+	copyText := func(in *rewrite.Instruction) string {
+		if t, ok := p.texts[in]; ok {
+			return t
+		}
+		return instructionText(d, in, false)
+	}
+	for _, in := range p.copied {
+		add(copyText(in))
+	}
+	add(kw("WORKDIR") + " " + p.workdir)
+	lines = append(lines, rec.prelude...)
+	for _, a := range rec.artifacts {
+		dst := a.dst
+		if a.dir && !strings.HasSuffix(dst, "/") {
+			dst += "/"
+		}
+		add(fmt.Sprintf("%s --from=%s %s %s", kw("COPY"), p.stageName, a.src, dst))
+	}
+	for _, in := range p.replayed {
+		add(copyText(in))
+	}
+	if p.user != nil {
+		add(instructionText(d, p.user, false))
+	}
+	deleted := map[int]bool{} // lines taken out of the build stage
+	for _, in := range p.moved {
+		text := instructionText(d, in, true)
+		if in == p.entryIn {
+			text = commentsAbove(d, in) + in.KeywordSpan.Text(d.Src) + " " + jsonArray(p.entry)
+		}
+		add(text)
+		first := d.LineOf(commentStart(d, in))
+		for l := first; l <= in.EndLine; l++ {
+			deleted[l] = true
+		}
+	}
+	edits = append(edits, deleteLines(d, deleted)...)
+	text := strings.Join(lines, d.Newline)
+	switch {
+	case eofHasNewline && lastKeptLineBlank(d, deleted):
+		text += d.Newline // the build stage already ends with a blank line
+	case eofHasNewline:
+		text = d.Newline + text + d.Newline
+	default:
+		text = d.Newline + d.Newline + text
+		if len(p.moved) > 0 && p.moved[len(p.moved)-1].Span.End == len(d.Src) {
+			// The last line moves; what was before it already ends with a
+			// newline, so only the blank line is needed.
+			text = strings.TrimPrefix(text, d.Newline)
+		}
+	}
+	edits = append(edits, rewrite.Insert(len(d.Src), text))
+	return edits
+}
+
+// deleteLines returns edits that remove the given lines, and with each run
+// of them one blank line when it sits between two blank lines, so moving
+// instructions out does not leave a pile of empty lines behind.
+func deleteLines(d *rewrite.Document, lines map[int]bool) []rewrite.Edit {
+	blank := func(l int) bool { return l >= 1 && l <= d.LineCount() && strings.TrimSpace(d.LineText(l)) == "" }
+	var edits []rewrite.Edit
+	for l := 1; l <= d.LineCount(); l++ {
+		if !lines[l] {
+			continue
+		}
+		end := l
+		for end+1 <= d.LineCount() && lines[end+1] {
+			end++
+		}
+		last := end
+		if (l == 1 || blank(l-1)) && blank(end+1) && !lines[end+1] {
+			last = end + 1
+			lines[last] = true
+		}
+		stop := len(d.Src)
+		if last < d.LineCount() {
+			stop = d.LineStart(last + 1)
+		}
+		edits = append(edits, rewrite.Edit{Start: d.LineStart(l), End: stop})
+		l = last
+	}
+	return edits
+}
+
+// lastKeptLineBlank reports whether the last line that survives the
+// deletions is blank.
+func lastKeptLineBlank(d *rewrite.Document, deleted map[int]bool) bool {
+	for l := d.LineCount(); l >= 1; l-- {
+		if !deleted[l] {
+			return strings.TrimSpace(d.LineText(l)) == ""
+		}
+	}
+	return false
+}
+
+// instructionText is an instruction's source without its final line
+// ending; withComments includes the comment lines right above it.
+func instructionText(d *rewrite.Document, in *rewrite.Instruction, withComments bool) string {
+	start := in.Span.Start
+	if withComments {
+		start = commentStart(d, in)
+	}
+	s := string(d.Src[start:in.Span.End])
+	s = strings.TrimSuffix(s, "\n")
+	s = strings.TrimSuffix(s, "\r")
+	return s
+}
+
+func commentsAbove(d *rewrite.Document, in *rewrite.Instruction) string {
+	return string(d.Src[commentStart(d, in):in.Span.Start])
+}
+
+// commentStart is where the comment lines directly above an instruction
+// begin (the instruction's own start when there are none).
+func commentStart(d *rewrite.Document, in *rewrite.Instruction) int {
+	line := in.Line
+	for line > 1 {
+		t := strings.TrimSpace(d.LineText(line - 1))
+		if !strings.HasPrefix(t, "#") || strings.Contains(t, rewrite.IgnoreDirective) {
+			break
+		}
+		if prev := d.InstructionAt(line - 1); prev != nil {
+			break // a comment inside the previous instruction's continuation
+		}
+		line--
+	}
+	return d.LineStart(line)
+}
+
+func jsonArray(words []string) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, w := range words {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		q, _ := json.Marshal(w)
+		b.Write(q)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// slimFinalStage moves the final stage of a multi-stage file from a full
+// python or node image to its slim variant when the stage runs nothing
+// itself and starts only the language runtime: everything the full image
+// adds (compilers, -dev headers, curl, git) is then unused.
+func slimFinalStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	last := len(d.Stages) - 1
+	ins := d.Stage(last)
+	st := d.Stages[last]
+	image, unset, err := d.Expand(st.BaseName, d.GlobalArgs)
+	if err != nil || len(unset) > 0 || strings.Contains(st.BaseName, "$") {
+		return nil, nil, nil
+	}
+	name, tag, digest := splitImage(image)
+	if strings.Contains(tag, "slim") || strings.Contains(tag, "alpine") || strings.Contains(tag, "windows") {
+		return nil, nil, nil
+	}
+	runtimes := map[string][]string{"python": {"python", "python3"}, "node": {"node", "npm", "npx"}}
+	progs, ok := runtimes[name]
+	if !ok {
+		return nil, nil, nil
+	}
+	for _, s := range d.Stages[:last] {
+		if strings.EqualFold(s.Name, st.BaseName) {
+			return nil, nil, nil // built on an earlier stage
+		}
+	}
+	for _, in := range ins[1:] {
+		switch in.Keyword {
+		case "RUN", "ONBUILD", "SHELL":
+			return nil, nil, nil
+		case "CMD", "ENTRYPOINT", "HEALTHCHECK":
+			argv, shell := cmdLine(in)
+			if hc, ok := in.Command.(*instructions.HealthCheckCommand); ok {
+				if hc.Health == nil || len(hc.Health.Test) < 2 || hc.Health.Test[0] == "NONE" {
+					continue
+				}
+				argv, shell = hc.Health.Test[1:], hc.Health.Test[0] == "CMD-SHELL"
+			}
+			if shell && len(argv) > 0 {
+				argv = strings.Fields(argv[0])
+			}
+			if len(argv) == 0 || !contains(progs, path.Base(argv[0])) {
+				return nil, nil, nil
+			}
+		}
+	}
+	slimTag := "slim"
+	switch version, suite, _ := strings.Cut(tag, "-"); {
+	case tag == "" || tag == "latest":
+	case name == "python" && suite != "":
+		slimTag = version + "-slim-" + suite
+	default:
+		slimTag = tag + "-slim"
+	}
+	from := ins[0]
+	words := d.Words(from.ArgsSpan)
+	for _, w := range words {
+		if w.Value != st.BaseName {
+			continue
+		}
+		raw := strings.TrimSuffix(w.Raw, "@"+digest) // a pinned digest is the full image's
+		newRef := strings.TrimSuffix(raw, ":"+tag) + ":" + slimTag
+		if tag == "" {
+			newRef = raw + ":" + slimTag
+		}
+		newRef, why := carryPin(ctx, image, newRef, env)
+		if why != "" {
+			return nil, []rewrite.Note{{Line: from.Line, Message: fmt.Sprintf("the final stage only runs %s and could move to the slim variant %s, but the digest it is pinned to is the full image's, and the slim image could not be looked up to pin it (%s)", progs[0], newRef, why)}}, nil
+		}
+		return []rewrite.Fix{{
+			Line:    from.Line,
+			Message: fmt.Sprintf("the final stage only runs %s, so the slim variant %s does the same without the compilers and tools of the full image", progs[0], name+":"+slimTag),
+			Edits:   []rewrite.Edit{rewrite.Replace(w.Span, newRef)},
+			Image:   &rewrite.ImageChange{From: w.Raw, To: newRef},
+		}}, nil, nil
+	}
+	return nil, nil, nil
+}
+
+// ecosystemKey is the runtime-images key of a recipe: go (static), go-cgo,
+// node, python, java, dotnet, rust.
+func ecosystemKey(rec *recipe) string {
+	switch rec.ecosystem {
+	case "Go":
+		if strings.Contains(rec.runtime, "static") {
+			return "go"
+		}
+		return "go-cgo"
+	case "Node.js":
+		return "node"
+	case ".NET":
+		return "dotnet"
+	}
+	return strings.ToLower(rec.ecosystem)
+}
+
+// modernEnv prepares the key=value form of a legacy `ENV key value` line
+// that the final stage copies (BuildKit warns once per legacy line, so a
+// verbatim copy would add a warning). It says why a line cannot be
+// rewritten without changing its value ("" when it can, or needs not).
+func (p *splitPlan) modernEnv(d *rewrite.Document, in *rewrite.Instruction) string {
+	if in.Keyword != "ENV" {
+		return ""
+	}
+	words := d.Words(in.ArgsSpan)
+	if len(words) == 0 || strings.Contains(words[0].Raw, "=") {
+		return "" // already key=value
+	}
+	key := words[0].Raw
+	value := strings.TrimSpace(string(d.Src[words[0].Span.End:in.ArgsSpan.End]))
+	if strings.ContainsAny(value, "\n") || strings.Contains(value, string(d.Escape)) {
+		return fmt.Sprintf("the legacy ENV at line %d spans lines or uses the escape character; copying it would need the key=value form, written by hand", in.Line)
+	}
+	switch {
+	case !strings.ContainsAny(value, " \t"):
+	case !strings.ContainsAny(value, `"'`):
+		value = `"` + value + `"`
+	default:
+		return fmt.Sprintf("the legacy ENV at line %d mixes quotes and spaces; copying it would need the key=value form, written by hand", in.Line)
+	}
+	if p.texts == nil {
+		p.texts = map[*rewrite.Instruction]string{}
+	}
+	p.texts[in] = in.KeywordSpan.Text(d.Src) + " " + key + "=" + value
+	return ""
+}

@@ -1,0 +1,735 @@
+package nonroot
+
+import (
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/userspec"
+)
+
+// This file is the non-root rule's analysis: which user a stage runs as,
+// which users the Dockerfile creates or hands files to, and which OS family
+// the stage is built on.
+
+// createdUser is a user (or, with IsGroup, a group) that a RUN creates.
+type createdUser struct {
+	Name    string // "" when the name uses an unknown variable
+	UID     int    // -1 when not given or unknown
+	Group   string // primary group name, when given by name
+	GID     int    // -1 when not known
+	IsGroup bool   // a group creation (groupadd, addgroup)
+	In      *rewrite.Instruction
+}
+
+// userSet is a USER instruction and what it sets.
+type userSet struct {
+	In   *rewrite.Instruction
+	Spec userspec.Spec
+}
+
+// stageAnalysis is what the non-root rule learns about a stage and the
+// stages it is built on (its chain).
+type stageAnalysis struct {
+	// Chain lists the stage and its ancestors, the root ancestor first.
+	Chain []int
+	// Image is the external image at the root of the chain, after ARG
+	// expansion; ImageKnown is false when variables in it have no value.
+	Image      string
+	ImageKnown bool
+	// StageUnknown is true when a FROM of the chain names a stage through
+	// variables without a value, so the chain is not known.
+	StageUnknown bool
+	Facts        registry.ImageFacts
+	HasFacts     bool
+	// Sets are the USER instructions of the chain in order.
+	Sets []userSet
+	// Created are the users and groups created along the chain, and in
+	// stages whose /etc/passwd the chain copies.
+	Created []createdUser
+	// UnknownCreation is true when a user or group is created whose name
+	// or id could not be read.
+	UnknownCreation bool
+	// Owners are the users files are handed to (chown, COPY --chown),
+	// with the instruction that does it.
+	Owners []owner
+	// PackageManagers used by RUN along the chain.
+	PackageManagers map[string]bool
+	// Sudo lists RUN instructions that call sudo, SudoInstall those that
+	// install it.
+	Sudo, SudoInstall []*rewrite.Instruction
+	// SudoBeforeRoot is the first RUN calling sudo when no RUN before it
+	// has shown the build runs as root (a package manager without sudo).
+	SudoBeforeRoot *rewrite.Instruction
+	// rootShown is true once a RUN shows the build runs as root (a
+	// package manager or useradd without sudo).
+	rootShown bool
+	// Dropper names a privilege-dropping tool the image installs or calls
+	// (gosu, su-exec, ...), with where it was seen.
+	Dropper     string
+	DropperLine int
+	// WorldWritable lists chmod 777-style RUNs along the final stage.
+	WorldWritable []*rewrite.Instruction
+	// Daemon names a root daemon the container starts, with where.
+	Daemon     string
+	DaemonLine int
+	// ScriptChown names an entrypoint script (from the build context) that
+	// changes file owners or modes when the container starts.
+	ScriptChown     string
+	ScriptChownLine int
+	// RootHome lists instructions that put files under /root.
+	RootHome []*rewrite.Instruction
+	// Blockers are root work a USER would break (nonroot_blockers.go).
+	Blockers []blocker
+	// buildTools are the tools RUN used that cache downloads in root's
+	// home, with where (nonroot_blockers.go).
+	buildTools map[string]string
+	// portSet is true when ENV sets the listen port (PORT,
+	// ASPNETCORE_URLS, ...), overriding the base image's default.
+	portSet bool
+	// windowsShell and windowsPath are the kinds of Windows evidence seen:
+	// a Windows SHELL, Windows paths (C:\...).
+	windowsShell, windowsPath bool
+
+	// Workdir is the chain's last WORKDIR, where the process starts, and
+	// WorkdirPath its path ("" when variables in it have no value).
+	Workdir     *rewrite.Instruction
+	WorkdirPath string
+	workdirBase string
+	// Exposes and Volumes are the final stage's EXPOSE and VOLUME
+	// instructions with their values expanded.
+	Exposes, Volumes []expanded
+
+	entrypoint, cmd         *rewrite.Instruction
+	entrypointLine, cmdLine []string
+}
+
+type expanded struct {
+	In     *rewrite.Instruction
+	Values []string
+}
+
+type owner struct {
+	Spec  userspec.Spec
+	Paths []string
+	In    *rewrite.Instruction
+}
+
+// analyzeStage walks the chain of stage i once, in order, with the
+// variables VarsAt gives each instruction.
+func analyzeStage(d *rewrite.Document, env *rewrite.Env, i int) *stageAnalysis {
+	a := &stageAnalysis{PackageManagers: map[string]bool{}}
+	a.Chain, a.Image, a.ImageKnown = d.StageChain(i)
+	if root := a.Chain[0]; a.ImageKnown && buildTimeOnly(d, d.Stages[root].BaseName) {
+		a.Image, a.ImageKnown = d.Stages[root].BaseName, false
+	}
+	if root := a.Chain[0]; !a.ImageKnown && d.MaybeStage(d.Stages[root].BaseName, root) {
+		a.StageUnknown = true
+	}
+	if a.ImageKnown {
+		a.Facts, a.HasFacts = imageref.Facts(env, a.Image)
+	}
+	stages := d.InstructionsByStage()
+	scanned := map[int]bool{}
+	for _, s := range a.Chain {
+		scanned[s] = true
+		for _, in := range stages[s] {
+			a.scan(d, in, s == i, d.VarsAt(in))
+		}
+	}
+	if a.entrypoint != nil {
+		a.scanRuntime(d, env, a.entrypoint, a.entrypointLine)
+	}
+	if a.cmd != nil {
+		a.scanRuntime(d, env, a.cmd, a.cmdLine)
+	}
+	// Users created in a stage whose /etc/passwd the chain copies exist
+	// in this stage too (the scratch + passwd pattern).
+	for _, s := range a.Chain {
+		for _, in := range stages[s] {
+			c, ok := in.Command.(*instructions.CopyCommand)
+			if !ok || c.From == "" || !copiesPasswd(c) {
+				continue
+			}
+			src := d.StageRef(c.From, s)
+			if src < 0 {
+				continue
+			}
+			other, _, _ := d.StageChain(src)
+			for _, o := range other {
+				for _, oin := range stages[o] {
+					if run, ok := oin.Command.(*instructions.RunCommand); ok && !scanned[o] {
+						a.scanCreations(d, oin, run, d.VarsAt(oin))
+					}
+				}
+				scanned[o] = true
+			}
+		}
+	}
+	return a
+}
+
+func copiesPasswd(c *instructions.CopyCommand) bool {
+	for _, s := range c.SourcePaths {
+		if s == "/etc/passwd" || s == "etc/passwd" {
+			return true
+		}
+	}
+	return false
+}
+
+// expandWord expands a word with vars; ok is false when a variable has no
+// known value.
+func expandWord(d *rewrite.Document, w string, vars rewrite.Vars) (string, bool) {
+	if !strings.ContainsRune(w, '$') {
+		return w, true
+	}
+	out, unset, err := d.Expand(w, vars)
+	if err != nil || len(unset) > 0 {
+		return w, false
+	}
+	return out, true
+}
+
+// scan records what one instruction of the chain tells.
+func (a *stageAnalysis) scan(d *rewrite.Document, in *rewrite.Instruction, final bool, vars rewrite.Vars) {
+	a.scanBlockers(d, in, vars)
+	switch c := in.Command.(type) {
+	case *instructions.UserCommand:
+		// Expanded the way BuildKit does (quotes too), not as a shell word.
+		text, unset, err := d.Expand(c.User, vars)
+		ok := err == nil && len(unset) == 0
+		if !ok {
+			text = c.User
+		}
+		a.Sets = append(a.Sets, userSet{In: in, Spec: userspec.Parse(text, ok)})
+	case *instructions.RunCommand:
+		a.scanCreations(d, in, c, vars)
+		for _, script := range runScripts(c) {
+			for _, cmd := range shellCommands(script) {
+				a.scanBlockerCommand(in, cmd, vars)
+				a.scanCommand(d, in, cmd, vars, final)
+			}
+		}
+	case *instructions.CopyCommand:
+		a.scanWindowsPaths(append([]string{c.DestPath}, c.SourcePaths...))
+		if final && (c.DestPath == "/root" || strings.HasPrefix(c.DestPath, "/root/")) {
+			a.RootHome = appendOnce(a.RootHome, in)
+		}
+		if c.Chown != "" {
+			text, ok := expandWord(d, c.Chown, vars)
+			a.Owners = append(a.Owners, owner{Spec: userspec.Parse(text, ok), Paths: []string{c.DestPath}, In: in})
+		}
+	case *instructions.AddCommand:
+		if c.Chown != "" {
+			text, ok := expandWord(d, c.Chown, vars)
+			a.Owners = append(a.Owners, owner{Spec: userspec.Parse(text, ok), Paths: []string{c.DestPath}, In: in})
+		}
+		for _, s := range c.SourcePaths {
+			if strings.Contains(s, "s6-overlay") {
+				a.dropper("s6-overlay", in.Line)
+			}
+		}
+	case *instructions.ShellCommand:
+		for _, w := range c.Shell {
+			if isWindowsShell(w) {
+				a.windowsShell = true
+			}
+		}
+	case *instructions.WorkdirCommand:
+		if windowsPath(c.Path) {
+			a.windowsPath = true
+		}
+		a.Workdir, a.WorkdirPath = in, ""
+		if wd, ok := expandWord(d, c.Path, vars); ok {
+			if !path.IsAbs(wd) && a.workdirBase != "" {
+				wd = path.Join(a.workdirBase, wd)
+			}
+			a.WorkdirPath = path.Clean(wd)
+		}
+		a.workdirBase = a.WorkdirPath
+	case *instructions.ExposeCommand:
+		if final {
+			var ports []string
+			for _, w := range d.Words(in.ArgsSpan) {
+				if v, ok := expandWord(d, w.Value, vars); ok {
+					ports = append(ports, v)
+				}
+			}
+			a.Exposes = append(a.Exposes, expanded{in, ports})
+		}
+	case *instructions.VolumeCommand:
+		if final {
+			var paths []string
+			for _, v := range c.Volumes {
+				if p, ok := expandWord(d, v, vars); ok {
+					paths = append(paths, p)
+				}
+			}
+			a.Volumes = append(a.Volumes, expanded{in, paths})
+		}
+	case *instructions.EntrypointCommand:
+		a.entrypoint, a.entrypointLine = in, c.CmdLine
+		a.scanWindowsPaths(c.CmdLine)
+	case *instructions.CmdCommand:
+		a.cmd, a.cmdLine = in, c.CmdLine
+		a.scanWindowsPaths(c.CmdLine)
+	}
+}
+
+// windowsPath reports a drive-letter path (C:\app, c:/app).
+func windowsPath(p string) bool {
+	return len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/') &&
+		(p[0] >= 'a' && p[0] <= 'z' || p[0] >= 'A' && p[0] <= 'Z')
+}
+
+func (a *stageAnalysis) scanWindowsPaths(words []string) {
+	for _, w := range words {
+		for _, f := range strings.Fields(w) {
+			if windowsPath(strings.Trim(f, `"'`)) {
+				a.windowsPath = true
+			}
+		}
+	}
+}
+
+func isWindowsShell(w string) bool {
+	w = strings.ToLower(path.Base(strings.ReplaceAll(w, `\`, "/")))
+	return w == "powershell" || w == "pwsh" || w == "cmd" || w == "powershell.exe" || w == "pwsh.exe" || w == "cmd.exe"
+}
+
+// droppers are programs an entrypoint uses to start as root and switch to
+// a service user itself.
+var droppers = []string{"gosu", "su-exec", "setpriv", "runuser", "s6-setuidgid", "chpst", "setuidgid"}
+
+func (a *stageAnalysis) dropper(name string, line int) {
+	if a.Dropper == "" {
+		a.Dropper, a.DropperLine = name, line
+	}
+}
+
+var packageManagers = map[string]string{
+	"apt-get": "apt", "apt": "apt", "aptitude": "apt", "dpkg": "apt",
+	"apk": "apk",
+	"dnf": "dnf", "yum": "yum", "microdnf": "microdnf", "rpm": "rpm",
+	"zypper": "zypper", "tdnf": "tdnf",
+}
+
+func (a *stageAnalysis) scanCommand(d *rewrite.Document, in *rewrite.Instruction, cmd shellCmd, vars rewrite.Vars, final bool) {
+	if pm, ok := packageManagers[cmd.Name]; ok && pm != "rpm" {
+		a.PackageManagers[pm] = true
+		if !cmd.Sudo {
+			a.rootShown = true
+		}
+	}
+	if cmd.Sudo || cmd.Name == "sudo" {
+		a.Sudo = appendOnce(a.Sudo, in)
+		if !a.rootShown && a.SudoBeforeRoot == nil {
+			a.SudoBeforeRoot = in
+		}
+	}
+	for _, w := range cmd.Words {
+		base := path.Base(w)
+		for _, dr := range droppers {
+			if base == dr || strings.HasPrefix(base, dr+"-") || strings.HasPrefix(base, dr+"_") {
+				a.dropper(dr, in.Line)
+			}
+		}
+		if strings.Contains(w, "s6-overlay") {
+			a.dropper("s6-overlay", in.Line)
+		}
+		if final && !removesOrInspects[cmd.Name] && (w == "/root" || strings.HasPrefix(w, "/root/") || strings.HasPrefix(w, "~/")) {
+			a.RootHome = appendOnce(a.RootHome, in)
+		}
+		// `apt-get install sudo` installs sudo for later use.
+		if w == "sudo" && w != cmd.Words[0] && isInstall(cmd) {
+			a.SudoInstall = appendOnce(a.SudoInstall, in)
+		}
+	}
+	switch cmd.Name {
+	case "chown":
+		opts, pos := parseOpts(cmd.Args, map[string]bool{"from": true, "reference": true})
+		if _, ref := opts["reference"]; ref || len(pos) < 2 {
+			return
+		}
+		text, ok := expandWord(d, pos[0], vars)
+		if u, g, dot := strings.Cut(text, "."); dot && !strings.Contains(text, ":") {
+			text = u + ":" + g // the old user.group form
+		}
+		spec := userspec.Parse(text, ok)
+		if spec.User == "" {
+			return // ":group" changes only the group
+		}
+		var paths []string
+		for _, p := range pos[1:] {
+			if v, ok := expandWord(d, p, vars); ok {
+				paths = append(paths, v)
+			}
+		}
+		a.Owners = append(a.Owners, owner{Spec: spec, Paths: paths, In: in})
+	case "chmod":
+		if !final {
+			return
+		}
+		_, pos := parseOpts(cmd.Args, map[string]bool{"reference": true})
+		if len(pos) > 0 && worldWritable(pos[0]) {
+			a.WorldWritable = appendOnce(a.WorldWritable, in)
+		}
+	}
+}
+
+// removesOrInspects are commands whose /root arguments put nothing there.
+var removesOrInspects = setOf("rm", "rmdir", "unlink", "chmod", "chown", "ls", "test", "[", "stat")
+
+func isInstall(cmd shellCmd) bool {
+	for _, w := range cmd.Args {
+		if w == "install" || w == "add" {
+			return true
+		}
+	}
+	return false
+}
+
+// worldWritable reports whether a chmod mode gives write to others: 777,
+// 1777 is left alone (sticky /tmp-like directories are meant for it).
+func worldWritable(mode string) bool {
+	if n, err := strconv.ParseUint(mode, 8, 32); err == nil {
+		return n&0o002 != 0 && n&0o1000 == 0
+	}
+	for _, part := range strings.Split(mode, ",") {
+		who, perm, ok := strings.Cut(part, "+")
+		if !ok {
+			who, perm, ok = strings.Cut(part, "=")
+		}
+		if ok && (who == "" || strings.ContainsAny(who, "oa")) && strings.Contains(perm, "w") {
+			return true
+		}
+	}
+	return false
+}
+
+func appendOnce(list []*rewrite.Instruction, in *rewrite.Instruction) []*rewrite.Instruction {
+	if len(list) > 0 && list[len(list)-1] == in {
+		return list
+	}
+	return append(list, in)
+}
+
+// Daemons that run as root by design when a container starts them: they
+// bind privileged ports, write pid files and logs where only root may, or
+// switch users themselves. A container whose command starts one is left
+// as root, with a note.
+var rootDaemons = setOf("nginx", "httpd", "apache2", "apachectl", "apache2ctl", "apache2-foreground",
+	"httpd-foreground", "sshd", "supervisord", "cron", "crond", "systemd", "init", "rsyslogd", "postfix",
+	"dovecot", "vsftpd", "proftpd", "smbd", "named", "squid", "dnsmasq", "lighttpd", "openvpn", "runsvdir")
+
+// initWrappers start the command that follows them.
+var initWrappers = setOf("tini", "dumb-init", "catatonit", "tini-static")
+
+// scanRuntime looks at what the container starts (the effective ENTRYPOINT
+// and CMD, and the scripts they run when those come from the build
+// context) for privilege droppers and daemons that need root.
+func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, cmdLine []string) {
+	text := strings.Join(cmdLine, " ")
+	for _, cmd := range shellCommands(text) {
+		a.runtimeCommand(cmd, in.Line, "")
+	}
+	a.scanRuntimeBlockers(in, text, "")
+	for _, w := range strings.Fields(text) {
+		base := path.Base(w)
+		if w == "/init" {
+			a.dropper("s6-overlay (/init)", in.Line)
+		}
+		if env.ContextDir == "" || a.Dropper != "" || a.Daemon != "" {
+			continue
+		}
+		if script := a.contextScript(d, env.ContextDir, base); script != "" {
+			for _, cmd := range shellCommands(script) {
+				a.runtimeCommand(cmd, in.Line, base)
+			}
+			a.scanRuntimeBlockers(in, script, base)
+			if dr := dropperIn(script); dr != "" {
+				a.dropper(dr+" (in "+base+")", in.Line)
+			}
+		}
+	}
+}
+
+func (a *stageAnalysis) runtimeCommand(cmd shellCmd, line int, script string) {
+	name, args := cmd.Name, cmd.Args
+	for initWrappers[name] {
+		for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+			args = args[1:]
+		}
+		if len(args) == 0 {
+			return
+		}
+		name, args = path.Base(args[0]), args[1:]
+	}
+	where := ""
+	if script != "" {
+		where = " (in " + script + ")"
+	}
+	for _, dr := range droppers {
+		if name == dr {
+			a.dropper(dr+where, line)
+		}
+	}
+	if script != "" && (name == "chown" || name == "chmod" || name == "chgrp") && a.ScriptChown == "" {
+		a.ScriptChown, a.ScriptChownLine = script, line
+	}
+	if rootDaemons[name] && a.Daemon == "" {
+		a.Daemon, a.DaemonLine = name+where, line
+	}
+}
+
+// contextScript returns the content of a build-context file the chain
+// copies into the image under the given base name, or "".
+func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base string) string {
+	if base == "" || base == "." || base == "/" {
+		return ""
+	}
+	for _, s := range a.Chain {
+		for _, in := range d.Stage(s) {
+			var sources []string
+			switch c := in.Command.(type) {
+			case *instructions.CopyCommand:
+				if c.From == "" {
+					sources = c.SourcePaths
+				}
+			case *instructions.AddCommand:
+				// A local ADD source is copied like COPY's (URLs and
+				// archives do not name a script of the context).
+				sources = c.SourcePaths
+			}
+			for _, src := range sources {
+				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
+					continue
+				}
+				if b := buildctx.ReadFile(contextDir, src); b != "" {
+					return b
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func dropperIn(script string) string {
+	for _, cmd := range shellCommands(script) {
+		for _, dr := range droppers {
+			if cmd.Name == dr {
+				return dr
+			}
+		}
+		if cmd.Name == "su" || cmd.Name == "chroot" {
+			for _, w := range cmd.Args {
+				if w == "-c" || strings.HasPrefix(w, "--userspec") {
+					return cmd.Name
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// Options that take a value, per command, for parseOpts.
+var (
+	useraddArgs = setOf("b", "c", "d", "e", "f", "g", "G", "k", "K", "p", "R", "P", "s", "u", "Z",
+		"base-dir", "comment", "home-dir", "home", "expiredate", "inactive", "gid", "groups", "skel", "key",
+		"password", "root", "prefix", "shell", "uid", "selinux-user")
+	groupaddArgs     = setOf("g", "K", "p", "R", "P", "U", "gid", "key", "password", "root", "prefix", "users")
+	debianAdduserArg = setOf("home", "shell", "gecos", "comment", "ingroup", "gid", "uid", "firstuid",
+		"lastuid", "firstgid", "lastgid", "conf", "extrausers", "add-extra-groups-list")
+	busyboxAdduserArg = setOf("h", "g", "s", "G", "u", "k")
+	busyboxAddgroup   = setOf("g")
+)
+
+func setOf(names ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// scanCreations records the users and groups a RUN creates.
+func (a *stageAnalysis) scanCreations(d *rewrite.Document, in *rewrite.Instruction, run *instructions.RunCommand, vars rewrite.Vars) {
+	for _, script := range runScripts(run) {
+		for _, cmd := range shellCommands(script) {
+			u, ok := parseCreation(cmd)
+			if !ok {
+				continue
+			}
+			u.In = in
+			if !cmd.Sudo {
+				a.rootShown = true // creating users takes root
+			}
+			name, nameOK := expandWord(d, u.Name, vars)
+			if !nameOK || name == "" {
+				a.UnknownCreation = true
+				continue
+			}
+			u.Name = name
+			u.UID = numberOpt(d, u.uidText, vars, &a.UnknownCreation)
+			u.GID = numberOpt(d, u.gidText, vars, &a.UnknownCreation)
+			if u.groupText != "" {
+				if g, ok := expandWord(d, u.groupText, vars); ok {
+					if n, err := strconv.Atoi(g); err == nil {
+						u.GID = n
+					} else {
+						u.Group = g
+					}
+				}
+			}
+			a.Created = append(a.Created, u.createdUser)
+		}
+	}
+}
+
+func numberOpt(d *rewrite.Document, text string, vars rewrite.Vars, unknown *bool) int {
+	if text == "" {
+		return -1
+	}
+	v, ok := expandWord(d, text, vars)
+	n, err := strconv.Atoi(v)
+	if !ok || err != nil || n < 0 {
+		*unknown = true
+		return -1
+	}
+	return n
+}
+
+type parsedCreation struct {
+	createdUser
+	uidText, gidText, groupText string
+}
+
+// parseCreation reads a useradd, adduser, groupadd or addgroup command.
+// Adding an existing user to a group (`adduser USER GROUP` in Debian's
+// form, `addgroup USER GROUP`) is not a creation.
+func parseCreation(cmd shellCmd) (parsedCreation, bool) {
+	var p parsedCreation
+	p.UID, p.GID = -1, -1
+	switch cmd.Name {
+	case "useradd":
+		opts, pos := parseOpts(cmd.Args, useraddArgs)
+		if len(pos) != 1 {
+			return p, false
+		}
+		p.Name = pos[0]
+		p.uidText, _ = optOf(opts, "u", "uid")
+		p.groupText, _ = optOf(opts, "g", "gid")
+	case "groupadd":
+		opts, pos := parseOpts(cmd.Args, groupaddArgs)
+		if len(pos) != 1 {
+			return p, false
+		}
+		p.Name, p.IsGroup = pos[0], true
+		p.gidText, _ = optOf(opts, "g", "gid")
+	case "adduser":
+		if debianStyle(cmd.Args) {
+			opts, pos := parseOpts(cmd.Args, debianAdduserArg)
+			_, group := opts["group"]
+			if len(pos) != 1 {
+				return p, false
+			}
+			p.Name = pos[0]
+			p.uidText, _ = optOf(opts, "uid")
+			if g, ok := optOf(opts, "ingroup"); ok {
+				p.groupText = g
+			} else if g, ok := optOf(opts, "gid"); ok {
+				p.groupText = g
+			} else if group {
+				p.Group = pos[0]
+			}
+		} else {
+			// `adduser USER GROUP` adds an existing user to a group.
+			opts, pos := parseOpts(cmd.Args, busyboxAdduserArg)
+			if len(pos) != 1 {
+				return p, false
+			}
+			p.Name = pos[0]
+			p.uidText, _ = optOf(opts, "u")
+			p.groupText, _ = optOf(opts, "G")
+		}
+	case "addgroup":
+		if debianStyle(cmd.Args) {
+			opts, pos := parseOpts(cmd.Args, debianAdduserArg)
+			if len(pos) != 1 {
+				return p, false
+			}
+			p.Name, p.IsGroup = pos[0], true
+			p.gidText, _ = optOf(opts, "gid")
+		} else {
+			opts, pos := parseOpts(cmd.Args, busyboxAddgroup)
+			if len(pos) != 1 {
+				return p, false
+			}
+			p.Name, p.IsGroup = pos[0], true
+			p.gidText, _ = optOf(opts, "g")
+		}
+	default:
+		return p, false
+	}
+	return p, true
+}
+
+// debianStyle tells Debian's adduser/addgroup (long options) from
+// BusyBox's (short options).
+func debianStyle(args []string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "--") && len(a) > 2 {
+			return true
+		}
+	}
+	return false
+}
+
+// users returns the created users (not groups), last created first.
+func (a *stageAnalysis) users() []createdUser {
+	var out []createdUser
+	for i := len(a.Created) - 1; i >= 0; i-- {
+		if !a.Created[i].IsGroup {
+			out = append(out, a.Created[i])
+		}
+	}
+	return out
+}
+
+// gidOf returns the gid of a group created by name, or -1.
+func (a *stageAnalysis) gidOf(group string) int {
+	for i := len(a.Created) - 1; i >= 0; i-- {
+		c := a.Created[i]
+		if c.IsGroup && c.Name == group {
+			return c.GID
+		}
+	}
+	return -1
+}
+
+// RunsAs says whether the last stage runs as "root", "non-root" or
+// "unknown", by the same analysis the rule uses.
+func RunsAs(d *rewrite.Document, env *rewrite.Env) string {
+	a := analyzeStage(d, env, len(d.Stages)-1)
+	if len(a.Sets) > 0 {
+		s := a.Sets[len(a.Sets)-1].Spec
+		switch {
+		case !s.Known:
+			return "unknown"
+		case s.Root():
+			return "root"
+		}
+		return "non-root"
+	}
+	if a.HasFacts && a.Facts.NonRoot() {
+		return "non-root"
+	}
+	return "root"
+}

@@ -1,0 +1,424 @@
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+)
+
+// Rule moves credential build arguments into secret mounts.
+var Rule = &rewrite.Rule{
+	Name:    secretsName,
+	Summary: "Credential build arguments used only in RUN → RUN --mount=type=secret,id=NAME,env=NAME; notes for credentials in ENV.",
+	Doc: `Build arguments and environment variables that carry credentials end up in
+the image: BuildKit and buildah record the ARG values a RUN saw in the
+image history (docker history, podman history --no-trunc show
+"RUN |1 NPM_TOKEN=… /bin/sh -c …"), and ENV values in the image config
+(BuildKit's SecretsUsedInArgOrEnv, Trivy DS-0031). A secret mount gives a
+RUN the value without recording it anywhere.
+
+Names are judged by BuildKit's own words: a name is a credential when one of
+its _-separated words (or the whole name) is apikey, auth, credential(s),
+key, password, pword, passwd, secret or token, and none is public, file or
+version (GITHUB_TOKEN, DB_PASSWORD, API_KEY; not PUBLIC_KEY, KEY_FILE).
+
+Fixed (risk: review): an ARG NAME in a stage, with no default or an empty
+one, that no other instruction than RUN refers to ($NAME, ${NAME…}): the ARG
+is removed and every RUN after it in the stage gets
+--mount=type=secret,id=NAME,env=NAME, so the value is in the same
+environment variable of the same RUNs as before (a program may read it
+without naming it, so RUNs that do not name it get the mount too), and a
+missing secret leaves the variable unset, as a missing --build-arg did.
+The build must now pass the value as a secret instead of a build argument:
+  docker build --secret id=NAME,env=NAME …   (docker buildx the same)
+  buildah build --secret id=NAME,env=NAME …  (podman build the same)
+The env= option of a secret mount needs the Dockerfile frontend 1.10 or
+newer, so a file without a syntax directive gets
+"# syntax=docker/dockerfile:1"; buildah reads env= in a mount from 1.44 on
+(buildah 1.28 and podman 4.3 reject it: there, mount the secret as a file,
+RUN --mount=type=secret,id=NAME and read /run/secrets/NAME).
+
+Left with a note, not changed: an ARG with a non-empty default (the value is
+in the repository: rotate it), or whose global ARG has one; an ARG used in
+ENV, COPY, ADD, LABEL, a RUN's flags or any other instruction; an ARG no RUN
+names (a program may read it from the environment: decide by hand); an ARG
+declared twice in a stage or declaring several names; a global ARG with a
+credential name used in FROM. A global ARG without a default that only fed
+stage ARGs the rule removes goes too. ENV NAME=literal with a credential name is
+never rewritten — the value is already leaked in the repository and in
+every image built from it: rotate it and pass it with a secret mount. A RUN
+that writes the secret into a file (echo "…_authToken=$NPM_TOKEN" > .npmrc)
+keeps doing so inside the mounted RUN; a note says when that file is not
+removed in the same RUN, since it then stays in the layer.
+
+The rule is opt-in (hardenfix --enable default,secrets, or list it in
+rules.enable): after its fix the build must pass the value with --secret
+instead of --build-arg, so a CI job that still passes --build-arg builds
+without it until its command is changed too. Make both changes together.
+
+Before:  ARG NPM_TOKEN
+         RUN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci && rm .npmrc
+After:   RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci && rm .npmrc`,
+	Risk:  rewrite.Review,
+	URL:   "https://docs.docker.com/reference/build-checks/secrets-used-in-arg-or-env/",
+	OptIn: true,
+	Check: checkSecrets,
+}
+
+const secretsName = "secrets"
+
+// The words of BuildKit's SecretsUsedInArgOrEnv check
+// (frontend/dockerfile/dockerfile2llb/validations.go, getSecretsRegex).
+var (
+	secretWords   = regexp.MustCompile(`(?i)(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)`)
+	secretAllowed = regexp.MustCompile(`(?i)(?:_|^)(?:public|file|version)(?:_|$)`)
+)
+
+// IsSecretName reports whether BuildKit's linter takes name for a
+// credential.
+func IsSecretName(name string) bool {
+	return secretWords.MatchString(name) && !secretAllowed.MatchString(name)
+}
+
+// secretSyntax is the frontend a file gets when it has no syntax directive:
+// the env= option of secret mounts needs Dockerfile 1.10 or newer.
+const secretSyntax = "# syntax=docker/dockerfile:1"
+
+// argDecl is one ARG instruction's single name and default.
+type argDecl struct {
+	in         *rewrite.Instruction
+	name       string
+	value      string
+	hasDefault bool
+}
+
+// declaredArgs returns the names an ARG declares, with their defaults.
+func declaredArgs(in *rewrite.Instruction) []argDecl {
+	var out []argDecl
+	for _, a := range rewrite.NodeArgs(in) {
+		name, value, ok := strings.Cut(a, "=")
+		out = append(out, argDecl{in: in, name: name, value: value, hasDefault: ok})
+	}
+	return out
+}
+
+// secretRef matches a reference to the variable name in text.
+func secretRef(name string) *regexp.Regexp {
+	return regexp.MustCompile(`\$\{?` + regexp.QuoteMeta(name) + `([^A-Za-z0-9_]|$)`)
+}
+
+func checkSecrets(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+	var fixes []rewrite.Fix
+	var notes []rewrite.Note
+	ignored := rewrite.IgnoredRules(d)
+	blocked := syntaxBlocks(syntaxDirective(d))
+	mounts := map[*rewrite.Instruction][]string{} // RUN → secret ids to mount
+	var fixedArgs []argDecl
+	for _, in := range d.Instructions {
+		switch in.Keyword {
+		case "ENV":
+			notes = append(notes, envSecretNotes(d, in)...)
+		case "ARG":
+			if in.Stage < 0 {
+				notes = append(notes, globalSecretNotes(d, in)...)
+				continue
+			}
+			decls := declaredArgs(in)
+			for _, a := range decls {
+				if !IsSecretName(a.name) {
+					continue
+				}
+				runs, why := secretArgRuns(d, a, len(decls))
+				if why == "" {
+					why = blocked
+				}
+				if why != "" {
+					notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("ARG %s looks like a credential and build arguments are kept in the image history; not moved to a secret mount: %s", a.name, why)})
+					continue
+				}
+				if rewrite.IsIgnored(ignored, d, in.Line, secretsName) {
+					continue
+				}
+				fixedArgs = append(fixedArgs, a)
+				for _, r := range runs {
+					mounts[r] = append(mounts[r], a.name)
+				}
+				notes = append(notes, writtenFileNotes(d, a.name, runs)...)
+			}
+		}
+	}
+	if len(fixedArgs) == 0 {
+		return fixes, notes, nil
+	}
+	// One fix per stage: two secret ARGs of a stage can give the same RUN
+	// a mount each, at the same offset. The first one also adds the syntax
+	// directive env= needs.
+	var stages []int
+	byStage := map[int][]argDecl{}
+	for _, a := range fixedArgs {
+		if byStage[a.in.Stage] == nil {
+			stages = append(stages, a.in.Stage)
+		}
+		byStage[a.in.Stage] = append(byStage[a.in.Stage], a)
+	}
+	for i, st := range stages {
+		f := stageSecretsFix(d, byStage[st], mounts)
+		if i == 0 && syntaxDirective(d) == "" {
+			off := 0
+			if d.HasBOM {
+				off = len(rewrite.BOM)
+			}
+			f.Edits = append(f.Edits, rewrite.Insert(off, secretSyntax+d.Newline))
+		}
+		fixes = append(fixes, f)
+	}
+	for _, g := range unusedGlobalSecrets(d, fixedArgs) {
+		fixes = append(fixes, rewrite.Fix{Line: g.Line,
+			Message: "the global ARG " + declaredArgs(g)[0].name + " only fed the stage ARGs moved to secret mounts; removed, so no one passes it with --build-arg any more",
+			Edits:   []rewrite.Edit{{Start: g.Span.Start, End: g.Span.End}}})
+	}
+	return fixes, notes, nil
+}
+
+// stageSecretsFix removes the secret ARGs of one stage and mounts them in
+// the RUNs after them.
+func stageSecretsFix(d *rewrite.Document, args []argDecl, mounts map[*rewrite.Instruction][]string) rewrite.Fix {
+	var edits []rewrite.Edit
+	var names, how []string
+	for _, a := range args {
+		edits = append(edits, rewrite.Edit{Start: a.in.Span.Start, End: a.in.Span.End})
+		names = append(names, a.name)
+		how = append(how, "--secret id="+a.name+",env="+a.name)
+	}
+	var runs []*rewrite.Instruction
+	for r := range mounts {
+		if r.Stage == args[0].in.Stage {
+			runs = append(runs, r)
+		}
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Line < runs[j].Line })
+	for _, r := range runs {
+		var flags strings.Builder
+		for _, id := range mounts[r] {
+			flags.WriteString("--mount=type=secret,id=" + id + ",env=" + id + " ")
+		}
+		edits = append(edits, rewrite.Insert(d.SkipFlags(r.ArgsSpan), flags.String()))
+	}
+	what := "ARG " + names[0] + " carries a credential"
+	if len(names) > 1 {
+		what = "ARGs " + strings.Join(names, ", ") + " carry credentials"
+	}
+	return rewrite.Fix{
+		Line: args[0].in.Line,
+		Message: fmt.Sprintf("%s into the image history; removed, and the RUNs after them read them from secret mounts (env=, Dockerfile 1.10+). Build with `docker build %s …` (buildah/podman build: the same flags; buildah reads env= in a mount from 1.44 on)",
+			what, strings.Join(how, " ")),
+		Edits: edits,
+	}
+}
+
+// unusedGlobalSecrets returns the global ARGs (one credential name, no
+// default) that only fed stage ARGs the rule removes: no FROM uses them
+// and every stage that declares the name is fixed, so nothing reads them.
+func unusedGlobalSecrets(d *rewrite.Document, fixed []argDecl) []*rewrite.Instruction {
+	fixedAt := map[*rewrite.Instruction]bool{}
+	for _, a := range fixed {
+		fixedAt[a.in] = true
+	}
+	var out []*rewrite.Instruction
+	for _, g := range d.Instructions {
+		if g.Keyword != "ARG" || g.Stage >= 0 {
+			continue
+		}
+		decls := declaredArgs(g)
+		if len(decls) != 1 || decls[0].value != "" || !IsSecretName(decls[0].name) {
+			continue
+		}
+		name, ref := decls[0].name, secretRef(decls[0].name)
+		used, redeclared := false, false
+		for _, in := range d.Instructions {
+			switch {
+			case in.Keyword == "FROM" && ref.MatchString(in.Span.Text(d.Src)):
+				used = true
+			case in.Keyword == "ARG" && in.Stage >= 0:
+				for _, a := range declaredArgs(in) {
+					if a.name == name {
+						redeclared = true
+						used = used || !fixedAt[in]
+					}
+				}
+			}
+		}
+		if redeclared && !used {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// secretArgRuns returns the RUNs after a's declaration in its stage, when
+// only RUN shell text refers to the ARG; else why it is left alone.
+func secretArgRuns(d *rewrite.Document, a argDecl, namesInArg int) ([]*rewrite.Instruction, string) {
+	switch {
+	case a.value != "":
+		return nil, "it has a default, so the value is in the repository: rotate it, drop the default and pass it as a secret"
+	case namesInArg > 1:
+		return nil, "the ARG declares several names; split it first"
+	}
+	if v, ok := d.GlobalArgs.Get(a.name); ok && v != "" && !a.hasDefault {
+		return nil, "it takes the default of the global ARG " + a.name + ", so the value is in the repository: rotate it"
+	}
+	ref := secretRef(a.name)
+	var runs []*rewrite.Instruction
+	named := false
+	for _, in := range d.Instructions[a.in.Index+1:] {
+		if in.Stage != a.in.Stage {
+			break
+		}
+		if in.Keyword == "ARG" {
+			for _, b := range declaredArgs(in) {
+				if b.name == a.name {
+					return nil, fmt.Sprintf("it is declared again in line %d", in.Line)
+				}
+			}
+		}
+		if in.Keyword != "RUN" {
+			if ref.MatchString(in.Span.Text(d.Src)) {
+				return nil, fmt.Sprintf("the %s in line %d uses it", in.Keyword, in.Line)
+			}
+			continue
+		}
+		start := d.SkipFlags(in.ArgsSpan)
+		if ref.MatchString(string(d.Src[in.ArgsSpan.Start:start])) {
+			return nil, fmt.Sprintf("the flags of the RUN in line %d use it", in.Line)
+		}
+		if ref.MatchString(string(d.Src[start:in.Span.End])) {
+			named = true
+		}
+		runs = append(runs, in)
+	}
+	if !named {
+		return nil, "no RUN names it, but a program may read it from the environment; move it to a secret mount by hand"
+	}
+	return runs, ""
+}
+
+// parserDirective matches a parser directive line (# key=value).
+var parserDirective = regexp.MustCompile(`^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(\S*)`)
+
+// syntaxDirective returns the frontend the parser directives at the top
+// of the file set, or "".
+func syntaxDirective(d *rewrite.Document) string {
+	for l := 1; l <= d.LineCount(); l++ {
+		text := strings.TrimPrefix(d.LineText(l), rewrite.BOM)
+		m := parserDirective.FindStringSubmatch(text)
+		if m == nil {
+			return ""
+		}
+		if strings.EqualFold(m[1], "syntax") {
+			return m[2]
+		}
+	}
+	return ""
+}
+
+// oldDockerfileSyntax matches the official frontend pinned below 1.10
+// (docker/dockerfile:1.7, 1.9.0-labs, …), which rejects env= in a secret
+// mount.
+var oldDockerfileSyntax = regexp.MustCompile(`^(docker\.io/)?docker/dockerfile:(0\.|1\.[0-9]([.-]|$|@))`)
+
+// syntaxBlocks says why the file's syntax directive cannot run an env=
+// secret mount, or "".
+func syntaxBlocks(syntax string) string {
+	switch {
+	case oldDockerfileSyntax.MatchString(syntax):
+		return "the syntax directive pins " + syntax + ", and env= in a secret mount needs Dockerfile 1.10 or newer; raise it (docker/dockerfile:1) first"
+	case strings.HasPrefix(syntax, "docker/dockerfile@"), strings.HasPrefix(syntax, "docker.io/docker/dockerfile@"):
+		return "the syntax directive pins the frontend by digest alone, so whether it knows env= in a secret mount (Dockerfile 1.10+) is unknown"
+	}
+	return ""
+}
+
+// writtenFileNotes notes the RUNs that redirect the secret into a file
+// and do not remove it later in the same RUN.
+func writtenFileNotes(d *rewrite.Document, name string, runs []*rewrite.Instruction) []rewrite.Note {
+	ref := secretRef(name)
+	var notes []rewrite.Note
+	for _, r := range runs {
+		s := d.Shell(r)
+		if s == nil {
+			continue
+		}
+		for i, c := range s.Commands {
+			if len(c.Redirects) == 0 || !ref.MatchString(c.Span.Text(d.Src)) {
+				continue
+			}
+			for _, file := range c.Redirects {
+				if !removedLater(s.Commands[i+1:], file.Value) {
+					notes = append(notes, rewrite.Note{Line: d.LineOf(c.Span.Start), Message: fmt.Sprintf("this RUN writes $%s into %s, which stays in the layer after the RUN; remove it at the end of the same RUN (or write it under a tmpfs mount)", name, file.Value)})
+				}
+			}
+		}
+	}
+	return notes
+}
+
+// removedLater reports whether one of cmds is an rm of file.
+func removedLater(cmds []rewrite.ShellCommand, file string) bool {
+	for _, c := range cmds {
+		argv := c.Argv()
+		if len(argv) == 0 || argv[0].Value != "rm" {
+			continue
+		}
+		for _, w := range argv[1:] {
+			if w.Value == file {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// envSecretNotes notes ENV keys with a credential name.
+func envSecretNotes(d *rewrite.Document, in *rewrite.Instruction) []rewrite.Note {
+	var notes []rewrite.Note
+	args := rewrite.NodeArgs(in)
+	for i := 0; i+1 < len(args); i += 2 {
+		key, value := args[i], args[i+1]
+		if !IsSecretName(key) {
+			continue
+		}
+		msg := fmt.Sprintf("ENV %s has a credential's name (BuildKit's SecretsUsedInArgOrEnv words), and ENV values stay in the image config, which every user of the image can read; not changed: if it is a credential, ", key)
+		if strings.Contains(value, "$") {
+			msg += "pass the value with RUN --mount=type=secret,id=" + key + ",env=" + key + " in the RUNs that need it instead of ENV"
+		} else if value != "" {
+			msg += "it is written in the repository, so rotate it, then pass the new one with RUN --mount=type=secret,id=" + key + ",env=" + key
+		} else {
+			continue
+		}
+		notes = append(notes, rewrite.Note{Line: in.Line, Message: msg})
+	}
+	return notes
+}
+
+// globalSecretNotes notes a global ARG with a credential name that a FROM
+// uses.
+func globalSecretNotes(d *rewrite.Document, in *rewrite.Instruction) []rewrite.Note {
+	var notes []rewrite.Note
+	for _, a := range declaredArgs(in) {
+		if !IsSecretName(a.name) {
+			continue
+		}
+		ref := secretRef(a.name)
+		for _, other := range d.Instructions {
+			if other.Keyword == "FROM" && ref.MatchString(other.Span.Text(d.Src)) {
+				notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("global ARG %s looks like a credential and the FROM in line %d uses it; not changed (a secret mount cannot reach FROM)", a.name, other.Line)})
+				break
+			}
+		}
+	}
+	return notes
+}
