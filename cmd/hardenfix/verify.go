@@ -220,6 +220,9 @@ func runVerify(ctx context.Context, opts verify.Options, paths []string, format,
 		fmt.Fprintln(stderr)
 	}
 	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "hardenfix: interrupted; the images and containers verify made are removed")
+		return exitError
 	case errs > 0:
 		return exitError
 	case unverified > 0:

@@ -70,10 +70,10 @@ func (v *Verifier) observe(ctx context.Context, names [2]string, images [2]strin
 		started[i] = true
 	}
 	defer func() {
+		// Both, started or not: a start cut short by an interrupt may
+		// have created its container.
 		for i := range names {
-			if started[i] {
-				v.run(context.WithoutCancel(ctx), e.RemoveContainer(names[i]))
-			}
+			v.run(context.WithoutCancel(ctx), e.RemoveContainer(names[i]))
 		}
 	}()
 	select {

@@ -313,6 +313,12 @@ func (v *Verifier) file(ctx context.Context, hr harden.Result) *FileResult {
 	f := &fileRun{v: v, fr: fr, set: set, slug: v.slug(hr.Name)}
 	defer f.cleanup(ctx)
 	f.verify(ctx)
+	if ctx.Err() != nil {
+		// What an interrupted build or run said is not the rewrite's
+		// doing: nothing is healed, dropped or written.
+		fr.Status, fr.Reason, fr.Dropped, fr.Final = Failed, "interrupted before it was verified", nil, nil
+		return fr
+	}
 	if v.opts.Write && (fr.Status == Verified || fr.Status == Healed) && fr.Final.Changed() {
 		if err := files.WriteAtomic(hr.Path, fr.Final.Old, fr.Final.New); err != nil {
 			fr.Status, fr.Err = Error, err
@@ -382,7 +388,7 @@ func (f *fileRun) verify(ctx context.Context) {
 		f.scan(ctx, tag)
 		return
 	}
-	if !fr.Rewritten.OK {
+	if !fr.Rewritten.OK && ctx.Err() == nil {
 		// A build can fail for the engine's reasons (a full disk, a
 		// mirror hiccup, a layer another build removed); a rule is only
 		// blamed for a failure that happens twice.
@@ -401,6 +407,9 @@ func (f *fileRun) verify(ctx context.Context) {
 		}
 	}
 	fr.RunReason = a.Reason
+	if ctx.Err() != nil {
+		return
+	}
 	if v.opts.NoHeal {
 		fr.Status, fr.Reason = Failed, a.Reason
 		return

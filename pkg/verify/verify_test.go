@@ -372,6 +372,43 @@ func TestVerifyBuildTimeLimit(t *testing.T) {
 	}
 }
 
+// cancelEngine cancels the run when the rewrite's build starts, as an
+// interrupt does; the build then fails as a killed one would.
+type cancelEngine struct {
+	*fakeEngine
+	cancel context.CancelFunc
+}
+
+func (c cancelEngine) Run(ctx context.Context, cmd Command) (Output, error) {
+	if cmd.Argv[0] == "buildah" && strings.Contains(cmd.String(), ":rewritten-") {
+		c.cancel()
+		return Output{ExitCode: -1}, &CommandError{Command: cmd, Err: context.Canceled}
+	}
+	return c.fakeEngine.Run(ctx, cmd)
+}
+
+func TestVerifyInterrupted(t *testing.T) {
+	f := newFake()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	v, df := setup(t, f, func(o *Options) { o.Exec = cancelEngine{f, cancel}; o.Write = true })
+	var got []*FileResult
+	if err := v.Tree(ctx, []string{df}, func(r *FileResult) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	r := got[0]
+	if r.Status != Failed || r.Reason != "interrupted before it was verified" || len(r.Dropped) != 0 || r.Written {
+		t.Errorf("status %s, reason %q, dropped %+v, written %v", r.Status, r.Reason, r.Dropped, r.Written)
+	}
+	if data, _ := os.ReadFile(df); string(data) != appDockerfile {
+		t.Error("an interrupted file was written")
+	}
+	if n := len(f.argvs("buildah", "bud")); n != 1 {
+		t.Errorf("%d builds after the interrupt", n-1)
+	}
+	checkCleanedUp(t, f)
+}
+
 func TestVerifyKeepImages(t *testing.T) {
 	f := newFake()
 	v, df := setup(t, f, func(o *Options) { o.KeepImages = true })
