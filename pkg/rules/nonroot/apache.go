@@ -78,6 +78,15 @@ func (p *nonRootPlan) apacheUnprivileged(srv *registry.Server) bool {
 	if line, why := m.runs(); why != "" {
 		return refuse(line, "%s", why)
 	}
+	for _, in := range p.instrs[1:] {
+		if c, ok := in.Command.(*instructions.EnvCommand); ok {
+			for _, kv := range c.Env {
+				if strings.HasPrefix(kv.Key, "APACHE_RUN_") || strings.HasPrefix(kv.Key, "APACHE_PID") || strings.HasPrefix(kv.Key, "APACHE_LOCK") || strings.HasPrefix(kv.Key, "APACHE_LOG") {
+					return refuse(in.Line, "ENV %s changes Apache's run user or run-time folders, which the move relies on", kv.Key)
+				}
+			}
+		}
+	}
 	if line, why := m.configs(); why != "" {
 		p.note(line, "%s starts Apache as root to bind port %d; %s; hardenfix changes only the Dockerfile, so Apache was not moved to port %d and no USER was added", a.Image, srv.Port, why, apachePort)
 		return false
