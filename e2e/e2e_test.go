@@ -85,7 +85,25 @@ func runCase(t *testing.T, tc testCase) {
 	start := time.Now()
 	defer func() { printLine(c.line(time.Since(start))) }()
 
-	tmp := t.TempDir()
+	c.prepare()
+	c.rewrite()
+	for _, v := range []*variant{&c.orig, &c.new} {
+		c.buildVariant(v)
+	}
+	for _, v := range []*variant{&c.orig, &c.new} {
+		c.checkJob(v)
+	}
+	c.checkUser()
+	c.checkSize()
+}
+
+// prepare copies the case's fixture into a temporary folder twice, the
+// original and the one hardenfix rewrites, with the registry steps the
+// case asks for.
+func (c *caseRun) prepare() {
+	c.t.Helper()
+	tc := c.tc
+	tmp := c.t.TempDir()
 	c.orig = variant{label: "original", dir: filepath.Join(tmp, "original"), image: "localhost/hardenfix-e2e/" + tc.Name + ":original"}
 	c.new = variant{label: "rewritten", dir: filepath.Join(tmp, "rewritten"), image: "localhost/hardenfix-e2e/" + tc.Name + ":rewritten"}
 	if err := copyTree(filepath.Join(repoRoot, "fixtures", "e2e", tc.Name), c.orig.dir); err != nil {
@@ -105,16 +123,6 @@ func runCase(t *testing.T, tc testCase) {
 	if err := copyTree(c.orig.dir, c.new.dir); err != nil {
 		c.fatal("copying the fixture: %v", err)
 	}
-
-	c.rewrite()
-	for _, v := range []*variant{&c.orig, &c.new} {
-		c.buildVariant(v)
-	}
-	for _, v := range []*variant{&c.orig, &c.new} {
-		c.checkJob(v)
-	}
-	c.checkUser()
-	c.checkSize()
 }
 
 // rewrite runs hardenfix --write on the rewritten copy and logs the diff of

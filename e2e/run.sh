@@ -16,6 +16,10 @@
 #                         Debian mirror in the machine's apt sources).
 #   HARDENFIX_E2E_BIN     a hardenfix binary to test instead of building
 #                         ./cmd/hardenfix (e.g. e2e/broken-rewrite.sh).
+#   HARDENFIX_E2E_TRIVY   1: build trivy v0.74.0 into the work folder (once,
+#                         about 12 minutes) for the scan tests; a path: copy
+#                         that trivy there. Unset: the scan tests skip unless
+#                         the work folder has trivy from an earlier run.
 #
 # Needs root (buildah and podman run rootful here). Installs buildah, podman,
 # runc and debootstrap with apt-get when they are missing. Never touches the
@@ -133,6 +137,10 @@ export HARDENFIX_E2E_WORK=$work
 if [[ -n ${HARDENFIX_E2E_BIN:-} ]]; then # another hardenfix to test, relative to where we were called
 	HARDENFIX_E2E_BIN=$(realpath "$HARDENFIX_E2E_BIN")
 	export HARDENFIX_E2E_BIN
+fi
+if [[ -n ${HARDENFIX_E2E_TRIVY:-} && $HARDENFIX_E2E_TRIVY != 1 ]]; then
+	HARDENFIX_E2E_TRIVY=$(realpath "$HARDENFIX_E2E_TRIVY")
+	export HARDENFIX_E2E_TRIVY
 fi
 
 # 3. Cleanup of everything this run starts, also on failure or interrupt.
@@ -272,9 +280,36 @@ for name in $order; do
 	for n in "${names[@]:1}"; do buildah tag "${names[0]}" "$n"; done
 	log "built stand-in ${names[*]} in $(since "$t")"
 done
+
+# 6. Trivy, for the scan tests (opt-in: building it takes about 12 minutes on
+# 2 cores). HARDENFIX_E2E_TRIVY=1 builds trivy v$trivy_version from the Go
+# module proxy into $work/tools, once; a path copies that binary there.
+# Without either the scan tests skip unless $work/tools/trivy is there.
+trivy_version=0.74.0
+trivy=$work/tools/trivy
+# The version is the trivy module's in the binary's build info: a plain
+# `go install` leaves `trivy --version` at "dev" (releases set it with -X).
+trivy_have() { go version -m "$1" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/aquasecurity/trivy" { sub(/^v/, "", $3); print $3 }'; }
+if [[ -n ${HARDENFIX_E2E_TRIVY:-} && $(trivy_have "$trivy") != "$trivy_version" ]]; then
+	mkdir -p "$work/tools"
+	if [[ $HARDENFIX_E2E_TRIVY == 1 ]]; then
+		t=$(now)
+		log "building trivy v$trivy_version (about 12 minutes on 2 cores; log: $work/trivy-build.log)"
+		GOEXPERIMENT=jsonv2 CGO_ENABLED=0 GOBIN=$work/tools \
+			tries go install -ldflags "-X github.com/aquasecurity/trivy/pkg/version/app.ver=$trivy_version" \
+			"github.com/aquasecurity/trivy/cmd/trivy@v$trivy_version" >"$work/trivy-build.log" 2>&1 ||
+			{ tail -20 "$work/trivy-build.log" >&2; die "building trivy failed (log: $work/trivy-build.log)"; }
+		log "built trivy in $(since "$t")"
+	else
+		[[ $(trivy_have "$HARDENFIX_E2E_TRIVY") == "$trivy_version" ]] ||
+			die "HARDENFIX_E2E_TRIVY=$HARDENFIX_E2E_TRIVY is not trivy v$trivy_version (1 builds it)"
+		cp "$HARDENFIX_E2E_TRIVY" "$trivy.tmp" && mv "$trivy.tmp" "$trivy"
+		log "copied $HARDENFIX_E2E_TRIVY to $trivy"
+	fi
+fi
 log "setup done in $(since "$start")"
 
-# 6. The cases (Go tests behind the e2e build tag).
+# 7. The cases (Go tests behind the e2e build tag).
 cd "$repo"
 go test -tags e2e -count=1 -timeout 20m -v "$@" ./e2e/ &
 gotest=$!
