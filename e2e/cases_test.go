@@ -55,6 +55,9 @@ type testCase struct {
 type probe struct {
 	// Port is the port the server listens on; ${PORT} in Client becomes it.
 	Port int
+	// RewrittenPort, when set, is the port of the rewritten image's server
+	// (nginx moved onto nginx-unprivileged listens on 8080, not 80).
+	RewrittenPort int
 	// Client runs with `podman exec` inside the server's container and
 	// prints the answer.
 	Client []string
@@ -63,6 +66,41 @@ type probe struct {
 }
 
 var cases = []testCase{
+	{
+		// The official nginx image runs as root on port 80; non-root moves
+		// it onto nginxinc/nginx-unprivileged (uid 101, port 8080), and
+		// EXPOSE and the HEALTHCHECK follow. Both serve the page.
+		Name:  "nginx-site",
+		Rules: []string{"non-root"},
+		// The catalog knows the tag exists; online, the tag would be
+		// looked up on Docker Hub, which these machines cannot reach.
+		Args:      []string{"--offline"},
+		UID:       "101",
+		SizeSlack: 16 << 10, // the unprivileged stand-in's edited config files
+		Changed:   true,
+		Serve: &probe{
+			Port:          80,
+			RewrittenPort: 8080,
+			Client:        []string{"curl", "-fsS", "http://127.0.0.1:${PORT}/"},
+		},
+		Want: "nginx serves the answer: 42",
+	},
+	{
+		// php:*-apache starts Apache as root only to bind port 80;
+		// non-root moves it to 8080 in the image's own configuration
+		// and runs it as www-data (33), whose workers it already ran as.
+		Name:      "php-apache-site",
+		Rules:     []string{"non-root"},
+		UID:       "33",
+		SizeSlack: 16 << 10, // the RUN that moves the Listen rewrites two config files
+		Changed:   true,
+		Serve: &probe{
+			Port:          80,
+			RewrittenPort: 8080,
+			Client:        []string{"curl", "-fsS", "http://127.0.0.1:${PORT}/"},
+		},
+		Want: "PHP 8 says six times seven is 42",
+	},
 	{
 		// The .NET 8+ images already have user and group app (1654):
 		// non-root runs as it instead of failing on groupadd app.

@@ -18,7 +18,7 @@ import (
 // rewrite whose image the case expects to run as a non-root UID to pass.
 // Nothing is built: the check reads the Dockerfiles only.
 func TestDS0002(t *testing.T) {
-	bin := trivyBin(t)
+	bin := trivyPath(t) // trivy-config.sh runs it in a network namespace of its own
 	ctx := context.Background()
 	dir := t.TempDir()
 	var paths []string

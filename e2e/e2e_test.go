@@ -248,7 +248,11 @@ func (c *caseRun) serve(v *variant) (string, error) {
 		}
 	}()
 
-	client := expand(p.Client, map[string]string{"PORT": strconv.Itoa(p.Port)})
+	port := p.Port
+	if v.label == "rewritten" && p.RewrittenPort != 0 {
+		port = p.RewrittenPort
+	}
+	client := expand(p.Client, map[string]string{"PORT": strconv.Itoa(port)})
 	deadline := time.Now().Add(timeout)
 	for {
 		select {
@@ -261,7 +265,7 @@ func (c *caseRun) serve(v *variant) (string, error) {
 			return out, nil
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no answer on port %d within %s: %v\n    server output:\n%s", p.Port, timeout, err, indent(tail(logs.String(), 15)))
+			return "", fmt.Errorf("no answer on port %d within %s: %v\n    server output:\n%s", port, timeout, err, indent(tail(logs.String(), 15)))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

@@ -287,14 +287,17 @@ done
 # Without either the scan tests skip unless $work/tools/trivy is there.
 trivy_version=0.74.0
 trivy=$work/tools/trivy
-trivy_have() { "$1" --version 2>/dev/null | sed -n 's/^Version: //p'; }
+# The version is the trivy module's in the binary's build info: a plain
+# `go install` leaves `trivy --version` at "dev" (releases set it with -X).
+trivy_have() { go version -m "$1" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/aquasecurity/trivy" { sub(/^v/, "", $3); print $3 }'; }
 if [[ -n ${HARDENFIX_E2E_TRIVY:-} && $(trivy_have "$trivy") != "$trivy_version" ]]; then
 	mkdir -p "$work/tools"
 	if [[ $HARDENFIX_E2E_TRIVY == 1 ]]; then
 		t=$(now)
 		log "building trivy v$trivy_version (about 12 minutes on 2 cores; log: $work/trivy-build.log)"
 		GOEXPERIMENT=jsonv2 CGO_ENABLED=0 GOBIN=$work/tools \
-			tries go install "github.com/aquasecurity/trivy/cmd/trivy@v$trivy_version" >"$work/trivy-build.log" 2>&1 ||
+			tries go install -ldflags "-X github.com/aquasecurity/trivy/pkg/version/app.ver=$trivy_version" \
+			"github.com/aquasecurity/trivy/cmd/trivy@v$trivy_version" >"$work/trivy-build.log" 2>&1 ||
 			{ tail -20 "$work/trivy-build.log" >&2; die "building trivy failed (log: $work/trivy-build.log)"; }
 		log "built trivy in $(since "$t")"
 	else

@@ -93,6 +93,9 @@ type Image struct {
 	Variants   map[string]string `yaml:"variants,omitempty"`
 	Tags       []TagTraits       `yaml:"tags,omitempty"`
 	Deprecated *Deprecation      `yaml:"deprecated,omitempty"`
+	// Server holds a web server image's runtime layout
+	// (catalog_server.go).
+	Server *Server `yaml:"server,omitempty"`
 }
 
 // Deprecation says an image is no longer maintained and what replaces it.
@@ -378,6 +381,7 @@ func (c *Catalog) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: no publisher (add one, or a publishers prefix)", where))
 		}
 		checkTraits(where, img.Traits)
+		errs = append(errs, validateServer(where, img.Server)...)
 		for _, t := range img.Tags {
 			checkTraits(where+": tags "+t.Match, t.Traits)
 		}

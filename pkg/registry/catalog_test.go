@@ -147,7 +147,7 @@ func TestFactsAreTagAware(t *testing.T) {
 		{image: "mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled", family: "ubuntu", libc: "glibc", user: "app", uid: 1654, verification: "microsoft"},
 		{image: "postgres:16-alpine", family: "alpine", libc: "musl", pm: "apk", user: "root", uid: 0, shell: true, dropsPriv: true, verification: "official"},
 		{image: "nginx", family: "debian", libc: "glibc", pm: "apt", user: "root", uid: 0, shell: true, shadow: true, needsRoot: true, verification: "official"},
-		{image: "nginxinc/nginx-unprivileged:stable-alpine", family: "alpine", libc: "musl", pm: "apk", user: "nginx", uid: 101, shell: true, verification: "verified-publisher"},
+		{image: "nginxinc/nginx-unprivileged:stable-alpine", family: "alpine", libc: "musl", pm: "apk", user: "101", uid: 101, shell: true, verification: "verified-publisher"},
 		{image: "openjdk:17", family: "rhel", libc: "glibc", pm: "microdnf", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
 		{image: "openjdk:17-jdk-slim", family: "debian", libc: "glibc", pm: "apt", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
 		{image: "centos:centos7.8.2003", family: "rhel", libc: "glibc", pm: "yum", user: "root", uid: 0, shell: true, shadow: true, verification: "official"},
@@ -509,5 +509,49 @@ func TestEndOfLife(t *testing.T) {
 	future := &Catalog{Date: "2026-01-01", EndOfLifeRows: c.EndOfLifeRows}
 	if _, eol := future.EndOfLife("mcr.microsoft.com/dotnet/sdk:8.0"); eol {
 		t.Errorf(".NET 8 end of life before its date")
+	}
+}
+
+// The unprivileged nginx row says which tags exist, so the non-root rule
+// only moves an official nginx tag onto one that is published.
+func TestPublishedTags(t *testing.T) {
+	img, ok := Embedded().Lookup("nginxinc/nginx-unprivileged")
+	if !ok || img.Server == nil {
+		t.Fatal("no server facts for nginxinc/nginx-unprivileged")
+	}
+	if errs := validateServer("unprivileged", img.Server); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for tag, want := range map[string]bool{
+		"": true, "latest": true, "1.27": true, "1.27.3": true, "1": true, "1.27-alpine": true,
+		"stable-alpine": true, "alpine-slim": true, "1.25-alpine-slim": true, "1.27.3-bookworm": true,
+		"mainline-alpine3.21-slim": true, "1.29-otel": true, "1.27-perl": true, "1.16": true,
+		"1.15": false, "1.14-alpine": false, "1.21-alpine-slim": false, "1.22-bookworm": false,
+		"1.27-otel": false, "1.25.3-alpine-otel": false, "windows": false, "1.27-bullseye": false,
+	} {
+		if got := img.Server.Publishes(tag); got != want {
+			t.Errorf("Publishes(%q) = %v, want %v", tag, got, want)
+		}
+	}
+}
+
+// Every server row of the embedded catalog is well formed.
+func TestServerFactsValidate(t *testing.T) {
+	n := 0
+	for name, img := range Embedded().Images {
+		if img.Server == nil {
+			continue
+		}
+		n++
+		if errs := validateServer(name, img.Server); len(errs) > 0 {
+			t.Error(errs)
+		}
+	}
+	if n < 4 {
+		t.Errorf("%d server rows; want nginx, nginx-unprivileged, php and httpd", n)
+	}
+	php, _ := Embedded().Lookup("php")
+	if !php.Server.For("8.3-apache") || php.Server.For("8.3-fpm") {
+		t.Error("php's server facts must hold for the apache tags only")
 	}
 }

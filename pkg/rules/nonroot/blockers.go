@@ -332,7 +332,7 @@ func (p *nonRootPlan) blocked() bool {
 	}
 	// A base that runs as its own non-root user has a command made for
 	// it; a stage that switches to root first gets its own note later.
-	if a.entrypoint == nil && a.cmd == nil && !(a.HasFacts && a.Facts.NonRoot()) && p.switchesToRoot() == nil {
+	if a.entrypoint == nil && a.cmd == nil && !p.baseCommand && !(a.HasFacts && a.Facts.NonRoot()) && p.switchesToRoot() == nil {
 		p.note(from.Line, "the stage sets no CMD or ENTRYPOINT: what the container runs (a platform's start script, a derived image, a toolchain run by hand) is not in this file, so whether it can run as non-root cannot be told; no USER was added")
 		return true
 	}

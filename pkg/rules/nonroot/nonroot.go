@@ -87,8 +87,8 @@ Left as they are, with a note: images whose entrypoint starts as root and
 drops privileges itself (official postgres, mysql, mariadb, redis, mongo,
 rabbitmq, ..., LinuxServer.io's s6-overlay, and any Dockerfile or
 entrypoint script that uses gosu, su-exec, setpriv, runuser, chpst),
-images that need root by design (official nginx: use
-nginxinc/nginx-unprivileged; httpd, php:*-apache), containers whose
+images that need root by design and have no unprivileged setup the
+catalog knows, containers whose
 command (or entrypoint script) starts a daemon that needs root (nginx,
 Apache, sshd, supervisord, cron, systemd, ...), Windows bases, images meant
 to be built FROM (ONBUILD RUN triggers, or only ONBUILD), a WORKDIR under
@@ -122,6 +122,20 @@ uvicorn-gunicorn images, which listen on 80), sudo in RUN, a WORKDIR the
 process may need to write,
 files under /root, chown to another user, world-writable chmod, and
 entrypoint scripts that chown or chmod at start.
+
+The official nginx image is root only by default: the final stage moves
+onto the same tag of nginxinc/nginx-unprivileged (NGINX's build that runs
+as uid 101 on port 8080, pid and temp files in /tmp) when the catalog (or,
+online, the registry) knows that tag, and EXPOSE 80 and a HEALTHCHECK that
+probes port 80 follow; RUN steps after FROM get USER root before them
+(the image's USER is 101), and USER 101 is stated after the last build
+step. Configuration the stage copies from the build context is read (never
+through a link out of it): a listen below 1024, a user directive for
+another user, a pid, temp path or log file uid 101 cannot write, a private
+key, or a server block without listen leave the stage as it is, with a
+note naming the line and the change — hardenfix edits only the
+Dockerfile. So does what it cannot read: configuration from another stage
+or a RUN, an ENTRYPOINT or CMD other than nginx, a digest pin offline.
 
 An ignore comment (# hardenfix:ignore non-root) on the final FROM, or on
 the instruction the USER goes next to, keeps the whole change out.
@@ -179,9 +193,18 @@ type nonRootPlan struct {
 	reused bool
 	notes  []rewrite.Note
 	role   string // env.Role: "base" for images built to be extended
+
+	env *rewrite.Env
+	ctx context.Context
+	// custom are the fixes of a plan that is more than a USER (the web
+	// servers of web.go); nil for the usual plan.
+	custom []rewrite.Fix
+	// baseCommand is true when the base image's own command runs and is
+	// known to work unprivileged, so a stage without CMD is not a blocker.
+	baseCommand bool
 }
 
-func checkNonRoot(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
 	uid, name, explicitUID, err := identity(env)
 	if err != nil {
 		return nil, nil, err
@@ -206,12 +229,15 @@ func checkNonRoot(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]r
 	if from == nil || rewrite.IsIgnored(ignored, d, from.Line, nonRootName) {
 		return nil, nil, nil
 	}
-	p := &nonRootPlan{d: d, final: final, instrs: d.InstructionsByStage()[final], role: env.Role}
+	p := &nonRootPlan{d: d, final: final, instrs: d.InstructionsByStage()[final], role: env.Role, env: env, ctx: ctx}
 	p.a = analyzeStage(d, env, final)
 	if !p.decide(uid, name, explicitUID) {
 		return nil, p.notes, nil
 	}
-	fixes := p.fixes()
+	fixes := p.custom
+	if fixes == nil {
+		fixes = p.fixes()
+	}
 	if len(fixes) == 0 {
 		return nil, p.notes, nil
 	}
@@ -275,6 +301,9 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		root := p.d.From(a.Chain[0])
 		p.note(root.Line, "FROM %s: the base image is only known at build time (a variable with no default), so its OS, its users and whether it runs as root cannot be told; no USER was added", p.d.Stages[a.Chain[0]].BaseName)
 		return false
+	}
+	if handled, ok := p.webServer(); handled {
+		return ok
 	}
 	if a.HasFacts && a.Facts.DropsPrivileges {
 		p.note(from.Line, "%s starts as root and switches to its own service user in its entrypoint (gosu, su-exec, s6-overlay); a USER would break that, so none was added", a.Image)
