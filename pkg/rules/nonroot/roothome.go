@@ -97,8 +97,10 @@ var appDirRE = regexp.MustCompile(`(^|[\s"'=:\[,])/app($|[/\s"',\]:])`)
 func (p *nonRootPlan) planRootMove(wd string) (why string, edits []rewrite.Edit, lines map[int]bool) {
 	d := p.d
 	lines = map[int]bool{}
-	if appDirRE.Match(d.Src) {
-		return fmt.Sprintf("the file already uses %s, so the application cannot simply move there", neutralAppDir), nil, nil
+	for _, in := range d.Instructions { // comments do not count
+		if appDirRE.MatchString(in.Span.Text(d.Src)) {
+			return fmt.Sprintf("line %d already uses %s, so the application cannot simply move there", in.Line, neutralAppDir), nil, nil
+		}
 	}
 	for _, s := range p.a.Chain {
 		for _, in := range d.Stage(s) {
