@@ -149,6 +149,25 @@ func (p *nonRootPlan) windowsBlocked() bool {
 			return true
 		}
 	}
+	for _, c := range []struct {
+		in   *rewrite.Instruction
+		line []string
+	}{{a.entrypoint, a.entrypointLine}, {a.cmd, a.cmdLine}} {
+		if c.in == nil {
+			continue
+		}
+		for _, w := range strings.Fields(strings.Join(c.line, " ")) {
+			name := strings.ToLower(path.Base(strings.ReplaceAll(strings.Trim(w, `"'`), `\`, "/")))
+			name = strings.TrimSuffix(name, ".exe")
+			if rootDaemons[name] || windowsServers[name] {
+				p.note(c.in.Line, "the container starts %s, a server that writes its logs, pid file and data in folders the administrator created, which %s may not change, so no USER was added; grant it those folders in the build (RUN icacls FOLDER /grant %s:(OI)(CI)M), then add USER %s", name, windowsUser, windowsUser, windowsUser)
+				return true
+			}
+		}
+	}
+	if p.frameworkListener() {
+		return true
+	}
 	for _, v := range a.Volumes {
 		for _, vol := range v.Values {
 			if !p.windowsGranted(vol) {
@@ -176,6 +195,10 @@ func winPath(p string) string {
 	}
 	return strings.ReplaceAll(p, "/", `\`)
 }
+
+// windowsServers are servers Windows images run that keep their state in
+// their own install folders, besides the daemons of rootDaemons.
+var windowsServers = setOf("mysqld", "postgres", "pg_ctl", "redis-server", "mongod", "sqlservr", "memcached", "rabbitmq-server", "elasticsearch")
 
 // windowsBareShell reports the arguments of a shell that runs no program:
 // none, or only options (-NoLogo, -NoExit, /K).
@@ -282,12 +305,32 @@ func (p *nonRootPlan) windowsRuntimeNotes() {
 	if in, wd := a.Workdir, a.WorkdirPath; in != nil && wd != "" && !p.windowsGranted(wd) {
 		p.note(in.Line, "%s can read and run what the build put under %s but not change it; if the app writes there (logs, uploads, caches, its configuration), grant it in the build: RUN icacls %s /grant %s:(OI)(CI)M", windowsUser, wd, winPath(wd), windowsUser)
 	}
-	if a.HasFacts && strings.Contains(a.Facts.Repository, "/dotnet/framework/") {
-		for _, e := range a.Exposes {
-			if len(e.Values) > 0 {
-				p.note(e.In.Line, "EXPOSE %s: a .NET Framework app that listens through HTTP.sys (HttpListener, self-hosted WCF or Web API) needs a URL reservation to do so as %s: RUN netsh http add urlacl url=http://+:PORT/ user=%s", strings.Join(e.Values, " "), windowsUser, windowsUser)
-				break
+}
+
+// urlaclRE matches a URL reservation made in the build.
+var urlaclRE = regexp.MustCompile(`(?i)netsh(\.exe)?\s+http\s+add\s+urlacl\b`)
+
+// frameworkListener notes a .NET Framework app that listens (EXPOSE) with
+// no URL reservation in the build: such apps listen through HTTP.sys
+// (HttpListener, self-hosted WCF or Web API), which lets only the
+// administrator bind a URL nobody reserved for the app's user.
+func (p *nonRootPlan) frameworkListener() bool {
+	a := p.a
+	if !(a.HasFacts && strings.Contains(a.Facts.Repository, "/dotnet/framework/")) {
+		return false
+	}
+	for _, s := range p.chainStages() {
+		for _, in := range p.d.Stage(s) {
+			if _, ok := in.Command.(*instructions.RunCommand); ok && urlaclRE.MatchString(in.Span.Text(p.d.Src)) {
+				return false
 			}
 		}
 	}
+	for _, e := range a.Exposes {
+		if len(e.Values) > 0 {
+			p.note(e.In.Line, "EXPOSE %s: a .NET Framework app that listens does so through HTTP.sys (HttpListener, self-hosted WCF or Web API), where only the administrator may bind a URL nobody reserved, so no USER was added; reserve it in the build (RUN netsh http add urlacl url=http://+:PORT/ user=%s), then run hardenfix again", strings.Join(e.Values, " "), windowsUser)
+			return true
+		}
+	}
+	return false
 }
