@@ -97,6 +97,11 @@ var appDirRE = regexp.MustCompile(`(^|[\s"'=:\[,])/app($|[/\s"',\]:])`)
 func (p *nonRootPlan) planRootMove(wd string) (why string, edits []rewrite.Edit, lines map[int]bool) {
 	d := p.d
 	lines = map[int]bool{}
+	if p.a.ScriptChown != "" {
+		// It does root's work when it starts (pid files, chown): the
+		// container is made to start as root, /root or not.
+		return fmt.Sprintf("%s changes file owners or modes when the container starts, work for root", p.a.ScriptChown), nil, nil
+	}
 	for _, in := range d.Instructions { // comments do not count
 		if appDirRE.MatchString(in.Span.Text(d.Src)) {
 			return fmt.Sprintf("line %d already uses %s, so the application cannot simply move there", in.Line, neutralAppDir), nil, nil
