@@ -75,7 +75,7 @@ func main() {
 		os.Exit(2)
 	}
 	cat := h.Catalog()
-	var total, parsed, before, after, unknownUser, unnamed, noNote, written int
+	var total, parsed, before, after, unknownUser, unnamed, noNote, written, apps, rootApps int
 	byClass := map[string][]entry{}
 	type tally struct{ parsed, root int }
 	repos := map[string]*tally{}
@@ -123,12 +123,19 @@ func main() {
 		if u.state == "unknown" {
 			unknownUser++
 		}
+		labels := classify(d, u, cat, filepath.Dir(r.Path))
+		app := !extended(labels)
+		if app {
+			apps++
+		}
 		if !u.root() {
 			return nil
 		}
 		after++
+		if app {
+			rootApps++
+		}
 		repos[repo].root++
-		labels := classify(d, u, cat, filepath.Dir(r.Path))
 		class, sub := labels[0].class, labels[0].sub
 		var notes []string
 		for _, n := range r.Rewrite.Notes {
@@ -165,6 +172,7 @@ func main() {
 	}
 	fmt.Printf("files %d, parsed %d; final stage root before the rewrite %d (%.1f%%), after %d (%.1f%%); USER only known at build time %d\n",
 		total, parsed, before, pct(before, parsed), after, pct(after, parsed), unknownUser)
+	fmt.Printf("images not built to be extended (no ONBUILD/base-image or development-container sign): %d parsed, %d root after (%.1f%%)\n", apps, rootApps, pct(rootApps, apps))
 	fmt.Printf("root after, with no non-root note: %d; with a note that names none of the classes the file shows: %d\n\n", noNote, unnamed)
 	fmt.Println("| class | root final stages | share of parsed | sub-classes |")
 	fmt.Println("| --- | ---: | ---: | --- |")
@@ -431,6 +439,17 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, dir string) []
 		add("unknown base", "not in the catalog")
 	}
 	return append(labels, label{"other", ""})
+}
+
+// extended reports a file whose classes say it builds an image for others
+// to extend or a development container: root by design.
+func extended(labels []label) bool {
+	for _, l := range labels {
+		if l.class == "ONBUILD/base image" || l.class == "development container" {
+			return true
+		}
+	}
+	return false
 }
 
 // label is one class a root final stage belongs to, with a sub-class.
