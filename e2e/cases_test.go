@@ -121,6 +121,16 @@ var cases = []testCase{
 		Want:      "cached the answer 42",
 	},
 	{
+		// WORKDIR /root: the application moves to /app, which the new
+		// user can enter (root's home is mode 0700).
+		Name:      "root-home",
+		Rules:     []string{"non-root"},
+		UID:       "10001",
+		SizeSlack: 24 << 10,
+		Changed:   true,
+		Want:      "the answer is 42 from ",
+	},
+	{
 		Name:      "add-to-copy",
 		Rules:     []string{"add-to-copy", "non-root"},
 		UID:       "10001",

@@ -1,5 +1,7 @@
 package registry
 
+import "strings"
+
 // ImageFacts is what rules need to know about a base image, whether it comes
 // from the catalog of verified publishers or from a registry lookup.
 type ImageFacts struct {
@@ -42,9 +44,10 @@ type ImageFacts struct {
 	WorkingDir string
 }
 
-// NonRoot reports whether the image's default user is known to be non-root.
+// NonRoot reports whether the image's default user is known to be non-root
+// (on Windows: not ContainerAdministrator, the administrator account).
 func (f ImageFacts) NonRoot() bool {
-	return f.UID > 0 || (f.UID < 0 && f.User != "" && f.User != "root")
+	return f.UID > 0 || (f.UID < 0 && f.User != "" && f.User != "root" && !strings.EqualFold(f.User, "ContainerAdministrator"))
 }
 
 // ImageInfo answers what is known about the image a FROM names, written as

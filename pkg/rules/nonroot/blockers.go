@@ -232,6 +232,7 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *rewrite.Instruction, text, scrip
 		}
 	}
 	for _, cmd := range shellCommands(text) {
+		cmd = unwrapInit(cmd) // tini -- strace ...: the child counts
 		if dir, ok := a.buildTools[cmd.Name]; ok && script == "" && resolvesDependencies(cmd) {
 			a.block(in.Line, "%s runs %s, whose dependencies the build downloaded into root's home (%s), which another user can neither read nor reuse: it would fetch them again at start; no USER was added", in.Keyword, cmd.Name, dir)
 			break
@@ -316,7 +317,7 @@ func (p *nonRootPlan) blocked() bool {
 		p.note(in.Line, "the container starts %s and nothing else: this is a base or toolchain image, which others extend with RUN steps that need root (or use interactively); no USER was added, set it in the images built on it", what)
 		return true
 	}
-	if v, vol := a.unownedVolume(); v != nil {
+	if v, vol := a.unownedVolume(); v != nil && !p.windowsOS {
 		p.note(v.Line, "VOLUME %s: the process probably writes there (a volume is for data), and a new volume takes the owner of %s in the image, root here; hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s, or COPY --chown), then run hardenfix again", vol, vol, vol, vol)
 		return true
 	}

@@ -86,20 +86,35 @@ USER root with nothing after it that needs root is replaced instead.
 Left as they are, with a note: images whose entrypoint starts as root and
 drops privileges itself (official postgres, mysql, mariadb, redis, mongo,
 rabbitmq, ..., LinuxServer.io's s6-overlay, and any Dockerfile or
-entrypoint script that uses gosu, su-exec, setpriv, runuser, chpst),
+entrypoint script that uses gosu, su-exec, setpriv, runuser, chpst; the
+note names the user it switches to when the command or the script shows
+it), init systems and supervisors, whose note gives the next step
+(supervisord: the programs of the copied configuration without user=;
+runit and s6-overlay: the copied services whose run scripts do not drop
+privileges, and s6-overlay's USER support from 3.2.3.2; systemd: run the
+service itself; cron: supercronic; tini and dumb-init are looked through),
 images that need root by design and have no unprivileged setup the
 catalog knows, containers whose
 command (or entrypoint script) starts a daemon that needs root (nginx,
 Apache, sshd, supervisord, cron, systemd, ...), Windows bases, images meant
 to be built FROM (ONBUILD RUN triggers, or only ONBUILD), a WORKDIR under
-/root (a non-root process could not start there), a stage that switches to
+/root (a non-root process could not start there) unless the application
+can move to /app: every mention of the folder is in the final stage's
+WORKDIR, COPY/ADD destinations, CMD, ENTRYPOINT or ENV (HOME=/root
+too), no copied context file mentions /root or ~/, and the file does not
+use /app already (then it moves, as a fix of its own), a stage that switches to
 root before its build steps on a base whose own user is not known, and
-USER values known only at build time. Also left as root, with a note:
-Windows images (from the catalog, which lists the .NET Framework and
-Windows repositories of mcr.microsoft.com, or --platform=windows/...;
-otherwise two of the backtick escape, a Windows SHELL and drive-letter
-paths must agree, and one alone with no Linux package manager leaves the
-rule unsure; USER ContainerUser is left to a later change); a stage with
+USER values known only at build time. Windows images (from the catalog, which lists the .NET Framework and
+Windows repositories of mcr.microsoft.com, or --platform=windows/...) run
+as ContainerUser, the built-in account without administrator rights:
+USER ContainerUser goes after the last build step (Nano Server already
+runs as it; the USER is stated), except for IIS (ServiceMonitor.exe w3svc
+needs ContainerAdministrator), a command or start script doing
+administrator work (installers, HKLM, services, setx /M, netsh), a bare
+cmd or PowerShell, a VOLUME not granted with icacls, or a base whose
+account is not known; when only the backtick escape, a Windows SHELL and
+drive-letter paths say Windows, the rule notes and stays out. Also left
+as root, with a note: a stage with
 no CMD or ENTRYPOINT (a platform or a derived image decides what runs),
 or one that starts only an interpreter or a shell (CMD ["node"],
 ["bash"]: a base or toolchain image) or keeps a workspace alive (sleep
@@ -202,6 +217,12 @@ type nonRootPlan struct {
 	// baseCommand is true when the base image's own command runs and is
 	// known to work unprivileged, so a stage without CMD is not a blocker.
 	baseCommand bool
+	// contextDir is env.ContextDir; windowsOS is true on a Windows stage
+	// (wincontainers.go; not windows.go, which Go would build only on Windows).
+	contextDir string
+	windowsOS  bool
+	// moved moves the application out of /root (roothome.go).
+	moved []rewrite.Fix
 }
 
 func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
@@ -229,7 +250,7 @@ func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([
 	if from == nil || rewrite.IsIgnored(ignored, d, from.Line, nonRootName) {
 		return nil, nil, nil
 	}
-	p := &nonRootPlan{d: d, final: final, instrs: d.InstructionsByStage()[final], role: env.Role, env: env, ctx: ctx}
+	p := &nonRootPlan{d: d, final: final, instrs: d.InstructionsByStage()[final], role: env.Role, env: env, ctx: ctx, contextDir: env.ContextDir}
 	p.a = analyzeStage(d, env, final)
 	if !p.decide(uid, name, explicitUID) {
 		return nil, p.notes, nil
@@ -241,6 +262,7 @@ func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([
 	if len(fixes) == 0 {
 		return nil, p.notes, nil
 	}
+	fixes = append(p.moved, fixes...) // the move out of /root, if any
 	for _, f := range fixes {
 		if rewrite.IsIgnored(ignored, d, f.Line, nonRootName) {
 			// The fixes only make sense together: an ignore comment on
@@ -279,8 +301,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		return false
 	}
 	if why := p.windows(); why != "" {
-		p.note(from.Line, "%s: USER names a Windows account there, so nothing was changed; consider USER ContainerUser, the non-administrator account of Windows base images", why)
-		return false
+		return p.decideWindows(why, last)
 	}
 	if p.onbuildOnly() {
 		return false
@@ -306,7 +327,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		return ok
 	}
 	if a.HasFacts && a.Facts.DropsPrivileges {
-		p.note(from.Line, "%s starts as root and switches to its own service user in its entrypoint (gosu, su-exec, s6-overlay); a USER would break that, so none was added", a.Image)
+		p.dropsPrivilegesNote() // supervisor.go
 		return false
 	}
 	if a.HasFacts && a.Facts.NeedsRoot {
@@ -315,6 +336,9 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		} else {
 			p.note(from.Line, "%s needs root by design (it binds a privileged port and drops privileges itself); no non-root variant is known, so no USER was added", a.Image)
 		}
+		return false
+	}
+	if p.supervisorNote() { // init systems and supervisors: supervisor.go
 		return false
 	}
 	if a.Daemon != "" {
@@ -326,15 +350,15 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.note(a.DaemonLine, "the container starts %s, which runs as root by design (privileged ports, pid files, its own user switch), so no USER was added; %s", a.Daemon, hint)
 		return false
 	}
-	if a.Dropper != "" {
-		p.note(a.DropperLine, "the image uses %s: its entrypoint probably starts as root and drops privileges itself, so no USER was added; check that it does", a.Dropper)
+	if p.dropperNote() {
 		return false
 	}
+	stuck := p.rootWorkdir() // WORKDIR under /root: move it (roothome.go)
 	if p.blocked() {
 		return false
 	}
-	if in, wd := a.Workdir, a.WorkdirPath; in != nil && (wd == "/root" || strings.HasPrefix(wd, "/root/")) {
-		p.note(in.Line, "WORKDIR %s is inside root's home, which other users may not enter: a non-root container could not even start there, so no USER was added; move the application out of /root, then run hardenfix again", wd)
+	if stuck != nil {
+		p.notes = append(p.notes, *stuck)
 		return false
 	}
 	p.changes = true
@@ -829,6 +853,10 @@ func (p *nonRootPlan) setIsRoot(in *rewrite.Instruction) bool {
 
 // runtimeNotes are the notes that come with a change of the runtime user.
 func (p *nonRootPlan) runtimeNotes() {
+	if p.windowsOS {
+		p.windowsRuntimeNotes()
+		return
+	}
 	a := p.a
 	user := userspec.Parse(p.spec, true)
 	for _, e := range a.Exposes {

@@ -427,7 +427,8 @@ func appendOnce(list []*rewrite.Instruction, in *rewrite.Instruction) []*rewrite
 // as root, with a note.
 var rootDaemons = setOf("nginx", "httpd", "apache2", "apachectl", "apache2ctl", "apache2-foreground",
 	"httpd-foreground", "sshd", "supervisord", "cron", "crond", "systemd", "init", "rsyslogd", "postfix",
-	"dovecot", "vsftpd", "proftpd", "smbd", "named", "squid", "dnsmasq", "lighttpd", "openvpn", "runsvdir")
+	"dovecot", "vsftpd", "proftpd", "smbd", "named", "squid", "dnsmasq", "lighttpd", "openvpn", "runsvdir",
+	"pcscd")
 
 // initWrappers start the command that follows them.
 var initWrappers = setOf("tini", "dumb-init", "catatonit", "tini-static")
@@ -450,8 +451,11 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 			continue
 		}
 		if script := a.contextScript(d, env.ContextDir, base); script != "" {
+			funcs := scriptFunctions(script)
 			for _, cmd := range shellCommands(script) {
-				a.runtimeCommand(cmd, in.Line, base)
+				if !funcs[cmd.Name] { // init() { ...; }; init calls the function
+					a.runtimeCommand(cmd, in.Line, base)
+				}
 			}
 			a.scanRuntimeBlockers(in, script, base)
 			if dr := dropperIn(script); dr != "" {

@@ -1,0 +1,596 @@
+// Command rootcensus counts the final stages that still run as root after
+// hardenfix has rewritten a tree of Dockerfiles, by the reason they do
+// (the classes of issue 16), so a change to the non-root rule can be
+// measured on real files:
+//
+//	go run ./internal/rootcensus [-v] [-repos] [-out DIR] DIR...
+//
+// Every Dockerfile under DIR goes through the whole pipeline, offline and
+// with the embedded catalog, exactly as `hardenfix --offline` would rewrite
+// it (nothing is written). The final stage is the last. Its effective user is the last USER of the
+// stage and the stages it is built FROM, else the base image's user from
+// the catalog; a base the catalog does not know with no USER counts as
+// root ("unknown-root"): images run as root unless they say otherwise. A
+// USER whose value is only known at build time is counted apart.
+//
+// Each root final stage is put in the first class whose signs the
+// Dockerfile, its base image or the scripts it copies from the build
+// context show; -v lists the files of each class with the non-root note.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/harden"
+	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+)
+
+// classes in the order a root final stage is tried against them.
+var classes = []string{
+	"development container", "windows", "nginx", "apache/php-apache", "init/supervisor", "privilege-dropping entrypoint",
+	"/root workdir or HOME", "ONBUILD/base image", "build image as final stage", "unknown base", "other",
+}
+
+// noteWords are words a non-root note about each class must contain to
+// name it.
+var noteWords = map[string]*regexp.Regexp{
+	"development container":         regexp.MustCompile(`(?i)development container|devcontainer`),
+	"windows":                       regexp.MustCompile(`(?i)windows|ContainerUser|ContainerAdministrator`),
+	"nginx":                         regexp.MustCompile(`(?i)nginx`),
+	"apache/php-apache":             regexp.MustCompile(`(?i)apache|httpd`),
+	"init/supervisor":               regexp.MustCompile(`(?i)s6|supervisor|tini|dumb-init|runit|runsv|systemd|init`),
+	"privilege-dropping entrypoint": regexp.MustCompile(`(?i)gosu|su-exec|setpriv|runuser|chpst|setuidgid|drops? privileges|switches to`),
+	"/root workdir or HOME":         regexp.MustCompile(`/root`),
+	"ONBUILD/base image":            regexp.MustCompile(`(?i)ONBUILD|base for other|no CMD or ENTRYPOINT|built on|extend|interpreter|shell|platform`),
+	"build image as final stage":    regexp.MustCompile(`(?i)build|toolchain|sdk`),
+	"unknown base":                  regexp.MustCompile(`(?i)catalog|not known|registry|build time`),
+	"other":                         regexp.MustCompile(`.`),
+}
+
+type entry struct {
+	name, sub, note string
+}
+
+func main() {
+	verbose := flag.Bool("v", false, "list the files of each class")
+	byRepo := flag.Bool("repos", false, "count per folder below each DIR (one repository each in a corpus)")
+	out := flag.String("out", "", "write the files the non-root rule changed, as rewritten, below this folder (for a scanner)")
+	flag.Parse()
+	if flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: rootcensus [-v] DIR...")
+		os.Exit(2)
+	}
+	h, err := harden.New(harden.Options{Offline: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	cat := h.Catalog()
+	var total, parsed, before, after, unknownUser, unnamed, noNote, written, apps, rootApps int
+	byClass := map[string][]entry{}
+	type tally struct{ parsed, root int }
+	repos := map[string]*tally{}
+	repoOf := func(p string) string {
+		for _, dir := range flag.Args() {
+			if rel, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(rel, "..") {
+				top, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+				return filepath.Base(dir) + "/" + top
+			}
+		}
+		return "?"
+	}
+	err = h.Tree(context.Background(), flag.Args(), func(r harden.Result) error {
+		total++
+		if r.Err != nil || r.Rewrite == nil {
+			return nil
+		}
+		old, err := rewrite.Parse(r.Path, r.Rewrite.Old)
+		if err != nil || len(old.Stages) == 0 {
+			return nil
+		}
+		parsed++
+		if *out != "" && changedByNonRoot(r.Rewrite) {
+			dest := filepath.Join(*out, filepath.FromSlash(repoOf(r.Path)), fmt.Sprintf("%04d", written), "Dockerfile")
+			written++
+			if err := os.MkdirAll(filepath.Dir(dest), 0o755); err == nil {
+				_ = os.WriteFile(dest, r.Rewrite.New, 0o644)
+				_ = os.WriteFile(filepath.Join(filepath.Dir(dest), "SOURCE"), []byte(r.Path+"\n"), 0o644)
+			}
+		}
+		repo := repoOf(r.Path)
+		if repos[repo] == nil {
+			repos[repo] = &tally{}
+		}
+		repos[repo].parsed++
+		d, err := rewrite.Parse(r.Path, r.Rewrite.New)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: the output does not parse: %v\n", r.Name, err)
+			return nil
+		}
+		if u := effectiveUser(old, cat); u.root() {
+			before++
+		}
+		u := effectiveUser(d, cat)
+		if u.state == "unknown" {
+			unknownUser++
+		}
+		labels := classify(d, u, cat, filepath.Dir(r.Path))
+		app := !extended(labels)
+		if app {
+			apps++
+		}
+		if !u.root() {
+			return nil
+		}
+		after++
+		if app {
+			rootApps++
+		}
+		repos[repo].root++
+		class, sub := labels[0].class, labels[0].sub
+		var notes []string
+		for _, n := range r.Rewrite.Notes {
+			if n.Rule == "non-root" {
+				notes = append(notes, n.Message)
+			}
+		}
+		note := strings.Join(notes, " | ")
+		switch {
+		case note == "":
+			noNote++
+		default:
+			named := false
+			for _, l := range labels[:len(labels)-1] {
+				named = named || noteWords[l.class].MatchString(note)
+			}
+			if !named && len(labels) == 1 {
+				named = true // "other": any note says why
+			}
+			if !named {
+				unnamed++
+				sub += " [note names none of its classes]"
+			}
+		}
+		if class == "other" {
+			sub = gist(note)
+		}
+		byClass[class] = append(byClass[class], entry{r.Name, sub, note})
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	fmt.Printf("files %d, parsed %d; final stage root before the rewrite %d (%.1f%%), after %d (%.1f%%); USER only known at build time %d\n",
+		total, parsed, before, pct(before, parsed), after, pct(after, parsed), unknownUser)
+	fmt.Printf("images not built to be extended (no ONBUILD/base-image or development-container sign): %d parsed, %d root after (%.1f%%)\n", apps, rootApps, pct(rootApps, apps))
+	fmt.Printf("root after, with no non-root note: %d; with a note that names none of the classes the file shows: %d\n\n", noNote, unnamed)
+	fmt.Println("| class | root final stages | share of parsed | sub-classes |")
+	fmt.Println("| --- | ---: | ---: | --- |")
+	for _, c := range classes {
+		es := byClass[c]
+		subs := map[string]int{}
+		for _, e := range es {
+			if e.sub != "" {
+				subs[e.sub]++
+			}
+		}
+		var parts []string
+		for _, k := range sortedKeys(subs) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, subs[k]))
+		}
+		fmt.Printf("| %s | %d | %.1f%% | %s |\n", c, len(es), pct(len(es), parsed), strings.Join(parts, ", "))
+	}
+	if *byRepo {
+		fmt.Println("\n| folder | parsed | root after |")
+		fmt.Println("| --- | ---: | ---: |")
+		var names []string
+		for k := range repos {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			fmt.Printf("| %s | %d | %d |\n", k, repos[k].parsed, repos[k].root)
+		}
+	}
+	if *verbose {
+		for _, c := range classes {
+			es := byClass[c]
+			if len(es) == 0 {
+				continue
+			}
+			fmt.Printf("\n## %s\n", c)
+			for _, e := range es {
+				fmt.Printf("- %s [%s]\n    %s\n", e.name, e.sub, trim(e.note, 400))
+			}
+		}
+	}
+}
+
+// changedByNonRoot reports whether the non-root rule changed the file.
+func changedByNonRoot(r *rewrite.Result) bool {
+	for _, f := range r.Fixes {
+		if f.Rule == "non-root" {
+			return true
+		}
+	}
+	return false
+}
+
+// user is the effective user of a final stage.
+type user struct {
+	state string // root, non-root, unknown-root (base not known), unknown (USER $X)
+	image string // the external base image, expanded ("" for a variable)
+	chain []int  // the final stage and the stages it is built FROM
+	facts registry.ImageFacts
+	known bool // facts is set
+}
+
+func (u user) root() bool { return u.state == "root" || u.state == "unknown-root" }
+
+func effectiveUser(d *rewrite.Document, cat *registry.Catalog) user {
+	final := len(d.Stages) - 1
+	var u user
+	seen := map[int]bool{}
+	for i := final; i >= 0 && !seen[i]; {
+		seen[i] = true
+		u.chain = append(u.chain, i)
+		instrs := d.Stage(i)
+		for j := len(instrs) - 1; j >= 0; j-- {
+			in := instrs[j]
+			if in.Keyword != "USER" {
+				continue
+			}
+			if u.state != "" {
+				break
+			}
+			v := strings.TrimSpace(in.ArgsSpan.Text(d.Src))
+			out, unset, err := d.Expand(v, d.VarsAt(in))
+			if err != nil || len(unset) > 0 || strings.Contains(out, "$") {
+				u.state = "unknown"
+				break
+			}
+			name, _, _ := strings.Cut(strings.Trim(strings.TrimSpace(out), `"`), ":")
+			if name == "root" || name == "0" || strings.EqualFold(name, "ContainerAdministrator") {
+				u.state = "root"
+			} else {
+				u.state = "non-root"
+			}
+			break
+		}
+		base, unset, err := d.Expand(d.Stages[i].BaseName, d.GlobalArgs)
+		if err != nil || len(unset) > 0 {
+			base = ""
+		}
+		next := -1
+		for k := 0; k < i; k++ {
+			if base != "" && strings.EqualFold(d.Stages[k].Name, base) {
+				next = k
+			}
+		}
+		if next >= 0 {
+			i = next
+			continue
+		}
+		u.image = base
+		if strings.EqualFold(base, "scratch") {
+			if u.state == "" {
+				u.state = "root"
+			}
+			return u
+		}
+		if base != "" {
+			u.facts, u.known = cat.Facts(base)
+		}
+		break
+	}
+	if u.state != "" {
+		return u
+	}
+	switch {
+	case u.known && u.facts.NonRoot() && !strings.EqualFold(u.facts.User, "ContainerAdministrator"):
+		u.state = "non-root"
+	case u.known:
+		u.state = "root"
+	default:
+		u.state = "unknown-root"
+	}
+	return u
+}
+
+var (
+	reWinImage  = regexp.MustCompile(`(?i)windows|servercore|nanoserver|dotnet/framework|ltsc20`)
+	reWinShell  = regexp.MustCompile(`(?i)^\s*shell\s+\[\s*"(powershell|pwsh|cmd)`)
+	reWinPath   = regexp.MustCompile(`(?i)\b[c-z]:\\`)
+	reNginx     = regexp.MustCompile(`(?i)(^|[/"' \[,])(nginx|openresty)([" ',\]]|$|\s)`)
+	reNginxImg  = regexp.MustCompile(`(?i)(^|/)(nginx|nginx-[a-z-]+|openresty)(:|$)`)
+	reApache    = regexp.MustCompile(`(?i)apache2-foreground|httpd-foreground|apache2ctl|apachectl|\bhttpd\b\s+-D|apache2\s+-D|/usr/sbin/apache2`)
+	reApacheImg = regexp.MustCompile(`(?i)(^|/)(httpd|apache[a-z0-9-]*)(:|$)|(^|/)php:[^ ]*apache|(^|/)wordpress(:|$)|(^|/)(drupal|joomla|mediawiki|nextcloud)(:[^ ]*apache|:?$)`)
+	// reInit are the signs of an init system or supervisor, looked for in
+	// CMD, ENTRYPOINT and the scripts the build copies (s6-overlay also in
+	// the build steps that install it).
+	reInit = map[string]*regexp.Regexp{
+		"s6":          regexp.MustCompile(`(?i)s6-overlay|"/init"|ENTRYPOINT\s+/init\b|s6-svscan|linuxserver/|lsiobase/`),
+		"supervisord": regexp.MustCompile(`(?i)supervisord|supervisorctl`),
+		"runit":       regexp.MustCompile(`(?i)runsvdir|\brunit\b|my_init|phusion/baseimage`),
+		"systemd":     regexp.MustCompile(`(?i)"?(/usr)?/sbin/init\b|/lib/systemd/systemd|\bsystemd"`),
+		"tini":        regexp.MustCompile(`(?i)\btini\b|dumb-init`),
+	}
+	// reDropper are the privilege droppers, anywhere (installed or run);
+	// reSu is su, which only counts when the container runs it.
+	reDropper   = regexp.MustCompile(`(?i)\b(gosu|su-exec|setpriv|runuser|chpst|s6-setuidgid|setuidgid)\b`)
+	reSu        = regexp.MustCompile(`(?i)\bsu\s+(-\s+|-c\s|-s\s)|\bsu\s+[a-z_][a-z0-9_-]*\s+-c\b`)
+	reShellCmd  = regexp.MustCompile(`(?i)^\s*(cmd|entrypoint)\s+(\[\s*"([^"]*/)?(sh|bash|ash|zsh|pwsh|powershell|cmd|node|python3?|irb|php)(\.exe)?"\s*\]|(\S*/)?(sh|bash|zsh|pwsh|powershell|node|python3?))\s*$`)
+	reGenerated = regexp.MustCompile(`(?i)^#.*(do not edit|generated by|auto-generated|autogenerated|automatically generated)`)
+	reRootHome  = regexp.MustCompile(`(?i)^\s*env\s+.*\bHOME[= ]\s*/root\b`)
+	reRootCmd   = regexp.MustCompile(`/root/`)
+	// scriptName is what is read from a folder the build copies: start-up
+	// scripts and configuration, not the application's sources.
+	scriptName = regexp.MustCompile(`(?i)(\.sh|\.conf|entrypoint[^/]*|^start[^/]*|^run)$`)
+)
+
+// classify returns the classes a root final stage belongs to, in the order
+// of classes (the first is the one it is counted in), "other" last.
+func classify(d *rewrite.Document, u user, cat *registry.Catalog, dir string) []label {
+	var text, runtime strings.Builder // the chain's instructions; CMD and ENTRYPOINT only
+	hasCmd, hasOnbuild := false, false
+	for _, i := range u.chain {
+		for _, in := range d.Stage(i) {
+			t := in.Span.Text(d.Src)
+			text.WriteString(t + "\n")
+			switch in.Keyword {
+			case "CMD", "ENTRYPOINT":
+				hasCmd = true
+				runtime.WriteString(t + "\n")
+			case "ONBUILD":
+				hasOnbuild = true
+			}
+		}
+	}
+	scripts := contextScripts(d, u.chain, dir)
+	all := text.String() + "\n" + scripts
+	cmd := runtime.String() + "\n" + scripts
+	img := strings.ToLower(u.image)
+	lines := strings.Split(text.String(), "\n")
+	anyLine := func(re *regexp.Regexp) bool {
+		for _, l := range lines {
+			if re.MatchString(l) {
+				return true
+			}
+		}
+		return false
+	}
+	plat := strings.ToLower(d.Stages[u.chain[len(u.chain)-1]].Platform)
+	var labels []label
+	add := func(class, sub string) { labels = append(labels, label{class, sub}) }
+	if p := filepath.ToSlash(d.Path); strings.Contains(p, "/.devcontainer/") {
+		add("development container", ".devcontainer/")
+	}
+	if u.known && u.facts.Family == "windows" || reWinImage.MatchString(img) || strings.Contains(plat, "windows") ||
+		d.Escape == '`' && (anyLine(reWinShell) || reWinPath.MatchString(all)) || anyLine(reWinShell) && reWinPath.MatchString(all) {
+		add("windows", "")
+	}
+	switch {
+	case reNginxImg.MatchString(img):
+		add("nginx", "nginx base")
+	case reNginx.MatchString(runtime.String()):
+		add("nginx", "starts nginx")
+	}
+	switch {
+	case reApacheImg.MatchString(img):
+		add("apache/php-apache", "apache base")
+	case reApache.MatchString(cmd):
+		add("apache/php-apache", "starts apache")
+	}
+	for _, k := range []string{"s6", "supervisord", "runit", "systemd", "tini"} {
+		where := cmd
+		if k == "s6" {
+			where = all + img
+		}
+		if reInit[k].MatchString(where) {
+			add("init/supervisor", k)
+			break
+		}
+	}
+	switch {
+	case u.known && u.facts.DropsPrivileges:
+		add("privilege-dropping entrypoint", "base image drops privileges")
+	case reDropper.MatchString(all):
+		add("privilege-dropping entrypoint", strings.ToLower(reDropper.FindString(all)))
+	case reSu.MatchString(cmd):
+		add("privilege-dropping entrypoint", "su")
+	}
+	switch {
+	case lastWorkdirRoot(d, u.chain):
+		add("/root workdir or HOME", "WORKDIR")
+	case anyLine(reRootHome):
+		add("/root workdir or HOME", "HOME")
+	case reRootCmd.MatchString(runtime.String()):
+		add("/root workdir or HOME", "CMD path under /root")
+	}
+	switch {
+	case hasOnbuild:
+		add("ONBUILD/base image", "ONBUILD")
+	case generated(d):
+		add("ONBUILD/base image", "generated template")
+	case !hasCmd:
+		add("ONBUILD/base image", "no CMD or ENTRYPOINT")
+	case reShellCmd.MatchString(lastRuntime(runtime.String())):
+		add("ONBUILD/base image", "shell or interpreter CMD")
+	}
+	if u.image != "" {
+		if row, ok := cat.Lookup(u.image); ok && row.Role == "build" {
+			add("build image as final stage", row.Name)
+		}
+	}
+	switch {
+	case !u.known && u.image == "":
+		add("unknown base", "FROM a variable")
+	case !u.known:
+		add("unknown base", "not in the catalog")
+	}
+	return append(labels, label{"other", ""})
+}
+
+// extended reports a file whose classes say it builds an image for others
+// to extend or a development container: root by design.
+func extended(labels []label) bool {
+	for _, l := range labels {
+		if l.class == "ONBUILD/base image" || l.class == "development container" {
+			return true
+		}
+	}
+	return false
+}
+
+// label is one class a root final stage belongs to, with a sub-class.
+type label struct{ class, sub string }
+
+// generated reports a generated-file header before the first instruction.
+func generated(d *rewrite.Document) bool {
+	if len(d.Instructions) == 0 {
+		return false
+	}
+	for _, l := range strings.Split(string(d.Src[:d.LineStart(d.Instructions[0].Line)]), "\n") {
+		if reGenerated.MatchString(strings.TrimSpace(l)) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastRuntime is the last CMD or ENTRYPOINT line of the chain.
+func lastRuntime(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// gist is the start of a note, to sort the "other" class.
+func gist(note string) string {
+	f := strings.Fields(note)
+	if len(f) > 6 {
+		f = f[:6]
+	}
+	return strings.Join(f, " ")
+}
+
+// lastWorkdirRoot reports whether the chain's last WORKDIR is /root or
+// inside it.
+func lastWorkdirRoot(d *rewrite.Document, chain []int) bool {
+	for _, i := range chain {
+		instrs := d.Stage(i)
+		for j := len(instrs) - 1; j >= 0; j-- {
+			if instrs[j].Keyword == "WORKDIR" {
+				w := strings.Trim(strings.TrimSpace(instrs[j].ArgsSpan.Text(d.Src)), `"`)
+				return w == "/root" || strings.HasPrefix(w, "/root/")
+			}
+		}
+	}
+	return false
+}
+
+// contextScripts returns the text of the files the chain copies from the
+// build context (COPY and ADD sources that are files or small folders).
+func contextScripts(d *rewrite.Document, chain []int, dir string) string {
+	var b strings.Builder
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	read := func(p string) {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Size() > 256<<10 {
+			return
+		}
+		data, err := os.ReadFile(p)
+		if err == nil && !strings.ContainsRune(string(data[:min(len(data), 512)]), 0) {
+			b.Write(data)
+			b.WriteString("\n")
+		}
+	}
+	for _, i := range chain {
+		for _, in := range d.Stage(i) {
+			if in.Keyword != "COPY" && in.Keyword != "ADD" {
+				continue
+			}
+			f := strings.Fields(in.ArgsSpan.Text(d.Src))
+			var srcs []string
+			for _, w := range f {
+				if strings.HasPrefix(w, "--from") {
+					srcs = nil
+					break
+				}
+				if !strings.HasPrefix(w, "--") && !strings.HasPrefix(w, "[") {
+					srcs = append(srcs, strings.Trim(w, `",[]`))
+				}
+			}
+			if len(srcs) < 2 {
+				continue
+			}
+			for _, s := range srcs[:len(srcs)-1] {
+				if strings.Contains(s, "://") || strings.Contains(s, "$") {
+					continue
+				}
+				p := filepath.Join(root, filepath.FromSlash(s))
+				if !strings.HasPrefix(p, root) {
+					continue
+				}
+				matches, _ := filepath.Glob(p)
+				for _, m := range matches {
+					fi, err := os.Stat(m)
+					if err != nil {
+						continue
+					}
+					if !fi.IsDir() {
+						read(m)
+						continue
+					}
+					n := 0
+					_ = filepath.WalkDir(m, func(q string, de fs.DirEntry, err error) error {
+						if err != nil || n > 200 {
+							return filepath.SkipDir
+						}
+						if !de.IsDir() && de.Type().IsRegular() && scriptName.MatchString(de.Name()) {
+							n++
+							read(q)
+						}
+						return nil
+					})
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+func trim(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func sortedKeys(m map[string]int) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+	return keys
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+)
+
+func TestEffectiveUser(t *testing.T) {
+	cat := registry.Embedded()
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"no USER on a root image", "FROM debian:12-slim\nCMD [\"app\"]\n", "root"},
+		{"explicit non-root", "FROM debian:12-slim\nUSER 10001:10001\nCMD [\"app\"]\n", "non-root"},
+		{"non-root base", "FROM gcr.io/distroless/static-debian12:nonroot\nCMD [\"/app\"]\n", "non-root"},
+		{"unknown base", "FROM contoso/app:1\nCMD [\"app\"]\n", "unknown-root"},
+		{"USER from the build", "FROM debian:12-slim\nARG U\nUSER $U\n", "unknown"},
+		{"through a stage", "FROM debian:12-slim AS base\nUSER app\nFROM base\nCMD [\"app\"]\n", "non-root"},
+		{"stage switches back", "FROM debian:12-slim AS base\nUSER app\nFROM base\nUSER root\n", "root"},
+		{"ARG-built base", "ARG B=debian:12-slim\nFROM ${B}\nCMD [\"app\"]\n", "root"},
+		{"Windows administrator", "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCMD [\"app.exe\"]\n", "root"},
+		{"Windows USER ContainerAdministrator", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nUSER ContainerAdministrator\n", "root"},
+		{"Nano Server", "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nCMD [\"app.exe\"]\n", "non-root"},
+		{"scratch", "FROM scratch\nCOPY app /app\n", "root"},
+	} {
+		d, err := rewrite.Parse("Dockerfile", []byte(tc.src))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := effectiveUser(d, cat).state; got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	cat := registry.Embedded()
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"nginx base", "FROM nginx:1.27\nCOPY site /usr/share/nginx/html\n", "nginx"},
+		{"supervisord", "FROM debian:12-slim\nCMD [\"supervisord\", \"-n\"]\n", "init/supervisor"},
+		{"gosu", "FROM debian:12-slim\nRUN apt-get install -y gosu\nCMD [\"app\"]\n", "privilege-dropping entrypoint"},
+		{"WORKDIR /root", "FROM debian:12-slim\nWORKDIR /root\nCMD [\"./app\"]\n", "/root workdir or HOME"},
+		{"no CMD", "FROM debian:12-slim\nRUN true\n", "ONBUILD/base image"},
+		{"windows", "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCMD [\"app.exe\"]\n", "windows"},
+		{"unknown base", "FROM contoso/app:1\nCMD [\"app\"]\n", "unknown base"},
+	} {
+		d, err := rewrite.Parse("Dockerfile", []byte(tc.src))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		labels := classify(d, effectiveUser(d, cat), cat, t.TempDir())
+		if labels[0].class != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, labels[0].class, tc.want)
+		}
+	}
+}
