@@ -138,8 +138,11 @@ func (p *nonRootPlan) planRootMove(wd string) (why string, edits []rewrite.Edit,
 				if !(ref == wd || strings.HasPrefix(ref, wd+"/") || (ref == "/root" && isHomeEnv(in))) {
 					return fmt.Sprintf("line %d mentions %s, outside the application's folder", in.Line, ref), nil, nil
 				}
-				if isHomeEnv(in) && wd != "/root" {
-					return fmt.Sprintf("line %d sets HOME to /root, outside the application's folder", in.Line), nil, nil
+				if isHomeEnv(in) {
+					// HOME would become the application's folder, which
+					// WORKDIR makes root's: the new user could not write
+					// its caches and dot-files there.
+					return fmt.Sprintf("line %d sets HOME to /root; moved, HOME would be %s, which the new user cannot write: drop that ENV (the user's own home from /etc/passwd is used) or point it at a folder the user owns", in.Line, neutralAppDir), nil, nil
 				}
 				start := in.Span.Start + m[4]
 				edits = append(edits, rewrite.Replace(rewrite.Span{Start: start, End: start + len("/root")}, neutralAppDir))
