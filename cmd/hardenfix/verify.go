@@ -16,6 +16,7 @@ import (
 
 	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/report"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 	"github.com/hardenfix/hardenfix/pkg/sbom"
 	"github.com/hardenfix/hardenfix/pkg/verify"
 	"github.com/hardenfix/hardenfix/pkg/verify/scanner"
@@ -204,7 +205,13 @@ func runVerify(ctx context.Context, opts verify.Options, paths []string, out ver
 		rep.Add(fr.Name, res, fr.Err)
 		rep.AddVerification(fr.Name, fr.Verification(v))
 		if bom != nil && fr.Status != verify.Error {
-			for _, n := range sbomFile(bom, fr.Name, res) {
+			// The SBOM is of the files after the run: a file that could
+			// not be verified keeps its original FROM lines.
+			kept := res
+			if fr.Final == nil && res != nil {
+				kept = &rewrite.Result{Path: res.Path, Old: res.Old, New: res.Old}
+			}
+			for _, n := range sbomFile(bom, fr.Name, kept) {
 				rep.AddFileNote(fr.Name, report.Note{Rule: n.Rule, Line: n.Line, Message: n.Message})
 				if opts.Progress != nil {
 					fmt.Fprintf(stderr, "%s:%d: %s: %s\n", fr.Name, n.Line, n.Rule, n.Message)

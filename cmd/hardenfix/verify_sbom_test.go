@@ -124,4 +124,20 @@ func TestVerifySBOM(t *testing.T) {
 	if strings.Contains(string(data), `"vulnerabilities"`) || strings.Contains(string(data), "build:") || !strings.Contains(string(data), "debian") {
 		t.Errorf("SBOM without a scan:\n%s", data)
 	}
+
+	// A file that could not be verified keeps its FROM lines: the SBOM
+	// lists node:latest, not the node:slim of the unverified rewrite.
+	bad := filepath.Join(root, "bad", "Dockerfile")
+	os.MkdirAll(filepath.Dir(bad), 0o755)
+	if err := os.WriteFile(bad, []byte("# FAILME\nFROM node:latest\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = filepath.Join(root, "bad.json")
+	if code, _, stderr := hardenfix(t, "verify", "--sbom", out, "--scanner", "none", "--engine", "buildah", "--enable", "multi-stage", "--run-window", "1ms", "-q", bad); code != exitUnverified {
+		t.Fatalf("exit %d, want %d\n%s", code, exitUnverified, stderr)
+	}
+	data, _ = os.ReadFile(out)
+	if !strings.Contains(string(data), `"docker.io/library/node:latest"`) || strings.Contains(string(data), "node:slim") {
+		t.Errorf("SBOM of a file that could not be verified:\n%s", data)
+	}
 }
