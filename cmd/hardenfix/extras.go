@@ -112,16 +112,47 @@ func (x *extras) file(p *printer, path string, res *rewrite.Result) {
 		}
 	}
 	if x.bom != nil {
-		for _, n := range x.bom.Add(path, newFroms) {
-			// Report lines refer to the original file.
-			for i, f := range newFroms {
-				if f.Line == n.Line {
-					n.Line = origLine(i)
-				}
-			}
-			p.note(path, rewrite.Note{Rule: "sbom", Line: n.Line, Message: n.Message})
+		for _, n := range sbomAdd(x.bom, path, oldFroms, newFroms) {
+			p.note(path, n)
 		}
 	}
+}
+
+// sbomAdd records a file's FROM lines as rewritten for the SBOM and
+// returns the notes on the lines it leaves out, numbered as in the
+// original file (stage i before is stage i after, see file).
+func sbomAdd(bom *sbom.Builder, path string, oldFroms, newFroms []baseimage.From) []rewrite.Note {
+	var notes []rewrite.Note
+	for _, n := range bom.Add(path, newFroms) {
+		for i, f := range newFroms {
+			if f.Line == n.Line {
+				n.Line = 0
+				if i < len(oldFroms) {
+					n.Line = oldFroms[i].Line
+				}
+			}
+		}
+		notes = append(notes, rewrite.Note{Rule: "sbom", Line: n.Line, Message: n.Message})
+	}
+	return notes
+}
+
+// sbomFile is sbomAdd for a rewrite result.
+func sbomFile(bom *sbom.Builder, path string, res *rewrite.Result) []rewrite.Note {
+	if res == nil {
+		return nil
+	}
+	oldDoc, err := rewrite.Parse(path, res.Old)
+	if err != nil {
+		return nil
+	}
+	newDoc := oldDoc
+	if res.Changed() {
+		if newDoc, err = rewrite.Parse(path, res.New); err != nil {
+			return nil
+		}
+	}
+	return sbomAdd(bom, path, baseimage.List(oldDoc), baseimage.List(newDoc))
 }
 
 func (x *extras) match(path string, line int, f *baseimage.From, when string) []report.ImageScan {
@@ -163,14 +194,29 @@ func (x *extras) finish(p *printer) error {
 	if x.bom == nil {
 		return nil
 	}
-	if missing := x.bom.WithoutDigest(); len(missing) > 0 {
-		p.runNote(rewrite.Note{Rule: "sbom", Message: fmt.Sprintf("%d of %d base %s in the SBOM %s no digest, so no hash: %s; pin them to record what was built", len(missing), x.bom.Len(), plural(x.bom.Len(), "image"), plural2(len(missing), "has", "have"), strings.Join(missing, ", "))})
+	if msg := sbomDigestNote(x.bom); msg != "" {
+		p.runNote(rewrite.Note{Rule: "sbom", Message: msg})
 	}
+	return writeSBOM(x.sbomPath, x.bom)
+}
+
+// sbomDigestNote says which base images in the SBOM pin no digest; "" when
+// all do.
+func sbomDigestNote(bom *sbom.Builder) string {
+	missing := bom.WithoutDigest()
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d base %s in the SBOM %s no digest, so no hash: %s; pin them to record what was built", len(missing), bom.Len(), plural(bom.Len(), "image"), plural2(len(missing), "has", "have"), strings.Join(missing, ", "))
+}
+
+// writeSBOM writes the BOM to path.
+func writeSBOM(path string, bom *sbom.Builder) error {
 	var b bytes.Buffer
-	if err := sbom.Write(&b, x.bom.BOM(versionString(), sbomTime())); err != nil {
+	if err := sbom.Write(&b, bom.BOM(versionString(), sbomTime())); err != nil {
 		return fmt.Errorf("--sbom: %w", err)
 	}
-	if err := files.WriteNew(x.sbomPath, b.Bytes()); err != nil {
+	if err := files.WriteNew(path, b.Bytes()); err != nil {
 		return fmt.Errorf("--sbom: %w", err)
 	}
 	return nil

@@ -139,7 +139,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.IntFlag{Name: "uid", Usage: "numeric user and group the non-root rule runs the final stage as", DefaultText: "10001"},
 			&cli.StringFlag{Name: "user-name", Usage: "name of the user the non-root rule creates", DefaultText: "app"},
 			&cli.StringSliceFlag{Name: "scan-report", Usage: "Trivy or Grype JSON report `FILE` of a base image; the report shows its counts beside the FROM lines that use the image (repeatable)"},
-			&cli.StringFlag{Name: "sbom", Usage: "write a CycloneDX 1.5 JSON bill of the base images the Dockerfiles use after the run to `FILE`"},
+			&cli.StringFlag{Name: "sbom", Usage: "write a CycloneDX 1.5 JSON bill of the base images the Dockerfiles use after the run to `FILE` (with --verify and a scanner, also what the scan found in both images)"},
 			&cli.BoolFlag{Name: "verify", Usage: "build and run every changed file before and after, as the verify command does (its flags are below); with -w write only verified fixes; exit 4 when a file could not be verified"},
 		}, append(append(registryFlags(), catalogFlags()...), verifyFlags()...)...),
 		Action: func(c *cli.Context) error {
@@ -147,7 +147,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 				if c.Bool("check") || c.Bool("list") {
 					return cli.Exit("--verify cannot be combined with --check or --list", exitError)
 				}
-				vopts, format, reportPath, err := verifyOptionsFrom(c, stderr)
+				vopts, out, err := verifyOptionsFrom(c, stderr)
 				if err != nil {
 					return cli.Exit(err.Error(), exitError)
 				}
@@ -155,7 +155,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 				if len(paths) == 0 {
 					paths = []string{"."}
 				}
-				*code = runVerify(c.Context, vopts, paths, format, reportPath, stdout, stderr)
+				*code = runVerify(c.Context, vopts, paths, out, stdout, stderr)
 				return nil
 			}
 			opts, err := optionsFrom(c)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/report"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/sbom"
 	"github.com/hardenfix/hardenfix/pkg/verify"
 	"github.com/hardenfix/hardenfix/pkg/verify/scanner"
 )
@@ -71,13 +73,14 @@ func verifyCommand(stdout, stderr io.Writer, code *int) *cli.Command {
 			&cli.BoolFlag{Name: "offline", Usage: "make no registry lookups while rewriting (builds may still pull, see --pull)"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output: text, json, sarif or markdown"},
 			&cli.StringFlag{Name: "report", Usage: "write the --format report to `FILE`"},
+			&cli.StringFlag{Name: "sbom", Usage: "write a CycloneDX 1.5 JSON bill of the base images the verified Dockerfiles use, and of what the scanner found in both images, to `FILE`"},
 			&cli.StringFlag{Name: "config", Usage: "use this configuration `FILE` for every Dockerfile"},
 			&cli.StringFlag{Name: "target", Usage: "build this stage (--target) and treat it as final (non-root)"},
 			&cli.IntFlag{Name: "uid", Usage: "numeric user and group the non-root rule runs the final stage as", DefaultText: "10001"},
 			&cli.StringFlag{Name: "user-name", Usage: "name of the user the non-root rule creates", DefaultText: "app"},
 		}, verifyFlags()...), append(registryFlags(), catalogFlags()...)...),
 		Action: func(c *cli.Context) error {
-			opts, format, reportPath, err := verifyOptionsFrom(c, stderr)
+			opts, out, err := verifyOptionsFrom(c, stderr)
 			if err != nil {
 				return cli.Exit(err.Error(), exitError)
 			}
@@ -85,35 +88,41 @@ func verifyCommand(stdout, stderr io.Writer, code *int) *cli.Command {
 			if len(paths) == 0 {
 				paths = []string{"."}
 			}
-			*code = runVerify(c.Context, opts, paths, format, reportPath, stdout, stderr)
+			*code = runVerify(c.Context, opts, paths, out, stdout, stderr)
 			return nil
 		},
 	}
 }
 
-func verifyOptionsFrom(c *cli.Context, stderr io.Writer) (verify.Options, string, string, error) {
+// verifyOutputs are where verify writes: the --format of stdout or of the
+// --report file, and the --sbom file ("" for none).
+type verifyOutputs struct {
+	format, report, sbom string
+}
+
+func verifyOptionsFrom(c *cli.Context, stderr io.Writer) (verify.Options, verifyOutputs, error) {
 	format := c.String("format")
 	switch format {
 	case "text", "json", "sarif", "markdown":
 	default:
-		return verify.Options{}, "", "", fmt.Errorf("--format must be text, json, sarif or markdown, not %q", format)
+		return verify.Options{}, verifyOutputs{}, fmt.Errorf("--format must be text, json, sarif or markdown, not %q", format)
 	}
 	if c.String("report") != "" && format == "text" {
-		return verify.Options{}, "", "", errors.New("--report needs --format json, sarif or markdown")
+		return verify.Options{}, verifyOutputs{}, errors.New("--report needs --format json, sarif or markdown")
 	}
 	if c.Int("jobs") < 1 {
-		return verify.Options{}, "", "", fmt.Errorf("--jobs must be at least 1, not %d", c.Int("jobs"))
+		return verify.Options{}, verifyOutputs{}, fmt.Errorf("--jobs must be at least 1, not %d", c.Int("jobs"))
 	}
 	if c.Int("uid") < 0 {
-		return verify.Options{}, "", "", fmt.Errorf("--uid must be positive, not %d", c.Int("uid"))
+		return verify.Options{}, verifyOutputs{}, fmt.Errorf("--uid must be positive, not %d", c.Int("uid"))
 	}
 	catalog, err := loadCatalog(c.String("catalog"))
 	if err != nil {
-		return verify.Options{}, "", "", err
+		return verify.Options{}, verifyOutputs{}, err
 	}
 	reg, err := registryOptions(c)
 	if err != nil {
-		return verify.Options{}, "", "", err
+		return verify.Options{}, verifyOutputs{}, err
 	}
 	opts := verify.Options{
 		Harden: harden.Options{
@@ -148,7 +157,7 @@ func verifyOptionsFrom(c *cli.Context, stderr io.Writer) (verify.Options, string
 	if name := c.String("scanner"); name != "none" {
 		s, err := scanner.Lookup(name)
 		if err != nil {
-			return verify.Options{}, "", "", fmt.Errorf("--scanner: %w", err)
+			return verify.Options{}, verifyOutputs{}, fmt.Errorf("--scanner: %w", err)
 		}
 		if s != nil {
 			opts.Scanner = s
@@ -157,11 +166,11 @@ func verifyOptionsFrom(c *cli.Context, stderr io.Writer) (verify.Options, string
 	if !c.Bool("quiet") {
 		opts.Progress = stderr
 	}
-	return opts, format, c.String("report"), nil
+	return opts, verifyOutputs{format: format, report: c.String("report"), sbom: c.String("sbom")}, nil
 }
 
 // runVerify verifies the tree and prints the table (text) or the report.
-func runVerify(ctx context.Context, opts verify.Options, paths []string, format, reportPath string, stdout, stderr io.Writer) int {
+func runVerify(ctx context.Context, opts verify.Options, paths []string, out verifyOutputs, stdout, stderr io.Writer) int {
 	// On an interrupt the builds and containers in flight are killed (they
 	// run in their own process groups, out of the terminal's reach) and
 	// what verify made is still removed.
@@ -181,6 +190,10 @@ func runVerify(ctx context.Context, opts verify.Options, paths []string, format,
 	}
 	rep := report.New(versionString())
 	rep.Catalog = report.Catalog{Version: v.Hardener().Catalog().Version, Date: v.Hardener().Catalog().Date}
+	var bom *sbom.Builder
+	if out.sbom != "" {
+		bom = sbom.New(opts.Harden.Catalog)
+	}
 	var results []*verify.FileResult
 	errs, unverified := 0, 0
 	err = v.Tree(ctx, paths, func(fr *verify.FileResult) error {
@@ -191,6 +204,23 @@ func runVerify(ctx context.Context, opts verify.Options, paths []string, format,
 		}
 		rep.Add(fr.Name, res, fr.Err)
 		rep.AddVerification(fr.Name, fr.Verification(v))
+		if bom != nil && fr.Status != verify.Error {
+			// The SBOM is of the files after the run: a file that could
+			// not be verified keeps its original FROM lines.
+			kept := res
+			if fr.Final == nil && res != nil {
+				kept = &rewrite.Result{Path: res.Path, Old: res.Old, New: res.Old}
+			}
+			for _, n := range sbomFile(bom, fr.Name, kept) {
+				rep.AddFileNote(fr.Name, report.Note{Rule: n.Rule, Line: n.Line, Message: n.Message})
+				if opts.Progress != nil {
+					fmt.Fprintf(stderr, "%s:%d: %s: %s\n", fr.Name, n.Line, n.Rule, n.Message)
+				}
+			}
+			if fr.Scan != nil {
+				bom.AddScan(fr.Name, fr.Scan.Before, fr.Scan.After)
+			}
+		}
 		switch {
 		case fr.Status == verify.Error:
 			errs++
@@ -204,9 +234,21 @@ func runVerify(ctx context.Context, opts verify.Options, paths []string, format,
 		fmt.Fprintln(stderr, "hardenfix:", err)
 		return exitError
 	}
-	if format == "text" {
+	if bom != nil {
+		if msg := sbomDigestNote(bom); msg != "" {
+			rep.AddNote(report.Note{Rule: "sbom", Message: msg})
+			if opts.Progress != nil {
+				fmt.Fprintln(stderr, "hardenfix: sbom:", msg)
+			}
+		}
+		if err := writeSBOM(out.sbom, bom); err != nil {
+			fmt.Fprintln(stderr, "hardenfix:", err)
+			errs++
+		}
+	}
+	if out.format == "text" {
 		writeVerifyTable(stdout, rep)
-	} else if err := writeReport(&options{format: format, reportPath: reportPath}, rep, stdout); err != nil {
+	} else if err := writeReport(&options{format: out.format, reportPath: out.report}, rep, stdout); err != nil {
 		fmt.Fprintln(stderr, "hardenfix:", err)
 		errs++
 	}

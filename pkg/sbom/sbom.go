@@ -2,6 +2,30 @@
 // a set of Dockerfiles use: one container component per distinct image
 // reference, with its tag, digest, publisher and verification kind, and the
 // Dockerfiles and stages that use it.
+//
+// When hardenfix verify scanned the images it built (AddScan), the BOM also
+// records what the scan found, in CycloneDX's own model:
+//
+//   - one container component per scanned image, bom-ref
+//     "build:PATH#original" (the Dockerfile as written) or
+//     "build:PATH#rewritten" (the verified rewrite), named by the
+//     Dockerfile's path, with properties hardenfix:build, hardenfix:scanner,
+//     hardenfix:image-id and hardenfix:vulnerabilities (the total and its
+//     split by severity);
+//   - one vulnerability per finding (ID, package, installed version), bom-ref
+//     "vulnerability:ID:PACKAGE@VERSION", whose affects refer to the image
+//     components it was found in: a CVE the rewrite fixed affects only
+//     #original, a new one only #rewritten. Its ratings are the scanner's
+//     severity (Grype's negligible is CycloneDX's info) and, when the report
+//     gives one, the CVSS base score hardenfix ranks by, with its source; its
+//     source is NVD for CVE IDs and GitHub for GHSA IDs; the package and
+//     installed version are properties, the fixed version a recommendation;
+//   - the scanner as a tool in the metadata, and a dependency of each
+//     rewritten image on the base-image components its Dockerfile uses.
+//
+// Findings attach to the built images, not to the base-image components:
+// the scanner scanned what was built, packages the Dockerfile installs
+// included. Without scans the BOM holds the base images only.
 package sbom
 
 import (
@@ -40,6 +64,7 @@ func (f LookupFunc) Facts(image string) (registry.ImageFacts, bool) { return f(i
 type Builder struct {
 	images  registry.ImageInfo
 	entries map[string]*entry
+	scans   []*scanned
 }
 
 type entry struct {
@@ -137,13 +162,28 @@ func (b *Builder) BOM(version string, at time.Time) *cdx.BOM {
 			Version: version,
 		}}},
 	}
+	images, vulns, scanners, deps := b.scanned()
+	components = append(components, images...)
 	bom.Components = &components
+	if len(vulns) > 0 {
+		bom.Vulnerabilities = &vulns
+	}
+	if len(deps) > 0 {
+		bom.Dependencies = &deps
+	}
+	*bom.Metadata.Tools.Components = append(*bom.Metadata.Tools.Components, scanners...)
 	h := sha256.New()
 	fmt.Fprintln(h, version, bom.Metadata.Timestamp)
 	for _, c := range components {
 		fmt.Fprintln(h, c.BOMRef)
 		for _, p := range *c.Properties {
 			fmt.Fprintln(h, p.Name, p.Value)
+		}
+	}
+	for _, v := range vulns {
+		fmt.Fprintln(h, v.BOMRef)
+		for _, a := range *v.Affects {
+			fmt.Fprintln(h, a.Ref)
 		}
 	}
 	bom.SerialNumber = uuid.NewSHA1(uuid.NameSpaceURL, h.Sum(nil)).URN()
