@@ -28,7 +28,9 @@ type Rule struct {
 	Name string
 	// Summary is one line for `hardenfix rules`.
 	Summary string
-	// Doc is the long help for `hardenfix explain`.
+	// Doc is the long help for `hardenfix explain` and SARIF's rule help. A
+	// rule keeps it in doc/<Name>.md beside its code, embedded and passed
+	// through DocFile.
 	Doc string
 	// Risk is the risk class of the rule's fixes.
 	Risk Risk
@@ -42,6 +44,10 @@ type Rule struct {
 	// notes refer to d.
 	Check func(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error)
 }
+
+// DocFile returns the text of an embedded doc/<rule>.md file as a Rule.Doc:
+// the file without the newline (or newlines) that end it.
+func DocFile(text string) string { return strings.TrimRight(text, "\n") }
 
 // Fix is one change a rule proposes: why, where, how risky, and the edits.
 type Fix struct {

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
 	"io"
 	"path"
@@ -16,37 +17,17 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
 )
 
+//go:embed doc/add-to-copy.md
+var addToCopyDoc string
+
 // Rule turns ADD into COPY wherever the two mean the same.
 var Rule = &rewrite.Rule{
 	Name:    "add-to-copy",
 	Summary: "Use COPY instead of ADD for local files that are not archives.",
-	Doc: `ADD does two things COPY does not: it downloads URLs (and git
-repositories), and it unpacks local tar archives — deciding by the file's
-content, not its name. When every source of an ADD is a local path or a
-heredoc and no ADD-only flag (--checksum, --keep-git-dir, --unpack) is used,
-ADD and COPY do the same thing, and COPY says so plainly: a reader (and a
-scanner such as hadolint DL3020 or Trivy DS-0005) need not wonder whether a
-download or an unpacking hides in the line.
-
-Only the keyword changes, in the case it was written in (add → copy,
-ADD → COPY), including ONBUILD ADD. Every shared flag (--chown, --chmod,
---link, --exclude) stays as written.
-
-Kept as ADD, with a note: URL sources (with a second note recommending
---checksum when none is given), git sources, ADD-only flags, sources whose
-name looks like an archive (.tar, .tgz, .gz, .bz2, .xz, .zst, …), and —
-when the build context is on disk (the Dockerfile's folder, or --context) —
-sources that are tar, gzip, bzip2, xz or zstd files by their first bytes,
-globs included. Sources built from variables are expanded with the ARG
-defaults and ENV values of the stage; a variable with no known value keeps
-ADD. ONBUILD ADD runs in another build's context, so it is judged by the
-names alone.
-
-Before:  ADD --chown=app:app src/ /app/
-After:   COPY --chown=app:app src/ /app/`,
-	Risk:  rewrite.Safe,
-	URL:   "https://docs.docker.com/build/building/best-practices/#add-or-copy",
-	Check: checkAddToCopy,
+	Doc:     rewrite.DocFile(addToCopyDoc),
+	Risk:    rewrite.Safe,
+	URL:     "https://docs.docker.com/build/building/best-practices/#add-or-copy",
+	Check:   checkAddToCopy,
 }
 
 func checkAddToCopy(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {

@@ -2,54 +2,25 @@ package execform
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"strings"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
+//go:embed doc/exec-form.md
+var execFormDoc string
+
 // Rule writes shell-form CMD and ENTRYPOINT in the JSON exec form when
 // the shell adds nothing.
 var Rule = &rewrite.Rule{
 	Name:    "exec-form",
 	Summary: "Shell-form CMD/ENTRYPOINT without shell syntax → JSON exec form, so signals reach the process.",
-	Doc: `A shell-form CMD or ENTRYPOINT runs as /bin/sh -c "…": the shell is PID 1,
-and docker stop's SIGTERM goes to the shell, which does not pass it on;
-the program is killed after the timeout instead of shutting down cleanly
-(hadolint DL3025, BuildKit JSONArgsRecommended). The exec form
-["prog", "arg"] runs the program directly.
-
-The rule converts only text the shell would pass through unchanged: plain
-words made of letters, digits and _ @ % + = : , . / - (and quoted words
-whose content has no $, backquote, backslash or !). Anything else keeps the
-shell form: variables, globs, ~, pipes, redirections, &&, ||, ;, braces,
-subshells, backquotes, escapes, comments, an environment assignment in
-front (FOO=1 app), shell built-ins and keywords (cd, source, ., export, set,
-ulimit, umask, if, for, …), and files with "# escape=“" (Windows, where the
-shell is cmd). A leading "exec" is dropped, as it only asked the shell to
-do what the exec form does. A stage with a SHELL instruction keeps the
-shell form (its shell may do more than sh).
-
-The argument passing changes, so the rule is risk: review, and it is
-conservative about it:
-- CMD is converted only when no ENTRYPOINT is set in the stage or in the
-  stages it is built FROM in this file. A shell-form CMD given to an exec
-  ENTRYPOINT reaches it as "/bin/sh -c <text>"; converting would change the
-  entrypoint's arguments. (An ENTRYPOINT of the base image is not known to
-  the rule; images that use one, like docker-entrypoint.sh scripts, accept
-  a plain command as well — the reviewer checks.)
-- ENTRYPOINT is converted only when no CMD is set in the stage or a stage
-  built FROM it. A shell-form ENTRYPOINT ignores CMD and docker run
-  arguments; as exec form it receives them, so with a CMD present the
-  program would start with extra arguments. Even without a CMD, arguments
-  given to docker run are passed to the program afterwards, which the fix
-  message says.
-
-Before:  CMD node server.js
-After:   CMD ["node", "server.js"]`,
-	Risk:  rewrite.Review,
-	URL:   "https://github.com/hadolint/hadolint/wiki/DL3025",
-	Check: checkExecForm,
+	Doc:     rewrite.DocFile(execFormDoc),
+	Risk:    rewrite.Review,
+	URL:     "https://github.com/hadolint/hadolint/wiki/DL3025",
+	Check:   checkExecForm,
 }
 
 // shellOnly are the commands that only exist inside a shell.

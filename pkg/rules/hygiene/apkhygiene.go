@@ -2,6 +2,7 @@ package hygiene
 
 import (
 	"context"
+	_ "embed"
 	"path"
 	"regexp"
 
@@ -9,34 +10,17 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
+//go:embed doc/apk-hygiene.md
+var apkHygieneDoc string
+
 // ApkHygiene keeps Alpine's package index out of the image.
 var ApkHygiene = &rewrite.Rule{
 	Name:    "apk-hygiene",
 	Summary: "apk add with --no-cache, so the package index does not stay in the layer.",
-	Doc: `apk add without --no-cache leaves the package index it downloaded in
-/var/cache/apk (hadolint DL3018's sibling DL3019; Trivy DS-0025). With
---no-cache, apk fetches the index to memory and leaves nothing behind, and
-a separate "apk update" or "--update" plus "rm -rf /var/cache/apk/*" is no
-longer needed.
-
-Every apk add in a shell-form RUN gets --no-cache right after the word add,
-unless it is there already (before or after add). An existing
-"rm -rf /var/cache/apk/*" or "--update" is left as it is: both stay correct
-with --no-cache, and removing them is a matter of taste, not hygiene. An
-earlier "apk update" in the same RUN is kept too (its index goes to
-/var/cache/apk, which the existing rm, if any, cleans). Skipped when a cache
-mount covers /var/cache/apk or /etc/apk/cache (a deliberate package cache
-outside the layer).
-
-A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
-edited like a RUN line, inside the body; other heredocs (<<-EOF, several
-bodies), the JSON form of RUN and sh -c '…' get a note instead.
-
-Before:  RUN apk add --virtual .build-deps gcc musl-dev
-After:   RUN apk add --no-cache --virtual .build-deps gcc musl-dev`,
-	Risk:  rewrite.Safe,
-	URL:   "https://github.com/hadolint/hadolint/wiki/DL3019",
-	Check: checkApkHygiene,
+	Doc:     rewrite.DocFile(apkHygieneDoc),
+	Risk:    rewrite.Safe,
+	URL:     "https://github.com/hadolint/hadolint/wiki/DL3019",
+	Check:   checkApkHygiene,
 }
 
 var apkText = regexp.MustCompile(`(^|[\s;&|(])apk\s+(-\S+\s+)*add\b`)

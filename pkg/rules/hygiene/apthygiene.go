@@ -3,6 +3,7 @@ package hygiene
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
 	"path"
 	"regexp"
@@ -12,62 +13,17 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
+//go:embed doc/apt-hygiene.md
+var aptHygieneDoc string
+
 // AptHygiene makes apt-get installs non-interactive and small.
 var AptHygiene = &rewrite.Rule{
 	Name:    "apt-hygiene",
 	Summary: "apt-get install -y --no-install-recommends, apt-get for apt, and the package lists removed in the RUN that downloads them.",
-	Doc: `Four fixes to the Debian and Ubuntu package manager in RUN instructions
-(hadolint DL3014, DL3015, DL3027, DL3009; Trivy DS-0029):
-
-- apt-get install gets -y, so the build never waits for an answer it cannot
-  get. Already non-interactive: -y, --yes, --assume-yes, a flag cluster
-  with y (-qy), -qq or -q=2 (which imply -y), -o APT::Get::Assume-Yes=true.
-- apt-get install gets --no-install-recommends, so packages the software
-  does not need stay out of the image. This one is risk: review — a
-  program may rely on a recommended package (ca-certificates after curl is
-  the classic case); a reviewer checks the build and adds what is missing.
-  Not added, with a note, when the install names curl, wget or git without
-  ca-certificates and the stage (or a stage built on it) later downloads
-  with them over https: they only Recommend ca-certificates, which
-  debian:*-slim and ubuntu do not ship (likewise xvfb, whose xvfb-run needs
-  xauth). Skipped when the command chooses either way (--install-recommends,
-  -o APT::Install-Recommends=…) or the Dockerfile configures
-  APT::Install-Recommends itself.
-- apt (the interactive front end) becomes apt-get for update, install,
-  remove, purge, autoremove, clean and autoclean, whose meaning is the same.
-  apt upgrade and apt full-upgrade differ from apt-get upgrade (they install
-  new dependencies) and get a note instead.
-- The RUN that runs apt-get update ends with && rm -rf /var/lib/apt/lists/*,
-  so the downloaded lists (tens of megabytes) do not stay in the layer.
-  The removal goes at the very end of the RUN, not right after the last
-  apt-get: a script or a loop later in the RUN may install packages too
-  (the dev-container "apt-get update && bash install-tools.sh" pattern),
-  and "a; b && rm" still runs the removal only when the RUN got that far.
-  Skipped when the RUN already removes the lists after its last update
-  (rm -r of /var/lib/apt/lists, …/lists/ or …/lists/*; find … -delete;
-  apt-get dist-clean, which apt 2.9 added for this), or when a cache or
-  tmpfs mount covers /var/lib/apt, /var/lib/apt/lists or /var/cache/apt
-  (the lists then never reach the layer). Left with a note: a later RUN of
-  the stage (or of a stage built FROM it) installs without its own apt-get
-  update, so it needs the lists this RUN leaves (an "apt-get update" alone
-  in its RUN is left to apt-update-merge, which folds it into the install
-  or notes why not); an update that ends its RUN
-  with nothing using the lists; a RUN that ends with an operator (";") or a
-  shell comment, or uses a case statement. A RUN that installs without
-  updating gets no removal: its lists came from an earlier layer, so
-  removing them would not shrink the image.
-
-Only the words that change are touched: a flag is inserted after install,
-the cleanup after the RUN's last word; continuation lines, comments and
-spacing of the RUN stay. A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
-edited like a RUN line, inside the body; other heredocs (<<-EOF, several
-bodies), the JSON form of RUN and sh -c '…' get a note instead.
-
-Before:  RUN apt-get update && apt-get install curl
-After:   RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*`,
-	Risk:  rewrite.Safe,
-	URL:   "https://github.com/hadolint/hadolint/wiki/DL3009",
-	Check: checkAptHygiene,
+	Doc:     rewrite.DocFile(aptHygieneDoc),
+	Risk:    rewrite.Safe,
+	URL:     "https://github.com/hadolint/hadolint/wiki/DL3009",
+	Check:   checkAptHygiene,
 }
 
 var aptText = regexp.MustCompile(`(^|[\s;&|(])(apt-get|apt)\s+(-\S+\s+)*(install|update|upgrade)\b`)

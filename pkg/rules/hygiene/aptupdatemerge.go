@@ -2,6 +2,7 @@ package hygiene
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"path"
 	"strings"
@@ -10,52 +11,18 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
+//go:embed doc/apt-update-merge.md
+var aptUpdateMergeDoc string
+
 // AptUpdateMerge folds a package-index update that runs alone in its RUN
 // into the RUN that installs right after it.
 var AptUpdateMerge = &rewrite.Rule{
 	Name:    aptUpdateMergeName,
 	Summary: "Fold a lone `RUN apt-get update` (apk, dnf/yum/microdnf makecache, zypper refresh) into the RUN that installs.",
-	Doc: `A package-index update in a RUN of its own, followed by the install in the
-next RUN, is the classic stale-cache bug (Docker's best practices: always
-combine them; hadolint DL3009's family, Trivy DS-0017): the update layer is
-reused from the build cache, so a later build installs from an old index —
-versions that moved on or vanished. The rule moves the update into the
-install RUN, right before the install command, and removes the lone RUN:
-
-- apt-get update / apt update before apt-get install (upgrade, build-dep, …);
-- apk update before apk add / apk upgrade;
-- dnf, yum or microdnf makecache before their install (upgrade, update, …);
-  "update" and "check-update" are not index refreshes and are left alone;
-- zypper refresh (ref) before zypper install (in, update, patch, dup, …).
-
-For apt the merged RUN also ends with && rm -rf /var/lib/apt/lists/*, as
-apt-hygiene would end it (unless it removes them already, a cache mount
-covers them, or a later RUN still needs them), so the result is the same
-whichever of the two runs first; the other hygiene rules add their flags
-and cleanup to the merged RUN as to any other. Only the words that change
-are touched: the update's text is inserted before the install command with
-" && ", the lone RUN's lines are deleted, comments stay where they were.
-
-It merges only when nothing the update or install depends on lies between
-them. Left with a note: an ENV, ARG, COPY, ADD, USER, WORKDIR, SHELL, VOLUME
-or ONBUILD instruction between the two (a proxy, a sources list, a user
-that cannot update); another RUN between them (it may add a repository);
-an update RUN with flags (--mount, --network) or more than the one update
-command; an install RUN whose text hardenfix does not edit (JSON form,
-sh -c, several heredocs), whose install is nested (if, subshell), or whose
-commands after the install do not stop on failure (";" or "||" without
-set -e), where a failed update would no longer fail the build. Heredoc RUNs
-whose body is the script are edited inside the body. An ONBUILD RUN update
-is folded the same way into the next ONBUILD trigger that installs (the
-triggers run one after the other in the child's build; the parent's own
-instructions between them do not count, other triggers do).
-
-Before:  RUN apt-get update
-         RUN apt-get install -y curl
-After:   RUN apt-get update && apt-get install -y curl`,
-	Risk:  rewrite.Safe,
-	URL:   "https://docs.docker.com/build/building/best-practices/#apt-get",
-	Check: checkAptUpdateMerge,
+	Doc:     rewrite.DocFile(aptUpdateMergeDoc),
+	Risk:    rewrite.Safe,
+	URL:     "https://docs.docker.com/build/building/best-practices/#apt-get",
+	Check:   checkAptUpdateMerge,
 }
 
 // indexManager names the package manager family of a command whose

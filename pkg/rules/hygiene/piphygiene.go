@@ -2,6 +2,7 @@ package hygiene
 
 import (
 	"context"
+	_ "embed"
 	"path"
 	"regexp"
 	"strings"
@@ -12,35 +13,17 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
+//go:embed doc/pip-hygiene.md
+var pipHygieneDoc string
+
 // PipHygiene keeps pip's download cache out of the image.
 var PipHygiene = &rewrite.Rule{
 	Name:    "pip-hygiene",
 	Summary: "pip install with --no-cache-dir, so downloaded wheels do not stay in the layer.",
-	Doc: `pip install keeps every wheel it downloads or builds in ~/.cache/pip, which
-then ships in the image (hadolint DL3042). --no-cache-dir turns that off.
-
-pip install, pip3 install, pipX.Y install, /path/to/venv/bin/pip install and
-python -m pip install (python3, pythonX.Y, any path) get --no-cache-dir
-right after the word install. Skipped when the command already has
---no-cache-dir or chooses a cache with --cache-dir; when PIP_NO_CACHE_DIR is
-set for the command (an ENV or ARG of the stage before the RUN, or an
-assignment in front of the command) — any value, as pip's reading of it has
-changed over versions and the author chose; and when a cache mount of the
-RUN covers the pip cache (/root/.cache, /root/.cache/pip, any */.cache or
-*/.cache/pip, or $PIP_CACHE_DIR), which keeps the cache outside the layer
-on purpose. "pip install --upgrade pip" gets the flag too: it also caches
-the wheel it downloads, the flag is harmless, and linters ask for it.
-uv pip install, pipx and conda are other tools and are not touched.
-
-A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
-edited like a RUN line, inside the body; other heredocs (<<-EOF, several
-bodies), the JSON form of RUN and sh -c '…' get a note instead.
-
-Before:  RUN pip install -r requirements.txt
-After:   RUN pip install --no-cache-dir -r requirements.txt`,
-	Risk:  rewrite.Safe,
-	URL:   "https://github.com/hadolint/hadolint/wiki/DL3042",
-	Check: checkPipHygiene,
+	Doc:     rewrite.DocFile(pipHygieneDoc),
+	Risk:    rewrite.Safe,
+	URL:     "https://github.com/hadolint/hadolint/wiki/DL3042",
+	Check:   checkPipHygiene,
 }
 
 var (

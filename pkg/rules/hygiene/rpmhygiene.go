@@ -2,6 +2,7 @@ package hygiene
 
 import (
 	"context"
+	_ "embed"
 	"path"
 	"regexp"
 	"strings"
@@ -10,44 +11,18 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
+//go:embed doc/rpm-hygiene.md
+var rpmHygieneDoc string
+
 // RpmHygiene makes yum, dnf, microdnf and zypper non-interactive and cleans
 // their caches.
 var RpmHygiene = &rewrite.Rule{
 	Name:    "rpm-hygiene",
 	Summary: "yum/dnf/microdnf install with -y and `clean all`; zypper with -n and `zypper clean`.",
-	Doc: `The RPM package managers ask before they install and keep metadata and
-packages in /var/cache (hadolint DL3030, DL3032, DL3038, DL3040, DL3034,
-DL3036; Trivy DS-0015, DS-0019).
-
-- yum, dnf and microdnf install (also groupinstall, localinstall,
-  reinstall, update, upgrade, downgrade, distro-sync, remove, erase,
-  autoremove, group install) get -y right after the verb (before it when
-  the verb is the RUN's last word), unless -y, --assumeyes or
-  --assume-yes is there.
-- zypper install/in, remove/rm, update/up, patch, dist-upgrade/dup and
-  source-install/si get the global option -n (zypper -n install …), unless
-  -n, --non-interactive, or the verb's own -y/--no-confirm is there.
-- A RUN that installs with one of them ends with && yum clean all,
-  && dnf clean all, && microdnf clean all (by the tool of the family's last
-  command: yum, dnf and microdnf share one cache) or && zypper clean,
-  appended after the RUN's last word, so it runs after everything that
-  may still install (scripts, loops). Skipped when the RUN already cleans
-  after its last install (<tool> clean all, zypper clean / zypper cc, or
-  rm -r of /var/cache/yum, /var/cache/dnf, /var/cache/zypp), or a cache or
-  tmpfs mount covers that cache folder; a note when the RUN ends with an
-  operator or a shell comment. A later RUN that installs again simply
-  downloads fresh metadata, so unlike apt nothing depends on the cache a
-  RUN leaves.
-
-A heredoc RUN whose body is the script (RUN <<EOF, RUN bash <<EOF) is
-edited like a RUN line, inside the body; other heredocs (<<-EOF, several
-bodies), the JSON form of RUN and sh -c '…' get a note instead.
-
-Before:  RUN yum install httpd && yum update
-After:   RUN yum install -y httpd && yum -y update && yum clean all`,
-	Risk:  rewrite.Safe,
-	URL:   "https://github.com/hadolint/hadolint/wiki/DL3032",
-	Check: checkRpmHygiene,
+	Doc:     rewrite.DocFile(rpmHygieneDoc),
+	Risk:    rewrite.Safe,
+	URL:     "https://github.com/hadolint/hadolint/wiki/DL3032",
+	Check:   checkRpmHygiene,
 }
 
 // rpmCleanText finds a cleanup in the script of a `sh -c '…'` command,

@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"regexp"
 	"sort"
@@ -12,35 +13,17 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 )
 
+//go:embed doc/pin.md
+var pinDoc string
+
 // Pin appends the multi-arch index digest to every external image reference.
 var Pin = &rewrite.Rule{
 	Name:    "pin",
 	Summary: "Pin every external image to its digest, keeping the tag.",
-	Doc: `A tag moves; a digest does not. Pinning makes a build use the image it
-was reviewed with, and makes base-image updates visible as a diff (Dependabot
-and Renovate update pinned digests).
-
-Every external image reference — FROM, COPY --from=<image> and
-RUN --mount=...,from=<image> — gets the digest of its multi-platform index
-appended, keeping the tag for readers: node:20-slim@sha256:…. Stage
-references and scratch are not images.
-
-A digest already written is kept (with --update-digests it is refreshed from
-the tag). A reference without a tag or with latest is first moved to the
-version tag latest points at: the tags of the repository are listed and the
-highest version-like tags are tried (at most 5 lookups); if none shares
-latest's digest, latest@sha256:… is pinned and a note says so.
-
-References built from ARGs are pinned inside the ARG default only when that
-ARG holds the whole reference and feeds exactly one FROM; otherwise a note
-gives the digest to write by hand. With --offline, or when a lookup fails,
-nothing is pinned and a note says why (naming the registry's error).
-
-Before:  FROM node:20-slim
-After:   FROM node:20-slim@sha256:…`,
-	Risk:  rewrite.Safe,
-	URL:   "https://docs.docker.com/build/building/best-practices/#pin-base-image-versions",
-	Check: checkPin,
+	Doc:     rewrite.DocFile(pinDoc),
+	Risk:    rewrite.Safe,
+	URL:     "https://docs.docker.com/build/building/best-practices/#pin-base-image-versions",
+	Check:   checkPin,
 }
 
 // maxLatestLookups bounds the digest lookups spent finding latest's

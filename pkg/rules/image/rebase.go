@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"path"
 	"regexp"
@@ -12,60 +13,17 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 )
 
+//go:embed doc/rebase.md
+var rebaseDoc string
+
 // Rebase moves FROM onto images of verified publishers.
 var Rebase = &rewrite.Rule{
 	Name:    "rebase",
 	Summary: "Move FROM off deprecated and unofficial images onto verified publishers' images.",
-	Doc: `A base image is code you run. Images from verified publishers (Docker
-Official Images, Docker Verified Publishers, Red Hat UBI, Google distroless,
-Chainguard, Microsoft) are rebuilt when their parts get security fixes;
-deprecated official images and unofficial copies are not.
-
-For every FROM (build stages too) whose image is not verified or is
-deprecated, the rule looks for a replacement, in this order:
-  1. a catalog mapping for a known non-standard image, with its reason
-     (mhart/alpine-node:18 → node:18-alpine);
-  2. the successor of a deprecated image (openjdk → eclipse-temurin,
-     centos → rockylinux/rockylinux, consul → hashicorp/consul, ...);
-  3. otherwise the registry: the image is compared, layer by layer on the
-     same platform, with the verified image its name suggests
-     (someone/python:3.11 → python:3.11). The same layers means a re-tag,
-     which is rebased. The verified layers followed by more means the image
-     was built on it and adds content: not rebased, and a note names the base
-     and the number of added layers. No relation: a note.
-An image is never replaced by its name alone.
-
-A replacement must keep the OS family and libc when the stage runs a
-package manager, keep the major version of the tag, not be deprecated, not
-be end of life or never published (the catalog's end-of-life section; the
-note names the nearest supported release, such as Java 17 or .NET 10), and
-(when online) exist and cover every platform the original has (or the one
---platform names). It keeps the OS release: centos:8 becomes Rocky Linux 8,
-and centos:7, which has no maintained EL7 successor, is left alone. When the
-distribution or release may change, a stage (or one built FROM it) that
-copies a package repository file (.repo, sources.list, keys), adds or edits
-a repository (add-apt-repository, apt-key, deb lines, yum-config-manager,
-CentOS mirror URLs) or installs packages of one Enterprise Linux release
-(centos-release-*, Software Collections, EPEL of another release) is not
-rebased. A runtime whose Debian or EL release changes (distroless debian11 →
-debian12) moves only when every stage or image it COPYs --from is already on
-the new release, unless it has no C library. Otherwise nothing changes and a
-note says why. With
---offline only the catalog is used, and the fix says the replacement was not
-looked up.
-
-Global ARG defaults are expanded; an ARG whose default holds the whole
-reference and feeds exactly one FROM is rewritten in place. Stage references
-and scratch are skipped; references whose registry or repository is still a
-variable get a note. Only the image token changes: --platform, AS name,
-comments and spacing stay, and the name is written as users write it
-(node:18-alpine, never index.docker.io/library/node).
-
-Before:  FROM mhart/alpine-node:18 AS build
-After:   FROM node:18-alpine AS build`,
-	Risk:  rewrite.Review,
-	URL:   "https://docs.docker.com/docker-hub/image-library/trusted-content/",
-	Check: checkRebase,
+	Doc:     rewrite.DocFile(rebaseDoc),
+	Risk:    rewrite.Review,
+	URL:     "https://docs.docker.com/docker-hub/image-library/trusted-content/",
+	Check:   checkRebase,
 }
 
 // replacement is a candidate image for a FROM, and why.

@@ -2,6 +2,7 @@ package maintainer
 
 import (
 	"context"
+	_ "embed"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -9,34 +10,18 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
+//go:embed doc/maintainer.md
+var maintainerDoc string
+
 // Rule replaces the deprecated MAINTAINER instruction with the OCI
 // authors label.
 var Rule = &rewrite.Rule{
 	Name:    "maintainer",
 	Summary: "Replace the deprecated MAINTAINER with LABEL org.opencontainers.image.authors.",
-	Doc: `MAINTAINER has been deprecated since Docker 1.13 (hadolint DL4000, BuildKit
-warns about it too). The OCI annotation org.opencontainers.image.authors is
-where the same information belongs, and every registry and scanner shows it.
-
-The whole MAINTAINER instruction is replaced with one LABEL instruction in
-the keyword case it was written in (maintainer → label). The text is kept
-exactly: it is put in double quotes, and the characters a LABEL value would
-otherwise interpret — the double quote, $ (LABEL expands variables,
-MAINTAINER does not) and the escape character — are escaped. The rule
-checks that the label reads back as the original text and leaves the
-instruction with a note when it does not. One difference remains: MAINTAINER
-also set the image config's legacy Author field, which LABEL does not;
-nothing reads that field any more.
-
-Skipped, with a note, when the stage already sets
-org.opencontainers.image.authors (the two would disagree; delete one by
-hand).
-
-Before:  MAINTAINER Jane Doe <jane@example.com>
-After:   LABEL org.opencontainers.image.authors="Jane Doe <jane@example.com>"`,
-	Risk:  rewrite.Safe,
-	URL:   "https://github.com/hadolint/hadolint/wiki/DL4000",
-	Check: checkMaintainer,
+	Doc:     rewrite.DocFile(maintainerDoc),
+	Risk:    rewrite.Safe,
+	URL:     "https://github.com/hadolint/hadolint/wiki/DL4000",
+	Check:   checkMaintainer,
 }
 
 const authorsLabel = "org.opencontainers.image.authors"

@@ -2,6 +2,7 @@ package multistage
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -16,103 +17,18 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/userspec"
 )
 
+//go:embed doc/multi-stage.md
+var multiStageDoc string
+
 // Rule splits single-stage builds into a build stage and a minimal
 // runtime stage.
 var Rule = &rewrite.Rule{
 	Name:    "multi-stage",
 	Summary: "Split a single-stage build into a build stage and a minimal runtime stage.",
-	Doc: `A Dockerfile that compiles or installs its application in one stage ships
-everything it needed to build it: compilers, package-manager caches, -dev
-headers, dev dependencies, the source tree. This rule recognises single-stage
-Dockerfiles that build an artifact with a known toolchain and then run it,
-names the original stage "build" (FROM x AS build), and adds a final stage on
-a minimal runtime image of the same family that copies only the artifact:
-
-  Go       go build -o OUT        → gcr.io/distroless/static-debian12:nonroot when
-                                    CGO_ENABLED=0, else distroless base for the
-                                    golang image's Debian release (bookworm,
-                                    bullseye), or alpine:3.NN for golang:*-alpine3.NN
-  Node.js  npm ci / npm install   → node:<same tag>-slim (alpine tags stay), the app
-           (+ npm run build)        folder copied after npm prune --omit=dev
-  Python   pip install            → python:<same version>-slim[-suite]; packages are
-                                    installed into a virtual environment (/opt/venv)
-                                    that is copied with the app folder; runtime
-                                    libraries of -dev packages are installed from a
-                                    table (libpq-dev → libpq5, …)
-  Java     mvn package, gradle    → eclipse-temurin:<same major>-jre; the jars in
-           build/bootJar            target/ or build/libs/ are copied
-  .NET     dotnet publish -o DIR  → mcr.microsoft.com/dotnet/aspnet:<same tag>
-  Rust     cargo build --release  → gcr.io/distroless/cc-debian12:nonroot (bookworm
-                                    rust images)
-
-Paths before the stage's first absolute WORKDIR resolve against the base
-image's own working directory (gradle: /home/gradle, golang: /go), from the
-image config when a registry can be asked, else from the catalog; when it
-is unknown and a relative path depends on it, there is no split.
-
-System packages the stage installs (apt, apk, dnf, yum) are needed at run
-time unless they are build-only (compilers, make, pkg-config, -dev
-headers): the final stage installs them with its own package manager, -dev
-packages as their libraries, packages removed again in the build excepted;
-a runtime without a package manager (distroless) means no split. Python
-packages pip builds from source (psycopg2, mysqlclient, python-ldap, uWSGI,
-lxml) get their shared libraries, read from the pip command line and the
-requirements files in the build context.
-
-The final stage gets the stage's ARG and ENV lines (copied), its WORKDIR,
-the artifact, the COPY and ADD instructions that put files outside the
-copied folders (copied: after the build step for compiled languages, all of
-them for Node.js and Python, whose scripts and configuration are runtime
-files), and the runtime instructions — EXPOSE, LABEL, MAINTAINER, VOLUME,
-STOPSIGNAL, HEALTHCHECK, CMD, ENTRYPOINT — moved from the build stage with
-the comments above them. The non-root rule then gives the final stage its user.
-
-A file that is already multi-stage is not split again, but its final stage
-moves to the slim variant of the same image (python:3.12 →
-python:3.12-slim, node:20 → node:20-slim) when that stage runs nothing
-itself — no RUN, no ONBUILD — and starts only the language runtime, so
-nothing the full image adds can be missed.
-
-No split, with a note naming what is missing, when anything is uncertain: no
-CMD/ENTRYPOINT, an entrypoint the final stage would not have, a RUN after the
-build step that the runtime may need, a shell-form command on a shell-less
-runtime that needs a shell, a named USER the runtime image lacks, a -dev
-package with no known runtime library, a toolchain image whose Debian release
-is unknown when it matters, global npm installs, pip --user/--target, several
-artifacts. pip and npm on images other than python and node (which usually
-install a tool rather than build an app) are left alone without a note. Files the application reads at runtime from the build stage
-(templates, static assets) cannot be seen from the Dockerfile: every split
-carries a note saying so.
-
-Development images are left whole, with a note: a container that starts a
-development server (nodemon, vite, next dev, webpack serve, ng serve,
-ts-node, node --watch, flask run in debug mode, manage.py runserver, uvicorn
---reload, …), directly or through an npm/yarn/pnpm script read from
-package.json in the build context (by the script's name when package.json
-is not there), needs its dev dependencies and tools. A split whose runtime
-is the build image itself (node:20-alpine) only adds a stage: none, and a
-note says what to shed instead. A digest the build image is pinned to is
-kept for the same image, or the runtime image is pinned from the registry;
-offline a note says the pin could not be carried. References are compared
-by name and tag, so a pin never changes a decision.
-
-Before:  FROM golang:1.22
-         WORKDIR /src
-         COPY . .
-         RUN CGO_ENABLED=0 go build -o /out/app .
-         CMD ["/out/app"]
-After:   FROM golang:1.22 AS build
-         WORKDIR /src
-         COPY . .
-         RUN CGO_ENABLED=0 go build -o /out/app .
-
-         FROM gcr.io/distroless/static-debian12:nonroot
-         WORKDIR /src
-         COPY --from=build /out/app /out/app
-         CMD ["/out/app"]`,
-	Risk:  rewrite.Review,
-	URL:   "https://docs.docker.com/build/building/multi-stage/",
-	Check: checkMultiStage,
+	Doc:     rewrite.DocFile(multiStageDoc),
+	Risk:    rewrite.Review,
+	URL:     "https://docs.docker.com/build/building/multi-stage/",
+	Check:   checkMultiStage,
 }
 
 // stageStep is one instruction of the stage being split, with the working

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"regexp"
 	"sort"
@@ -10,63 +11,18 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
+//go:embed doc/secrets.md
+var secretsDoc string
+
 // Rule moves credential build arguments into secret mounts.
 var Rule = &rewrite.Rule{
 	Name:    secretsName,
 	Summary: "Credential build arguments used only in RUN → RUN --mount=type=secret,id=NAME,env=NAME; notes for credentials in ENV.",
-	Doc: `Build arguments and environment variables that carry credentials end up in
-the image: BuildKit and buildah record the ARG values a RUN saw in the
-image history (docker history, podman history --no-trunc show
-"RUN |1 NPM_TOKEN=… /bin/sh -c …"), and ENV values in the image config
-(BuildKit's SecretsUsedInArgOrEnv, Trivy DS-0031). A secret mount gives a
-RUN the value without recording it anywhere.
-
-Names are judged by BuildKit's own words: a name is a credential when one of
-its _-separated words (or the whole name) is apikey, auth, credential(s),
-key, password, pword, passwd, secret or token, and none is public, file or
-version (GITHUB_TOKEN, DB_PASSWORD, API_KEY; not PUBLIC_KEY, KEY_FILE).
-
-Fixed (risk: review): an ARG NAME in a stage, with no default or an empty
-one, that no other instruction than RUN refers to ($NAME, ${NAME…}): the ARG
-is removed and every RUN after it in the stage gets
---mount=type=secret,id=NAME,env=NAME, so the value is in the same
-environment variable of the same RUNs as before (a program may read it
-without naming it, so RUNs that do not name it get the mount too), and a
-missing secret leaves the variable unset, as a missing --build-arg did.
-The build must now pass the value as a secret instead of a build argument:
-  docker build --secret id=NAME,env=NAME …   (docker buildx the same)
-  buildah build --secret id=NAME,env=NAME …  (podman build the same)
-The env= option of a secret mount needs the Dockerfile frontend 1.10 or
-newer, so a file without a syntax directive gets
-"# syntax=docker/dockerfile:1"; buildah reads env= in a mount from 1.44 on
-(buildah 1.28 and podman 4.3 reject it: there, mount the secret as a file,
-RUN --mount=type=secret,id=NAME and read /run/secrets/NAME).
-
-Left with a note, not changed: an ARG with a non-empty default (the value is
-in the repository: rotate it), or whose global ARG has one; an ARG used in
-ENV, COPY, ADD, LABEL, a RUN's flags or any other instruction; an ARG no RUN
-names (a program may read it from the environment: decide by hand); an ARG
-declared twice in a stage or declaring several names; a global ARG with a
-credential name used in FROM. A global ARG without a default that only fed
-stage ARGs the rule removes goes too. ENV NAME=literal with a credential name is
-never rewritten — the value is already leaked in the repository and in
-every image built from it: rotate it and pass it with a secret mount. A RUN
-that writes the secret into a file (echo "…_authToken=$NPM_TOKEN" > .npmrc)
-keeps doing so inside the mounted RUN; a note says when that file is not
-removed in the same RUN, since it then stays in the layer.
-
-The rule is opt-in (hardenfix --enable default,secrets, or list it in
-rules.enable): after its fix the build must pass the value with --secret
-instead of --build-arg, so a CI job that still passes --build-arg builds
-without it until its command is changed too. Make both changes together.
-
-Before:  ARG NPM_TOKEN
-         RUN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci && rm .npmrc
-After:   RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci && rm .npmrc`,
-	Risk:  rewrite.Review,
-	URL:   "https://docs.docker.com/reference/build-checks/secrets-used-in-arg-or-env/",
-	OptIn: true,
-	Check: checkSecrets,
+	Doc:     rewrite.DocFile(secretsDoc),
+	Risk:    rewrite.Review,
+	URL:     "https://docs.docker.com/reference/build-checks/secrets-used-in-arg-or-env/",
+	OptIn:   true,
+	Check:   checkSecrets,
 }
 
 const secretsName = "secrets"
