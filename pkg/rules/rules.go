@@ -1,7 +1,8 @@
 // Package rules lists hardenfix's rules in pipeline order. Each rule lives
 // in its own package below this one (image for rebase and pin, hygiene for
-// the package-manager rules), with its golden fixtures in testdata/ beside
-// it; code rules share is in internal/.
+// the package-manager rules), with its golden fixtures in testdata/ and its
+// long documentation in doc/<rule>.md beside it; code rules share is in
+// internal/.
 package rules
 
 import (

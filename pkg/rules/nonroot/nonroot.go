@@ -2,6 +2,7 @@ package nonroot
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -12,6 +13,9 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/userspec"
 )
+
+//go:embed doc/non-root.md
+var nonRootDoc string
 
 // Default identity of the user the non-root rule creates.
 const (
@@ -26,146 +30,10 @@ const (
 var Rule = &rewrite.Rule{
 	Name:    nonRootName,
 	Summary: "Run the final stage as a non-root user, created the right way for the base image's OS.",
-	Doc: `A container that runs as root turns any bug in the application into root
-in the container, one kernel bug away from the host; Kubernetes'
-runAsNonRoot refuses such images. Most Dockerfiles never say USER, so they
-run as root without anyone deciding it.
-
-The rule looks at the final stage (or the stage --target names) and the
-stages it is built FROM, and works out the user it ends on: the last USER
-(names, numbers, user:group, $VAR and ${VAR} from ARG and ENV), else the
-base image's user (from the catalog; scratch, distroless, .NET chiseled,
-LinuxServer.io and a few official images are known without it).
-
-- Ends on an explicit non-root USER in the stage: nothing to do.
-- Non-root through the base image or an earlier stage: the same user is
-  written explicitly (USER 65532), so scanners (Trivy DS-0002, Checkov
-  CKV_DOCKER_3) and runAsNonRoot can see it, and the promise holds if the
-  base changes.
-- Otherwise the stage gets a non-root USER, chosen in this order: the
-  non-root user an earlier USER named; a user the Dockerfile creates
-  (useradd, adduser), by uid when the uid is known; the user files are
-  handed to (chown, COPY --chown), which exists since the build chowned to
-  it; the base image's own non-root user (the catalog's app-user: .NET 8+
-  app 1654, node 1000, ubuntu 24.04 ubuntu 1000, php www-data), written by
-  uid (USER 1654): Kubernetes runAsNonRoot can only verify a number, and
-  the uid's passwd entry still gives the process its name, group and home;
-  else a new system user with a home (tools cache in HOME) created right
-  after FROM with the commands of the base image's family, each guarded so
-  a group or user that already exists does not fail the build —
-    Debian/Ubuntu: (grep -q '^app:' /etc/group || groupadd --system --gid
-      10001 app) && (grep -q '^app:' /etc/passwd || useradd --system --uid
-      10001 --gid app --create-home --home-dir /home/app --shell
-      /usr/sbin/nologin app)
-    Alpine/BusyBox: the same guards around addgroup -S -g 10001 app and
-      adduser -S -D -h /home/app -s /sbin/nologin -u 10001 -G app app
-    RHEL family with shadow-utils: groupadd -r -g 10001 app and useradd -r
-      -u 10001 -g app -m -d /home/app -s /sbin/nologin app, guarded
-  (grep, not getent, because not every BusyBox build has getent) — else,
-  for scratch, distroless, ubi-minimal/micro and unknown families,
-  a numeric USER 10001:10001 with no user created (distroless: its own
-  nonroot user 65532). The family comes from the catalog, else from the
-  package manager the stage and its ancestors run (apt-get/apt: Debian,
-  apk: Alpine, dnf/yum: RHEL; microdnf, or an image named amazonlinux,
-  ubi-minimal or ubi-micro, lack shadow-utils), else the numeric form is
-  used: names may make the rule more careful, never less. A base only
-  known at build time (FROM $BASE with no default, or a default made of an
-  ARG passed in) gets no USER: its family cannot be told from the package
-  manager the file happens to run. Nor does a base the catalog does not
-  know and no registry described (offline, or the lookup failed): its own
-  user (jupyter's jovyan, say) and what its start-up needs are not known,
-  so unless the build shows it runs as root and the Dockerfile sets its
-  own ENTRYPOINT (the image's start-up then does not run), a note asks
-  for the facts instead (run online, or a --catalog file).
-
-USER goes after the last instruction that needs root (RUN, COPY, ADD,
-WORKDIR, USER) and before CMD, ENTRYPOINT and HEALTHCHECK, so every build
-step keeps the user it had: only the running container changes. A trailing
-USER root with nothing after it that needs root is replaced instead.
-
-Left as they are, with a note: images whose entrypoint starts as root and
-drops privileges itself (official postgres, mysql, mariadb, redis, mongo,
-rabbitmq, ..., LinuxServer.io's s6-overlay, and any Dockerfile or
-entrypoint script that uses gosu, su-exec, setpriv, runuser, chpst; the
-note names the user it switches to when the command or the script shows
-it), init systems and supervisors, whose note gives the next step
-(supervisord: the programs of the copied configuration without user=;
-runit and s6-overlay: the copied services whose run scripts do not drop
-privileges, and s6-overlay's USER support from 3.2.3.2; systemd: run the
-service itself; cron: supercronic; tini and dumb-init are looked through),
-images that need root by design and have no unprivileged setup the
-catalog knows, containers whose
-command (or entrypoint script) starts a daemon that needs root (nginx,
-Apache, sshd, supervisord, cron, systemd, ...), Windows bases, images meant
-to be built FROM (ONBUILD RUN triggers, or only ONBUILD), a WORKDIR under
-/root (a non-root process could not start there) unless the application
-can move to /app: every mention of the folder is in the final stage's
-WORKDIR, COPY/ADD destinations, CMD, ENTRYPOINT or ENV (HOME=/root
-too), no copied context file mentions /root or ~/, and the file does not
-use /app already (then it moves, as a fix of its own), a stage that switches to
-root before its build steps on a base whose own user is not known, and
-USER values known only at build time. Windows images (from the catalog, which lists the .NET Framework and
-Windows repositories of mcr.microsoft.com, or --platform=windows/...) run
-as ContainerUser, the built-in account without administrator rights:
-USER ContainerUser goes after the last build step (Nano Server already
-runs as it; the USER is stated), except for IIS (ServiceMonitor.exe w3svc
-needs ContainerAdministrator), a command or start script doing
-administrator work (installers, HKLM, services, setx /M, netsh), a bare
-cmd or PowerShell, a VOLUME not granted with icacls, or a base whose
-account is not known; when only the backtick escape, a Windows SHELL and
-drive-letter paths say Windows, the rule notes and stays out. Also left
-as root, with a note: a stage with
-no CMD or ENTRYPOINT (a platform or a derived image decides what runs),
-or one that starts only an interpreter or a shell (CMD ["node"],
-["bash"]: a base or toolchain image) or keeps a workspace alive (sleep
-infinity); a VOLUME no non-root user was handed (the process writes
-there); programs that need root's capabilities (strace, tcpdump, nmap,
-iptables, adb, ...), which --cap-add does not give a non-root user;
-tools installed into root's home (mix local.hex, composer global,
-corepack prepare), a command that needs the dependencies a build tool
-downloaded into root's home (mvn, gradle, dotnet run, cargo run after the
-same tool ran in RUN), and ENV, CMD or ENTRYPOINT paths under /root, which
-is mode 0700; crontabs (RUN crontab, files under /etc/cron*); host resources
-only root reaches (the Docker socket, DOCKER_HOST=unix://, the node's
-/etc/kubernetes/*.conf, devices under /dev); images built for others to
-extend (helper scripts like docker-php-ext-install, a generated-file
-header, options.role: base in the folder's .hardenfix.yaml); and
-development containers (a .devcontainer/ folder: devcontainer.json's
-remoteUser decides). Notes beside the change: EXPOSE below 1024 (and
---port 80, --bind 0.0.0.0:80, :80 in CMD or ENTRYPOINT, and tiangolo's
-uvicorn-gunicorn images, which listen on 80), sudo in RUN, a WORKDIR the
-process may need to write,
-files under /root, chown to another user, world-writable chmod, and
-entrypoint scripts that chown or chmod at start.
-
-The official nginx image is root only by default: the final stage moves
-onto the same tag of nginxinc/nginx-unprivileged (NGINX's build that runs
-as uid 101 on port 8080, pid and temp files in /tmp) when the catalog (or,
-online, the registry) knows that tag, and EXPOSE 80 and a HEALTHCHECK that
-probes port 80 follow; RUN steps after FROM get USER root before them
-(the image's USER is 101), and USER 101 is stated after the last build
-step. Configuration the stage copies from the build context is read (never
-through a link out of it): a listen below 1024, a user directive for
-another user, a pid, temp path or log file uid 101 cannot write, a private
-key, or a server block without listen leave the stage as it is, with a
-note naming the line and the change — hardenfix edits only the
-Dockerfile. So does what it cannot read: configuration from another stage
-or a RUN, an ENTRYPOINT or CMD other than nginx, a digest pin offline.
-
-An ignore comment (# hardenfix:ignore non-root) on the final FROM, or on
-the instruction the USER goes next to, keeps the whole change out.
-
-Before:  FROM debian:bookworm-slim
-         RUN apt-get update && apt-get install -y curl
-         CMD ["app"]
-After:   FROM debian:bookworm-slim
-         RUN (grep -q '^app:' /etc/group || groupadd --system ...
-         RUN apt-get update && apt-get install -y curl
-         USER 10001:10001
-         CMD ["app"]`,
-	Risk:  rewrite.Review,
-	URL:   "https://docs.docker.com/build/building/best-practices/#user",
-	Check: checkNonRoot,
+	Doc:     rewrite.DocFile(nonRootDoc),
+	Risk:    rewrite.Review,
+	URL:     "https://docs.docker.com/build/building/best-practices/#user",
+	Check:   checkNonRoot,
 }
 
 var userNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
