@@ -63,7 +63,7 @@ func TestSecretMount(t *testing.T) {
 		return image, err
 	}
 
-	res, err := rewrite.Run(ctx, "Dockerfile", []byte(secretDockerfile), []*rewrite.Rule{secrets.Rule}, &rewrite.Env{Offline: true})
+	res, err := rewrite.Run(ctx, "Dockerfile", []byte(secretDockerfile), []*rewrite.Rule{secrets.Rule}, &rewrite.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

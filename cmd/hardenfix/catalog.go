@@ -14,7 +14,7 @@ import (
 func catalogFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "catalog", Usage: "merge the catalog `FILE` over the embedded one (see docs/catalog.md)"},
-		&cli.BoolFlag{Name: "update-digests", Usage: "refresh the digests already written in image references (pin rule)"},
+		optionFlag("update-digests"),
 	}
 }
 

@@ -135,9 +135,10 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "config", Usage: "use this configuration `FILE` for every Dockerfile instead of the nearest .hardenfix.yaml"},
 			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress line on stderr: auto (only on a terminal), always, never"},
 			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour the diff: auto (only on a terminal, not with NO_COLOR), always, never"},
-			&cli.StringFlag{Name: "target", Usage: "the stage the non-root rule treats as final (like docker build --target; default: the last)"},
-			&cli.IntFlag{Name: "uid", Usage: "numeric user and group the non-root rule runs the final stage as", DefaultText: "10001"},
-			&cli.StringFlag{Name: "user-name", Usage: "name of the user the non-root rule creates", DefaultText: "app"},
+			optionFlag("target"),
+			optionFlag("uid"),
+			optionFlag("user-name"),
+			optionListFlag,
 			&cli.StringSliceFlag{Name: "scan-report", Usage: "Trivy or Grype JSON report `FILE` of a base image; the report shows its counts beside the FROM lines that use the image (repeatable)"},
 			&cli.StringFlag{Name: "sbom", Usage: "write a CycloneDX 1.5 JSON bill of the base images the Dockerfiles use after the run to `FILE` (with --verify and a scanner, also what the scan found in both images)"},
 			&cli.BoolFlag{Name: "verify", Usage: "build and run every changed file before and after, as the verify command does (its flags are below); with -w write only verified fixes; exit 4 when a file could not be verified"},
@@ -202,6 +203,7 @@ func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 						return cli.Exit(fmt.Sprintf("unknown rule %q; see `hardenfix rules`", c.Args().First()), exitError)
 					}
 					fmt.Fprintf(stdout, "%s (risk: %s)\n\n%s\n\n%s\n", r.Name, r.Risk, r.Summary, r.Doc)
+					printOptions(stdout, r)
 					if r.URL != "" {
 						fmt.Fprintf(stdout, "\nSee %s\n", r.URL)
 					}
@@ -289,24 +291,25 @@ func optionsFrom(c *cli.Context) (*options, error) {
 	if c.Int("uid") < 0 {
 		return nil, fmt.Errorf("--uid must be positive, not %d", c.Int("uid"))
 	}
+	ruleOpts, err := ruleOptions(c)
+	if err != nil {
+		return nil, err
+	}
 	if opts.reportPath != "" && opts.format == "text" {
 		return nil, errors.New("--report needs --format json, sarif or markdown")
 	}
 	opts.harden, err = harden.New(harden.Options{
-		Enable:        splitList(c.StringSlice("enable")),
-		Disable:       splitList(c.StringSlice("disable")),
-		Exclude:       c.StringSlice("exclude"),
-		ContextDir:    c.String("context"),
-		Jobs:          jobs,
-		ConfigFile:    c.String("config"),
-		Catalog:       catalog,
-		Offline:       c.Bool("offline"),
-		Registry:      reg,
-		Target:        c.String("target"),
-		UID:           c.Int("uid"),
-		UserName:      c.String("user-name"),
-		UpdateDigests: c.Bool("update-digests"),
-		Write:         mode == modeWrite,
+		Enable:      splitList(c.StringSlice("enable")),
+		Disable:     splitList(c.StringSlice("disable")),
+		Exclude:     c.StringSlice("exclude"),
+		ContextDir:  c.String("context"),
+		Jobs:        jobs,
+		ConfigFile:  c.String("config"),
+		Catalog:     catalog,
+		Offline:     c.Bool("offline"),
+		Registry:    reg,
+		RuleOptions: ruleOpts,
+		Write:       mode == modeWrite,
 	})
 	if err != nil {
 		return nil, err

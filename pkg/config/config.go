@@ -20,6 +20,8 @@ import (
 	"sync"
 
 	"github.com/hardenfix/hardenfix/pkg/files"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules"
 
 	"gopkg.in/yaml.v3"
 )
@@ -54,27 +56,68 @@ type Config struct {
 	Verify Verify `yaml:"verify"`
 }
 
-// Options are rule settings. Zero values mean the rule's default.
-type Options struct {
-	// UID is the numeric user (and group) the non-root rule runs the final
-	// stage as (default 10001).
-	UID int `yaml:"uid"`
-	// UserName is the name of the user the non-root rule creates (default app).
-	UserName string `yaml:"user-name"`
-	// Role is "base" for a folder whose Dockerfiles build images for
-	// others to extend: non-root then adds no USER (a .hardenfix.yaml in
-	// that folder applies to it alone).
-	Role string `yaml:"role"`
-	// Target is the stage the non-root rule treats as final (default: the last).
-	Target string `yaml:"target"`
-	// RuntimeImages maps an ecosystem (go for static Go binaries, go-cgo,
-	// node, python, java, dotnet, rust) to the runtime image the
-	// multi-stage rule uses instead of its own choice.
-	RuntimeImages map[string]string `yaml:"runtime-images"`
-	// AllowedPublishers limits the verification kinds the rebase rule may
-	// move images onto (official, verified-publisher, redhat, distroless,
-	// chainguard, microsoft); empty means all.
-	AllowedPublishers []string `yaml:"allowed-publishers"`
+// Options are the rules' settings by name: the options the rules declare
+// (rules.Options), each decoded as its type. A name not set means the
+// rule's default.
+type Options rewrite.Options
+
+// UnmarshalYAML decodes the options: mapping by the rules' declarations; an
+// undeclared key is an unknown key, and a value of the wrong type is a type
+// error on its line, like any other key of the file.
+func (o *Options) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		var none struct{}
+		return n.Decode(&none) // null is no options; anything else, yaml's own type error
+	}
+	*o = Options{}
+	var typeErrs []string
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		opt, ok := rewrite.FindOption(rules.All(), key.Value)
+		if !ok {
+			return fmt.Errorf("line %d: field %s not found in type config.Options", key.Line, key.Value)
+		}
+		if line, dup := seen[key.Value]; dup {
+			return fmt.Errorf("line %d: mapping key %q already defined at line %d", key.Line, key.Value, line)
+		}
+		seen[key.Value] = key.Line
+		v, err := decodeOption(opt, val)
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			typeErrs = append(typeErrs, te.Errors...)
+			continue
+		} else if err != nil {
+			return err
+		}
+		(*o)[opt.Name] = v
+	}
+	if len(typeErrs) > 0 {
+		return &yaml.TypeError{Errors: typeErrs}
+	}
+	return nil
+}
+
+// decodeOption decodes one option's value as its declared type.
+func decodeOption(opt *rewrite.Option, n *yaml.Node) (any, error) {
+	switch opt.Type {
+	case rewrite.BoolOption:
+		var v bool
+		return v, n.Decode(&v)
+	case rewrite.IntOption:
+		var v int
+		return v, n.Decode(&v)
+	case rewrite.StringOption:
+		var v string
+		return v, n.Decode(&v)
+	case rewrite.ListOption:
+		var v []string
+		return v, n.Decode(&v)
+	case rewrite.MapOption:
+		var v map[string]string
+		return v, n.Decode(&v)
+	}
+	return nil, fmt.Errorf("line %d: option %s has unknown type %q", n.Line, opt.Name, opt.Type)
 }
 
 // Load reads and checks one configuration file.
@@ -99,8 +142,12 @@ func Parse(name string, data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%s: bad exclude pattern %q: %v", name, g, err)
 		}
 	}
-	if c.Options.UID < 0 {
-		return nil, fmt.Errorf("%s: options.uid must be positive, not %d", name, c.Options.UID)
+	for _, o := range rules.Options() {
+		if v, ok := c.Options[o.Name]; ok {
+			if err := rewrite.Options(c.Options).Put(o, v); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
 	}
 	if err := c.Verify.check(name); err != nil {
 		return nil, err

@@ -25,8 +25,10 @@ catalog: ci/catalog.yaml
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Rules.Enable) != 2 || c.Rules.Disable[0] != "pin" || c.Options.UID != 20000 || c.Options.UserName != "svc" ||
-		c.Options.Target != "runtime" || c.Options.RuntimeImages["go"] == "" || len(c.Options.AllowedPublishers) != 2 {
+	runtimes, _ := c.Options["runtime-images"].(map[string]string)
+	publishers, _ := c.Options["allowed-publishers"].([]string)
+	if len(c.Rules.Enable) != 2 || c.Rules.Disable[0] != "pin" || c.Options["uid"] != 20000 || c.Options["user-name"] != "svc" ||
+		c.Options["target"] != "runtime" || runtimes["go"] == "" || len(publishers) != 2 {
 		t.Errorf("parsed %+v", c)
 	}
 	if c.Catalog != filepath.Join("/repo", "ci", "catalog.yaml") {
@@ -41,6 +43,9 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
 		{"rules:\n  enabel: [x]\n", `.hardenfix.yaml:2: unknown key "enabel"`},
 		{"options:\n  uid: -1\n", "options.uid must be positive"},
+		{"options:\n  user-name: x\n  uids: 3\n", `.hardenfix.yaml:3: unknown key "uids"`},
+		{"options:\n  uid: ten\n  update-digests: maybe\n", ".hardenfix.yaml:2: cannot unmarshal !!str `ten` into int; .hardenfix.yaml:3: cannot unmarshal !!str `maybe` into bool"},
+		{"options:\n  uid: 1\n  uid: 2\n", `.hardenfix.yaml:3: mapping key "uid" already defined at line 2`},
 		{"exclude: ['[bad']\n", "bad exclude pattern"},
 		{"rules: [\n", ".hardenfix.yaml:1: did not find expected node content"},
 		{"colour: red\n", `.hardenfix.yaml:1: unknown key "colour"`},
@@ -50,7 +55,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 			t.Errorf("%q: err = %v, want it to contain %q", tc.text, err, tc.want)
 		}
 	}
-	if c, err := Parse("empty", nil); err != nil || c.Options.UID != 0 {
+	if c, err := Parse("empty", nil); err != nil || c.Options["uid"] != nil {
 		t.Errorf("an empty file: %v", err)
 	}
 }
@@ -76,8 +81,8 @@ func TestFinderWalksUpToRepoRoot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Options.UID != uid {
-			t.Errorf("%s: uid %d, want %d (from %s)", file, c.Options.UID, uid, c.Path)
+		if c.Options["uid"] != uid {
+			t.Errorf("%s: uid %v, want %d (from %s)", file, c.Options["uid"], uid, c.Path)
 		}
 	}
 	// Outside any repository with no config: the zero config.

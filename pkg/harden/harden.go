@@ -57,12 +57,17 @@ type Options struct {
 	// Offline makes no network calls; Registry is then ignored.
 	Offline  bool
 	Registry Registry
+	// RuleOptions set the options the rules declare (rules.Options; the
+	// command line's --option NAME=VALUE), over each file's configuration.
+	// An option left at its type's zero value keeps the configuration's.
+	RuleOptions rewrite.Options
 	// Non-root: the stage treated as final, the numeric user and the user
-	// name; zero values leave the configuration's or the rule's defaults.
-	Target   string
-	UID      int
-	UserName string
-	// UpdateDigests refreshes digests already pinned (pin rule).
+	// name; UpdateDigests refreshes digests already pinned (pin rule).
+	// Shorthands for the RuleOptions target, uid, user-name and
+	// update-digests; when set, they win over RuleOptions.
+	Target        string
+	UID           int
+	UserName      string
 	UpdateDigests bool
 	// Write writes every changed file in place: a temporary file and a
 	// rename in the same folder, mode and symbolic links kept.
@@ -120,6 +125,7 @@ type Hardener struct {
 	finder  *config.Finder  // nearest .hardenfix.yaml, when no ConfigFile
 	remote  *registry.Remote
 	catalog *registry.Catalog
+	options rewrite.Options // Options.RuleOptions and the shorthands
 	// catalogs adds the catalog files .hardenfix.yaml files name.
 	catalogs *catalogCache
 }
@@ -127,7 +133,7 @@ type Hardener struct {
 // New checks the options and prepares what every file shares: the rule
 // selection, the catalog, the registry client and Options.ConfigFile.
 func New(opts Options) (*Hardener, error) {
-	h := &Hardener{opts: opts, jobs: opts.Jobs, catalog: opts.Catalog}
+	h := &Hardener{opts: opts, jobs: opts.Jobs, catalog: opts.Catalog, options: ruleOptions(opts)}
 	if h.jobs < 1 {
 		h.jobs = runtime.NumCPU()
 	}
@@ -141,6 +147,13 @@ func New(opts Options) (*Hardener, error) {
 	}
 	if opts.UID < 0 {
 		return nil, fmt.Errorf("UID must be positive, not %d", opts.UID)
+	}
+	for _, o := range rules.Options() {
+		if v, ok := h.options[o.Name]; ok {
+			if err := (rewrite.Options{}).Put(o, v); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if !opts.Offline {
 		if h.remote, err = newRemote(opts.Registry); err != nil {
@@ -279,30 +292,29 @@ func (h *Hardener) file(ctx context.Context, path string) Result {
 
 // env is the rules' view of one file: the options over its configuration.
 func (h *Hardener) env(path string, cfg *config.Config, catalog *registry.Catalog) *rewrite.Env {
-	opts := h.opts
 	env := &rewrite.Env{
-		ContextDir:    opts.ContextDir,
-		Offline:       opts.Offline,
-		Images:        catalog,
-		Catalog:       catalog,
-		UpdateDigests: opts.UpdateDigests,
+		ContextDir: h.opts.ContextDir,
+		Images:     catalog,
+		Catalog:    catalog,
+		Options:    rewrite.Options(cfg.Options).Over(h.options),
 	}
 	if h.remote != nil {
 		env.Resolver = h.remote
-	}
-	env.AllowedPublishers = cfg.Options.AllowedPublishers
-	env.RuntimeImages = cfg.Options.RuntimeImages
-	env.Target = firstOf(opts.Target, cfg.Options.Target)
-	env.UserName = firstOf(opts.UserName, cfg.Options.UserName)
-	env.Role = cfg.Options.Role
-	env.UID = opts.UID
-	if env.UID == 0 {
-		env.UID = cfg.Options.UID
 	}
 	if env.ContextDir == "" {
 		env.ContextDir = filepath.Dir(path)
 	}
 	return env
+}
+
+// ruleOptions are Options.RuleOptions with the shorthand fields over them.
+func ruleOptions(opts Options) rewrite.Options {
+	return opts.RuleOptions.Over(rewrite.Options{
+		"target":         opts.Target,
+		"uid":            opts.UID,
+		"user-name":      opts.UserName,
+		"update-digests": opts.UpdateDigests,
+	})
 }
 
 // configFor is the configuration that applies to a file: ConfigFile, else
@@ -361,14 +373,4 @@ func newRemote(r Registry) (*registry.Remote, error) {
 		opts = append(opts, registry.WithCache(cache))
 	}
 	return registry.NewRemote(opts...), nil
-}
-
-// firstOf returns the first non-empty value: an option over a configuration.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

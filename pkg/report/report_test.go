@@ -34,7 +34,7 @@ func sample(t *testing.T) *Report {
 	r.Rules = []*rewrite.Rule{addtocopy.Rule}
 	r.Catalog = Catalog{Version: "2026.11.1", Date: "2026-11-20"}
 	for _, in := range inputs {
-		res, err := rewrite.Run(context.Background(), in.path, []byte(in.src), r.Rules, &rewrite.Env{Offline: true})
+		res, err := rewrite.Run(context.Background(), in.path, []byte(in.src), r.Rules, &rewrite.Env{})
 		r.Add(in.path, res, err)
 	}
 	r.Sort()

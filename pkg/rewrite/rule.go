@@ -40,6 +40,10 @@ type Rule struct {
 	// the default rules plus this one): their fixes are sound, but they
 	// change how the image must be built, so they are not made unasked.
 	OptIn bool
+	// Options are the settings the rule reads from Env.Options, declared
+	// once for the configuration file, the command line, the fixture
+	// harness and explain.
+	Options []*Option
 	// Check inspects d and proposes fixes. Lines in the returned fixes and
 	// notes refer to d.
 	Check func(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error)
@@ -93,35 +97,20 @@ type Env struct {
 	// files (for example to tell whether an ADD source is an archive).
 	// Empty when the context is unknown.
 	ContextDir string
-	// Offline forbids network lookups.
-	Offline bool
 	// Images tells what is known about base images (the catalog, and
 	// registry configs when online); nil when nothing is.
 	Images registry.ImageInfo
-	// Resolver looks images up in registries; nil when offline.
+	// Resolver looks images up in registries; nil when offline, so a rule
+	// makes no network lookup when it is nil.
 	Resolver registry.Resolver
 	// Catalog is the catalog of verified publishers the rebase and pin
-	// rules consult; nil means the embedded one.
+	// rules consult; nil means the embedded one. The fixture harness
+	// layers a fixture's image facts over it in Images, so the two differ
+	// there.
 	Catalog *registry.Catalog
-	// UpdateDigests makes the pin rule refresh digests already written.
-	UpdateDigests bool
-	// AllowedPublishers limits the verification kinds (official, redhat,
-	// distroless, …) rebase may move images onto; empty allows all.
-	AllowedPublishers []string
-	// RuntimeImages maps an ecosystem (go, go-cgo, node, python, java,
-	// dotnet, rust) to the runtime image multi-stage uses instead of its
-	// own choice.
-	RuntimeImages map[string]string
-	// Target names the stage the non-root rule treats as final (docker
-	// build --target); empty means the last stage.
-	Target string
-	// UID and UserName are the user the non-root rule creates; zero values
-	// mean DefaultUID and DefaultUserName.
-	UID      int
-	UserName string
-	// Role is "base" when the file builds an image for others to extend
-	// (.hardenfix.yaml options.role): the non-root rule then adds no USER.
-	Role string
+	// Options are the values of the options the rules declare (see
+	// Rule.Options); a rule reads its own with its Option's Bool, Int, …
+	Options Options
 }
 
 // Select returns the rules of all that are enabled: every rule but the

@@ -47,7 +47,7 @@ CMD ["--port", "8080"]
 // the re-parse and the diff.
 func BenchmarkPipelineTypical(b *testing.B) {
 	rules := All()
-	env := &rewrite.Env{Offline: true}
+	env := &rewrite.Env{}
 	ctx := context.Background()
 	src := []byte(typical)
 	b.ReportAllocs()
@@ -91,7 +91,7 @@ func BenchmarkLargeStage(b *testing.B) {
 	}
 	src.WriteString("RUN CGO_ENABLED=0 go build -o /app .\nCMD [\"/app\"]\n")
 	rules := All()
-	env := &rewrite.Env{Offline: true}
+	env := &rewrite.Env{}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := rewrite.Run(context.Background(), "Dockerfile", []byte(src.String()), rules, env); err != nil {

@@ -41,7 +41,7 @@ func TestCorpus(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(root, p)
 		t.Run(rel, func(t *testing.T) {
-			env := &rewrite.Env{ContextDir: filepath.Dir(p), Offline: true}
+			env := &rewrite.Env{ContextDir: filepath.Dir(p)}
 			res, err := rewrite.Run(context.Background(), rel, src, rules, env)
 			var pe *rewrite.ParseError
 			if errors.As(err, &pe) {

@@ -20,7 +20,7 @@ func FuzzPipeline(f *testing.F) {
 		f.Add(fx.Input)
 	}
 	rules := All()
-	env := &rewrite.Env{Offline: true}
+	env := &rewrite.Env{}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		ctx := context.Background()
 		if _, err := rewrite.Parse("Dockerfile", src); err != nil {

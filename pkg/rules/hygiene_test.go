@@ -29,7 +29,7 @@ func BenchmarkHygiene(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := rewrite.Run(context.Background(), "Dockerfile", in, rules, &rewrite.Env{Offline: true})
+		res, err := rewrite.Run(context.Background(), "Dockerfile", in, rules, &rewrite.Env{})
 		if err != nil || !res.Changed() {
 			b.Fatalf("run: %v, changed %v", err, res != nil && res.Changed())
 		}
@@ -74,11 +74,11 @@ func FuzzHygiene(f *testing.F) {
 				}
 			}
 		}
-		res, err := rewrite.Run(context.Background(), "Dockerfile", src, rules, &rewrite.Env{Offline: true})
+		res, err := rewrite.Run(context.Background(), "Dockerfile", src, rules, &rewrite.Env{})
 		if err != nil {
 			t.Fatalf("run: %v", err)
 		}
-		again, err := rewrite.Run(context.Background(), "Dockerfile", res.New, rules, &rewrite.Env{Offline: true})
+		again, err := rewrite.Run(context.Background(), "Dockerfile", res.New, rules, &rewrite.Env{})
 		if err != nil {
 			t.Fatalf("second run: %v\ninput:\n%s\noutput:\n%s", err, src, res.New)
 		}

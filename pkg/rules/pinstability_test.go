@@ -70,7 +70,7 @@ func TestDecisionsIgnoreDigests(t *testing.T) {
 				if round == 4 {
 					t.Fatal("the output keeps naming new images")
 				}
-				env.Offline, env.Resolver = false, stabilityRemote(srv, f.Input)
+				env.Resolver = stabilityRemote(srv, f.Input)
 				if first, err = rewrite.Run(ctx, "Dockerfile", f.Input, rules, env); err != nil {
 					t.Fatal(err)
 				}

@@ -51,7 +51,7 @@ func TestRealWorld(t *testing.T) {
 			perDir[top] = &tally{}
 		}
 		perDir[top].files++
-		env := &rewrite.Env{ContextDir: filepath.Dir(p), Offline: true}
+		env := &rewrite.Env{ContextDir: filepath.Dir(p)}
 		res, err := rewrite.Run(context.Background(), p, src, rules, env)
 		if err != nil {
 			t.Errorf("%s: %v", p, err)

@@ -38,6 +38,16 @@ func All() []*rewrite.Rule {
 	}
 }
 
+// Options returns the options every rule declares, in pipeline order:
+// the names .hardenfix.yaml's options: and --option accept.
+func Options() []*rewrite.Option {
+	var out []*rewrite.Option
+	for _, r := range All() {
+		out = append(out, r.Options...)
+	}
+	return out
+}
+
 // Lookup returns the rule with the given name.
 func Lookup(name string) (*rewrite.Rule, bool) {
 	for _, r := range All() {

@@ -70,13 +70,12 @@ func init() {
 //	                                              bytes of gzip, bzip2, xz or zstd
 //	                          tar PATH            wrap context file PATH in a tar archive
 //	                          gzip PATH           gzip context file PATH (a tar.gz with tar first)
-//	                          update-digests      set Env.UpdateDigests
-//	                          target NAME         Env.Target (--target)
-//	                          uid N               Env.UID (--uid)
-//	                          user-name NAME      Env.UserName (--user-name)
-//	                          role NAME           Env.Role (.hardenfix.yaml options.role)
-//	                          runtime-image E=IMG Env.RuntimeImages[E] (runtime-images)
-//	                          allowed-publishers K,K  Env.AllowedPublishers
+//	                          NAME VALUE          the option NAME a rule run declares
+//	                                              (Rule.Options), VALUE as after
+//	                                              --option NAME=: update-digests,
+//	                                              target NAME, uid N, user-name NAME,
+//	                                              role NAME, runtime-images E=IMG
+//	                                              (or runtime-image), allowed-publishers K,K
 //
 // Every run has the embedded catalog (with the catalog section merged over
 // it) as Env.Catalog, and as Env.Images
@@ -90,7 +89,10 @@ type Fixture struct {
 	Input   []byte
 	Rules   []*rewrite.Rule
 	opts    map[string][]string
-	context map[string][]byte
+	// optionLines are the options section's lines, name and value, in
+	// order.
+	optionLines [][2]string
+	context     map[string][]byte
 	// registry is the -- registry -- section; online is true when the
 	// fixture has one.
 	registry string
@@ -142,6 +144,7 @@ func LoadFixture(p string, all []*rewrite.Rule) (*Fixture, error) {
 				fields := strings.Fields(line)
 				if len(fields) > 0 {
 					f.opts[fields[0]] = append(f.opts[fields[0]], strings.Join(fields[1:], " "))
+					f.optionLines = append(f.optionLines, [2]string{fields[0], strings.Join(fields[1:], " ")})
 				}
 			}
 		case file.Name == "Dockerfile":
@@ -376,42 +379,35 @@ func (f *Fixture) Env(t *testing.T) (*rewrite.Env, error) {
 		}
 		catalog = catalog.Merge(user)
 	}
-	env := &rewrite.Env{ContextDir: f.writeContext(t), Offline: true, Images: catalog, Catalog: catalog, UpdateDigests: f.has("update-digests")}
+	env := &rewrite.Env{ContextDir: f.writeContext(t), Images: catalog, Catalog: catalog, Options: rewrite.Options{}}
 	if f.images != nil {
 		env.Images = layeredImages{f.images, catalog}
 	}
 	if f.Online {
-		env.Offline = false
 		env.Resolver = FixtureRemote(StartRegistry(t, f.registry), f.registry)
 	}
-	if v := f.opts["target"]; len(v) > 0 {
-		env.Target = v[len(v)-1]
-	}
-	for _, v := range f.opts["runtime-image"] {
-		eco, image, _ := strings.Cut(v, "=")
-		if env.RuntimeImages == nil {
-			env.RuntimeImages = map[string]string{}
+	for _, line := range f.optionLines {
+		name, value := line[0], line[1]
+		if harnessOptions[name] {
+			continue
 		}
-		env.RuntimeImages[eco] = image
-	}
-	for _, v := range f.opts["allowed-publishers"] {
-		env.AllowedPublishers = append(env.AllowedPublishers, strings.Split(v, ",")...)
-	}
-	if v := f.opts["user-name"]; len(v) > 0 {
-		env.UserName = v[len(v)-1]
-	}
-	if v := f.opts["role"]; len(v) > 0 {
-		env.Role = v[len(v)-1]
-	}
-	if v := f.opts["uid"]; len(v) > 0 {
-		n, err := strconv.Atoi(v[len(v)-1])
-		if err != nil {
-			return nil, fmt.Errorf("options: uid %q is not a number", v[len(v)-1])
+		if name == "runtime-image" { // the older, singular name
+			name = "runtime-images"
 		}
-		env.UID = n
+		o, ok := rewrite.FindOption(f.Rules, name)
+		if !ok {
+			return nil, fmt.Errorf("options: no rule run declares the option %q", name)
+		}
+		if err := env.Options.Set(o, value); err != nil {
+			return nil, fmt.Errorf("options: %w", err)
+		}
 	}
 	return env, nil
 }
+
+// harnessOptions are the options section's words the harness itself
+// reads; every other word is an option a rule declares (Rule.Options).
+var harnessOptions = map[string]bool{"rules": true, "crlf": true, "bom": true, "no-final-newline": true, "magic": true, "tar": true, "gzip": true}
 
 // layeredImages answers from the first ImageInfo that knows the image.
 type layeredImages []registry.ImageInfo

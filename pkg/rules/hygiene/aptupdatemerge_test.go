@@ -20,7 +20,7 @@ func TestAptUpdateMergeAnyOrder(t *testing.T) {
 	hygiene := []*rewrite.Rule{AptHygiene, ApkHygiene, RpmHygiene, PipHygiene}
 	run := func(src []byte, rules ...*rewrite.Rule) []byte {
 		t.Helper()
-		res, err := rewrite.Run(context.Background(), "Dockerfile", src, rules, &rewrite.Env{Offline: true})
+		res, err := rewrite.Run(context.Background(), "Dockerfile", src, rules, &rewrite.Env{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,17 @@ var Pin = &rewrite.Rule{
 	Doc:     rewrite.DocFile(pinDoc),
 	Risk:    rewrite.Safe,
 	URL:     "https://docs.docker.com/build/building/best-practices/#pin-base-image-versions",
+	Options: []*rewrite.Option{updateDigests},
 	Check:   checkPin,
+}
+
+// updateDigests makes pin refresh digests that are already written.
+var updateDigests = &rewrite.Option{
+	Name:  "update-digests",
+	Type:  rewrite.BoolOption,
+	Doc:   "Refresh the digests already written in image references instead of keeping them.",
+	Flag:  true,
+	Usage: "refresh the digests already written in image references (pin rule)",
 }
 
 // maxLatestLookups bounds the digest lookups spent finding latest's
@@ -48,10 +58,10 @@ func checkPin(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rew
 			notes = append(notes, imageref.Note(r, fmt.Sprintf("not pinned: %q is not a valid image reference: %v", r.Image, err)))
 			continue
 		}
-		if p.Digest != "" && !env.UpdateDigests {
+		if p.Digest != "" && !updateDigests.Bool(env) {
 			continue
 		}
-		if env.Offline || env.Resolver == nil {
+		if env.Resolver == nil {
 			notes = append(notes, imageref.Note(r, fmt.Sprintf("not pinned: %s was not looked up (%s)", r.Image, imageref.NoLookupReason(env))))
 			continue
 		}

@@ -23,7 +23,17 @@ var Rebase = &rewrite.Rule{
 	Doc:     rewrite.DocFile(rebaseDoc),
 	Risk:    rewrite.Review,
 	URL:     "https://docs.docker.com/docker-hub/image-library/trusted-content/",
+	Options: []*rewrite.Option{allowedPublishers},
 	Check:   checkRebase,
+}
+
+// allowedPublishers limits the verification kinds rebase may move images
+// onto.
+var allowedPublishers = &rewrite.Option{
+	Name: "allowed-publishers",
+	Type: rewrite.ListOption,
+	Doc: "The verification kinds (official, verified-publisher, redhat, distroless, chainguard,\n" +
+		"microsoft) of the catalog's publishers rebase may move images onto; empty allows all.",
 }
 
 // replacement is a candidate image for a FROM, and why.
@@ -83,7 +93,7 @@ func checkRebase(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]
 		if p.Digest != "" {
 			msg += "; the old digest pinned the old image and is dropped"
 		}
-		if env.Offline || env.Resolver == nil {
+		if env.Resolver == nil {
 			msg += "; " + imageref.NoLookupReason(env) + ": by catalog only, the new image's existence and platforms were not checked"
 		}
 		fixes = append(fixes, rewrite.Fix{Line: r.EditLine, Message: msg, Edits: []rewrite.Edit{rewrite.Replace(r.Edit, newText)}})
@@ -120,7 +130,7 @@ func chooseReplacement(ctx context.Context, cat *registry.Catalog, env *rewrite.
 	if base == "" {
 		return nil, fmt.Sprintf("non-standard base image %s: no verified replacement known", r.Image)
 	}
-	if env.Offline || env.Resolver == nil {
+	if env.Resolver == nil {
 		return nil, fmt.Sprintf("non-standard base image %s: its name suggests %s, but telling whether it is a re-tag needs a registry lookup (%s)", r.Image, base, imageref.NoLookupReason(env))
 	}
 	mine, err := env.Resolver.Layers(ctx, p.Written, r.Platform)
@@ -212,7 +222,7 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *rewrite.E
 			return fmt.Sprintf("the major version would change from %s to %s", from, orUnknown(to))
 		}
 	}
-	if env.Offline || env.Resolver == nil {
+	if env.Resolver == nil {
 		return ""
 	}
 	want, err := env.Resolver.Platforms(ctx, p.Written)
@@ -340,11 +350,12 @@ func mustName(s string) string {
 // allowedPublisher says why target's publisher is not one the
 // configuration allows (allowed-publishers in .hardenfix.yaml), or "".
 func allowedPublisher(cat *registry.Catalog, env *rewrite.Env, target string) string {
-	if len(env.AllowedPublishers) == 0 {
+	allowed := allowedPublishers.List(env)
+	if len(allowed) == 0 {
 		return ""
 	}
 	pub, ok := cat.Verified(target)
-	for _, kind := range env.AllowedPublishers {
+	for _, kind := range allowed {
 		if ok && pub.Verification == kind {
 			return ""
 		}
@@ -353,5 +364,5 @@ func allowedPublisher(cat *registry.Catalog, env *rewrite.Env, target string) st
 	if ok {
 		kind = pub.Verification
 	}
-	return fmt.Sprintf("its publisher's verification (%s) is not among the allowed publishers (%s)", kind, strings.Join(env.AllowedPublishers, ", "))
+	return fmt.Sprintf("its publisher's verification (%s) is not among the allowed publishers (%s)", kind, strings.Join(allowed, ", "))
 }

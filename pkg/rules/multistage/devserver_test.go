@@ -104,11 +104,11 @@ func TestSameImageTag(t *testing.T) {
 // The same repository and tag keeps the user's digest, also offline.
 func TestCarryPinSameTag(t *testing.T) {
 	const dg = "@sha256:d1af7bed1c5007e661cdbb358ec6cd4543266e64550998eb403cd0c19ac16d98"
-	got, why := carryPin(context.Background(), "node:20-alpine"+dg, "node:20-alpine", &rewrite.Env{Offline: true})
+	got, why := carryPin(context.Background(), "node:20-alpine"+dg, "node:20-alpine", &rewrite.Env{})
 	if got != "node:20-alpine"+dg || why != "" {
 		t.Errorf("carryPin = %q, %q; want the digest kept", got, why)
 	}
-	got, why = carryPin(context.Background(), "node:20"+dg, "node:20-slim", &rewrite.Env{Offline: true})
+	got, why = carryPin(context.Background(), "node:20"+dg, "node:20-slim", &rewrite.Env{})
 	if got != "node:20-slim" || why != "offline" {
 		t.Errorf("carryPin = %q, %q; want no pin and the reason", got, why)
 	}

@@ -28,7 +28,16 @@ var Rule = &rewrite.Rule{
 	Doc:     rewrite.DocFile(multiStageDoc),
 	Risk:    rewrite.Review,
 	URL:     "https://docs.docker.com/build/building/multi-stage/",
+	Options: []*rewrite.Option{runtimeImages},
 	Check:   checkMultiStage,
+}
+
+// runtimeImages overrides the runtime image multi-stage chooses.
+var runtimeImages = &rewrite.Option{
+	Name: "runtime-images",
+	Type: rewrite.MapOption,
+	Doc: "The runtime image per ecosystem (go for static Go binaries, go-cgo, node, python, java,\n" +
+		"dotnet, rust) the runtime stage uses instead of the rule's own choice.",
 }
 
 // stageStep is one instruction of the stage being split, with the working
@@ -108,7 +117,7 @@ func checkMultiStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env)
 	base := catalogWorkdir(env, image)
 	steps := stageSteps(d, ins[1:], base)
 	rec, reason := recogniseBuild(d, image, steps, env)
-	if (rec != nil || reason != "") && env.Resolver != nil && !env.Offline && usesBaseWorkdir(steps) {
+	if (rec != nil || reason != "") && env.Resolver != nil && usesBaseWorkdir(steps) {
 		// The image config is the truth about its WorkingDir; asked only
 		// when a recipe matched and a relative path depends on it.
 		if online := registryWorkdir(ctx, env, image, base); online != base {
@@ -128,7 +137,7 @@ func checkMultiStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env)
 	if dev := devServer(d, steps, env); dev != "" {
 		return note("the container runs a development server (" + dev + "): a development image needs its dev dependencies and tools at run time, so nothing is pruned or split")
 	}
-	if pref := env.RuntimeImages[ecosystemKey(rec)]; pref != "" {
+	if pref := runtimeImages.Map(env)[ecosystemKey(rec)]; pref != "" {
 		rec.runtime = pref // the configuration's runtime-images choice
 	}
 	if why, silent := sameImageRuntime(image, steps, rec); silent {

@@ -70,7 +70,7 @@ func carryPin(ctx context.Context, image, runtime string, env *rewrite.Env) (str
 	if sameImageTag(image, runtime) {
 		return runtime + "@" + p.Digest, ""
 	}
-	if env.Offline || env.Resolver == nil {
+	if env.Resolver == nil {
 		return runtime, imageref.NoLookupReason(env)
 	}
 	digest, err := env.Resolver.Digest(ctx, runtime)

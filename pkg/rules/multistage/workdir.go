@@ -29,7 +29,7 @@ func catalogWorkdir(env *rewrite.Env, image string) workdirFact {
 		}
 	}
 	why := fmt.Sprintf("relative paths before the first absolute WORKDIR resolve against the working directory of %s, which hardenfix's catalog does not know", image)
-	if env.Resolver == nil || env.Offline {
+	if env.Resolver == nil {
 		why += " and cannot be looked up offline"
 	}
 	return workdirFact{why: why}

@@ -124,7 +124,7 @@ func (p *nonRootPlan) nginxUnprivileged(cat *registry.Catalog) bool {
 	// The tag must exist: the registry says so online, the catalog offline.
 	altRef := "docker.io/" + strings.TrimPrefix(mustNormalName(alt), "docker.io/") + ":" + tagOrLatest(m.tag)
 	digest := ""
-	if p.env.Resolver != nil && !p.env.Offline {
+	if p.env.Resolver != nil {
 		dg, err := p.env.Resolver.Digest(p.ctx, altRef)
 		if err != nil {
 			return refuse(from.Line, "looking up %s:%s failed (%s)", alt, tagOrLatest(m.tag), imageref.LookupErr(altRef, err))

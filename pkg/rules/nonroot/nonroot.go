@@ -33,6 +33,7 @@ var Rule = &rewrite.Rule{
 	Doc:     rewrite.DocFile(nonRootDoc),
 	Risk:    rewrite.Review,
 	URL:     "https://docs.docker.com/build/building/best-practices/#user",
+	Options: options,
 	Check:   checkNonRoot,
 }
 
@@ -40,7 +41,7 @@ var userNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 
 // identity returns the uid and name to create, with the defaults applied.
 func identity(env *rewrite.Env) (uid int, name string, explicitUID bool, err error) {
-	uid, name = env.UID, env.UserName
+	uid, name = uidOption.Int(env), userNameOption.String(env)
 	explicitUID = uid != 0
 	if uid == 0 {
 		uid = DefaultUID
@@ -102,15 +103,16 @@ func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([
 		return nil, nil, nil
 	}
 	final := len(d.Stages) - 1
-	if env.Target != "" {
+	target := targetOption.String(env)
+	if target != "" {
 		final = -1
 		for i, s := range d.Stages {
-			if strings.EqualFold(s.Name, env.Target) {
+			if strings.EqualFold(s.Name, target) {
 				final = i
 			}
 		}
 		if final < 0 {
-			return nil, []rewrite.Note{{Line: d.Instructions[0].Line, Message: fmt.Sprintf("no stage is named %q (--target): no stage was checked", env.Target)}}, nil
+			return nil, []rewrite.Note{{Line: d.Instructions[0].Line, Message: fmt.Sprintf("no stage is named %q (--target): no stage was checked", target)}}, nil
 		}
 	}
 	from := d.From(final)
@@ -118,7 +120,7 @@ func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([
 	if from == nil || rewrite.IsIgnored(ignored, d, from.Line, nonRootName) {
 		return nil, nil, nil
 	}
-	p := &nonRootPlan{d: d, final: final, instrs: d.InstructionsByStage()[final], role: env.Role, env: env, ctx: ctx, contextDir: env.ContextDir}
+	p := &nonRootPlan{d: d, final: final, instrs: d.InstructionsByStage()[final], role: roleOption.String(env), env: env, ctx: ctx, contextDir: env.ContextDir}
 	p.a = analyzeStage(d, env, final)
 	if !p.decide(uid, name, explicitUID) {
 		return nil, p.notes, nil

@@ -156,7 +156,7 @@ func TestBuiltinFacts(t *testing.T) {
 
 func TestNonRootBadIdentity(t *testing.T) {
 	src := []byte("FROM alpine:3.20\nRUN apk add --no-cache curl\n")
-	for _, env := range []*rewrite.Env{{UID: -1}, {UserName: "Bad Name"}, {UserName: "x" + strings.Repeat("y", 40)}} {
+	for _, env := range []*rewrite.Env{{Options: rewrite.Options{"uid": -1}}, {Options: rewrite.Options{"user-name": "Bad Name"}}, {Options: rewrite.Options{"user-name": "x" + strings.Repeat("y", 40)}}} {
 		_, err := rewrite.Run(context.Background(), "Dockerfile", src, []*rewrite.Rule{Rule}, env)
 		if err == nil || !strings.Contains(err.Error(), "Dockerfile: rule non-root") {
 			t.Errorf("env %+v: want an error naming the file and rule, got %v", env, err)
