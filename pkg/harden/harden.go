@@ -295,7 +295,6 @@ func (h *Hardener) env(path string, cfg *config.Config, catalog *registry.Catalo
 	env := &rewrite.Env{
 		ContextDir: h.opts.ContextDir,
 		Images:     catalog,
-		Catalog:    catalog,
 		Options:    rewrite.Options(cfg.Options).Over(h.options),
 	}
 	if h.remote != nil {

@@ -97,17 +97,15 @@ type Env struct {
 	// files (for example to tell whether an ADD source is an archive).
 	// Empty when the context is unknown.
 	ContextDir string
-	// Images tells what is known about base images (the catalog, and
-	// registry configs when online); nil when nothing is.
+	// Images tells what is known about base images; nil when nothing is.
+	// It is the run's catalog of verified publishers (a *registry.Catalog),
+	// or facts layered over it that give the catalog by a Catalog method
+	// (as the fixture harness does); the rebase and pin rules consult that
+	// catalog, the embedded one when there is none.
 	Images registry.ImageInfo
 	// Resolver looks images up in registries; nil when offline, so a rule
 	// makes no network lookup when it is nil.
 	Resolver registry.Resolver
-	// Catalog is the catalog of verified publishers the rebase and pin
-	// rules consult; nil means the embedded one. The fixture harness
-	// layers a fixture's image facts over it in Images, so the two differ
-	// there.
-	Catalog *registry.Catalog
 	// Options are the values of the options the rules declare (see
 	// Rule.Options); a rule reads its own with its Option's Bool, Int, …
 	Options Options

@@ -78,8 +78,7 @@ func init() {
 //	                                              (or runtime-image), allowed-publishers K,K
 //
 // Every run has the embedded catalog (with the catalog section merged over
-// it) as Env.Catalog, and as Env.Images
-// under the images section's facts.
+// it) as Env.Images, under the images section's facts when there are any.
 //
 // The transforms keep the fixtures readable text while still testing bytes
 // that txtar cannot hold.
@@ -379,7 +378,7 @@ func (f *Fixture) Env(t *testing.T) (*rewrite.Env, error) {
 		}
 		catalog = catalog.Merge(user)
 	}
-	env := &rewrite.Env{ContextDir: f.writeContext(t), Images: catalog, Catalog: catalog, Options: rewrite.Options{}}
+	env := &rewrite.Env{ContextDir: f.writeContext(t), Images: catalog, Options: rewrite.Options{}}
 	if f.images != nil {
 		env.Images = layeredImages{f.images, catalog}
 	}
@@ -419,6 +418,16 @@ func (l layeredImages) Facts(image string) (registry.ImageFacts, bool) {
 		}
 	}
 	return registry.ImageFacts{}, false
+}
+
+// Catalog is the catalog among l, the one rules consult (see Env.Images).
+func (l layeredImages) Catalog() *registry.Catalog {
+	for _, info := range l {
+		if c, ok := info.(*registry.Catalog); ok {
+			return c
+		}
+	}
+	return nil
 }
 
 // fixtureImages is the registry.ImageInfo a fixture's images section

@@ -24,7 +24,7 @@ FROM someone/python:3.11
 COPY --from=nginx:1.27 /etc/nginx/nginx.conf /etc/nginx/nginx.conf
 FROM node:20-slim
 `)
-	env := &rewrite.Env{Resolver: rewritetest.FixtureRemote(host, "docker.io/x/y:1"), Catalog: registry.Embedded(), Images: registry.Embedded()}
+	env := &rewrite.Env{Resolver: rewritetest.FixtureRemote(host, "docker.io/x/y:1"), Images: registry.Embedded()}
 	res, err := rewrite.Run(context.Background(), "Dockerfile", src, []*rewrite.Rule{Rebase, Pin}, env)
 	if err != nil {
 		t.Fatal(err)

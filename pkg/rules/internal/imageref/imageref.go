@@ -315,10 +315,18 @@ func (p Parsed) LookupRef() string {
 // Note is a note at the instruction of r.
 func Note(r *Ref, msg string) rewrite.Note { return rewrite.Note{Line: r.In.Line, Message: msg} }
 
-// CatalogOf returns the catalog rules consult.
+// CatalogOf returns the catalog rules consult: Env.Images when it is a
+// catalog or gives one, else the embedded one.
 func CatalogOf(env *rewrite.Env) *registry.Catalog {
-	if env.Catalog != nil {
-		return env.Catalog
+	switch info := env.Images.(type) {
+	case *registry.Catalog:
+		if info != nil {
+			return info
+		}
+	case interface{ Catalog() *registry.Catalog }:
+		if c := info.Catalog(); c != nil {
+			return c
+		}
 	}
 	return registry.Embedded()
 }
