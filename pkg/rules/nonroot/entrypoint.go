@@ -1,0 +1,137 @@
+package nonroot
+
+import (
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
+)
+
+// This file reads what the container starts: the effective ENTRYPOINT and
+// CMD, the scripts they run from the build context, init wrappers,
+// privilege droppers and daemons that need root.
+
+// Daemons that run as root by design when a container starts them: they
+// bind privileged ports, write pid files and logs where only root may, or
+// switch users themselves. A container whose command starts one is left
+// as root, with a note.
+var rootDaemons = setOf("nginx", "httpd", "apache2", "apachectl", "apache2ctl", "apache2-foreground",
+	"httpd-foreground", "sshd", "supervisord", "cron", "crond", "systemd", "init", "rsyslogd", "postfix",
+	"dovecot", "vsftpd", "proftpd", "smbd", "named", "squid", "dnsmasq", "lighttpd", "openvpn", "runsvdir",
+	"pcscd")
+
+// initWrappers start the command that follows them.
+var initWrappers = setOf("tini", "dumb-init", "catatonit", "tini-static")
+
+// scanRuntime looks at what the container starts (the effective ENTRYPOINT
+// and CMD, and the scripts they run when those come from the build
+// context) for privilege droppers and daemons that need root.
+func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, cmdLine []string) {
+	text := strings.Join(cmdLine, " ")
+	for _, cmd := range shellCommands(text) {
+		a.runtimeCommand(cmd, in.Line, "")
+	}
+	a.scanRuntimeBlockers(in, text, "")
+	for _, w := range strings.Fields(text) {
+		base := path.Base(w)
+		if w == "/init" {
+			a.dropper("s6-overlay (/init)", in.Line)
+		}
+		if env.ContextDir == "" || a.Dropper != "" || a.Daemon != "" {
+			continue
+		}
+		if script := a.contextScript(d, env.ContextDir, base); script != "" {
+			funcs := scriptFunctions(script)
+			for _, cmd := range shellCommands(script) {
+				if !funcs[cmd.Name] { // init() { ...; }; init calls the function
+					a.runtimeCommand(cmd, in.Line, base)
+				}
+			}
+			a.scanRuntimeBlockers(in, script, base)
+			if dr := dropperIn(script); dr != "" {
+				a.dropper(dr+" (in "+base+")", in.Line)
+			}
+		}
+	}
+}
+
+func (a *stageAnalysis) runtimeCommand(cmd shellCmd, line int, script string) {
+	name, args := cmd.Name, cmd.Args
+	for initWrappers[name] {
+		for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+			args = args[1:]
+		}
+		if len(args) == 0 {
+			return
+		}
+		name, args = path.Base(args[0]), args[1:]
+	}
+	where := ""
+	if script != "" {
+		where = " (in " + script + ")"
+	}
+	for _, dr := range droppers {
+		if name == dr {
+			a.dropper(dr+where, line)
+		}
+	}
+	if script != "" && (name == "chown" || name == "chmod" || name == "chgrp") && a.ScriptChown == "" {
+		a.ScriptChown, a.ScriptChownLine = script, line
+	}
+	if rootDaemons[name] && a.Daemon == "" {
+		a.Daemon, a.DaemonLine = name+where, line
+	}
+}
+
+// contextScript returns the content of a build-context file the chain
+// copies into the image under the given base name, or "".
+func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base string) string {
+	if base == "" || base == "." || base == "/" {
+		return ""
+	}
+	for _, s := range a.Chain {
+		for _, in := range d.Stage(s) {
+			var sources []string
+			switch c := in.Command.(type) {
+			case *instructions.CopyCommand:
+				if c.From == "" {
+					sources = c.SourcePaths
+				}
+			case *instructions.AddCommand:
+				// A local ADD source is copied like COPY's (URLs and
+				// archives do not name a script of the context).
+				sources = c.SourcePaths
+			}
+			for _, src := range sources {
+				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
+					continue
+				}
+				if b := buildctx.ReadFile(contextDir, src); b != "" {
+					return b
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func dropperIn(script string) string {
+	for _, cmd := range shellCommands(script) {
+		for _, dr := range droppers {
+			if cmd.Name == dr {
+				return dr
+			}
+		}
+		if cmd.Name == "su" || cmd.Name == "chroot" {
+			for _, w := range cmd.Args {
+				if w == "-c" || strings.HasPrefix(w, "--userspec") {
+					return cmd.Name
+				}
+			}
+		}
+	}
+	return ""
+}
