@@ -34,21 +34,9 @@ var optionListFlag = &cli.StringSliceFlag{Name: "option", Usage: "set the rule o
 // ruleOptions reads --option NAME=VALUE and the flags of rule options
 // (which win) into the options the rules get over each configuration.
 func ruleOptions(c *cli.Context) (rewrite.Options, error) {
-	all := rules.All()
-	opts := rewrite.Options{}
-	for _, kv := range joinSplitValues(c.StringSlice("option")) {
-		name, value, ok := strings.Cut(kv, "=")
-		o, known := rewrite.FindOption(all, name)
-		if !ok || !known {
-			var names []string
-			for _, o := range rules.Options() {
-				names = append(names, o.Name)
-			}
-			return nil, fmt.Errorf("--option %q: want NAME=VALUE with NAME one of %s", kv, strings.Join(names, ", "))
-		}
-		if err := opts.Set(o, value); err != nil {
-			return nil, fmt.Errorf("--%w", err)
-		}
+	opts, err := optionSettings(c)
+	if err != nil {
+		return nil, err
 	}
 	for _, o := range rules.Options() {
 		if !o.Flag || !c.IsSet(o.Name) {
@@ -65,6 +53,27 @@ func ruleOptions(c *cli.Context) (rewrite.Options, error) {
 		}
 		if err := opts.Put(o, v); err != nil {
 			return nil, fmt.Errorf("--%s: %w", o.Name, err)
+		}
+	}
+	return opts, nil
+}
+
+// optionSettings reads --option NAME=VALUE alone.
+func optionSettings(c *cli.Context) (rewrite.Options, error) {
+	all := rules.All()
+	opts := rewrite.Options{}
+	for _, kv := range joinSplitValues(c.StringSlice("option")) {
+		name, value, ok := strings.Cut(kv, "=")
+		o, known := rewrite.FindOption(all, name)
+		if !ok || !known {
+			var names []string
+			for _, o := range rules.Options() {
+				names = append(names, o.Name)
+			}
+			return nil, fmt.Errorf("--option %q: want NAME=VALUE with NAME one of %s", kv, strings.Join(names, ", "))
+		}
+		if err := opts.Set(o, value); err != nil {
+			return nil, fmt.Errorf("--%w", err)
 		}
 	}
 	return opts, nil

@@ -39,6 +39,11 @@ func TestOptionOnTheCommandLine(t *testing.T) {
 		if code, _, stderr := hardenfix(t, "--option", bad, root); code != exitError || !strings.Contains(stderr, "option") {
 			t.Errorf("--option %s: exit %d, %s", bad, code, stderr)
 		}
+		// verify reads the same settings, and refuses the same mistakes
+		// before it builds anything.
+		if code, _, stderr := hardenfix(t, "verify", "--option", bad, root); code != exitError || !strings.Contains(stderr, "option") {
+			t.Errorf("verify --option %s: exit %d, %s", bad, code, stderr)
+		}
 	}
 }
 

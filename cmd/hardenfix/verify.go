@@ -76,8 +76,9 @@ func verifyCommand(stdout, stderr io.Writer, code *int) *cli.Command {
 			&cli.StringFlag{Name: "sbom", Usage: "write a CycloneDX 1.5 JSON bill of the base images the verified Dockerfiles use, and of what the scanner found in both images, to `FILE`"},
 			&cli.StringFlag{Name: "config", Usage: "use this configuration `FILE` for every Dockerfile"},
 			&cli.StringFlag{Name: "target", Usage: "build this stage (--target) and treat it as final (non-root)"},
-			&cli.IntFlag{Name: "uid", Usage: "numeric user and group the non-root rule runs the final stage as", DefaultText: "10001"},
-			&cli.StringFlag{Name: "user-name", Usage: "name of the user the non-root rule creates", DefaultText: "app"},
+			optionFlag("uid"),
+			optionFlag("user-name"),
+			optionListFlag,
 		}, verifyFlags()...), append(registryFlags(), catalogFlags()...)...),
 		Action: func(c *cli.Context) error {
 			opts, out, err := verifyOptionsFrom(c, stderr)
@@ -120,6 +121,10 @@ func verifyOptionsFrom(c *cli.Context, stderr io.Writer) (verify.Options, verify
 	if err != nil {
 		return verify.Options{}, verifyOutputs{}, err
 	}
+	settings, err := optionSettings(c)
+	if err != nil {
+		return verify.Options{}, verifyOutputs{}, err
+	}
 	reg, err := registryOptions(c)
 	if err != nil {
 		return verify.Options{}, verifyOutputs{}, err
@@ -134,6 +139,7 @@ func verifyOptionsFrom(c *cli.Context, stderr io.Writer) (verify.Options, verify
 			Catalog:       catalog,
 			Offline:       c.Bool("offline"),
 			Registry:      reg,
+			RuleOptions:   settings,
 			UID:           c.Int("uid"),
 			UserName:      c.String("user-name"),
 			UpdateDigests: c.Bool("update-digests"),
