@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hardenfix/hardenfix/pkg/files"
 	"github.com/hardenfix/hardenfix/pkg/harden"
@@ -43,40 +45,66 @@ CMD ["/app"]
 
 // BenchmarkTree runs the whole command (discover, read, rewrite, diff, print
 // in order) over a generated tree of 1,000 Dockerfiles, and over the folder
-// HARDENFIX_BENCH_TREE names when it is set (a corpus of real files).
+// HARDENFIX_BENCH_TREE names when it is set (a corpus of real files) with
+// as many jobs as -cpu allows:
+//
+//	HARDENFIX_BENCH_TREE=/work/corpus go test ./cmd/hardenfix -run '^$' -bench 'Tree/real' -cpu 1,2 -count 3
 func BenchmarkTree(b *testing.B) {
 	if dir := os.Getenv("HARDENFIX_BENCH_TREE"); dir != "" {
-		b.Run("real", func(b *testing.B) { benchTree(b, dir, 2) })
+		b.Run("real", func(b *testing.B) {
+			benchTree(b, dir, harden.Options{Jobs: runtime.GOMAXPROCS(0), Offline: true}, nil)
+		})
 	}
 	for _, jobs := range []int{1, 2} {
 		b.Run(fmt.Sprintf("files=1000/jobs=%d", jobs), func(b *testing.B) {
-			benchTree(b, writeBenchTree(b, 1000), jobs)
+			benchTree(b, writeBenchTree(b, 1000), harden.Options{Jobs: jobs, Offline: true}, nil)
 		})
 	}
 }
 
-// benchTree runs the command over root with every rule, offline, and reports
-// files per second and nanoseconds per file. A tree of real files may hold
-// files BuildKit cannot parse (exit 2); those count as processed files.
-func benchTree(b *testing.B, root string, jobs int) {
+// benchTree runs the command over root with every rule and opts (a new
+// Hardener each time, as each run of the command has), and reports per
+// file: wall and CPU time (the process's user and system time, which on a
+// machine shared with other work says more than the wall clock), files per
+// second of each, heap allocations and bytes. check, when set, runs after
+// each run with the timer stopped. A tree of real files may hold files
+// BuildKit cannot parse (exit 2); those count as processed files.
+func benchTree(b *testing.B, root string, opts harden.Options, check func(b *testing.B)) {
 	files, err := countDockerfiles(root)
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := harden.New(harden.Options{Jobs: jobs, Offline: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts := &options{paths: []string{root}, mode: modeDiff, quiet: true, harden: h}
-	b.ReportAllocs()
+	var cpu time.Duration
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
 	for b.Loop() {
+		start := cpuTime()
+		h, err := harden.New(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		o := &options{paths: []string{root}, mode: modeDiff, quiet: true, harden: h}
 		var errs strings.Builder
-		if code := run(context.Background(), opts, io.Discard, &errs); code != exitOK && code != exitError {
+		if code := run(context.Background(), o, io.Discard, &errs); code != exitOK && code != exitError {
 			b.Fatalf("exit %d: %s", code, errs.String())
 		}
+		cpu += cpuTime() - start
+		if check != nil {
+			b.StopTimer()
+			check(b)
+			b.StartTimer()
+		}
 	}
-	b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(files*b.N), "ns/file")
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	n := float64(files * b.N)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "files/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/file")
+	b.ReportMetric(n/cpu.Seconds(), "files/cpu-s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/file")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/file")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/file")
 }
 
 // countDockerfiles counts the files the command's discovery finds.
