@@ -180,6 +180,7 @@ func (d *Document) splitShell(in *Instruction) *ShellScript {
 		s.Span = Span{d.SkipFlags(in.ArgsSpan), in.ArgsSpan.End}
 	}
 	lx.end = s.Span.End
+	lx.base, lx.text = s.Span.Start, string(d.Src[s.Span.Start:s.Span.End])
 	s.Commands, s.Unsupported, s.End, s.Trailing = lx.split(s.Span.Start)
 	if d.EndsInContinuation(in) {
 		// The file ends inside a line continuation: text appended there
@@ -280,13 +281,21 @@ type shellLexer struct {
 	// open is set when a quote, backquote or $( … ) runs to the end of
 	// the text.
 	open bool
+	// text is src[base:end] as a string: words' Raw texts (and the Values
+	// of words written without quotes or escapes) are slices of it.
+	text string
+	base int
+	// val spells out the value of the word being lexed once it differs
+	// from its raw text; plain is true until then.
+	val   []byte
+	plain bool
 }
 
 // SplitScript splits the text of a shell script: a heredoc body or the
 // script of `sh -c '…'`. The words' spans point into text; rules use them
 // to look, not to edit.
 func SplitScript(text string) []ShellCommand {
-	lx := shellLexer{src: []byte(text), esc: '\\', end: len(text), script: true}
+	lx := shellLexer{src: []byte(text), esc: '\\', end: len(text), script: true, text: text}
 	cmds, _, _, _ := lx.split(0)
 	return cmds
 }
@@ -373,7 +382,7 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 		c := lx.src[i]
 		two := ""
 		if i+1 < lx.end {
-			two = string(lx.src[i : i+2])
+			two = operator2(c, lx.src[i+1])
 		}
 		switch {
 		case c == '\n':
@@ -407,8 +416,8 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 			i = lx.redirectTarget(end, extend, redirect)
 			continue
 		case c == ';' || c == '|' || c == '&':
-			lastOp = string(c)
-			finish(string(c))
+			lastOp = operator1(c)
+			finish(lastOp)
 			i++
 			continue
 		case c == '(':
@@ -484,6 +493,35 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 	return cmds, unsupported, lastEnd, lastOp
 }
 
+// operator2 is the two-byte operator a and b spell ("&&", "||", ";;",
+// "|&" or "&>"), or "".
+func operator2(a, b byte) string {
+	switch {
+	case a == '&' && b == '&':
+		return "&&"
+	case a == '|' && b == '|':
+		return "||"
+	case a == ';' && b == ';':
+		return ";;"
+	case a == '|' && b == '&':
+		return "|&"
+	case a == '&' && b == '>':
+		return "&>"
+	}
+	return ""
+}
+
+// operator1 is the one-byte operator c (";", "|" or "&") as a string.
+func operator1(c byte) string {
+	switch c {
+	case ';':
+		return ";"
+	case '|':
+		return "|"
+	}
+	return "&"
+}
+
 func isDigits(s string) bool {
 	if s == "" {
 		return false
@@ -513,7 +551,7 @@ func (lx *shellLexer) redirectTarget(i int, extend func(Span), record func(Word)
 func (lx *shellLexer) word(i int) (Word, int) {
 	src, end := lx.src, lx.end
 	start := i
-	var val strings.Builder
+	lx.val, lx.plain = lx.val[:0], true
 	for i < end {
 		c := src[i]
 		switch {
@@ -525,34 +563,38 @@ func (lx *shellLexer) word(i int) (Word, int) {
 				// line.
 				j := lx.afterContinuation(next)
 				if j >= end || isBlank(src[j]) || strings.IndexByte(";&|()<>", src[j]) >= 0 {
-					return Word{Span: Span{start, i}, Raw: string(src[start:i]), Value: val.String()}, i
+					return lx.word1(start, i), i
 				}
+				lx.spell(start, i)
 				i = j
 				continue
 			}
+			lx.spell(start, i)
 			if c == '\\' && i+1 < end {
-				val.WriteByte(src[i+1])
+				lx.val = append(lx.val, src[i+1])
 				i += 2
 				continue
 			}
 			if c == '`' {
-				i = lx.backquote(i, &val)
+				i = lx.backquote(i)
 				continue
 			}
-			val.WriteByte(c)
+			lx.val = append(lx.val, c)
 			i++
 		case c == '\\':
 			// With `# escape=“` the backslash still escapes for the shell.
+			lx.spell(start, i)
 			if i+1 < end {
-				val.WriteByte(src[i+1])
+				lx.val = append(lx.val, src[i+1])
 				i += 2
 			} else {
-				val.WriteByte(c)
+				lx.val = append(lx.val, c)
 				i++
 			}
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || strings.IndexByte(";&|()<>", c) >= 0:
-			return Word{Span: Span{start, i}, Raw: string(src[start:i]), Value: val.String()}, i
+			return lx.word1(start, i), i
 		case c == '\'':
+			lx.spell(start, i)
 			j := i + 1
 			for j < end && src[j] != '\'' {
 				if src[j] == lx.esc && !lx.script {
@@ -561,12 +603,13 @@ func (lx *shellLexer) word(i int) (Word, int) {
 						continue
 					}
 				}
-				val.WriteByte(src[j])
+				lx.val = append(lx.val, src[j])
 				j++
 			}
 			lx.open = lx.open || j >= end
 			i = min(j+1, end)
 		case c == '"':
+			lx.spell(start, i)
 			j := i + 1
 			for j < end && src[j] != '"' {
 				switch {
@@ -576,33 +619,58 @@ func (lx *shellLexer) word(i int) (Word, int) {
 						continue
 					}
 					if src[j] == '\\' && j+1 < end {
-						val.WriteByte(src[j+1])
+						lx.val = append(lx.val, src[j+1])
 						j += 2
 						continue
 					}
 				case src[j] == '$' && j+1 < end && (src[j+1] == '(' || src[j+1] == '{'):
 					k := lx.nested(j + 1)
-					val.Write(src[j:k])
+					lx.val = append(lx.val, src[j:k]...)
 					j = k
 					continue
 				}
-				val.WriteByte(src[j])
+				lx.val = append(lx.val, src[j])
 				j++
 			}
 			lx.open = lx.open || j >= end
 			i = min(j+1, end)
 		case c == '$' && i+1 < end && (src[i+1] == '(' || src[i+1] == '{'):
+			// Kept as written: a plain word stays plain.
 			k := lx.nested(i + 1)
-			val.Write(src[i:k])
+			if !lx.plain {
+				lx.val = append(lx.val, src[i:k]...)
+			}
 			i = k
 		case c == '`':
-			i = lx.backquote(i, &val)
+			lx.spell(start, i)
+			i = lx.backquote(i)
 		default:
-			val.WriteByte(c)
+			if !lx.plain {
+				lx.val = append(lx.val, c)
+			}
 			i++
 		}
 	}
-	return Word{Span: Span{start, i}, Raw: string(src[start:i]), Value: val.String()}, i
+	return lx.word1(start, i), i
+}
+
+// spell starts spelling out the value of the word that starts at start,
+// from i on: the bytes before i are their own value.
+func (lx *shellLexer) spell(start, i int) {
+	if lx.plain {
+		lx.val = append(lx.val[:0], lx.src[start:i]...)
+		lx.plain = false
+	}
+}
+
+// word1 is the word from start to end, with the value lexed so far.
+func (lx *shellLexer) word1(start, end int) Word {
+	raw := lx.text[start-lx.base : end-lx.base]
+	value := raw
+	if !lx.plain {
+		value = string(lx.val)
+	}
+	return Word{Span: Span{start, end}, Raw: raw, Value: value}
 }
 
 // nested returns the offset after the bracket group that opens at i ("(" or
@@ -641,7 +709,7 @@ func (lx *shellLexer) nested(i int) int {
 }
 
 // backquote returns the offset after the `…` command substitution at i.
-func (lx *shellLexer) backquote(i int, val *strings.Builder) int {
+func (lx *shellLexer) backquote(i int) int {
 	j := i + 1
 	for j < lx.end && lx.src[j] != '`' {
 		if lx.src[j] == '\\' {
@@ -651,7 +719,7 @@ func (lx *shellLexer) backquote(i int, val *strings.Builder) int {
 	}
 	lx.open = lx.open || j >= lx.end
 	j = min(j+1, lx.end)
-	val.Write(lx.src[i:j])
+	lx.val = append(lx.val, lx.src[i:j]...)
 	return j
 }
 

@@ -1,7 +1,5 @@
 package rewrite
 
-import "strings"
-
 // Word is one shell-style word of an instruction as written: its byte span
 // in the source, the raw text, and the value with quotes and escapes removed.
 type Word struct {
@@ -21,20 +19,40 @@ func (d *Document) Words(span Span) []Word {
 	if d.Escape == 0 {
 		esc = '\\'
 	}
+	// Raw texts are slices of one string of the span, and a word written
+	// without quotes, escapes or continuations (most are) has its Raw as
+	// its Value: a word costs no allocation of its own unless it needs
+	// its value spelt out, which goes through one reused buffer.
+	text := string(src[span.Start:span.End])
 	var words []Word
-	var val strings.Builder
+	var val []byte
+	plain := true // the word so far is its own value
 	start := -1
 	end := span.End
 	flush := func(at int) {
 		if start >= 0 {
-			words = append(words, Word{Span: Span{start, at}, Raw: string(src[start:at]), Value: val.String()})
+			raw := text[start-span.Start : at-span.Start]
+			value := raw
+			if !plain {
+				value = string(val)
+			}
+			words = append(words, Word{Span: Span{start, at}, Raw: raw, Value: value})
 		}
 		start = -1
-		val.Reset()
+		val = val[:0]
+		plain = true
 	}
 	begin := func(at int) {
 		if start < 0 {
 			start = at
+		}
+	}
+	// spell ends the word's plain run at i: its value is spelt out from
+	// here on.
+	spell := func(i int) {
+		if plain {
+			val = append(val[:0], src[start:i]...)
+			plain = false
 		}
 	}
 	i := span.Start
@@ -43,15 +61,19 @@ func (d *Document) Words(span Span) []Word {
 		switch {
 		case c == esc:
 			if next, ok := continuation(src, i+1, end); ok {
+				if start >= 0 {
+					spell(i)
+				}
 				i = skipContinuationLines(src, next, end)
 				continue
 			}
 			begin(i)
+			spell(i)
 			if i+1 < end {
-				val.WriteByte(src[i+1])
+				val = append(val, src[i+1])
 				i += 2
 			} else {
-				val.WriteByte(c)
+				val = append(val, c)
 				i++
 			}
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
@@ -59,14 +81,16 @@ func (d *Document) Words(span Span) []Word {
 			i++
 		case c == '\'':
 			begin(i)
+			spell(i)
 			j := i + 1
 			for j < end && src[j] != '\'' {
-				val.WriteByte(src[j])
+				val = append(val, src[j])
 				j++
 			}
 			i = min(j+1, end)
 		case c == '"':
 			begin(i)
+			spell(i)
 			j := i + 1
 			for j < end && src[j] != '"' {
 				if src[j] == esc && j+1 < end {
@@ -76,13 +100,15 @@ func (d *Document) Words(span Span) []Word {
 					}
 					j++
 				}
-				val.WriteByte(src[j])
+				val = append(val, src[j])
 				j++
 			}
 			i = min(j+1, end)
 		default:
 			begin(i)
-			val.WriteByte(c)
+			if !plain {
+				val = append(val, c)
+			}
 			i++
 		}
 	}

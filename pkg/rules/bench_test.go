@@ -99,3 +99,22 @@ func BenchmarkLargeStage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWords splits every instruction of the typical file into words
+// and every RUN into shell commands, as the rules do on a fresh Document
+// (Shell's memo is bypassed).
+func BenchmarkWords(b *testing.B) {
+	d, err := Parse("Dockerfile", []byte(typical))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, in := range d.Instructions {
+			_ = d.Words(in.ArgsSpan)
+			if in.Keyword == "RUN" {
+				_ = d.splitShell(in)
+			}
+		}
+	}
+}
