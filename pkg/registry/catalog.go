@@ -16,6 +16,8 @@ import (
 
 	"github.com/distribution/reference"
 	"gopkg.in/yaml.v3"
+
+	"github.com/hardenfix/hardenfix/internal/memo"
 )
 
 //go:embed catalog.yaml
@@ -670,16 +672,30 @@ func clean(s string) string {
 
 // splitRef parses a reference as written in a Dockerfile and returns its
 // normalised repository and its tag ("" when untagged).
+// Every file of a tree asks about the same few references, so the answers
+// are remembered (reference parsing is a regular expression match).
 func splitRef(image string) (name, tag string, err error) {
-	ref, err := reference.ParseNormalizedNamed(image)
-	if err != nil {
-		return "", "", err
-	}
-	if t, ok := ref.(reference.Tagged); ok {
-		tag = t.Tag()
-	}
-	return ref.Name(), tag, nil
+	r := splitRefs.Get(image, func(image string) splitResult {
+		ref, err := reference.ParseNormalizedNamed(image)
+		if err != nil {
+			return splitResult{err: err}
+		}
+		var r splitResult
+		if t, ok := ref.(reference.Tagged); ok {
+			r.tag = t.Tag()
+		}
+		r.name = ref.Name()
+		return r
+	})
+	return r.name, r.tag, r.err
 }
+
+type splitResult struct {
+	name, tag string
+	err       error
+}
+
+var splitRefs memo.Map[splitResult]
 
 // normaliseRepo returns the normalised name of a repository key or target;
 // a tag or digest is dropped.

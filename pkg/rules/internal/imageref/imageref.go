@@ -9,6 +9,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
+	"github.com/hardenfix/hardenfix/internal/memo"
 	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
@@ -275,6 +276,23 @@ type Parsed struct {
 
 // Parse splits s into name, tag and digest as written.
 func Parse(s string) (Parsed, error) {
+	r := parsed.Get(s, func(s string) parsedResult {
+		p, err := parse(s)
+		return parsedResult{p, err}
+	})
+	return r.ref, r.err
+}
+
+type parsedResult struct {
+	ref Parsed
+	err error
+}
+
+// parsed remembers Parse's answers: the files of a tree name the same few
+// images, and parsing one is a regular expression match.
+var parsed memo.Map[parsedResult]
+
+func parse(s string) (Parsed, error) {
 	named, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
 		return Parsed{}, err
