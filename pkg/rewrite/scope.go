@@ -96,6 +96,9 @@ func (d *Document) computeScopes() {
 	d.scopes = make([]Vars, len(d.Instructions))
 	lex := shell.NewLex(d.Escape)
 	expand := func(s string, vars Vars) string {
+		if literalWord(s, d.Escape) {
+			return s
+		}
 		out, unmatched, err := lex.ProcessWord(s, vars)
 		if err != nil || len(unmatched) > 0 {
 			return unknownValue
@@ -192,6 +195,9 @@ func (d *Document) globalDefaults() Vars {
 // word uses that vars does not define; when there are any, the result is
 // not what the build will see.
 func (d *Document) Expand(word string, vars Vars) (string, []string, error) {
+	if literalWord(word, d.Escape) {
+		return word, nil, nil
+	}
 	out, unmatched, err := shell.NewLex(d.Escape).ProcessWord(word, vars)
 	if err != nil {
 		return "", nil, err
@@ -202,4 +208,20 @@ func (d *Document) Expand(word string, vars Vars) (string, []string, error) {
 	}
 	sort.Strings(names)
 	return out, names, nil
+}
+
+// literalWord reports whether BuildKit's shell lexer gives word back as it
+// is: printable ASCII (and tabs) with no variable, quote, escape or "<<".
+// Most words rules expand are such (image names, paths), and the lexer
+// costs a few allocations per call.
+func literalWord(word string, escape rune) bool {
+	for i := 0; i < len(word); i++ {
+		switch c := word[i]; {
+		case c == '$' || c == '\'' || c == '"' || c == '<' || c == '\\' || c == '`' || rune(c) == escape:
+			return false
+		case c < ' ' && c != '\t' || c > '~':
+			return false
+		}
+	}
+	return true
 }
