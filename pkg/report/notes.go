@@ -2,6 +2,8 @@ package report
 
 import (
 	"regexp"
+
+	"github.com/hardenfix/hardenfix/internal/memo"
 )
 
 // A NoteKind groups notes that ask the reader the same thing. The kind is
@@ -79,7 +81,16 @@ var noteKinds = []struct {
 }
 
 // KindOf returns the kind of a note of rule with message.
+//
+// The same notes come back in file after file, so the answers are
+// remembered (matching is a run of regular expressions).
 func KindOf(rule, message string) NoteKind {
+	return kinds.Get(rule+"\x00"+message, func(string) NoteKind { return kindOf(rule, message) })
+}
+
+var kinds = memo.Map[NoteKind]{Max: 1024}
+
+func kindOf(rule, message string) NoteKind {
 	for _, k := range noteKinds {
 		if (k.rule == "" || k.rule == rule) && k.re.MatchString(message) {
 			return k.kind
