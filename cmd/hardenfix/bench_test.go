@@ -19,6 +19,11 @@ import (
 // in three with an ADD to rewrite.
 func writeBenchTree(b *testing.B, n int) string {
 	root := b.TempDir()
+	writeBenchFiles(b, root, n)
+	return root
+}
+
+func writeBenchFiles(b testing.TB, root string, n int) {
 	for i := range n {
 		dir := filepath.Join(root, fmt.Sprintf("svc%04d", i))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -40,7 +45,6 @@ CMD ["/app"]
 			b.Fatal(err)
 		}
 	}
-	return root
 }
 
 // BenchmarkTree runs the whole command (discover, read, rewrite, diff, print
