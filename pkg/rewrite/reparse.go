@@ -21,9 +21,13 @@ import (
 // The region parsed again is a run of whole instructions together with the
 // comment and blank lines before each (BuildKit attaches those comments to
 // the instruction that follows them), so the parser starts and ends in the
-// same state as in a full parse. The whole file is parsed instead when that
-// cannot be said: an edit before the end of the first FROM (parser
-// directives, a BOM, global ARGs), a FROM or a heredoc in the region before
+// same state as in a full parse. For the first instruction the region starts
+// at its own line instead: what stands before it (a BOM, parser directives,
+// comments) is not parsed again, and its comments are carried over. A FROM
+// in the region is parsed like any other instruction: the stages are
+// rebuilt from the whole tree. The whole file is parsed instead when that
+// cannot be said: an edit before the first instruction's keyword (where it
+// could make or change a parser directive), a heredoc in the region before
 // or after, or a region that does not end on a line ending.
 //
 // Tests set testhook.CheckReparse, so every pipeline run in them compares
@@ -43,20 +47,13 @@ func reparse(cur *Document, edits []Edit, out []byte) (*Document, error) {
 // (the caller parses the whole file, which also reports any error).
 func reparseRegion(cur *Document, edits []Edit, out []byte) (*Document, bool) {
 	n := len(cur.Instructions)
-	firstFrom := -1
-	for i, in := range cur.Instructions {
-		if in.Keyword == "FROM" {
-			firstFrom = i
-			break
-		}
-	}
-	if len(edits) == 0 || firstFrom < 0 {
+	if len(edits) == 0 || len(cur.Stages) == 0 {
 		return nil, false
 	}
 	// Instruction i owns the bytes from the end of instruction i-1 to its
 	// own end; index n stands for the bytes after the last instruction.
 	owner := func(off int) int {
-		for i := firstFrom; i < n; i++ {
+		for i := 0; i < n; i++ {
 			if cur.Instructions[i].Span.End > off {
 				return i
 			}
@@ -64,8 +61,9 @@ func reparseRegion(cur *Document, edits []Edit, out []byte) (*Document, bool) {
 		return n
 	}
 	first, last := n+1, -1
+	head := cur.Instructions[0]
 	for _, e := range edits {
-		if e.Start < cur.Instructions[firstFrom].Span.End {
+		if e.Start <= head.KeywordSpan.Start {
 			return nil, false
 		}
 		a, b := owner(e.Start), owner(e.Start)
@@ -74,13 +72,18 @@ func reparseRegion(cur *Document, edits []Edit, out []byte) (*Document, bool) {
 		}
 		first, last = min(first, a), max(last, b)
 	}
-	regionStart := cur.Instructions[first-1].Span.End
+	regionStart := head.Span.Start
+	if first > 0 {
+		regionStart = cur.Instructions[first-1].Span.End
+	} else if cur.HasBOM && regionStart == 0 {
+		return nil, false // BuildKit drops the BOM only at the start of the text
+	}
 	regionEnd := len(cur.Src)
 	if last < n {
 		regionEnd = cur.Instructions[last].Span.End
 	}
 	for i := first; i <= last && i < n; i++ {
-		if in := cur.Instructions[i]; in.Keyword == "FROM" || len(in.Node.Heredocs) > 0 {
+		if in := cur.Instructions[i]; len(in.Node.Heredocs) > 0 {
 			return nil, false
 		}
 	}
@@ -99,6 +102,14 @@ func reparseRegion(cur *Document, edits []Edit, out []byte) (*Document, bool) {
 	nodes, warnings, ok := parseChunk(chunk, cur.Escape)
 	if !ok {
 		return nil, false
+	}
+	if first == 0 {
+		// The region starts with the first instruction's unchanged
+		// keyword; the comments before it are not in the region.
+		if len(nodes[0].PrevComment) > 0 {
+			return nil, false
+		}
+		nodes[0].PrevComment = head.Node.PrevComment
 	}
 	// Lines before the region are the same; those after it move by the
 	// lines the region gained or lost.
@@ -155,7 +166,7 @@ func reparseRegion(cur *Document, edits []Edit, out []byte) (*Document, bool) {
 // parseChunk parses a run of whole instructions taken from the middle of a
 // file with the file's escape character. Line numbers count from the
 // chunk's first line. ok is false when the chunk holds no instruction, does
-// not parse on its own, or holds a FROM or a heredoc.
+// not parse on its own, or holds a heredoc.
 func parseChunk(chunk []byte, escape rune) (nodes []*parser.Node, warnings []parserWarning, ok bool) {
 	// A header ends BuildKit's search for parser directives, which only
 	// stand at the top of a file: a comment in the chunk that looks like
@@ -176,7 +187,7 @@ func parseChunk(chunk []byte, escape rune) (nodes []*parser.Node, warnings []par
 		return nil, nil, false
 	}
 	for _, nd := range res.AST.Children {
-		if strings.EqualFold(nd.Value, "from") || len(nd.Heredocs) > 0 {
+		if len(nd.Heredocs) > 0 {
 			return nil, nil, false
 		}
 		nd.StartLine -= headerLines
