@@ -1,11 +1,17 @@
 package rules
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/hardenfix/hardenfix/pkg/files"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
@@ -100,21 +106,68 @@ func BenchmarkLargeStage(b *testing.B) {
 	}
 }
 
-// BenchmarkWords splits every instruction of the typical file into words
-// and every RUN into shell commands, as the rules do on a fresh Document
-// (Shell's memo is bypassed).
-func BenchmarkWords(b *testing.B) {
-	d, err := Parse("Dockerfile", []byte(typical))
+// BenchmarkCorpus measures, over the Dockerfiles under the folder
+// HARDENFIX_BENCH_TREE names (read into memory first; files BuildKit
+// rejects are left out), the floor and the whole of the per-file work on
+// one goroutine:
+//
+//   - buildkit: BuildKit's parser alone, the one parse every file needs;
+//
+//   - parse: Parse, which adds the typed stages and the instruction table;
+//
+//   - rules: Run with every rule, offline (parse, rules, re-parses).
+//
+//     HARDENFIX_BENCH_TREE=/work/corpus go test ./pkg/rules -run '^$' -bench Corpus -count 3
+func BenchmarkCorpus(b *testing.B) {
+	root := os.Getenv("HARDENFIX_BENCH_TREE")
+	if root == "" {
+		b.Skip("set HARDENFIX_BENCH_TREE to a folder of Dockerfiles")
+	}
+	paths, err := files.Discover([]string{root}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, in := range d.Instructions {
-			_ = d.Words(in.ArgsSpan)
-			if in.Keyword == "RUN" {
-				_ = d.splitShell(in)
-			}
+	var srcs [][]byte
+	for _, p := range paths {
+		src, err := files.Read(p)
+		if err != nil {
+			continue
+		}
+		if _, err := rewrite.Parse(p, src); err == nil {
+			srcs = append(srcs, src)
 		}
 	}
+	bench := func(name string, f func(src []byte)) {
+		b.Run(name, func(b *testing.B) {
+			var cpu time.Duration
+			for b.Loop() {
+				start := cpuTime()
+				for _, src := range srcs {
+					f(src)
+				}
+				cpu += cpuTime() - start
+			}
+			n := float64(len(srcs) * b.N)
+			b.ReportMetric(n/b.Elapsed().Seconds(), "files/s")
+			b.ReportMetric(n/cpu.Seconds(), "files/cpu-s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/file")
+		})
+	}
+	bench("buildkit", func(src []byte) {
+		if _, err := parser.Parse(bytes.NewReader(src)); err != nil {
+			b.Fatal(err)
+		}
+	})
+	bench("parse", func(src []byte) {
+		if _, err := rewrite.Parse("Dockerfile", src); err != nil {
+			b.Fatal(err)
+		}
+	})
+	rules := All()
+	env := &rewrite.Env{Offline: true}
+	bench("rules", func(src []byte) {
+		if _, err := rewrite.Run(context.Background(), "Dockerfile", src, rules, env); err != nil {
+			b.Fatal(err)
+		}
+	})
 }
