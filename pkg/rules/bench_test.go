@@ -139,6 +139,7 @@ func BenchmarkCorpus(b *testing.B) {
 	}
 	bench := func(name string, f func(src []byte)) {
 		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
 			var cpu time.Duration
 			for b.Loop() {
 				start := cpuTime()
