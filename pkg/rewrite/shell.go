@@ -3,6 +3,8 @@ package rewrite
 import (
 	"path"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/internal/memo"
 )
 
 // ShellScript is the shell text of a RUN split into simple commands, each
@@ -294,7 +296,24 @@ type shellLexer struct {
 // SplitScript splits the text of a shell script: a heredoc body or the
 // script of `sh -c '…'`. The words' spans point into text; rules use them
 // to look, not to edit.
+//
+// Several rules (and several checks of one rule) split the same scripts,
+// so results for texts up to a few kilobytes are remembered in a small
+// shared map: callers must not change them.
 func SplitScript(text string) []ShellCommand {
+	if len(text) > maxRememberedScript {
+		return splitScript1(text)
+	}
+	return scripts.Get(text, splitScript1)
+}
+
+// scripts holds SplitScript's recent results: the scripts of the files
+// being worked on. Its size bounds the memory it holds.
+var scripts = memo.Map[[]ShellCommand]{Max: 256}
+
+const maxRememberedScript = 4 << 10
+
+func splitScript1(text string) []ShellCommand {
 	lx := shellLexer{src: []byte(text), esc: '\\', end: len(text), script: true, text: text}
 	cmds, _, _, _ := lx.split(0)
 	return cmds
