@@ -13,6 +13,7 @@ import (
 
 	"github.com/hardenfix/hardenfix/pkg/files"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/rewritetest"
 )
 
 // typical is a 30-line Dockerfile of the everyday kind: two stages, ADD and
@@ -52,6 +53,7 @@ CMD ["--port", "8080"]
 // BenchmarkPipelineTypical runs one typical file through parse, every rule,
 // the re-parse and the diff.
 func BenchmarkPipelineTypical(b *testing.B) {
+	rewritetest.WithoutReparseCheck(b)
 	rules := All()
 	env := &rewrite.Env{}
 	ctx := context.Background()
@@ -73,6 +75,7 @@ func BenchmarkPipelineTypical(b *testing.B) {
 
 // BenchmarkParse measures parsing alone, the floor under every rule.
 func BenchmarkParse(b *testing.B) {
+	rewritetest.WithoutReparseCheck(b)
 	src := []byte(typical)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -86,6 +89,7 @@ func BenchmarkParse(b *testing.B) {
 // (ADD and ENV lines between a go build): rules that ask for the variables
 // in scope at each instruction must stay linear in the file's length.
 func BenchmarkLargeStage(b *testing.B) {
+	rewritetest.WithoutReparseCheck(b)
 	var src strings.Builder
 	src.WriteString("FROM golang:1.22\nWORKDIR /src\n")
 	for i := range 4000 {
@@ -119,6 +123,7 @@ func BenchmarkLargeStage(b *testing.B) {
 //
 //     HARDENFIX_BENCH_TREE=/work/corpus go test ./pkg/rules -run '^$' -bench Corpus -count 3
 func BenchmarkCorpus(b *testing.B) {
+	rewritetest.WithoutReparseCheck(b)
 	root := os.Getenv("HARDENFIX_BENCH_TREE")
 	if root == "" {
 		b.Skip("set HARDENFIX_BENCH_TREE to a folder of Dockerfiles")

@@ -14,7 +14,7 @@ import (
 // BOM, final newline and escape directive kept. Seeds are the fixture
 // inputs. Run with:
 //
-//	go test ./pkg/rewrite -run '^$' -fuzz FuzzPipeline -fuzztime 5m
+//	go test ./pkg/rules -run '^$' -fuzz FuzzPipeline -fuzztime 5m
 func FuzzPipeline(f *testing.F) {
 	for _, fx := range rewritetest.LoadFixtures(f, ".", All()) {
 		f.Add(fx.Input)

@@ -31,6 +31,14 @@ func init() {
 	testhook.CheckReparse.Store(true)
 }
 
+// WithoutReparseCheck turns off, until the benchmark ends, the comparison
+// of every incremental re-parse with a full parse that the harness turns on
+// for tests: benchmarks measure what a real run costs.
+func WithoutReparseCheck(b *testing.B) {
+	was := testhook.CheckReparse.Swap(false)
+	b.Cleanup(func() { testhook.CheckReparse.Store(was) })
+}
+
 // A Fixture is one txtar file under a rule package's testdata/<dir>/ holding:
 //
 //	-- Dockerfile --        the input

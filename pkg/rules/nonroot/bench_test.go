@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rewrite/rewritetest"
 )
 
 // benchDockerfile is a multi-stage Dockerfile of the size real ones reach:
@@ -42,6 +43,7 @@ CMD ["serve"]
 `
 
 func BenchmarkNonRoot(b *testing.B) {
+	rewritetest.WithoutReparseCheck(b)
 	src := []byte(benchDockerfile)
 	rules := []*rewrite.Rule{Rule}
 	b.ReportAllocs()
@@ -55,6 +57,7 @@ func BenchmarkNonRoot(b *testing.B) {
 // BenchmarkNonRootLarge is a final stage of many instructions, to keep the
 // analysis from growing much faster than the file.
 func BenchmarkNonRootLarge(b *testing.B) {
+	rewritetest.WithoutReparseCheck(b)
 	for _, n := range []int{100, 1000, 4000} {
 		var sb strings.Builder
 		sb.WriteString("FROM debian:12\nARG A=1\n")
