@@ -92,7 +92,7 @@ func goRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite
 	case installsPackages(steps):
 		return nil, "the build uses cgo and installs system packages, so the shared libraries the binary needs at run time are unknown (set CGO_ENABLED=0 for a static binary)"
 	case strings.Contains(tag, "alpine"):
-		v := regexp.MustCompile(`alpine(3\.\d+)`).FindStringSubmatch(tag)
+		v := alpineRelease.FindStringSubmatch(tag)
 		if v == nil {
 			return nil, fmt.Sprintf("the build uses cgo on golang:%s, whose Alpine release is not in the tag (set CGO_ENABLED=0 for a static binary)", tag)
 		}
@@ -138,7 +138,7 @@ func goBinaryName(pkgs []string, env *rewrite.Env) (string, string) {
 	pkg = strings.TrimSuffix(pkg, "/")
 	if pkg != "." && pkg != "" {
 		base := path.Base(pkg)
-		if regexp.MustCompile(`^v[0-9]+$`).MatchString(base) {
+		if majorOnly.MatchString(base) {
 			base = path.Base(path.Dir(pkg))
 		}
 		return base, ""
@@ -362,8 +362,17 @@ func pythonRecipe(d *rewrite.Document, image string, steps []stageStep, env *rew
 	return rec, ""
 }
 
+// The recipes' patterns, compiled once: the checks run for every RUN of
+// every file.
+var (
+	alpineRelease = regexp.MustCompile(`alpine(3\.\d+)`)
+	majorOnly     = regexp.MustCompile(`^v[0-9]+$`)
+	pip3Minor     = regexp.MustCompile(`^pip3\.\d+$`)
+	leadingDigits = regexp.MustCompile(`^\d+`)
+)
+
 func isPip(prog string) bool {
-	return prog == "pip" || prog == "pip3" || regexp.MustCompile(`^pip3\.\d+$`).MatchString(prog)
+	return prog == "pip" || prog == "pip3" || pip3Minor.MatchString(prog)
 }
 
 func contains(list []string, s string) bool {
@@ -409,7 +418,7 @@ func javaRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 			major = m[1]
 		}
 	case "eclipse-temurin", "openjdk", "amazoncorretto":
-		major = regexp.MustCompile(`^\d+`).FindString(tag)
+		major = leadingDigits.FindString(tag)
 	default:
 		return nil, fmt.Sprintf("it builds Java on %s, not on a maven, gradle or JDK image, so which runtime fits is unknown", image)
 	}
