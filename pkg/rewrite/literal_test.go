@@ -1,6 +1,8 @@
 package rewrite
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -24,6 +26,39 @@ func FuzzLiteralWord(f *testing.F) {
 		out, unmatched, err := shell.NewLex(escape).ProcessWord(word, Vars{"A": "1"})
 		if err != nil || out != word || len(unmatched) > 0 {
 			t.Fatalf("literalWord(%q) but the lexer gives %q, %v, %v", word, out, unmatched, err)
+		}
+	})
+}
+
+// FuzzFlagWords checks that flagWords is Words cut after the first word
+// that is not a --flag, for every instruction of whatever parses.
+func FuzzFlagWords(f *testing.F) {
+	for _, s := range []string{
+		"FROM a\nRUN --mount=type=cache,target=/x --network=none apt-get install x\n",
+		"FROM a\nRUN --mount=\"type=bind\" \\\n  # c\n  --x=1 y z\n",
+		"# escape=`\nFROM a\nCOPY --from=b `\n  --chown=1 /a /b\n",
+		"FROM a\nRUN --a='b c' \"--d\" e\n",
+		"FROM a\nADD --checksum=sha256:0 http://x /y\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		d, err := Parse("Dockerfile", []byte(src))
+		if err != nil {
+			return
+		}
+		for _, in := range d.Instructions {
+			all, flags := d.Words(in.ArgsSpan), d.flagWords(in.ArgsSpan)
+			want := all
+			for i, w := range all {
+				if !strings.HasPrefix(w.Raw, "--") {
+					want = all[:i+1]
+					break
+				}
+			}
+			if !reflect.DeepEqual(flags, want) {
+				t.Fatalf("line %d: flagWords = %+v, want %+v", in.Line, flags, want)
+			}
 		}
 	})
 }

@@ -230,7 +230,7 @@ type RunMount struct {
 func (d *Document) runMounts(in *Instruction) []RunMount {
 	var out []RunMount
 	var vars Vars
-	for _, w := range d.Words(in.ArgsSpan) {
+	for _, w := range d.flagWords(in.ArgsSpan) {
 		if !strings.HasPrefix(w.Raw, "--") {
 			break
 		}
@@ -264,7 +264,7 @@ func (d *Document) runMounts(in *Instruction) []RunMount {
 
 // SkipFlags returns the offset after the leading --flag words of span.
 func (d *Document) SkipFlags(span Span) int {
-	for _, w := range d.Words(span) {
+	for _, w := range d.flagWords(span) {
 		if !strings.HasPrefix(w.Raw, "--") {
 			return w.Span.Start
 		}

@@ -1,5 +1,7 @@
 package rewrite
 
+import "strings"
+
 // Word is one shell-style word of an instruction as written: its byte span
 // in the source, the raw text, and the value with quotes and escapes removed.
 type Word struct {
@@ -13,7 +15,13 @@ type Word struct {
 // character escapes the next byte, and a line continuation (escape at the end
 // of a line) joins lines, skipping the comment and blank lines BuildKit
 // skips inside continuations. The spans let a rule replace a single word.
-func (d *Document) Words(span Span) []Word {
+func (d *Document) Words(span Span) []Word { return d.words(span, false) }
+
+// flagWords is Words up to and including the first word that is not a
+// --flag: all a reader of an instruction's flags needs.
+func (d *Document) flagWords(span Span) []Word { return d.words(span, true) }
+
+func (d *Document) words(span Span, flagsOnly bool) []Word {
 	src := d.Src
 	esc := byte(d.Escape)
 	if d.Escape == 0 {
@@ -23,7 +31,13 @@ func (d *Document) Words(span Span) []Word {
 	// without quotes, escapes or continuations (most are) has its Raw as
 	// its Value: a word costs no allocation of its own unless it needs
 	// its value spelt out, which goes through one reused buffer.
-	text := string(src[span.Start:span.End])
+	// (A reader of flags stops early: its few words are copied one by
+	// one.)
+	var text string
+	if !flagsOnly {
+		text = string(src[span.Start:span.End])
+	}
+	done := false // flagsOnly and a word that is not a flag was found
 	var words []Word
 	var val []byte
 	plain := true // the word so far is its own value
@@ -31,12 +45,18 @@ func (d *Document) Words(span Span) []Word {
 	end := span.End
 	flush := func(at int) {
 		if start >= 0 {
-			raw := text[start-span.Start : at-span.Start]
+			var raw string
+			if flagsOnly {
+				raw = string(src[start:at])
+			} else {
+				raw = text[start-span.Start : at-span.Start]
+			}
 			value := raw
 			if !plain {
 				value = string(val)
 			}
 			words = append(words, Word{Span: Span{start, at}, Raw: raw, Value: value})
+			done = flagsOnly && !strings.HasPrefix(raw, "--")
 		}
 		start = -1
 		val = val[:0]
@@ -56,7 +76,7 @@ func (d *Document) Words(span Span) []Word {
 		}
 	}
 	i := span.Start
-	for i < end {
+	for i < end && !done {
 		c := src[i]
 		switch {
 		case c == esc:
@@ -112,7 +132,9 @@ func (d *Document) Words(span Span) []Word {
 			i++
 		}
 	}
-	flush(end)
+	if !done {
+		flush(end)
+	}
 	return words
 }
 
