@@ -68,6 +68,9 @@ func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) 
 			return nil, err
 		}
 		cur := docs[len(docs)-1]
+		if !readsAny(cur, r.Reads) {
+			continue
+		}
 		fixes, notes, err := r.Check(ctx, cur, env)
 		if err != nil {
 			return nil, &RuleError{Path: path, Rule: r.Name, Err: err}
@@ -207,6 +210,22 @@ func IsIgnored(ignored map[int][]string, d *Document, line int, rule string) boo
 	for _, n := range ignored[in.Line] {
 		if n == "*" || n == rule {
 			return true
+		}
+	}
+	return false
+}
+
+// readsAny reports whether d has one of the instructions keywords names,
+// or keywords is empty (the rule reads the whole file).
+func readsAny(d *Document, keywords []string) bool {
+	if len(keywords) == 0 {
+		return true
+	}
+	for _, in := range d.Instructions {
+		for _, k := range keywords {
+			if in.Keyword == k {
+				return true
+			}
 		}
 	}
 	return false

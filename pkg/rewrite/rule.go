@@ -44,6 +44,11 @@ type Rule struct {
 	// once for the configuration file, the command line, the fixture
 	// harness and explain.
 	Options []*Option
+	// Reads, when set, lists the instructions (keywords in upper case) the
+	// rule looks at: the pipeline skips the rule for a file that has none
+	// of them (no ADD, no add-to-copy). A rule that reads the whole file
+	// leaves it empty.
+	Reads []string
 	// Check inspects d and proposes fixes. Lines in the returned fixes and
 	// notes refer to d.
 	Check func(ctx context.Context, d *Document, env *Env) ([]Fix, []Note, error)

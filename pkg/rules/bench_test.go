@@ -170,7 +170,7 @@ func BenchmarkCorpus(b *testing.B) {
 		}
 	})
 	rules := All()
-	env := &rewrite.Env{Offline: true}
+	env := &rewrite.Env{}
 	bench("rules", func(src []byte) {
 		if _, err := rewrite.Run(context.Background(), "Dockerfile", src, rules, env); err != nil {
 			b.Fatal(err)

@@ -28,6 +28,7 @@ var Rule = &rewrite.Rule{
 	Risk:    rewrite.Safe,
 	URL:     "https://docs.docker.com/build/building/best-practices/#add-or-copy",
 	Check:   checkAddToCopy,
+	Reads:   []string{"ADD", "ONBUILD"},
 }
 
 func checkAddToCopy(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {

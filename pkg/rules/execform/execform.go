@@ -21,6 +21,7 @@ var Rule = &rewrite.Rule{
 	Risk:    rewrite.Review,
 	URL:     "https://github.com/hadolint/hadolint/wiki/DL3025",
 	Check:   checkExecForm,
+	Reads:   []string{"CMD", "ENTRYPOINT"},
 }
 
 // shellOnly are the commands that only exist inside a shell.

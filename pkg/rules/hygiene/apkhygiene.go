@@ -21,6 +21,7 @@ var ApkHygiene = &rewrite.Rule{
 	Risk:    rewrite.Safe,
 	URL:     "https://github.com/hadolint/hadolint/wiki/DL3019",
 	Check:   checkApkHygiene,
+	Reads:   []string{"RUN"},
 }
 
 var apkText = regexp.MustCompile(`(^|[\s;&|(])apk\s+(-\S+\s+)*add\b`)

@@ -24,6 +24,7 @@ var AptHygiene = &rewrite.Rule{
 	Risk:    rewrite.Safe,
 	URL:     "https://github.com/hadolint/hadolint/wiki/DL3009",
 	Check:   checkAptHygiene,
+	Reads:   []string{"RUN"},
 }
 
 var aptText = regexp.MustCompile(`(^|[\s;&|(])(apt-get|apt)\s+(-\S+\s+)*(install|update|upgrade)\b`)

@@ -23,6 +23,7 @@ var AptUpdateMerge = &rewrite.Rule{
 	Risk:    rewrite.Safe,
 	URL:     "https://docs.docker.com/build/building/best-practices/#apt-get",
 	Check:   checkAptUpdateMerge,
+	Reads:   []string{"RUN", "ONBUILD"},
 }
 
 // indexManager names the package manager family of a command whose

@@ -24,6 +24,7 @@ var PipHygiene = &rewrite.Rule{
 	Risk:    rewrite.Safe,
 	URL:     "https://github.com/hadolint/hadolint/wiki/DL3042",
 	Check:   checkPipHygiene,
+	Reads:   []string{"RUN"},
 }
 
 var (

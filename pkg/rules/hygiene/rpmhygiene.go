@@ -23,6 +23,7 @@ var RpmHygiene = &rewrite.Rule{
 	Risk:    rewrite.Safe,
 	URL:     "https://github.com/hadolint/hadolint/wiki/DL3032",
 	Check:   checkRpmHygiene,
+	Reads:   []string{"RUN"},
 }
 
 // rpmCleanText finds a cleanup in the script of a `sh -c '…'` command,

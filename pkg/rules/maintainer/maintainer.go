@@ -22,6 +22,7 @@ var Rule = &rewrite.Rule{
 	Risk:    rewrite.Safe,
 	URL:     "https://github.com/hadolint/hadolint/wiki/DL4000",
 	Check:   checkMaintainer,
+	Reads:   []string{"MAINTAINER"},
 }
 
 const authorsLabel = "org.opencontainers.image.authors"

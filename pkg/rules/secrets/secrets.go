@@ -23,6 +23,7 @@ var Rule = &rewrite.Rule{
 	URL:     "https://docs.docker.com/reference/build-checks/secrets-used-in-arg-or-env/",
 	OptIn:   true,
 	Check:   checkSecrets,
+	Reads:   []string{"ENV", "ARG"},
 }
 
 const secretsName = "secrets"
