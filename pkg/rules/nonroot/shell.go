@@ -6,6 +6,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
+	"github.com/hardenfix/hardenfix/internal/memo"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
@@ -55,6 +56,17 @@ func runScripts(c *instructions.RunCommand) []string {
 // sudo remembered. It is enough to find which programs a RUN calls and
 // with which arguments.
 func shellCommands(script string) []shellCmd {
+	if len(script) > 4<<10 {
+		return shellCommands1(script)
+	}
+	return scriptCommands.Get(script, shellCommands1)
+}
+
+// scriptCommands remembers shellCommands' recent answers: the rule's checks
+// read the same RUN scripts several times. Callers must not change them.
+var scriptCommands = memo.Map[[]shellCmd]{Max: 256}
+
+func shellCommands1(script string) []shellCmd {
 	var cmds []shellCmd
 	for _, sc := range rewrite.SplitScript(script) {
 		words := make([]string, len(sc.Words))
@@ -63,7 +75,7 @@ func shellCommands(script string) []shellCmd {
 			// The lexer keeps $( … ) and ` … ` inside their word; the
 			// commands they run count too (x=$(id -u)), before this one.
 			for _, inner := range substitutions(w.Raw) {
-				cmds = append(cmds, shellCommands(inner)...)
+				cmds = append(cmds, shellCommands1(inner)...)
 			}
 		}
 		// Redirection targets count as the command's arguments: a file
