@@ -199,7 +199,11 @@ func (h *Hardener) Tree(ctx context.Context, paths []string, each func(Result) e
 	workers := make(chan struct{}, h.jobs)
 	stop := make(chan struct{})
 	var running sync.WaitGroup
-	done := make([]chan Result, len(found))
+	// done[i%len(done)] carries file i's result: the window never lets a
+	// file start before the one len(done) places before it was handed
+	// over, so a slot is free again when it is reused, and memory does not
+	// grow with the number of files.
+	done := make([]chan Result, 2*h.jobs)
 	for i := range done {
 		done[i] = make(chan Result, 1)
 	}
@@ -224,12 +228,12 @@ func (h *Hardener) Tree(ctx context.Context, paths []string, each func(Result) e
 				defer func() { <-workers }()
 				r := h.file(ctx, p)
 				r.Index, r.Total = i, len(found)
-				done[i] <- r
+				done[i%len(done)] <- r
 			}()
 		}
 	}()
 	for i := range found {
-		if err := each(<-done[i]); err != nil {
+		if err := each(<-done[i%len(done)]); err != nil {
 			// No file starts after this; those in flight finish (a
 			// write is never cut short) before Tree returns.
 			close(stop)
