@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/hardenfix/hardenfix/internal/memo"
 )
 
 // Defaults of a Remote.
@@ -48,6 +50,9 @@ type Remote struct {
 
 	clientsMu sync.Mutex
 	clients   map[string]*clientEntry
+
+	// targets remembers what target made of each reference.
+	targets memo.Map[targetResult]
 
 	flight  singleflight.Group
 	memoMu  sync.Mutex
@@ -217,7 +222,22 @@ type target struct {
 	host string          // the host asked
 }
 
+// target returns the target of ref. Every file of a tree asks about the
+// same few references; the answers are remembered.
 func (r *Remote) target(ref string) (target, error) {
+	t := r.targets.Get(ref, func(ref string) targetResult {
+		t, err := r.target1(ref)
+		return targetResult{t, err}
+	})
+	return t.t, t.err
+}
+
+type targetResult struct {
+	t   target
+	err error
+}
+
+func (r *Remote) target1(ref string) (target, error) {
 	parsed, err := name.ParseReference(ref)
 	if err != nil {
 		return target{}, fmt.Errorf("registry: %q is not an image reference: %w", ref, err)
