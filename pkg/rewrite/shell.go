@@ -397,6 +397,9 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 		if i >= lx.end {
 			break
 		}
+		// A newline or a comment after an operator leaves the text ending
+		// with that operator (`a &` then `# …`): only a token clears it.
+		prevOp := lastOp
 		lastOp = ""
 		c := lx.src[i]
 		two := ""
@@ -410,12 +413,14 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 			}
 			i++
 			token = false
+			lastOp = prevOp
 			continue
 		case c == '#' && lx.script:
 			for i < lx.end && lx.src[i] != '\n' {
 				i++
 			}
 			token = false
+			lastOp = prevOp
 			continue
 		case c == '#':
 			note("a shell comment")

@@ -140,6 +140,11 @@ func TestShellEnd(t *testing.T) {
 		{"RUN a > /dev/null", "/dev/null", ""},
 		{"RUN a b\\\n  c", "c", ""},
 		{"RUN install\\\n  curl", "curl", ""},
+		// In a heredoc script a newline or a comment after the last
+		// operator does not end it: the text still ends with "&".
+		{"RUN <<EOF\ndnf install &#00\nEOF", "&", "&"},
+		{"RUN <<EOF\na &&\n\nEOF", "&&", "&&"},
+		{"RUN <<EOF\na\n# done\nEOF", "a", ""},
 	}
 	for _, tt := range tests {
 		d, err := Parse("Dockerfile", []byte("FROM x\n"+tt.run+"\n"))
