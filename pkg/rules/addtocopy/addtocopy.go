@@ -49,6 +49,11 @@ func checkAddToCopy(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([
 			vars = d.VarsAt(in)
 		}
 		keep, remote := addKeepReasons(d, cmd, vars, contextDir)
+		if cmd.Checksum == "" && hasChecksumFlag(in) {
+			// --checksum= with no value: BuildKit's ADD takes it, COPY
+			// has no such flag.
+			keep = append([]string{"--checksum is an ADD-only flag"}, keep...)
+		}
 		if len(keep) > 0 {
 			notes = append(notes, rewrite.Note{Line: in.Line, Message: "ADD kept: " + strings.Join(keep, "; ")})
 			if remote && cmd.Checksum == "" {
@@ -92,6 +97,21 @@ func addCommand(d *rewrite.Document, in *rewrite.Instruction) (rewrite.Span, *in
 		return words[0].Span, cmd, true
 	}
 	return rewrite.Span{}, nil, false
+}
+
+// hasChecksumFlag reports whether the ADD of in (or of its ONBUILD) is
+// written with a --checksum flag, whatever its value.
+func hasChecksumFlag(in *rewrite.Instruction) bool {
+	n := in.Node
+	if in.Keyword == "ONBUILD" && n.Next != nil && len(n.Next.Children) > 0 {
+		n = n.Next.Children[0]
+	}
+	for _, f := range n.Flags {
+		if name, _, _ := strings.Cut(f, "="); name == "--checksum" {
+			return true
+		}
+	}
+	return false
 }
 
 // addKeepReasons lists why an ADD must stay ADD; remote reports whether a
