@@ -90,6 +90,11 @@ func checkSecrets(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rew
 					continue
 				}
 				runs, why := secretArgRuns(d, a, len(decls))
+				if why == "" && declaredInStage(d, a) > 1 {
+					// Moving one declaration would leave the other, and
+					// the next run would mount the secret again.
+					why = "it is declared more than once in its stage"
+				}
 				if why == "" {
 					why = blocked
 				}
@@ -378,4 +383,21 @@ func globalSecretNotes(d *rewrite.Document, in *rewrite.Instruction) []rewrite.N
 		}
 	}
 	return notes
+}
+
+// declaredInStage counts the ARG instructions of a's stage that declare
+// a's name.
+func declaredInStage(d *rewrite.Document, a argDecl) int {
+	n := 0
+	for _, in := range d.Instructions {
+		if in.Keyword != "ARG" || in.Stage != a.in.Stage {
+			continue
+		}
+		for _, other := range declaredArgs(in) {
+			if other.name == a.name {
+				n++
+			}
+		}
+	}
+	return n
 }
