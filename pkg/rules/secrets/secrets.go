@@ -168,7 +168,13 @@ func stageSecretsFix(d *rewrite.Document, args []argDecl, mounts map[*rewrite.In
 		for _, id := range mounts[r] {
 			flags.WriteString("--mount=type=secret,id=" + id + ",env=" + id + " ")
 		}
-		edits = append(edits, rewrite.Insert(d.SkipFlags(r.ArgsSpan), flags.String()))
+		at, text := d.SkipFlags(r.ArgsSpan), flags.String()
+		if at == r.KeywordSpan.End {
+			// Nothing follows the keyword (a bare RUN): the flag needs
+			// its own blank before it.
+			text = " " + strings.TrimSuffix(text, " ")
+		}
+		edits = append(edits, rewrite.Insert(at, text))
 	}
 	what := "ARG " + names[0] + " carries a credential"
 	if len(names) > 1 {
