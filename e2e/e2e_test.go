@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hardenfix/hardenfix/pkg/report"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
@@ -301,7 +302,7 @@ func (c *caseRun) checkSize() {
 	}
 	if c.new.size > c.orig.size+c.tc.SizeSlack {
 		c.errorf("the rewritten image is larger than the original: %s > %s (%d bytes more, %d allowed)",
-			humanSize(c.new.size), humanSize(c.orig.size), c.new.size-c.orig.size, c.tc.SizeSlack)
+			report.HumanSize(c.new.size), report.HumanSize(c.orig.size), c.new.size-c.orig.size, c.tc.SizeSlack)
 	}
 }
 
@@ -336,7 +337,7 @@ func sizeOrDash(n int64) string {
 	if n == 0 {
 		return "-"
 	}
-	return humanSize(n)
+	return report.HumanSize(n)
 }
 
 func orDash(s string) string {

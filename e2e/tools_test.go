@@ -169,16 +169,3 @@ func hasImage(ctx context.Context, image string) bool {
 }
 
 func policyPath() string { return filepath.Join(workDir, "etc", "policy.json") }
-
-// humanSize prints n in decimal units, as podman images does.
-func humanSize(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2fGB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.1fMB", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.1fkB", float64(n)/1e3)
-	}
-	return fmt.Sprintf("%dB", n)
-}

@@ -111,10 +111,11 @@ func (v *VerifiedImage) size() string {
 	if v == nil {
 		return "-"
 	}
-	return humanSize(v.Size)
+	return HumanSize(v.Size)
 }
 
-func humanSize(n int64) string {
+// HumanSize prints n bytes in decimal units, as podman and docker do.
+func HumanSize(n int64) string {
 	switch {
 	case n >= 1e9:
 		return fmt.Sprintf("%.2fGB", float64(n)/1e9)

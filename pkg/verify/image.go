@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/report"
 )
 
 // ImageInfo is what verify compares between the two images.
@@ -132,7 +134,7 @@ func Compare(before, after *ImageInfo, dockerfile []byte) []Difference {
 		// kilobytes (a user in /etc and its home) are what the fixes
 		// cost; more than 1% and 64 kB is something to look at.
 		bad := grew > 64<<10 && grew*100 > before.Size
-		add("size", bad, "the rewritten image is larger: %s → %s (+%s)", HumanSize(before.Size), HumanSize(after.Size), HumanSize(grew))
+		add("size", bad, "the rewritten image is larger: %s → %s (+%s)", report.HumanSize(before.Size), report.HumanSize(after.Size), report.HumanSize(grew))
 	}
 	for _, p := range before.Ports {
 		if !slices.Contains(after.Ports, p) {
@@ -219,17 +221,4 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-// HumanSize prints n bytes in decimal units, as podman and docker do.
-func HumanSize(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2fGB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.1fMB", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.1fkB", float64(n)/1e3)
-	}
-	return fmt.Sprintf("%dB", n)
 }

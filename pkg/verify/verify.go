@@ -30,6 +30,7 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/config"
 	"github.com/hardenfix/hardenfix/pkg/files"
 	"github.com/hardenfix/hardenfix/pkg/harden"
+	"github.com/hardenfix/hardenfix/pkg/report"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 	"github.com/hardenfix/hardenfix/pkg/scan"
 )
@@ -709,7 +710,7 @@ func (fr *FileResult) Summary() string {
 	}
 	before, after := fr.Images()
 	if before != nil && after != nil {
-		fmt.Fprintf(&b, ", size %s → %s, user %s → %s", HumanSize(before.Size), HumanSize(after.Size), before.EffectiveUser(), after.EffectiveUser())
+		fmt.Fprintf(&b, ", size %s → %s, user %s → %s", report.HumanSize(before.Size), report.HumanSize(after.Size), before.EffectiveUser(), after.EffectiveUser())
 	}
 	return b.String()
 }

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // copiedFile is a build-context file a COPY or ADD puts into the image.
@@ -176,4 +178,19 @@ func uncopiedConfig(contextDir string, copied map[string]bool, check func(text s
 		return nil
 	})
 	return file, why
+}
+
+// contextSources are the sources a COPY or ADD takes from the build context:
+// none for COPY --from (another stage or image). URLs among ADD's sources
+// are the caller's to skip.
+func contextSources(in *rewrite.Instruction) []string {
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		if c.From == "" {
+			return c.SourcePaths
+		}
+	case *instructions.AddCommand:
+		return c.SourcePaths
+	}
+	return nil
 }

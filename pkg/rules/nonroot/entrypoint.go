@@ -4,8 +4,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
 )
@@ -94,18 +92,7 @@ func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base stri
 	}
 	for _, s := range a.Chain {
 		for _, in := range d.Stage(s) {
-			var sources []string
-			switch c := in.Command.(type) {
-			case *instructions.CopyCommand:
-				if c.From == "" {
-					sources = c.SourcePaths
-				}
-			case *instructions.AddCommand:
-				// A local ADD source is copied like COPY's (URLs and
-				// archives do not name a script of the context).
-				sources = c.SourcePaths
-			}
-			for _, src := range sources {
+			for _, src := range contextSources(in) {
 				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
 					continue
 				}

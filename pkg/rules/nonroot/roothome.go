@@ -221,16 +221,7 @@ func (p *nonRootPlan) contextMentionsRoot() string {
 	}
 	for _, s := range p.a.Chain {
 		for _, in := range p.d.Stage(s) {
-			var sources []string
-			switch c := in.Command.(type) {
-			case *instructions.CopyCommand:
-				if c.From == "" {
-					sources = c.SourcePaths
-				}
-			case *instructions.AddCommand:
-				sources = c.SourcePaths
-			}
-			for _, src := range sources {
+			for _, src := range contextSources(in) {
 				if strings.Contains(src, "://") {
 					continue
 				}

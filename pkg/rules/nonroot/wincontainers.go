@@ -274,16 +274,7 @@ func (p *nonRootPlan) windowsScripts(in *rewrite.Instruction) []windowsScript {
 func (p *nonRootPlan) windowsContextFile(base string) string {
 	for _, s := range p.chainStages() {
 		for _, in := range p.d.Stage(s) {
-			var sources []string
-			switch c := in.Command.(type) {
-			case *instructions.CopyCommand:
-				if c.From == "" {
-					sources = c.SourcePaths
-				}
-			case *instructions.AddCommand:
-				sources = c.SourcePaths
-			}
-			for _, src := range sources {
+			for _, src := range contextSources(in) {
 				src = strings.ReplaceAll(src, `\`, "/")
 				if strings.Contains(src, "://") || strings.ContainsAny(src, "*?[$") {
 					continue
