@@ -247,7 +247,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		return false
 	}
 	if why := p.unknownBase(); why != "" {
-		p.note(p.d.From(a.Chain[0]).Line, "%s; a USER could break it, so none was added: look the image up (run without --offline), add it to a --catalog file, or set USER by hand", why)
+		p.note(p.d.From(a.Chain[0]).Line, "%s; a USER could break it, so none was added: add it to a --catalog file (its user, distro and package manager), or set USER by hand", why)
 		return false
 	}
 	if a.HasFacts && a.Facts.Family == "distroless" && !explicitUID {
@@ -520,7 +520,7 @@ func (p *nonRootPlan) baseUserUnknown() bool {
 }
 
 // unknownBase says why the base image is too little known for a USER:
-// not in the catalog and no registry config, so its own user is unknown
+// not in the catalog (registries are not asked), so its own user is unknown
 // (it may run as a non-root user whose files a new user would not own), or,
 // when the build shows it runs as root, whether its own entrypoint needs
 // root (a proxy on port 80, a supervisor) — unless the Dockerfile sets its
@@ -531,10 +531,10 @@ func (p *nonRootPlan) unknownBase() string {
 		return "" // (decide has already refused an image only known at build time)
 	}
 	if p.baseUserUnknown() {
-		return fmt.Sprintf("%s is not in the catalog and no registry gave its config, so the user it runs as is not known (it may have a non-root user of its own, whose files a new user would not own)", a.Image)
+		return fmt.Sprintf("%s is not in the catalog (the rule reads image facts from the catalog only, not from registries), so the user it runs as is not known (it may have a non-root user of its own, whose files a new user would not own)", a.Image)
 	}
 	if a.entrypoint == nil {
-		return fmt.Sprintf("%s is not in the catalog and no registry gave its config, so whether its own entrypoint needs root (a privileged port, a user switch of its own) is not known", a.Image)
+		return fmt.Sprintf("%s is not in the catalog (the rule reads image facts from the catalog only, not from registries), so whether its own entrypoint needs root (a privileged port, a user switch of its own) is not known", a.Image)
 	}
 	return ""
 }
