@@ -10,6 +10,33 @@ type Word struct {
 	Value string
 }
 
+// Literal reports whether a shell reads the word as its literal Value: safe
+// characters, or quoted parts without expansions, escapes or history
+// characters. Rules use it to decide that a shell-form command line means
+// exactly its words' values, so it can be written in exec form.
+func (w Word) Literal() bool {
+	raw := w.Raw
+	if strings.HasPrefix(raw, "~") || strings.HasPrefix(raw, "#") {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			strings.IndexByte("_@%+=:,./-", c) >= 0, c >= 0x80:
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(raw[i+1:], c)
+			if j < 0 || strings.ContainsAny(raw[i+1:i+1+j], "$`\\!\n\r") {
+				return false
+			}
+			i += j + 1
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Words splits the bytes of span into words the way a reader of the
 // Dockerfile sees them: blanks separate words, quotes group them, the escape
 // character escapes the next byte, and a line continuation (escape at the end

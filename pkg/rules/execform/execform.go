@@ -102,7 +102,7 @@ func plainArgv(d *rewrite.Document, in *rewrite.Instruction) ([]string, string) 
 	}
 	var argv []string
 	for _, w := range words {
-		if !plainWord(w.Raw) {
+		if !w.Literal() {
 			return nil, "-"
 		}
 		argv = append(argv, w.Value)
@@ -117,30 +117,6 @@ func plainArgv(d *rewrite.Document, in *rewrite.Instruction) ([]string, string) 
 		return nil, "-"
 	}
 	return argv, ""
-}
-
-// plainWord reports whether the shell reads raw as its literal text: safe
-// characters, or quoted parts without expansions.
-func plainWord(raw string) bool {
-	if strings.HasPrefix(raw, "~") || strings.HasPrefix(raw, "#") {
-		return false
-	}
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
-			strings.IndexByte("_@%+=:,./-", c) >= 0, c >= 0x80:
-		case c == '\'' || c == '"':
-			j := strings.IndexByte(raw[i+1:], c)
-			if j < 0 || strings.ContainsAny(raw[i+1:i+1+j], "$`\\!\n\r") {
-				return false
-			}
-			i += j + 1
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // stageHas reports whether the stage has an instruction with keyword, or,

@@ -364,10 +364,17 @@ func planSplit(d *rewrite.Document, steps []stageStep, rec *recipe) (*splitPlan,
 	argv, shellForm := cmdLine(entry)
 	if shellForm {
 		if !rec.hasShell {
-			if needsShell(strings.Join(argv, " ")) {
+			// Quoted words a shell reads literally are fine: the exec-form
+			// rule writes those as exec form too, and both must agree, or a
+			// second run would split what the first refused.
+			if words, ok := literalValues(d, entry); ok {
+				plan.entry = words
+			} else if needsShell(strings.Join(argv, " ")) {
 				return nil, fmt.Sprintf("the shell-form %s at line %d needs a shell, which %s does not have", entry.Keyword, entry.Line, rec.runtime)
+			} else {
+				plan.entry = strings.Fields(strings.Join(argv, " "))
 			}
-			plan.entry, plan.entryIn = strings.Fields(strings.Join(argv, " ")), entry
+			plan.entryIn = entry
 			argv = plan.entry
 		} else {
 			argv = strings.Fields(strings.Join(argv, " "))
@@ -488,6 +495,23 @@ func cmdLine(in *rewrite.Instruction) ([]string, bool) {
 		return c.CmdLine, c.PrependShell
 	}
 	return nil, false
+}
+
+// literalValues returns the values of a shell-form instruction's words when
+// a shell reads every one of them literally.
+func literalValues(d *rewrite.Document, in *rewrite.Instruction) ([]string, bool) {
+	words := d.Words(in.ArgsSpan)
+	if len(words) == 0 {
+		return nil, false
+	}
+	values := make([]string, len(words))
+	for i, w := range words {
+		if !w.Literal() {
+			return nil, false
+		}
+		values[i] = w.Value
+	}
+	return values, true
 }
 
 // needsShell reports whether a shell-form command line uses anything only
