@@ -85,3 +85,80 @@ func TestReparse(t *testing.T) {
 		})
 	}
 }
+
+// TestReparseRegions applies several edits at once, as one rule's fix does,
+// and compares the incremental re-parse with a full parse; regions is how
+// many separate runs of instructions are parsed again (0: the whole file).
+func TestReparseRegions(t *testing.T) {
+	type change struct{ old, new string } // the first occurrence of old
+	tests := []struct {
+		name    string
+		src     string
+		changes []change
+		regions int
+	}{
+		{"two froms pinned", "FROM a AS b\nRUN x\nRUN y\nFROM c\nCOPY --from=b / /\n",
+			[]change{{"a AS", "a@sha256:1 AS"}, {"c\n", "c@sha256:2\n"}}, 2},
+		{"far apart, lines added in the first", "FROM a\nRUN x\nRUN y\nRUN z\nADD p q\n",
+			[]change{{"RUN x\n", "RUN x \\\n  && w\n"}, {"ADD", "COPY"}}, 2},
+		{"neighbours make one region", "FROM a\nRUN x\nADD p q\nCMD y\n",
+			[]change{{"RUN x", "RUN w"}, {"ADD", "COPY"}}, 1},
+		{"same instruction twice", "FROM a\nRUN x && y\nCMD z\n",
+			[]change{{"x", "v"}, {"y", "w"}}, 1},
+		{"comments between regions", "FROM a\nRUN x\n# one\n\n# two\nRUN m\nCMD y\n",
+			[]change{{"RUN x", "RUN w"}, {"CMD y\n", "USER 1\nCMD y\n"}}, 2},
+		{"warnings between and after", "FROM a\nRUN x\nRUN p \\\n\n  q\nADD a b\nRUN r \\\n\n  s\n",
+			[]change{{"RUN x", "RUN w"}, {"ADD", "COPY"}}, 2},
+		{"three regions, lines removed", "FROM a\nRUN a \\\n  b\nRUN c\nRUN d \\\n  e\nRUN f\nRUN g \\\n  h\n",
+			[]change{{"RUN a \\\n  b", "RUN ab"}, {"RUN d \\\n  e", "RUN de"}, {"RUN g \\\n  h", "RUN gh"}}, 3},
+		{"crlf", "FROM a\r\nRUN x\r\nRUN y\r\nADD a b\r\n", []change{{"RUN x", "RUN w"}, {"ADD", "COPY"}}, 2},
+		{"escape directive", "# escape=`\nFROM a\nRUN x `\n  y\nRUN m\nADD a b\n", []change{{"x `", "z `"}, {"ADD", "COPY"}}, 2},
+		{"new stage at the end", "FROM a\nRUN x\nRUN y\nCMD z\n",
+			[]change{{"RUN x", "RUN w"}, {"CMD z\n", "CMD z\n\nFROM b\nCOPY --from=0 / /\n"}}, 2},
+		{"heredoc in a later region", "FROM a\nRUN x\nRUN m\nRUN <<EOF\ny\nEOF\n",
+			[]change{{"RUN x", "RUN w"}, {"y\n", "z\n"}}, 0},
+		{"a region left ending in a continuation", "FROM a\nRUN x\nRUN m\nRUN y\nCMD z\n",
+			[]change{{"RUN x\n", "RUN x \\\n"}, {"CMD", "ENTRYPOINT"}}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur, err := Parse("Dockerfile", []byte(tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var edits []Edit
+			for _, c := range tt.changes {
+				i := strings.Index(tt.src, c.old)
+				if i < 0 {
+					t.Fatalf("%q not in the source", c.old)
+				}
+				edits = append(edits, Edit{Start: i, End: i + len(c.old), New: c.new})
+			}
+			out, err := ApplyEdits(cur.Src, edits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			regions, ok := editRegions(cur, edits, out)
+			if ok {
+				_, ok = parseRegions(cur, regions, out)
+			}
+			if got := len(regions); !ok && tt.regions != 0 || ok && got != tt.regions {
+				t.Fatalf("%d regions (incremental %v), want %d", got, ok, tt.regions)
+			}
+			got, ok := reparseRegion(cur, edits, out)
+			if ok != (tt.regions > 0) {
+				t.Fatalf("incremental = %v, want %v", ok, tt.regions > 0)
+			}
+			if !ok {
+				return
+			}
+			full, err := Parse("Dockerfile", out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := documentDiff(got, full); diff != "" {
+				t.Fatalf("incremental re-parse differs: %s", diff)
+			}
+		})
+	}
+}
