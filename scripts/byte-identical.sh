@@ -43,7 +43,10 @@ for dir in "$@"; do
 		echo "identical: $dir ($files)"
 	else
 		echo "DIFFERENT: $dir ($files)"
-		diff -r --no-dereference "$work/b$name" "$work/a$name" | head -20
+		# Every differing file, then the first lines of the differences
+		# (|| true: head closing the pipe must not end the script).
+		diff -rq --no-dereference "$work/b$name" "$work/a$name" || true
+		{ diff -r --no-dereference "$work/b$name" "$work/a$name" || true; } | head -20
 		status=1
 	fi
 done

@@ -181,14 +181,45 @@ func (d *Document) globalDefaults() Vars {
 			if kv.Value == nil {
 				continue
 			}
-			v, _, err := lex.ProcessWord(*kv.Value, vars)
-			if err != nil {
-				v = *kv.Value
+			v, unset, err := lex.ProcessWord(*kv.Value, vars)
+			if err != nil || usesBare(*kv.Value, unset) {
+				// A default built from an ARG with no value (ARG B, then
+				// ARG A=${B}-x) is only known at build time: leave it
+				// unset rather than keep what the empty B would give.
+				// ${B:-x} is a default of its own and stays known.
+				delete(vars, kv.Key)
+				continue
 			}
 			vars[kv.Key] = v
 		}
 	}
 	return vars
+}
+
+// usesBare reports whether word uses one of the unset variables as $NAME
+// or ${NAME}, with no default of its own.
+func usesBare(word string, unset map[string]struct{}) bool {
+	for name := range unset {
+		for i := 0; ; {
+			j := strings.Index(word[i:], name)
+			if j < 0 {
+				break
+			}
+			at, end := i+j, i+j+len(name)
+			i = end
+			if at >= 1 && word[at-1] == '$' && (end == len(word) || !isNameByte(word[end])) {
+				return true
+			}
+			if at >= 2 && word[at-2:at] == "${" && end < len(word) && word[end] == '}' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // Expand expands variables in word with vars. It reports the variables the
