@@ -75,10 +75,12 @@ func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) 
 		if err != nil {
 			return nil, &RuleError{Path: path, Rule: r.Name, Err: err}
 		}
+		// Most files have no ignore comment: then nothing needs checking.
+		check := hasIgnoreComments(cur)
 		var edits []ruleEdit
 		var fixNotes []Note
 		for _, f := range fixes {
-			if len(f.Edits) == 0 || fixIgnored(cur, f, r.Name) {
+			if len(f.Edits) == 0 || check && fixIgnored(cur, f, r.Name) {
 				continue
 			}
 			f.Rule = r.Name
@@ -98,13 +100,15 @@ func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) 
 			f.Notes = nil
 			res.Fixes = append(res.Fixes, f)
 		}
-		for _, n := range append(fixNotes, notes...) {
-			if cur.Ignores(r.Name, n.Line) {
-				continue
+		for _, list := range [2][]Note{fixNotes, notes} {
+			for _, n := range list {
+				if check && cur.Ignores(r.Name, n.Line) {
+					continue
+				}
+				n.Rule = r.Name
+				n.Line = origLine(n.Line)
+				res.Notes = append(res.Notes, n)
 			}
-			n.Rule = r.Name
-			n.Line = origLine(n.Line)
-			res.Notes = append(res.Notes, n)
 		}
 		if len(edits) == 0 {
 			continue
@@ -205,17 +209,12 @@ func ignores(in *Instruction, rule string) bool {
 	return false
 }
 
-// fixIgnored reports whether an ignore comment for rule silences a fix:
-// one before the instruction at the fix's Line or before any instruction
-// its edits touch (see touches). A fix is one change, so it is made whole
-// or not at all.
-func fixIgnored(d *Document, f Fix, rule string) bool {
-	if d.Ignores(rule, f.Line) {
-		return true
-	}
-	for _, e := range f.Edits {
-		for _, in := range touches(d, e) {
-			if ignores(in, rule) {
+// hasIgnoreComments reports whether a comment before any instruction of
+// d holds an ignore directive.
+func hasIgnoreComments(d *Document) bool {
+	for _, in := range d.Instructions {
+		for _, c := range in.Node.PrevComment {
+			if strings.Contains(c, IgnoreDirective) {
 				return true
 			}
 		}
@@ -223,45 +222,56 @@ func fixIgnored(d *Document, f Fix, rule string) bool {
 	return false
 }
 
-// touches returns the instructions an edit falls on, for ignore comments.
-// An edit that replaces or deletes bytes of instructions touches each of
-// them; an insertion strictly inside an instruction touches that one. An
-// edit between two instructions (a line inserted after one and before the
-// next, or a change to the blank and comment lines between them) touches
-// both: the instruction before it and the one after it, because the new
-// text goes next to both and a position alone cannot tell which of them
-// the rule meant (USER before CMD, a RUN after FROM). A line appended at
-// the end of the file touches the last instruction. An edit before the
-// first instruction touches none: that is where parser directives go
-// (# syntax=), which belong to the file, not to an instruction.
-func touches(d *Document, e Edit) []*Instruction {
-	var out []*Instruction
+// fixIgnored reports whether an ignore comment for rule silences a fix:
+// one before the instruction at the fix's Line or before any instruction
+// its edits touch (see touchesIgnored). A fix is one change, so it is
+// made whole or not at all.
+func fixIgnored(d *Document, f Fix, rule string) bool {
+	if d.Ignores(rule, f.Line) {
+		return true
+	}
+	for _, e := range f.Edits {
+		if touchesIgnored(d, e, rule) {
+			return true
+		}
+	}
+	return false
+}
+
+// touchesIgnored reports whether an instruction edit e touches has an
+// ignore comment for rule. An edit that replaces or deletes bytes of
+// instructions touches each of them; an insertion strictly inside an
+// instruction touches that one. An edit between two instructions (a line
+// inserted after one and before the next, or a change to the blank and
+// comment lines between them) touches both: the instruction before it and
+// the one after it, because the new text goes next to both and a position
+// alone cannot tell which of them the rule meant (USER before CMD, a RUN
+// after FROM). A line appended at the end of the file touches the last
+// instruction. An edit before the first instruction touches none: that is
+// where parser directives go (# syntax=), which belong to the file, not to
+// an instruction.
+func touchesIgnored(d *Document, e Edit, rule string) bool {
+	var prev, next *Instruction
+	inside := false
 	for _, in := range d.Instructions {
 		s := in.Span
 		if e.Start < s.End && s.Start < e.End || e.Start == e.End && s.Start < e.Start && e.Start < s.End {
-			out = append(out, in)
+			inside = true
+			if ignores(in, rule) {
+				return true
+			}
 		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	var prev, next *Instruction
-	for _, in := range d.Instructions {
-		if in.Span.End <= e.Start {
+		if s.End <= e.Start {
 			prev = in
 		}
-		if next == nil && in.Span.Start >= e.End {
+		if next == nil && s.Start >= e.End {
 			next = in
 		}
 	}
-	if prev == nil {
-		return nil
+	if inside || prev == nil {
+		return false
 	}
-	out = append(out, prev)
-	if next != nil {
-		out = append(out, next)
-	}
-	return out
+	return ignores(prev, rule) || next != nil && ignores(next, rule)
 }
 
 // readsAny reports whether d has one of the instructions keywords names,
