@@ -40,7 +40,6 @@ func Example() {
 	// Dockerfile changed: true
 	//   add-to-copy
 	//   non-root
-	//   non-root
 	//   maintainer
 	//   exec-form
 	// FROM alpine:3.20

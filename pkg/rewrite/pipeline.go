@@ -75,10 +75,12 @@ func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) 
 		if err != nil {
 			return nil, &RuleError{Path: path, Rule: r.Name, Err: err}
 		}
-		ignored := IgnoredRules(cur)
+		// Most files have no ignore comment: then nothing needs checking.
+		check := hasIgnoreComments(cur)
 		var edits []ruleEdit
+		var fixNotes []Note
 		for _, f := range fixes {
-			if IsIgnored(ignored, cur, f.Line, r.Name) || len(f.Edits) == 0 {
+			if len(f.Edits) == 0 || check && fixIgnored(cur, f, r.Name) {
 				continue
 			}
 			f.Rule = r.Name
@@ -94,15 +96,19 @@ func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) 
 				})
 			}
 			f.Line = origLine(f.Line)
+			fixNotes = append(fixNotes, f.Notes...)
+			f.Notes = nil
 			res.Fixes = append(res.Fixes, f)
 		}
-		for _, n := range notes {
-			if IsIgnored(ignored, cur, n.Line, r.Name) {
-				continue
+		for _, list := range [2][]Note{fixNotes, notes} {
+			for _, n := range list {
+				if check && cur.Ignores(r.Name, n.Line) {
+					continue
+				}
+				n.Rule = r.Name
+				n.Line = origLine(n.Line)
+				res.Notes = append(res.Notes, n)
 			}
-			n.Rule = r.Name
-			n.Line = origLine(n.Line)
-			res.Notes = append(res.Notes, n)
 		}
 		if len(edits) == 0 {
 			continue
@@ -173,46 +179,99 @@ func ignoresFile(d *Document) bool {
 	return false
 }
 
-// IgnoredRules maps the first line of each instruction preceded by a
-// `# hardenfix:ignore [RULE[,RULE]]` comment to the rules it silences
-// (nil: all rules).
-func IgnoredRules(d *Document) map[int][]string {
-	m := map[int][]string{}
-	for _, in := range d.Instructions {
-		for _, c := range in.Node.PrevComment {
-			rest, ok := strings.CutPrefix(strings.TrimSpace(c), IgnoreDirective)
-			if !ok || strings.HasPrefix(rest, "-") {
-				continue
-			}
-			var names []string
-			for _, f := range strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-				names = append(names, f)
-			}
-			if len(names) == 0 {
-				names = []string{"*"}
-			}
-			m[in.Line] = append(m[in.Line], names...)
-		}
-	}
-	return m
+// Ignores reports whether a `# hardenfix:ignore` comment on the lines
+// right before the instruction at line silences rule: one naming it, or
+// one naming no rule (all rules). The pipeline checks it for every
+// instruction a fix touches and for the line of every note, so a rule
+// needs it only to choose among several changes it makes one fix of.
+func (d *Document) Ignores(rule string, line int) bool {
+	in := d.InstructionAt(line)
+	return in != nil && ignores(in, rule)
 }
 
-// IsIgnored reports whether an ignore comment (from IgnoredRules) before
-// the instruction at line silences rule.
-func IsIgnored(ignored map[int][]string, d *Document, line int, rule string) bool {
-	if len(ignored) == 0 {
-		return false
+// ignores reports whether an ignore comment before in silences rule.
+func ignores(in *Instruction, rule string) bool {
+	for _, c := range in.Node.PrevComment {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(c), IgnoreDirective)
+		if !ok || strings.HasPrefix(rest, "-") {
+			continue
+		}
+		names := strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		if len(names) == 0 {
+			return true
+		}
+		for _, n := range names {
+			if n == "*" || n == rule {
+				return true
+			}
+		}
 	}
-	in := d.InstructionAt(line)
-	if in == nil {
-		return false
+	return false
+}
+
+// hasIgnoreComments reports whether a comment before any instruction of
+// d holds an ignore directive.
+func hasIgnoreComments(d *Document) bool {
+	for _, in := range d.Instructions {
+		for _, c := range in.Node.PrevComment {
+			if strings.Contains(c, IgnoreDirective) {
+				return true
+			}
+		}
 	}
-	for _, n := range ignored[in.Line] {
-		if n == "*" || n == rule {
+	return false
+}
+
+// fixIgnored reports whether an ignore comment for rule silences a fix:
+// one before the instruction at the fix's Line or before any instruction
+// its edits touch (see touchesIgnored). A fix is one change, so it is
+// made whole or not at all.
+func fixIgnored(d *Document, f Fix, rule string) bool {
+	if d.Ignores(rule, f.Line) {
+		return true
+	}
+	for _, e := range f.Edits {
+		if touchesIgnored(d, e, rule) {
 			return true
 		}
 	}
 	return false
+}
+
+// touchesIgnored reports whether an instruction edit e touches has an
+// ignore comment for rule. An edit that replaces or deletes bytes of
+// instructions touches each of them; an insertion strictly inside an
+// instruction touches that one. An edit between two instructions (a line
+// inserted after one and before the next, or a change to the blank and
+// comment lines between them) touches both: the instruction before it and
+// the one after it, because the new text goes next to both and a position
+// alone cannot tell which of them the rule meant (USER before CMD, a RUN
+// after FROM). A line appended at the end of the file touches the last
+// instruction. An edit before the first instruction touches none: that is
+// where parser directives go (# syntax=), which belong to the file, not to
+// an instruction.
+func touchesIgnored(d *Document, e Edit, rule string) bool {
+	var prev, next *Instruction
+	inside := false
+	for _, in := range d.Instructions {
+		s := in.Span
+		if e.Start < s.End && s.Start < e.End || e.Start == e.End && s.Start < e.Start && e.Start < s.End {
+			inside = true
+			if ignores(in, rule) {
+				return true
+			}
+		}
+		if s.End <= e.Start {
+			prev = in
+		}
+		if next == nil && s.Start >= e.End {
+			next = in
+		}
+	}
+	if inside || prev == nil {
+		return false
+	}
+	return ignores(prev, rule) || next != nil && ignores(next, rule)
 }
 
 // readsAny reports whether d has one of the instructions keywords names,

@@ -59,12 +59,24 @@ type Rule struct {
 func DocFile(text string) string { return strings.TrimRight(text, "\n") }
 
 // Fix is one change a rule proposes: why, where, how risky, and the edits.
+// A fix is atomic: the pipeline makes all its edits or none, and makes none
+// when an ignore comment for the rule (see Document.Ignores) stands before
+// the instruction at Line or any instruction the edits touch, so a rule
+// returns one fix for one change, however many places it edits. An edit
+// touches the instructions whose bytes it replaces or deletes, or the one
+// it inserts into; a line inserted between two instructions touches both,
+// the one before it and the one after it; a line appended at the end of
+// the file touches the last one; an edit before the first instruction,
+// where parser directives go, touches none.
 type Fix struct {
 	Rule    string
 	Line    int
 	Message string
 	Risk    Risk
 	Edits   []Edit
+	// Notes are reported only when the fix is made: what a reader must
+	// know or do because of it. The pipeline moves them to Result.Notes.
+	Notes []Note
 	// Before and After are the lines the fix touches, as they read before
 	// and after it; the pipeline fills them in for reports.
 	Before, After string

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -116,8 +117,9 @@ func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([
 		}
 	}
 	from := d.From(final)
-	ignored := rewrite.IgnoredRules(d)
-	if from == nil || rewrite.IsIgnored(ignored, d, from.Line, nonRootName) {
+	if from == nil || d.Ignores(nonRootName, from.Line) {
+		// An ignore comment on the final FROM silences the rule for the
+		// stage, notes included, whatever instructions a change would touch.
 		return nil, nil, nil
 	}
 	p := &nonRootPlan{d: d, final: final, instrs: d.InstructionsByStage()[final], role: roleOption.String(env), env: env, ctx: ctx, contextDir: env.ContextDir}
@@ -132,18 +134,44 @@ func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([
 	if len(fixes) == 0 {
 		return nil, p.notes, nil
 	}
-	fixes = append(p.moved, fixes...) // the move out of /root, if any
-	for _, f := range fixes {
-		if rewrite.IsIgnored(ignored, d, f.Line, nonRootName) {
-			// The fixes only make sense together: an ignore comment on
-			// any of them keeps the stage as it is.
-			return nil, nil, nil
-		}
-	}
 	if p.changes {
 		p.runtimeNotes()
 	}
-	return fixes, p.notes, nil
+	// The move out of /root, the user's creation, the USER and what a web
+	// server needs only make sense together: one fix, which the pipeline
+	// leaves out whole when an ignore comment stands before any
+	// instruction it touches, notes and all.
+	fix := combineFixes(append(p.moved, fixes...))
+	fix.Notes = p.notes
+	return []rewrite.Fix{fix}, nil, nil
+}
+
+// combineFixes makes one fix of the parts of one change, in the order
+// given: the line of the part that comes first in the file, the parts'
+// messages joined (each once), review risk unless every part is safe, and
+// the image change of the part that has one.
+func combineFixes(parts []rewrite.Fix) rewrite.Fix {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	out := rewrite.Fix{Line: parts[0].Line, Risk: rewrite.Safe}
+	var msgs []string
+	for _, f := range parts {
+		out.Line = min(out.Line, f.Line)
+		if f.Message != "" && !slices.Contains(msgs, f.Message) {
+			msgs = append(msgs, f.Message)
+		}
+		if f.Risk != rewrite.Safe {
+			out.Risk = rewrite.Review
+		}
+		if out.Image == nil {
+			out.Image = f.Image
+		}
+		out.Edits = append(out.Edits, f.Edits...)
+		out.Notes = append(out.Notes, f.Notes...)
+	}
+	out.Message = strings.Join(msgs, "; ")
+	return out
 }
 
 func (p *nonRootPlan) note(line int, format string, args ...any) {

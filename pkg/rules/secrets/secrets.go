@@ -69,9 +69,7 @@ func secretRef(name string) *regexp.Regexp {
 }
 
 func checkSecrets(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
-	var fixes []rewrite.Fix
-	var notes []rewrite.Note
-	ignored := rewrite.IgnoredRules(d)
+	var notes, fixNotes []rewrite.Note
 	blocked := syntaxBlocks(syntaxDirective(d))
 	mounts := map[*rewrite.Instruction][]string{} // RUN → secret ids to mount
 	var fixedArgs []argDecl
@@ -102,65 +100,77 @@ func checkSecrets(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rew
 					notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("ARG %s looks like a credential and build arguments are kept in the image history; not moved to a secret mount: %s", a.name, why)})
 					continue
 				}
-				if rewrite.IsIgnored(ignored, d, in.Line, secretsName) {
+				if ignoredMove(d, in, runs) {
 					continue
 				}
 				fixedArgs = append(fixedArgs, a)
 				for _, r := range runs {
 					mounts[r] = append(mounts[r], a.name)
 				}
-				notes = append(notes, writtenFileNotes(d, a.name, runs)...)
+				fixNotes = append(fixNotes, writtenFileNotes(d, a.name, runs)...)
 			}
 		}
 	}
 	if len(fixedArgs) == 0 {
-		return fixes, notes, nil
+		return nil, notes, nil
 	}
-	// One fix per stage: two secret ARGs of a stage can give the same RUN
-	// a mount each, at the same offset. The first one also adds the syntax
-	// directive env= needs.
-	var stages []int
-	byStage := map[int][]argDecl{}
-	for _, a := range fixedArgs {
-		if byStage[a.in.Stage] == nil {
-			stages = append(stages, a.in.Stage)
+	// One fix for the file: the syntax directive env= needs and the
+	// removal of the global ARGs that fed the moved ones only make sense
+	// with the moves. Within a stage two secret ARGs can give the same RUN
+	// a mount each, at the same offset: one edit per RUN.
+	f := secretsFix(d, fixedArgs, mounts)
+	f.Notes = fixNotes
+	if syntaxDirective(d) == "" {
+		off := 0
+		if d.HasBOM {
+			off = len(rewrite.BOM)
 		}
-		byStage[a.in.Stage] = append(byStage[a.in.Stage], a)
-	}
-	for i, st := range stages {
-		f := stageSecretsFix(d, byStage[st], mounts)
-		if i == 0 && syntaxDirective(d) == "" {
-			off := 0
-			if d.HasBOM {
-				off = len(rewrite.BOM)
-			}
-			f.Edits = append(f.Edits, rewrite.Insert(off, secretSyntax+d.Newline))
-		}
-		fixes = append(fixes, f)
+		f.Edits = append(f.Edits, rewrite.Insert(off, secretSyntax+d.Newline))
 	}
 	for _, g := range unusedGlobalSecrets(d, fixedArgs) {
-		fixes = append(fixes, rewrite.Fix{Line: g.Line,
-			Message: "the global ARG " + declaredArgs(g)[0].name + " only fed the stage ARGs moved to secret mounts; removed, so no one passes it with --build-arg any more",
-			Edits:   []rewrite.Edit{{Start: g.Span.Start, End: g.Span.End}}})
+		if d.Ignores(secretsName, g.Line) {
+			continue
+		}
+		f.Message += "; the global ARG " + declaredArgs(g)[0].name + " only fed the stage ARGs moved to secret mounts; removed, so no one passes it with --build-arg any more"
+		f.Edits = append(f.Edits, rewrite.Edit{Start: g.Span.Start, End: g.Span.End})
 	}
-	return fixes, notes, nil
+	return []rewrite.Fix{f}, notes, nil
 }
 
-// stageSecretsFix removes the secret ARGs of one stage and mounts them in
-// the RUNs after them.
-func stageSecretsFix(d *rewrite.Document, args []argDecl, mounts map[*rewrite.Instruction][]string) rewrite.Fix {
+// ignoredMove reports whether an ignore comment for the rule keeps the
+// credential ARG declared by in where it is: one before the ARG or before
+// a RUN it would be mounted into. The pipeline would leave out the whole
+// fix, which moves every credential ARG of the file; this leaves out only
+// the ARG whose instructions are ignored.
+func ignoredMove(d *rewrite.Document, in *rewrite.Instruction, runs []*rewrite.Instruction) bool {
+	if d.Ignores(secretsName, in.Line) {
+		return true
+	}
+	for _, r := range runs {
+		if d.Ignores(secretsName, r.Line) {
+			return true
+		}
+	}
+	return false
+}
+
+// secretsFix removes the secret ARGs and mounts them in the RUNs after
+// them.
+func secretsFix(d *rewrite.Document, args []argDecl, mounts map[*rewrite.Instruction][]string) rewrite.Fix {
 	var edits []rewrite.Edit
 	var names, how []string
+	seen := map[string]bool{}
 	for _, a := range args {
 		edits = append(edits, rewrite.Edit{Start: a.in.Span.Start, End: a.in.Span.End})
-		names = append(names, a.name)
-		how = append(how, "--secret id="+a.name+",env="+a.name)
+		if !seen[a.name] {
+			seen[a.name] = true
+			names = append(names, a.name)
+			how = append(how, "--secret id="+a.name+",env="+a.name)
+		}
 	}
 	var runs []*rewrite.Instruction
 	for r := range mounts {
-		if r.Stage == args[0].in.Stage {
-			runs = append(runs, r)
-		}
+		runs = append(runs, r)
 	}
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Line < runs[j].Line })
 	for _, r := range runs {
