@@ -186,7 +186,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.userWhy = fmt.Sprintf("the stage inherits USER %s from stage %s (line %d) without saying so; state it, so scanners and runAsNonRoot see it and the promise survives a change of that stage", last.Spec.Text, p.stageLabel(last.In.Stage), last.In.Line)
 		return true
 	case last == nil && a.HasFacts && a.Facts.NonRoot():
-		p.spec = baseUser(a)
+		p.spec = p.baseUserSpec()
 		p.userWhy = fmt.Sprintf("%s already runs as the non-root user %s%s; state it, so scanners and runAsNonRoot see it and the promise survives a change of base image", a.Image, p.spec, p.registryWhy())
 		return true
 	}
@@ -344,7 +344,7 @@ func (p *nonRootPlan) chooseExisting() bool {
 		}
 	}
 	if a.HasFacts && a.Facts.NonRoot() {
-		p.spec = baseUser(a)
+		p.spec = p.baseUserSpec()
 		p.userWhy = fmt.Sprintf("the final stage switched to root; switch back to %s, the base image's own user%s, after the last build step", p.spec, p.registryWhy())
 		return true
 	}

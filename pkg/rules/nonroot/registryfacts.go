@@ -27,8 +27,10 @@ type registryFacts struct {
 	// asked is true when the registry was asked; err is its failure.
 	asked bool
 	err   error
-	// entrypoint is the image's own ENTRYPOINT; platform the platform
-	// whose config was read.
+	// user is the config's User as written (user[:group]); entrypoint
+	// the image's own ENTRYPOINT; platform the platform whose config was
+	// read.
+	user       string
 	entrypoint []string
 	platform   string
 }
@@ -91,7 +93,7 @@ func (p *nonRootPlan) lookupRegistryFacts() {
 		}
 	}
 	a.Facts, a.HasFacts = f, true
-	p.reg.entrypoint = cfg.Entrypoint
+	p.reg.user, p.reg.entrypoint = cfg.User, cfg.Entrypoint
 	p.reg.platform = plat.String()
 	if plat == (registry.Platform{}) {
 		p.reg.platform = ""
@@ -166,4 +168,15 @@ func (p *nonRootPlan) onlineHint() string {
 		return ""
 	}
 	return "run without --offline, "
+}
+
+// baseUserSpec is the USER value that names the base image's own
+// non-root user: the registry config's User as written, so a group it
+// names is kept (USER 1000 alone would run with the group of uid 1000's
+// passwd entry, or gid 0 without one), else the catalog's uid or name.
+func (p *nonRootPlan) baseUserSpec() string {
+	if p.fromRegistry() && p.reg.user != "" && !p.windowsOS {
+		return p.reg.user
+	}
+	return baseUser(p.a)
 }
