@@ -10,8 +10,10 @@
 // it (nothing is written). The final stage is the last. Its effective user is the last USER of the
 // stage and the stages it is built FROM, else the base image's user from
 // the catalog; a base the catalog does not know with no USER counts as
-// root ("unknown-root"): images run as root unless they say otherwise. A
-// USER whose value is only known at build time is counted apart.
+// root ("unknown-root"): images run as root unless they say otherwise (online,
+// the rule reads such a base's registry config instead, which the census,
+// offline by design, does not). A USER whose value is only known at build
+// time is counted apart.
 //
 // Each root final stage is put in the first class whose signs the
 // Dockerfile, its base image or the scripts it copies from the build
