@@ -43,7 +43,7 @@ func seedRef(host, s string) (name.Reference, error) {
 // as spec says, and returns its host:port. spec has one image a line:
 //
 //	IMAGE [layers=A,B,...] [platforms=OS/ARCH[/VARIANT],...] [user=U] [workdir=DIR]
-//	      [entrypoint=W,W,...] [cmd=W,W,...] [single]
+//	      [entrypoint=W,W,...] [cmd=W,W,...] [env=K=V,K=V,...] [single]
 //	IMAGE status=CODE
 //
 // IMAGE is a reference as Dockerfiles write it (node:20, gcr.io/x/y:1).
@@ -96,6 +96,9 @@ func StartRegistry(t testing.TB, spec string) string {
 			}
 			if c, ok := opts["cmd"]; ok {
 				cfg.Cmd = strings.Split(c, ",")
+			}
+			if e, ok := opts["env"]; ok {
+				cfg.Env = strings.Split(e, ",")
 			}
 			img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, Config: cfg})
 			if err != nil {

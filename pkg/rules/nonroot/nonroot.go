@@ -161,6 +161,12 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	if len(a.Sets) > 0 {
 		last = &a.Sets[len(a.Sets)-1]
 	}
+	if last != nil && !last.Spec.Known && !a.HasFacts {
+		// USER $VAR whose value may come from the base image's ENV:
+		// online, its registry config says (registryfacts.go).
+		p.lookupRegistryFacts()
+		a.resolveImageEnv(p.d, p.reg.env)
+	}
 	switch {
 	case last != nil && !last.Spec.Known:
 		p.note(last.In.Line, "USER %s: its value comes from the base image or the build (--build-arg), so hardenfix cannot tell whether it is root; left as it is", last.Spec.Text)

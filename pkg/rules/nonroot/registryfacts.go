@@ -8,8 +8,10 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/hardenfix/hardenfix/pkg/registry"
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/userspec"
 )
@@ -33,6 +35,8 @@ type registryFacts struct {
 	user       string
 	entrypoint []string
 	platform   string
+	// env is the config's Env by name.
+	env map[string]string
 }
 
 // lookupRegistryFacts fills p.a.Facts from the base image's registry
@@ -43,7 +47,7 @@ type registryFacts struct {
 // changes its user.
 func (p *nonRootPlan) lookupRegistryFacts() {
 	a := p.a
-	if a.HasFacts || !a.ImageKnown || a.Image == "" || strings.EqualFold(a.Image, "scratch") || p.env == nil || p.env.Resolver == nil {
+	if p.reg.asked || a.HasFacts || !a.ImageKnown || a.Image == "" || strings.EqualFold(a.Image, "scratch") || p.env == nil || p.env.Resolver == nil {
 		return
 	}
 	p.reg.asked = true
@@ -94,6 +98,12 @@ func (p *nonRootPlan) lookupRegistryFacts() {
 	}
 	a.Facts, a.HasFacts = f, true
 	p.reg.user, p.reg.entrypoint = cfg.User, cfg.Entrypoint
+	p.reg.env = map[string]string{}
+	for _, kv := range cfg.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			p.reg.env[k] = v
+		}
+	}
 	p.reg.platform = plat.String()
 	if plat == (registry.Platform{}) {
 		p.reg.platform = ""
@@ -179,4 +189,33 @@ func (p *nonRootPlan) baseUserSpec() string {
 		return p.reg.user
 	}
 	return baseUser(p.a)
+}
+
+// resolveImageEnv reads again the USER values of the chain that use
+// variables with no value in the Dockerfile, with the base image's ENV
+// (env) for those: BuildKit expands USER with the environment the base
+// image's config sets, so USER $APP_UID on a .NET 8+ image is USER 1654.
+// A variable the Dockerfile gives a value keeps it.
+func (a *stageAnalysis) resolveImageEnv(d *rewrite.Document, env map[string]string) {
+	if len(env) == 0 {
+		return
+	}
+	for i, s := range a.Sets {
+		c, ok := s.In.Command.(*instructions.UserCommand)
+		if s.Spec.Known || !ok {
+			continue
+		}
+		vars := rewrite.Vars{}
+		for k, v := range env {
+			vars[k] = v
+		}
+		for k, v := range d.VarsAt(s.In) {
+			vars[k] = v
+		}
+		text, unset, err := d.Expand(c.User, vars)
+		if err != nil || len(unset) > 0 {
+			continue
+		}
+		a.Sets[i].Spec = userspec.Parse(text, true)
+	}
 }
