@@ -75,8 +75,21 @@ func newOnlineTree(tb testing.TB, n int) *onlineTree {
 	}
 	push("library/debian:bookworm-slim", registrytest.Image(tb, registrytest.Spec{Seed: 100}))
 	// Files i ≡ 0 (mod 4) with i%10 in {0, 2, 4, 6, 8} name five of these.
+	// non-root reads the config of each (the catalog does not know them)
+	// to learn the user it runs as.
+	config := func(repo string, img v1.Image) {
+		cfg, err := img.ConfigName()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		t.want["GET /v2/"+repo+"/blobs/"+cfg.String()] = 1
+	}
 	for i := 0; i < 10; i += 2 {
-		push(fmt.Sprintf("apps/runtime%02d:2", i), registrytest.Image(tb, registrytest.Spec{Seed: int64(200 + i), User: "app"}))
+		repo := fmt.Sprintf("apps/runtime%02d", i)
+		img := registrytest.Image(tb, registrytest.Spec{Seed: int64(200 + i), User: "app"})
+		push(repo+":2", img)
+		t.want["GET /v2/"+repo+"/manifests/"+registrytest.Digest(tb, img)] = 1
+		config(repo, img)
 	}
 	// rebase finds someone/python:3.12-slim to be python:3.12-slim by its
 	// digest, and reads the manifest and config of the image it pins to
@@ -98,6 +111,7 @@ func newOnlineTree(tb testing.TB, n int) *onlineTree {
 	push("otherorg/node:20", other)
 	t.want["GET /v2/library/node/manifests/"+registrytest.Digest(tb, node)] = 1
 	t.want["GET /v2/otherorg/node/manifests/"+registrytest.Digest(tb, other)] = 1
+	config("otherorg/node", other) // non-root: the user of an image the catalog does not know
 	// The registry client pings the registry once.
 	t.want["GET /v2/"] = 1
 	t.srv.Reset()

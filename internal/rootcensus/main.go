@@ -10,8 +10,10 @@
 // it (nothing is written). The final stage is the last. Its effective user is the last USER of the
 // stage and the stages it is built FROM, else the base image's user from
 // the catalog; a base the catalog does not know with no USER counts as
-// root ("unknown-root"): images run as root unless they say otherwise. A
-// USER whose value is only known at build time is counted apart.
+// root ("unknown-root"): images run as root unless they say otherwise (online,
+// the rule reads such a base's registry config instead, which the census,
+// offline by design, does not). A USER whose value is only known at build
+// time is counted apart.
 //
 // Each root final stage is put in the first class whose signs the
 // Dockerfile, its base image or the scripts it copies from the build
@@ -27,6 +29,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hardenfix/hardenfix/pkg/harden"
@@ -240,6 +243,7 @@ func (u user) root() bool { return u.state == "root" || u.state == "unknown-root
 func effectiveUser(d *rewrite.Document, cat *registry.Catalog) user {
 	final := len(d.Stages) - 1
 	var u user
+	var pending *rewrite.Instruction // a USER whose variables have no value here
 	seen := map[int]bool{}
 	for i := final; i >= 0 && !seen[i]; {
 		seen[i] = true
@@ -256,15 +260,10 @@ func effectiveUser(d *rewrite.Document, cat *registry.Catalog) user {
 			v := strings.TrimSpace(in.ArgsSpan.Text(d.Src))
 			out, unset, err := d.Expand(v, d.VarsAt(in))
 			if err != nil || len(unset) > 0 || strings.Contains(out, "$") {
-				u.state = "unknown"
+				u.state, pending = "unknown", in
 				break
 			}
-			name, _, _ := strings.Cut(strings.Trim(strings.TrimSpace(out), `"`), ":")
-			if name == "root" || name == "0" || strings.EqualFold(name, "ContainerAdministrator") {
-				u.state = "root"
-			} else {
-				u.state = "non-root"
-			}
+			u.state = userState(out)
 			break
 		}
 		base, unset, err := d.Expand(d.Stages[i].BaseName, d.GlobalArgs)
@@ -293,6 +292,17 @@ func effectiveUser(d *rewrite.Document, cat *registry.Catalog) user {
 		}
 		break
 	}
+	if u.state == "unknown" && pending != nil && u.known && u.facts.AppUIDEnv != "" && u.facts.AppUID > 0 {
+		// USER $APP_UID: the base image's ENV gives the value (.NET 8+), as
+		// the rule reads it.
+		vars := rewrite.Vars{u.facts.AppUIDEnv: strconv.Itoa(u.facts.AppUID)}
+		for k, v := range d.VarsAt(pending) {
+			vars[k] = v
+		}
+		if out, unset, err := d.Expand(strings.TrimSpace(pending.ArgsSpan.Text(d.Src)), vars); err == nil && len(unset) == 0 && !strings.Contains(out, "$") {
+			u.state = userState(out)
+		}
+	}
 	if u.state != "" {
 		return u
 	}
@@ -305,6 +315,15 @@ func effectiveUser(d *rewrite.Document, cat *registry.Catalog) user {
 		u.state = "unknown-root"
 	}
 	return u
+}
+
+// userState is the state a USER value (expanded) gives.
+func userState(v string) string {
+	name, _, _ := strings.Cut(strings.Trim(strings.TrimSpace(v), `"`), ":")
+	if name == "root" || name == "0" || strings.EqualFold(name, "ContainerAdministrator") {
+		return "root"
+	}
+	return "non-root"
 }
 
 var (

@@ -62,8 +62,11 @@ type Traits struct {
 	// AppUser and AppUID name a non-root account the image creates but
 	// does not run as (.NET's app, node's node): the non-root rule runs
 	// as it instead of creating one that would clash.
-	AppUser         string `yaml:"app-user,omitempty"`
-	AppUID          *int   `yaml:"app-uid,omitempty"`
+	AppUser string `yaml:"app-user,omitempty"`
+	AppUID  *int   `yaml:"app-uid,omitempty"`
+	// AppUIDEnv names the ENV variable the image sets to AppUID (.NET 8+:
+	// APP_UID), so a Dockerfile's USER $APP_UID is known to be that uid.
+	AppUIDEnv       string `yaml:"app-uid-env,omitempty"`
 	DropsPrivileges *bool  `yaml:"drops-privileges,omitempty"`
 	NeedsRoot       *bool  `yaml:"needs-root,omitempty"`
 	NonRootAlt      string `yaml:"non-root-alternative,omitempty"`
@@ -337,6 +340,9 @@ func compileRules(rules []TagRule) error {
 	return nil
 }
 
+// envName is what an ENV variable the catalog names may be called.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 var groupRef = regexp.MustCompile(`\$\{?\d+\}?`)
 
 // placeholderExpand fills a rule target's group references with a value
@@ -365,6 +371,9 @@ func (c *Catalog) Validate() error {
 		}
 		if t.NonRootAlt != "" {
 			errs = append(errs, c.checkTarget(where+": non-root-alternative", t.NonRootAlt)...)
+		}
+		if e := t.AppUIDEnv; e != "" && e != "unknown" && !envName.MatchString(e) {
+			errs = append(errs, fmt.Errorf("%s: app-uid-env must be a variable name, not %q", where, e))
 		}
 		if w := t.WorkingDir; w != "" && w != "unknown" && (!path.IsAbs(w) || path.Clean(w) != w) {
 			errs = append(errs, fmt.Errorf("%s: working-dir must be a clean absolute path or unknown, not %q", where, w))
@@ -600,6 +609,7 @@ func (c *Catalog) Facts(image string) (ImageFacts, bool) {
 	}
 	if t.AppUser != "" && t.AppUID != nil && *t.AppUID > 0 {
 		f.AppUser, f.AppUID = t.AppUser, *t.AppUID
+		f.AppUIDEnv = clean(t.AppUIDEnv)
 	}
 	if p, ok := c.publisherOf(name, img); ok {
 		f.Publisher, f.Verification = p.Name, p.Verification
@@ -644,6 +654,9 @@ func (img *Image) TraitsFor(tag string) Traits {
 		}
 		if o.AppUID != nil {
 			t.AppUID = o.AppUID
+		}
+		if o.AppUIDEnv != "" {
+			t.AppUIDEnv = o.AppUIDEnv
 		}
 		if o.DropsPrivileges != nil {
 			t.DropsPrivileges = o.DropsPrivileges

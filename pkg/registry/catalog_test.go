@@ -555,3 +555,35 @@ func TestServerFactsValidate(t *testing.T) {
 		t.Error("php's server facts must hold for the apache tags only")
 	}
 }
+
+// The variable .NET 8+ images set to their app uid (ENV APP_UID=1654),
+// which Microsoft's samples end on (USER $APP_UID); not on Windows tags,
+// which have no app user, nor before .NET 8.
+func TestAppUIDEnv(t *testing.T) {
+	c := Embedded()
+	for _, tc := range []struct{ image, env string }{
+		{"mcr.microsoft.com/dotnet/aspnet:8.0", "APP_UID"},
+		{"mcr.microsoft.com/dotnet/runtime-deps:10.0-alpine", "APP_UID"},
+		{"mcr.microsoft.com/dotnet/sdk", "APP_UID"},
+		{"mcr.microsoft.com/dotnet/aspnet:8.0-nanoserver-ltsc2022", ""},
+		{"mcr.microsoft.com/dotnet/runtime:9.0-windowsservercore-ltsc2022", ""},
+		{"mcr.microsoft.com/dotnet/aspnet:6.0", ""},
+		{"node:22", ""},
+	} {
+		f, ok := c.Facts(tc.image)
+		if !ok {
+			t.Errorf("%s: no facts", tc.image)
+			continue
+		}
+		if f.AppUIDEnv != tc.env {
+			t.Errorf("%s: app-uid-env %q, want %q", tc.image, f.AppUIDEnv, tc.env)
+		}
+	}
+	bad, err := ParseCatalog([]byte("images:\n  example.org/x:\n    source: https://example.com/x\n    role: runtime\n    verification: official\n    app-uid-env: APP-UID\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Embedded().Merge(bad).Validate(); err == nil || !strings.Contains(err.Error(), "app-uid-env") {
+		t.Errorf("Validate = %v, want an app-uid-env error", err)
+	}
+}

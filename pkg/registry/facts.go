@@ -42,6 +42,10 @@ type ImageFacts struct {
 	// WorkingDir is the image's working directory (an absolute path, "/"
 	// when the image sets none); "" when unknown.
 	WorkingDir string
+	// AppUIDEnv names the variable the image's config sets (ENV) to
+	// AppUID, which a Dockerfile built on it may use (USER $APP_UID:
+	// .NET 8+); "" when none is known.
+	AppUIDEnv string
 }
 
 // NonRoot reports whether the image's default user is known to be non-root

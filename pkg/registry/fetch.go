@@ -61,6 +61,7 @@ func (c *ImageConfig) clone() *ImageConfig {
 	out.Entrypoint = slices.Clone(c.Entrypoint)
 	out.Cmd = slices.Clone(c.Cmd)
 	out.Labels = maps.Clone(c.Labels)
+	out.Env = slices.Clone(c.Env)
 	return &out
 }
 
@@ -124,9 +125,10 @@ func (r *Remote) Config(ctx context.Context, ref string, platform Platform) (*Im
 	if dgst == "" {
 		return nil, staleErr
 	}
-	// "config2": entries cached before WorkingDir was read lack it, and
-	// an empty WorkingDir means "/", so they must not be served.
-	v, err := lookup(ctx, r, "config2 "+dgst+" "+platformKey(platform), false, func(ctx context.Context) (*ImageConfig, error) {
+	// "config3": entries cached before WorkingDir (config2) and Env
+	// were read lack them, and an empty WorkingDir means "/", so they
+	// must not be served.
+	v, err := lookup(ctx, r, "config3 "+dgst+" "+platformKey(platform), false, func(ctx context.Context) (*ImageConfig, error) {
 		img, cf, err := r.image(ctx, t, dgst, platform, true)
 		if err != nil {
 			return nil, r.wrap(ref, t, err)
@@ -143,6 +145,7 @@ func (r *Remote) Config(ctx context.Context, ref string, platform Platform) (*Im
 			Labels:     cf.Config.Labels,
 			OS:         cf.OS,
 			WorkingDir: cf.Config.WorkingDir,
+			Env:        cf.Config.Env,
 		}
 		return c, nil
 	})

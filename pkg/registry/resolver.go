@@ -34,6 +34,8 @@ type ImageConfig struct {
 	// WorkingDir is the config's WorkingDir as the image sets it: ""
 	// means the image sets none, so containers and builds start in "/".
 	WorkingDir string
+	// Env is the config's Env, KEY=VALUE a string, as the image sets it.
+	Env []string
 }
 
 // Resolver answers questions about image references as written in a

@@ -42,7 +42,8 @@ func seedRef(host, s string) (name.Reference, error) {
 // StartRegistry serves go-containerregistry's registry on 127.0.0.1, seeded
 // as spec says, and returns its host:port. spec has one image a line:
 //
-//	IMAGE [layers=A,B,...] [platforms=OS/ARCH[/VARIANT],...] [user=U] [workdir=DIR] [single]
+//	IMAGE [layers=A,B,...] [platforms=OS/ARCH[/VARIANT],...] [user=U] [workdir=DIR]
+//	      [entrypoint=W,W,...] [cmd=W,W,...] [env=K=V,K=V,...] [single]
 //	IMAGE status=CODE
 //
 // IMAGE is a reference as Dockerfiles write it (node:20, gcr.io/x/y:1).
@@ -89,7 +90,17 @@ func StartRegistry(t testing.TB, spec string) string {
 		var adds []mutate.IndexAddendum
 		for _, plat := range strings.Split(opts["platforms"], ",") {
 			p := registry.ParsePlatform(plat)
-			img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, Config: v1.Config{User: opts["user"], WorkingDir: opts["workdir"]}})
+			cfg := v1.Config{User: opts["user"], WorkingDir: opts["workdir"]}
+			if e, ok := opts["entrypoint"]; ok {
+				cfg.Entrypoint = strings.Split(e, ",")
+			}
+			if c, ok := opts["cmd"]; ok {
+				cfg.Cmd = strings.Split(c, ",")
+			}
+			if e, ok := opts["env"]; ok {
+				cfg.Env = strings.Split(e, ",")
+			}
+			img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, Config: cfg})
 			if err != nil {
 				t.Fatal(err)
 			}

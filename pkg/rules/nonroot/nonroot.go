@@ -93,6 +93,9 @@ type nonRootPlan struct {
 	windowsOS  bool
 	// moved moves the application out of /root (roothome.go).
 	moved []rewrite.Fix
+	// reg is what the base image's registry config told, when the
+	// catalog does not know the image (registryfacts.go).
+	reg registryFacts
 }
 
 func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
@@ -186,6 +189,12 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	if len(a.Sets) > 0 {
 		last = &a.Sets[len(a.Sets)-1]
 	}
+	if last != nil && !last.Spec.Known && !a.HasFacts {
+		// USER $VAR whose value may come from the base image's ENV:
+		// online, its registry config says (registryfacts.go).
+		p.lookupRegistryFacts()
+		a.resolveImageEnv(p.d, p.reg.env)
+	}
 	switch {
 	case last != nil && !last.Spec.Known:
 		p.note(last.In.Line, "USER %s: its value comes from the base image or the build (--build-arg), so hardenfix cannot tell whether it is root; left as it is", last.Spec.Text)
@@ -198,6 +207,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.note(root.Line, "FROM %s names a stage through variables only known at build time, so which stage (and user) the image is built on cannot be told; no USER was added", a.Image)
 		return false
 	}
+	p.lookupRegistryFacts() // online, for a base the catalog does not know
 	if why := p.windows(); why != "" {
 		return p.decideWindows(why, last)
 	}
@@ -210,8 +220,8 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.userWhy = fmt.Sprintf("the stage inherits USER %s from stage %s (line %d) without saying so; state it, so scanners and runAsNonRoot see it and the promise survives a change of that stage", last.Spec.Text, p.stageLabel(last.In.Stage), last.In.Line)
 		return true
 	case last == nil && a.HasFacts && a.Facts.NonRoot():
-		p.spec = baseUser(a)
-		p.userWhy = fmt.Sprintf("%s already runs as the non-root user %s; state it, so scanners and runAsNonRoot see it and the promise survives a change of base image", a.Image, p.spec)
+		p.spec = p.baseUserSpec()
+		p.userWhy = fmt.Sprintf("%s already runs as the non-root user %s%s; state it, so scanners and runAsNonRoot see it and the promise survives a change of base image", a.Image, p.spec, p.registryWhy())
 		return true
 	}
 	// The stage ends as root (known, or assumed: images run as root
@@ -274,8 +284,12 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.note(in.Line, "the stage switches to root before its build steps, so %s probably runs as a user of its own, whose name is not known here; switch back to that user after the last build step (a new user would not own the image's files)", imageOr(a))
 		return false
 	}
+	if why := p.registryEntrypoint(); why != "" {
+		p.note(p.d.From(a.Chain[0]).Line, "%s", why)
+		return false
+	}
 	if why := p.unknownBase(); why != "" {
-		p.note(p.d.From(a.Chain[0]).Line, "%s; a USER could break it, so none was added: add it to a --catalog file (its user, distro and package manager), or set USER by hand", why)
+		p.note(p.d.From(a.Chain[0]).Line, "%s; a USER could break it, so none was added: %sadd it to a --catalog file (its user, distro and package manager), or set USER by hand", why, p.onlineHint())
 		return false
 	}
 	if a.HasFacts && a.Facts.Family == "distroless" && !explicitUID {
@@ -364,8 +378,8 @@ func (p *nonRootPlan) chooseExisting() bool {
 		}
 	}
 	if a.HasFacts && a.Facts.NonRoot() {
-		p.spec = baseUser(a)
-		p.userWhy = fmt.Sprintf("the final stage switched to root; switch back to %s, the base image's own user, after the last build step", p.spec)
+		p.spec = p.baseUserSpec()
+		p.userWhy = fmt.Sprintf("the final stage switched to root; switch back to %s, the base image's own user%s, after the last build step", p.spec, p.registryWhy())
 		return true
 	}
 	return false
@@ -548,7 +562,8 @@ func (p *nonRootPlan) baseUserUnknown() bool {
 }
 
 // unknownBase says why the base image is too little known for a USER:
-// not in the catalog (registries are not asked), so its own user is unknown
+// not in the catalog and no registry config (offline, or the lookup
+// failed: registryfacts.go), so its own user is unknown
 // (it may run as a non-root user whose files a new user would not own), or,
 // when the build shows it runs as root, whether its own entrypoint needs
 // root (a proxy on port 80, a supervisor) — unless the Dockerfile sets its
@@ -559,10 +574,10 @@ func (p *nonRootPlan) unknownBase() string {
 		return "" // (decide has already refused an image only known at build time)
 	}
 	if p.baseUserUnknown() {
-		return fmt.Sprintf("%s is not in the catalog (the rule reads image facts from the catalog only, not from registries), so the user it runs as is not known (it may have a non-root user of its own, whose files a new user would not own)", a.Image)
+		return fmt.Sprintf("%s is not in the catalog %s, so the user it runs as is not known (it may have a non-root user of its own, whose files a new user would not own)", a.Image, p.unreadConfig())
 	}
 	if a.entrypoint == nil {
-		return fmt.Sprintf("%s is not in the catalog (the rule reads image facts from the catalog only, not from registries), so whether its own entrypoint needs root (a privileged port, a user switch of its own) is not known", a.Image)
+		return fmt.Sprintf("%s is not in the catalog %s, so whether its own entrypoint needs root (a privileged port, a user switch of its own) is not known", a.Image, p.unreadConfig())
 	}
 	return ""
 }

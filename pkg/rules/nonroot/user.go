@@ -127,6 +127,10 @@ func analyzeStage(d *rewrite.Document, env *rewrite.Env, i int) *stageAnalysis {
 			a.scan(d, in, s == i, d.VarsAt(in))
 		}
 	}
+	if a.HasFacts && a.Facts.AppUIDEnv != "" && a.Facts.AppUID > 0 {
+		// USER $APP_UID on .NET 8+: the base image's ENV gives its value.
+		a.resolveImageEnv(d, map[string]string{a.Facts.AppUIDEnv: strconv.Itoa(a.Facts.AppUID)})
+	}
 	if a.entrypoint != nil {
 		a.scanRuntime(d, env, a.entrypoint, a.entrypointLine)
 	}
