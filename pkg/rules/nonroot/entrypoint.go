@@ -19,7 +19,10 @@ import (
 var rootDaemons = setOf("nginx", "httpd", "apache2", "apachectl", "apache2ctl", "apache2-foreground",
 	"httpd-foreground", "sshd", "supervisord", "cron", "crond", "systemd", "init", "rsyslogd", "postfix",
 	"dovecot", "vsftpd", "proftpd", "smbd", "named", "squid", "dnsmasq", "lighttpd", "openvpn", "runsvdir",
-	"pcscd")
+	"pcscd",
+	"sshd.pam",    // Alpine's openssh-server-pam
+	"nginx-debug", // the official nginx image's debug build
+)
 
 // initWrappers start the command that follows them.
 var initWrappers = setOf("tini", "dumb-init", "catatonit", "tini-static")
@@ -41,7 +44,11 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 		if env.ContextDir == "" || a.Dropper != "" || a.Daemon != "" {
 			continue
 		}
-		if script := a.contextScript(d, env.ContextDir, base); script != "" {
+		script := a.contextScript(d, env.ContextDir, base)
+		if script == "" && path.IsAbs(w) {
+			script = a.contextFileIn(d, env.ContextDir, path.Clean(w))
+		}
+		if script != "" {
 			funcs := scriptFunctions(script)
 			for _, cmd := range shellCommands(script) {
 				if !funcs[cmd.Name] { // init() { ...; }; init calls the function
@@ -100,6 +107,23 @@ func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base stri
 					return b
 				}
 			}
+		}
+	}
+	return ""
+}
+
+// contextFileIn returns the content of the build-context file the chain
+// puts at the absolute path abs when the copy names it by another name
+// (COPY docker/start_alpine.sh /start.sh) or copies a folder that holds it
+// (COPY . ./ under WORKDIR /app), or "".
+func (a *stageAnalysis) contextFileIn(d *rewrite.Document, contextDir, abs string) string {
+	if contextDir == "" {
+		return ""
+	}
+	p := &nonRootPlan{d: d, contextDir: contextDir} // contextFileAt reads only these
+	for i := len(a.Chain) - 1; i >= 0; i-- {        // the last copy to that path wins
+		if text := p.contextFileAt(a.Chain[i], abs); text != "" {
+			return text
 		}
 	}
 	return ""
