@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -51,7 +52,9 @@ func rootPathIn(value string) string {
 // can reach in a container (the Docker socket, a kubeconfig of the node,
 // a device), or "".
 func hostResource(value string) string {
-	for _, w := range strings.FieldsFunc(value, func(r rune) bool { return r == ' ' || r == '=' || r == '"' || r == '\'' || r == ',' }) {
+	for _, w := range strings.FieldsFunc(value, func(r rune) bool {
+		return unicode.IsSpace(r) || r == '=' || r == '"' || r == '\'' || r == ',' // a script's lines too
+	}) {
 		switch {
 		case strings.HasSuffix(w, "/docker.sock") && (strings.HasPrefix(w, "/var/run/") || strings.HasPrefix(w, "/run/") || strings.HasPrefix(w, "unix://")):
 			return w

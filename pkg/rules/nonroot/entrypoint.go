@@ -35,6 +35,9 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 	for _, cmd := range shellCommands(text) {
 		a.runtimeCommand(cmd, in.Line, "")
 	}
+	if sudoUserIn(text) != "" { // sudo -u USER: a switch only root makes without a password
+		a.dropper("sudo", in.Line)
+	}
 	a.scanRuntimeBlockers(in, text, "")
 	for _, w := range strings.Fields(text) {
 		base := path.Base(w)
@@ -130,6 +133,9 @@ func (a *stageAnalysis) contextFileIn(d *rewrite.Document, contextDir, abs strin
 }
 
 func dropperIn(script string) string {
+	if sudoUserIn(script) != "" {
+		return "sudo"
+	}
 	for _, cmd := range shellCommands(script) {
 		for _, dr := range droppers {
 			if cmd.Name == dr {

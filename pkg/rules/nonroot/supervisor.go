@@ -558,6 +558,9 @@ func unwrapInit(cmd shellCmd) shellCmd {
 // dropTarget returns the user a command line switches to with gosu,
 // su-exec, setpriv, runuser, chpst, s6-setuidgid or su, and the tool.
 func dropTarget(line string) (user, tool string) {
+	if u := sudoUserIn(line); u != "" {
+		return u, "sudo"
+	}
 	for _, cmd := range shellCommands(line) {
 		cmd = unwrapInit(cmd)
 		name, args := cmd.Name, cmd.Args
@@ -617,6 +620,47 @@ func dropTarget(line string) (user, tool string) {
 		}
 	}
 	return "", ""
+}
+
+// sudoUserIn returns the user a sudo -u USER in text switches to, or "".
+// The shell model drops sudo and its options (a RUN's sudo only matters as
+// sudo), so the words are read here.
+func sudoUserIn(text string) string {
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		words := strings.Fields(line)
+		for i, w := range words {
+			if path.Base(strings.Trim(w, `"'`)) == "sudo" {
+				if u := sudoUser(words[i+1:]); u != "" {
+					return strings.Trim(u, `"'`)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// sudoUser returns the user of sudo -u USER (--user=USER, -uUSER), or "".
+// Options before the command only: what follows is the command's own.
+func sudoUser(args []string) string {
+	for i := 0; i < len(args); i++ {
+		w := args[i]
+		switch {
+		case (w == "-u" || w == "--user") && i+1 < len(args):
+			return args[i+1]
+		case strings.HasPrefix(w, "--user="):
+			return strings.TrimPrefix(w, "--user=")
+		case strings.HasPrefix(w, "-u") && len(w) > 2:
+			return w[2:]
+		case w == "-g" || w == "--group" || w == "-C" || w == "-D" || w == "-h" || w == "-p" || w == "-r" || w == "-t" || w == "-U":
+			i++ // an option with a value
+		case w == "--" || !strings.HasPrefix(w, "-"):
+			return ""
+		}
+	}
+	return ""
 }
 
 func hasC(args []string) bool {
