@@ -48,8 +48,11 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 			continue
 		}
 		script := a.contextScript(d, env.ContextDir, base)
-		if script == "" && path.IsAbs(w) {
-			script = a.contextFileIn(d, env.ContextDir, path.Clean(w))
+		if abs := w; script == "" && (path.IsAbs(w) || strings.Contains(w, "/") && a.WorkdirPath != "") {
+			if !path.IsAbs(abs) { // ./bootstrap.sh: from the WORKDIR the process starts in
+				abs = path.Join(a.WorkdirPath, abs)
+			}
+			script = a.contextFileIn(d, env.ContextDir, path.Clean(abs))
 		}
 		if script != "" {
 			funcs := scriptFunctions(script)
@@ -85,6 +88,9 @@ func (a *stageAnalysis) runtimeCommand(cmd shellCmd, line int, script string) {
 		if name == dr {
 			a.dropper(dr+where, line)
 		}
+	}
+	if name == "capsh" && capshUser(args) != "" {
+		a.dropper("capsh"+where, line)
 	}
 	if script != "" && (name == "chown" || name == "chmod" || name == "chgrp") && a.ScriptChown == "" {
 		a.ScriptChown, a.ScriptChownLine = script, line
@@ -141,6 +147,9 @@ func dropperIn(script string) string {
 			if cmd.Name == dr {
 				return dr
 			}
+		}
+		if cmd.Name == "capsh" && capshUser(cmd.Args) != "" {
+			return "capsh"
 		}
 		if cmd.Name == "su" || cmd.Name == "chroot" {
 			for _, w := range cmd.Args {

@@ -593,6 +593,10 @@ func dropTarget(line string) (user, tool string) {
 			if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 				return args[0], name
 			}
+		case "capsh":
+			if u := capshUser(args); u != "" {
+				return u, name
+			}
 		case "setpriv":
 			for i, w := range args {
 				if v, ok := strings.CutPrefix(w, "--reuid="); ok {
@@ -620,6 +624,20 @@ func dropTarget(line string) (user, tool string) {
 		}
 	}
 	return "", ""
+}
+
+// capshUser returns the user of capsh --user=USER (pi-hole's start.sh
+// starts FTL so, keeping the capabilities it needs), or "".
+func capshUser(args []string) string {
+	for _, w := range args {
+		if w == "--" {
+			break
+		}
+		if u, ok := strings.CutPrefix(w, "--user="); ok {
+			return u
+		}
+	}
+	return ""
 }
 
 // sudoUserIn returns the user a sudo -u USER in text switches to, or "".
