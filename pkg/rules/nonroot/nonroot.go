@@ -201,6 +201,12 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		return false
 	case last != nil && !last.Spec.Root() && last.In.Stage == p.final:
 		return false // already ends on an explicit non-root USER
+	case last != nil && last.In.Stage == p.final && userFromArg(p.d, last.In):
+		// USER "$USER_ID:$USER_ID" with ARG USER_ID=0 (qdrant): the build
+		// picks the user, and its chown and COPY --chown follow the same
+		// variable; a fixed USER would own none of those files.
+		p.note(last.In.Line, "USER %s is root only through its variables' defaults (%s): the build chooses the user with --build-arg, and the files it hands to that user follow the same variables, so a fixed USER would own none of them; left as it is: build with --build-arg set to a non-root id, or change the default", strings.TrimSpace(last.In.Command.(*instructions.UserCommand).User), last.Spec.Text)
+		return false
 	}
 	if a.StageUnknown {
 		root := p.d.From(a.Chain[0])
@@ -753,6 +759,27 @@ func (p *nonRootPlan) fixes() []rewrite.Fix {
 		{Line: p.anchor.Line, Message: p.createW, Edits: []rewrite.Edit{createEdit}},
 		{Line: userFixLine, Message: p.userWhy, Edits: []rewrite.Edit{userEdit}},
 	}
+}
+
+// userFromArg reports a USER whose value is written with a variable that
+// an ARG of the file declares (a build argument).
+func userFromArg(d *rewrite.Document, in *rewrite.Instruction) bool {
+	c, ok := in.Command.(*instructions.UserCommand)
+	if !ok || !strings.Contains(c.User, "$") {
+		return false
+	}
+	for _, a := range d.Instructions {
+		arg, ok := a.Command.(*instructions.ArgCommand)
+		if !ok {
+			continue
+		}
+		for _, kv := range arg.Args {
+			if regexp.MustCompile(`\$\{?` + regexp.QuoteMeta(kv.Key) + `\b`).MatchString(c.User) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (p *nonRootPlan) setIsRoot(in *rewrite.Instruction) bool {
