@@ -520,7 +520,10 @@ func (a *stageAnalysis) unownedVolume() (*rewrite.Instruction, string) {
 // NET_RAW or SYS_PTRACE does not reach them.
 var capabilityTools = setOf("strace", "ltrace", "tcpdump", "tshark", "dumpcap", "nmap", "masscan", "hping3",
 	"arp-scan", "iptables", "ip6tables", "nft", "tc", "wg-quick", "modprobe", "sysctl", "perf", "bpftrace",
-	"iftop", "nethogs", "adb", "mount", "dmidecode")
+	"iftop", "nethogs", "adb", "mount", "dmidecode",
+	"wg", "shorewall", "shorewall6", // netlink and netfilter administration
+	"debootstrap", "gparted", // mknod and chroot; block devices
+)
 
 // homeCaches are build tools that keep the dependencies they download in
 // the home of the user who runs them, unless a variable moves them.

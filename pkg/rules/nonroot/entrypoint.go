@@ -22,6 +22,8 @@ var rootDaemons = setOf("nginx", "httpd", "apache2", "apachectl", "apache2ctl", 
 	"pcscd",
 	"sshd.pam",    // Alpine's openssh-server-pam
 	"nginx-debug", // the official nginx image's debug build
+	"slapd",       // binds 389, then switches with -u
+	"certbot",     // writes /etc/letsencrypt and /var/log/letsencrypt, --standalone binds 80
 )
 
 // initWrappers start the command that follows them.
