@@ -64,7 +64,7 @@ func aptSub(c rewrite.ShellCommand) string {
 	return argv[sub].Value
 }
 
-func checkAptHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+func checkAptHygiene(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
 	var fixes []rewrite.Fix
 	var notes []rewrite.Note
 	recommendsConfigured := bytes.Contains(d.Src, []byte("Install-Recommends"))
@@ -136,6 +136,12 @@ func checkAptHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]
 				what = "apt-get update runs alone in this RUN and feeds"
 			}
 			notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("%s the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
+			return
+		}
+		if later, script := pkgmgr.LaterScriptUse(d, env, in, needs, refresh); later > 0 {
+			// discourse: RUN /tmp/install-libheif in a stage built FROM
+			// this one runs apt install with these lists.
+			notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("apt-get update in this RUN feeds %s, which the RUN in line %d runs and which installs with apt without updating the lists itself, so the package lists stay in this layer; remove them at the end of the RUN that runs %s", script, later, script)})
 			return
 		}
 		if lastUpdate == len(s.Commands)-1 {

@@ -1,0 +1,126 @@
+package pkgmgr
+
+import (
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
+)
+
+// LaterScriptUse is LaterUse for the scripts later RUNs execute: after
+// instruction in, in its stage or a stage built FROM it, a RUN that runs
+// a script the build copied from the context (RUN /tmp/install-x, RUN sh
+// ./setup.sh) whose commands match uses before they match refresh. It
+// returns that RUN's line and the script's name, or 0 and "". A script it
+// cannot read counts as not using the cache.
+func LaterScriptUse(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, uses, refresh func(c rewrite.ShellCommand) bool) (int, string) {
+	if env == nil || env.ContextDir == "" {
+		return 0, ""
+	}
+	stages := map[int]bool{in.Stage: true}
+	var copies []*rewrite.Instruction // COPY and ADD from the context, in those stages
+	for _, other := range d.Instructions {
+		if other.Keyword == "FROM" {
+			if st, ok := other.Command.(*instructions.Stage); ok && other.Span.Start > in.Span.Start {
+				for i := range stages {
+					if i < len(d.Stages) && d.Stages[i].Name != "" && strings.EqualFold(st.BaseName, d.Stages[i].Name) {
+						stages[other.Stage] = true
+					}
+				}
+			}
+			continue
+		}
+		if !stages[other.Stage] {
+			continue
+		}
+		switch other.Keyword {
+		case "COPY", "ADD":
+			copies = append(copies, other)
+			continue
+		case "RUN":
+		default:
+			continue
+		}
+		if other.Span.Start <= in.Span.Start {
+			continue
+		}
+		for _, c := range RunCommands(d, other) {
+			if refresh(c) {
+				break // a later update: the lists come from there
+			}
+			for _, p := range scriptArgs(c) {
+				text := copiedScript(env.ContextDir, copies, p)
+				if text == "" {
+					continue
+				}
+				for _, sc := range rewrite.SplitScript(text) {
+					if refresh(sc) {
+						break
+					}
+					if uses(sc) {
+						return other.Line, path.Base(p)
+					}
+				}
+			}
+		}
+	}
+	return 0, ""
+}
+
+// scriptArgs returns the paths a command may run as a script: the command
+// itself when it is a path, or the first argument of sh, bash and the like.
+func scriptArgs(c rewrite.ShellCommand) []string {
+	argv := c.Argv()
+	if len(argv) == 0 {
+		return nil
+	}
+	switch path.Base(argv[0].Value) {
+	case "sh", "bash", "dash", "ash":
+		for _, w := range argv[1:] {
+			if !strings.HasPrefix(w.Value, "-") {
+				return []string{w.Value}
+			}
+		}
+		return nil
+	}
+	if strings.Contains(argv[0].Value, "/") {
+		return []string{argv[0].Value}
+	}
+	return nil
+}
+
+// copiedScript returns the text of the context file a COPY or ADD put at
+// p (matched by name: the copy's file name, or its source's name in a
+// folder it copies into), or "".
+func copiedScript(contextDir string, copies []*rewrite.Instruction, p string) string {
+	base := path.Base(p)
+	for i := len(copies) - 1; i >= 0; i-- {
+		var srcs []string
+		var dest, from string
+		switch c := copies[i].Command.(type) {
+		case *instructions.CopyCommand:
+			srcs, dest, from = c.SourcePaths, c.DestPath, c.From
+		case *instructions.AddCommand:
+			srcs, dest = c.SourcePaths, c.DestPath
+		}
+		if from != "" {
+			continue
+		}
+		for _, src := range srcs {
+			if strings.Contains(src, "://") || strings.ContainsAny(src, "*?[$") {
+				continue
+			}
+			intoDir := strings.HasSuffix(dest, "/") || len(srcs) > 1
+			if intoDir && path.Base(src) != base || !intoDir && path.Base(dest) != base {
+				continue
+			}
+			if text := buildctx.ReadFile(contextDir, src); text != "" {
+				return text
+			}
+		}
+	}
+	return ""
+}
