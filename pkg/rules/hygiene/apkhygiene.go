@@ -60,7 +60,9 @@ func apkAddWithoutNoCache(c rewrite.ShellCommand) ([]rewrite.Word, int) {
 		return nil, -1
 	}
 	sub := pkgmgr.Subcommand(argv, apkArgOpts)
-	if sub < 0 || argv[sub].Value != "add" || pkgmgr.HasWord(argv, "--no-cache") {
+	// --no-network (the official php images' rundeps) downloads nothing,
+	// so there is no index to keep out; --no-cache would make apk fetch one.
+	if sub < 0 || argv[sub].Value != "add" || pkgmgr.HasWord(argv, "--no-cache", "--no-network") {
 		return nil, -1
 	}
 	return argv, sub
