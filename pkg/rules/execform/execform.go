@@ -4,9 +4,13 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"path"
 	"strings"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
 )
 
 //go:embed doc/exec-form.md
@@ -32,7 +36,7 @@ var shellOnly = map[string]bool{"cd": true, "source": true, ".": true, "export":
 	"case": true, "function": true, "{": true, "!": true, "time": true, "command": true, "builtin": true,
 	"type": true, "hash": true, "times": true, "jobs": true, "fg": true, "bg": true, "exec": true, "[[": true}
 
-func checkExecForm(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+func checkExecForm(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
 	var fixes []rewrite.Fix
 	var notes []rewrite.Note
 	if d.Escape == '`' {
@@ -43,6 +47,9 @@ func checkExecForm(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]re
 			continue
 		}
 		argv, why := plainArgv(d, in)
+		if why == "" {
+			why = withoutInterpreterLine(d, env, in, argv[0])
+		}
 		if why == "" && d.EndsInContinuation(in) {
 			why = "the file ends inside its line continuation"
 		}
@@ -154,4 +161,59 @@ func stageIndex(d *rewrite.Document, name string, before int) int {
 		}
 	}
 	return -1
+}
+
+// withoutInterpreterLine says why the shell form must stay when the program
+// is a script the stage (or one it is built FROM) copies from the build
+// context and the script has no #! line: sh runs such a file itself when
+// exec fails with ENOEXEC, the exec form fails with "exec format error".
+// "" when it has one, is a binary, or cannot be read.
+func withoutInterpreterLine(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, prog string) string {
+	if env == nil || env.ContextDir == "" {
+		return ""
+	}
+	related := map[int]bool{in.Stage: true}
+	for s := in.Stage; s >= 0 && s < len(d.Stages); {
+		parent := stageIndex(d, d.Stages[s].BaseName, s)
+		if parent < 0 || related[parent] {
+			break
+		}
+		related[parent] = true
+		s = parent
+	}
+	base := path.Base(prog)
+	for i := len(d.Instructions) - 1; i >= 0; i-- {
+		c := d.Instructions[i]
+		if !related[c.Stage] || c.Span.Start > in.Span.Start {
+			continue
+		}
+		var srcs []string
+		var dest string
+		switch cmd := c.Command.(type) {
+		case *instructions.CopyCommand:
+			if cmd.From != "" {
+				continue
+			}
+			srcs, dest = cmd.SourcePaths, cmd.DestPath
+		case *instructions.AddCommand:
+			srcs, dest = cmd.SourcePaths, cmd.DestPath
+		default:
+			continue
+		}
+		for _, src := range srcs {
+			if strings.Contains(src, "://") || strings.ContainsAny(src, "*?[$") {
+				continue
+			}
+			intoDir := strings.HasSuffix(dest, "/") || len(srcs) > 1
+			if intoDir && path.Base(src) != base || !intoDir && path.Base(dest) != base {
+				continue
+			}
+			text := buildctx.ReadFile(env.ContextDir, src)
+			if text == "" || strings.HasPrefix(text, "#!") || strings.HasPrefix(text, "\x7fELF") {
+				return ""
+			}
+			return prog + " (" + src + " in the build context) has no #! line: sh runs such a script itself, the exec form would fail with \"exec format error\"; start it with #!/bin/sh, then run hardenfix again"
+		}
+	}
+	return ""
 }
