@@ -147,7 +147,7 @@ func assigns(c rewrite.ShellCommand, name string) bool {
 // install that keeps its cache, or nil.
 func pipInstallWithCache(c rewrite.ShellCommand) ([]rewrite.Word, int) {
 	argv, sub := pipInstall(c)
-	if argv == nil || pkgmgr.HasWord(argv, "--no-cache-dir", "--cache-dir") || assigns(c, "PIP_NO_CACHE_DIR") {
+	if argv == nil || pkgmgr.HasWord(argv, "--no-cache-dir", "--cache-dir", "--no-cache") || assigns(c, "PIP_NO_CACHE_DIR") {
 		return nil, -1
 	}
 	return argv, sub
