@@ -11,7 +11,7 @@ import (
 // with the byte spans of its words, so a rule can insert a flag after one
 // word or append a command at the end of the RUN without touching anything
 // else of it. Build it with Document.Shell; the non-root and multi-stage
-// rules can use it to find useradd, go build, npm ci and the like.
+// rules read their commands with it too (useradd, go build, npm ci, …).
 //
 // The splitter knows what rules that edit package-manager commands need:
 // words with quotes and escapes, `$(…)`, `${…}` and backquotes kept inside
@@ -44,7 +44,8 @@ type ShellScript struct {
 	Trailing string
 }
 
-// ShellCommand is one simple command of a ShellScript.
+// ShellCommand is one simple command of a ShellScript or of a script
+// SplitScript splits: the one model every rule reads shell commands with.
 type ShellCommand struct {
 	// Words are the command's words as written, assignments and wrapper
 	// commands (sudo, env, …) included, redirections excluded.
@@ -69,45 +70,137 @@ type ShellCommand struct {
 // Argv returns the command's words from the program on: it skips variable
 // assignments (`DEBIAN_FRONTEND=noninteractive apt-get …`) and the
 // wrappers that run their arguments as a command (sudo, env, nice, time,
-// eatmydata, exec, command, xargs with flags only). It returns nil when a
-// wrapper takes options the splitter does not know.
+// eatmydata, exec, command, builtin, nohup, xargs), named by their base
+// name, with their options (`sudo -u app`, `env -u VAR`, `exec -a name`).
+// It returns nil when there is no program, and when a wrapper takes an
+// option the splitter does not know, which could swallow the next word.
 func (c ShellCommand) Argv() []Word {
-	w := c.Words
-	for len(w) > 0 {
-		switch v := w[0].Value; {
-		case IsAssignment(w[0]):
-			w = w[1:]
-		case v == "sudo" || v == "env" || v == "nice" || v == "time" || v == "eatmydata" ||
-			v == "exec" || v == "command" || v == "xargs" || v == "nohup":
-			wrapper := v
-			w = w[1:]
-			for len(w) > 0 && strings.HasPrefix(w[0].Value, "-") {
-				if !wrapperFlagOK(wrapper, w[0].Value) {
-					return nil
-				}
-				w = w[1:]
-			}
-		default:
-			return w
-		}
-	}
-	return nil
+	argv, _ := unwrap(c.Words)
+	return argv
 }
 
-// wrapperFlagOK lists the wrapper options that take no argument; any other
-// option could swallow the next word, so the command is not understood.
-func wrapperFlagOK(wrapper, flag string) bool {
-	switch wrapper {
-	case "sudo":
-		return flag == "-E" || flag == "-H" || flag == "-n" || flag == "--preserve-env" || flag == "-S"
-	case "env":
-		return flag == "-i" || flag == "-" || flag == "--ignore-environment"
-	case "xargs":
-		return flag == "-r" || flag == "--no-run-if-empty" || flag == "-0" || flag == "--null" || flag == "-t" || flag == "--verbose"
-	case "time":
-		return flag == "-p"
+// Sudo reports whether sudo runs the command: a sudo wrapper comes before
+// its program (`sudo apt-get …`, `env X=1 sudo -E make`), or the command is
+// sudo alone. It is true also where Argv cannot tell the program.
+func (c ShellCommand) Sudo() bool {
+	_, sudo := unwrap(c.Words)
+	return sudo
+}
+
+// Assignments returns the NAME=value words before the command's program:
+// its own and those given to env or sudo (`CGO_ENABLED=0 go build`,
+// `sudo -E env A=1 make`). It is nil when Argv finds no program.
+func (c ShellCommand) Assignments() []Word {
+	argv := c.Argv()
+	if argv == nil {
+		return nil
 	}
-	return false
+	var out []Word
+	for _, w := range c.Words[:len(c.Words)-len(argv)] {
+		if IsAssignment(w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// unwrap skips the assignments and wrappers before a command's program
+// (see Argv) and tells whether one of the wrappers is sudo.
+func unwrap(w []Word) (argv []Word, sudo bool) {
+	for len(w) > 0 {
+		if IsAssignment(w[0]) {
+			w = w[1:]
+			continue
+		}
+		opts, ok := wrappers[path.Base(w[0].Value)]
+		if !ok {
+			return w, sudo
+		}
+		sudo = sudo || path.Base(w[0].Value) == "sudo"
+		w = w[1:]
+		for len(w) > 0 && strings.HasPrefix(w[0].Value, "-") {
+			n := opts.skip(w)
+			if n == 0 {
+				return nil, sudo
+			}
+			if n < 0 { // "--" ends the options
+				w = w[1:]
+				break
+			}
+			w = w[n:]
+		}
+	}
+	return nil, sudo
+}
+
+// wrapperOptions are the options of a wrapper: flags alone, and options
+// that take a value (attached, `-uapp`, `--user=app`, or the next word).
+// Each is its own word: grouped flags (-EH) are not read.
+type wrapperOptions struct {
+	flags, valued []string
+	// dashDash is set when "--" ends the options.
+	dashDash bool
+}
+
+// wrappers are the commands Argv looks through, with their options.
+var wrappers = map[string]wrapperOptions{
+	"sudo": {
+		flags: []string{"-E", "-H", "-n", "-S", "-i", "-s", "-k", "-P", "--preserve-env", "--login",
+			"--shell", "--non-interactive", "--stdin", "--set-home", "--reset-timestamp", "--preserve-groups"},
+		valued: []string{"-u", "-g", "-C", "-D", "-p", "-r", "-t", "-T", "--user", "--group",
+			"--close-from", "--chdir", "--prompt", "--role", "--type", "--command-timeout"},
+		dashDash: true,
+	},
+	"env": {
+		flags:    []string{"-i", "-", "-0", "-v", "--ignore-environment", "--null", "--debug"},
+		valued:   []string{"-u", "-C", "--unset", "--chdir"},
+		dashDash: true,
+	},
+	"xargs":     {flags: []string{"-r", "--no-run-if-empty", "-0", "--null", "-t", "--verbose"}},
+	"time":      {flags: []string{"-p"}},
+	"exec":      {flags: []string{"-c", "-l"}, valued: []string{"-a"}},
+	"command":   {flags: []string{"-p"}},
+	"nice":      {},
+	"eatmydata": {},
+	"nohup":     {},
+	"builtin":   {},
+}
+
+// skip returns how many words the option at w[0] takes: 1 for a flag or
+// a value attached to its option, 2 for an option and its value, -1 for
+// a "--" that ends the options, 0 for an option it does not know.
+func (o wrapperOptions) skip(w []Word) int {
+	opt := w[0].Value
+	has := func(list []string, s string) bool {
+		for _, x := range list {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(o.flags, opt):
+		return 1
+	case opt == "--":
+		if o.dashDash {
+			return -1
+		}
+	case strings.HasPrefix(opt, "--"):
+		name, _, attached := strings.Cut(opt, "=")
+		switch {
+		case attached && (has(o.valued, name) || has(o.flags, name)):
+			return 1 // --user=app, --preserve-env=HOME
+		case !attached && has(o.valued, name) && len(w) > 1:
+			return 2
+		}
+	case len(opt) > 2 && has(o.valued, opt[:2]):
+		return 1 // -uapp
+	case has(o.valued, opt) && len(w) > 1:
+		return 2
+	}
+	// Grouped flags (-EH, xargs -rt) are not read.
+	return 0
 }
 
 // IsAssignment reports whether w is NAME=value.
@@ -812,4 +905,57 @@ func isShell(name string) bool {
 		return true
 	}
 	return false
+}
+
+// Substitutions returns the scripts of the command substitutions in the
+// word as written, `$( … )` (with nested parentheses) and backquotes, in
+// order; text in single quotes is skipped. The splitter keeps them inside
+// their word; a rule that looks for the programs a RUN runs splits them
+// with SplitScript (`x=$(id -u)` runs id).
+func (w Word) Substitutions() []string {
+	raw := w.Raw
+	if !strings.ContainsAny(raw, "$`") {
+		return nil
+	}
+	var out []string
+	for i := 0; i < len(raw); i++ {
+		switch {
+		case raw[i] == '\\':
+			i++
+		case raw[i] == '\'':
+			if j := strings.IndexByte(raw[i+1:], '\''); j >= 0 {
+				i += j + 1
+			}
+		case raw[i] == '`':
+			if j := strings.IndexByte(raw[i+1:], '`'); j >= 0 {
+				out = append(out, raw[i+1:i+1+j])
+				i += j + 1
+			}
+		case raw[i] == '$' && i+1 < len(raw) && raw[i+1] == '(':
+			depth, j := 1, i+2
+			for ; j < len(raw) && depth > 0; j++ {
+				switch raw[j] {
+				case '(':
+					depth++
+				case ')':
+					depth--
+				}
+			}
+			if depth == 0 {
+				out = append(out, raw[i+2:j-1])
+			}
+			i = j - 1
+		}
+	}
+	return out
+}
+
+// Values returns the values of words (quotes and escapes removed), for
+// rules that read a command's arguments as strings.
+func Values(words []Word) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = w.Value
+	}
+	return out
 }

@@ -147,11 +147,7 @@ func (j devJudge) command(words []string, depth int) string {
 // script judges every command of a shell script.
 func (j devJudge) script(text string, depth int) string {
 	for _, sc := range rewrite.SplitScript(text) {
-		var words []string
-		for _, w := range sc.Words {
-			words = append(words, w.Value)
-		}
-		if why := j.command(words, depth); why != "" {
+		if why := j.command(rewrite.Values(sc.Words), depth); why != "" {
 			return why
 		}
 	}

@@ -32,7 +32,8 @@ func goRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite
 	}
 	st := steps[idx[0]]
 	c := cmds[0]
-	sub, args := c.args()[0], c.args()[1:]
+	all := argValues(c)
+	sub, args := all[0], all[1:]
 	out, pkgs := "", []string{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -84,7 +85,7 @@ func goRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite
 	if !path.IsAbs(out) {
 		out = path.Join(st.workdir, out)
 	}
-	cgo, known := goCGO(c.prefix(), st)
+	cgo, known := goCGO(rewrite.Values(c.Assignments()), st)
 	rec := &recipe{ecosystem: "Go", buildStep: idx[0], artifacts: []artifact{{src: out, dst: out}}}
 	switch {
 	case known && cgo == "0":
@@ -162,16 +163,16 @@ func goModule(contextDir string) string {
 	return ""
 }
 
-// goCGO finds CGO_ENABLED for a go command: its own assignment prefix, an
+// goCGO finds CGO_ENABLED for a go command: its own assignments, an
 // export earlier in the same RUN, or ENV/ARG in scope.
-func goCGO(prefix []string, st stageStep) (string, bool) {
-	for _, w := range prefix {
+func goCGO(assigns []string, st stageStep) (string, bool) {
+	for _, w := range assigns {
 		if v, ok := strings.CutPrefix(w, "CGO_ENABLED="); ok {
 			return v, true
 		}
 	}
 	for _, c := range st.cmds {
-		for _, w := range c.words {
+		for _, w := range rewrite.Values(c.Words) {
 			if v, ok := strings.CutPrefix(w, "CGO_ENABLED="); ok {
 				return v, true
 			}
@@ -214,7 +215,7 @@ func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 		return nil, ""
 	}
 	for _, c := range cmds {
-		for _, w := range c.words {
+		for _, w := range rewrite.Values(c.Words) {
 			if w == "-g" || w == "--global" || w == "global" {
 				return nil, "it installs npm packages globally, outside the app folder"
 			}
@@ -249,7 +250,7 @@ func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 	}
 	pruned := false
 	for _, c := range cmds {
-		for _, w := range c.words {
+		for _, w := range rewrite.Values(c.Words) {
 			if w == "--production" || w == "--omit=dev" || w == "--prod" {
 				pruned = true
 			}
@@ -301,10 +302,10 @@ func pythonRecipe(d *rewrite.Document, image string, steps []stageStep, env *rew
 		return nil, "Windows images are not split"
 	}
 	for _, c := range cmds {
-		if prog := c.words[c.at]; strings.Contains(prog, "/") {
+		if prog := c.Argv()[0].Value; strings.Contains(prog, "/") {
 			return nil, fmt.Sprintf("pip is called by its path (%s), which would bypass the virtual environment", prog)
 		}
-		for _, w := range c.words {
+		for _, w := range rewrite.Values(c.Words) {
 			switch {
 			case w == "--user", w == "--target", w == "-t", w == "--prefix", w == "--root",
 				strings.HasPrefix(w, "--target="), strings.HasPrefix(w, "--prefix="), strings.HasPrefix(w, "--root="):
@@ -426,7 +427,7 @@ func javaRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 		return nil, fmt.Sprintf("the Java version of %s is not in its tag, so which JRE fits is unknown", image)
 	}
 	for _, c := range cmds {
-		for _, w := range c.words {
+		for _, w := range rewrite.Values(c.Words) {
 			if w == "-f" || strings.HasPrefix(w, "--file") || w == "-p" || strings.HasPrefix(w, "--project-dir") {
 				return nil, "the build names another project folder, so where the jar lands is unclear"
 			}
@@ -470,10 +471,11 @@ func dotnetRecipe(d *rewrite.Document, image string, steps []stageStep, env *rew
 	}
 	out := ""
 	c := cmds[0]
-	for i, w := range c.words {
+	words := rewrite.Values(c.Words)
+	for i, w := range words {
 		switch {
-		case (w == "-o" || w == "--output") && i+1 < len(c.words):
-			out = c.words[i+1]
+		case (w == "-o" || w == "--output") && i+1 < len(words):
+			out = words[i+1]
 		case strings.HasPrefix(w, "--output="):
 			out = strings.TrimPrefix(w, "--output=")
 		}
@@ -516,16 +518,17 @@ func rustRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 		return nil, "it runs cargo more than once, so which binary the runtime needs is unclear"
 	}
 	c := cmds[0]
-	if c.args()[0] != "build" {
+	if argValues(c)[0] != "build" {
 		return nil, "cargo install puts the binary in the cargo home; only cargo build --release is split"
 	}
 	bin, release := "", false
-	for i, w := range c.words {
+	words := rewrite.Values(c.Words)
+	for i, w := range words {
 		switch {
 		case w == "--release" || w == "-r":
 			release = true
-		case w == "--bin" && i+1 < len(c.words):
-			bin = c.words[i+1]
+		case w == "--bin" && i+1 < len(words):
+			bin = words[i+1]
 		case strings.HasPrefix(w, "--bin="):
 			bin = strings.TrimPrefix(w, "--bin=")
 		case w == "--target" || strings.HasPrefix(w, "--target="):

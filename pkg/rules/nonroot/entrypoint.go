@@ -44,7 +44,7 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 		if script := a.contextScript(d, env.ContextDir, base); script != "" {
 			funcs := scriptFunctions(script)
 			for _, cmd := range shellCommands(script) {
-				if !funcs[cmd.Name] { // init() { ...; }; init calls the function
+				if !funcs[cmd.Program()] { // init() { ...; }; init calls the function
 					a.runtimeCommand(cmd, in.Line, base)
 				}
 			}
@@ -56,8 +56,8 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 	}
 }
 
-func (a *stageAnalysis) runtimeCommand(cmd shellCmd, line int, script string) {
-	name, args := cmd.Name, cmd.Args
+func (a *stageAnalysis) runtimeCommand(cmd rewrite.ShellCommand, line int, script string) {
+	name, args := cmd.Program(), argsOf(cmd)
 	for initWrappers[name] {
 		for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 			args = args[1:]
@@ -108,14 +108,14 @@ func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base stri
 func dropperIn(script string) string {
 	for _, cmd := range shellCommands(script) {
 		for _, dr := range droppers {
-			if cmd.Name == dr {
+			if cmd.Program() == dr {
 				return dr
 			}
 		}
-		if cmd.Name == "su" || cmd.Name == "chroot" {
-			for _, w := range cmd.Args {
+		if name := cmd.Program(); name == "su" || name == "chroot" {
+			for _, w := range argsOf(cmd) {
 				if w == "-c" || strings.HasPrefix(w, "--userspec") {
-					return cmd.Name
+					return name
 				}
 			}
 		}

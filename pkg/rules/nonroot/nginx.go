@@ -273,19 +273,11 @@ func (m *nginxMove) runs() (int, string) {
 		}
 		for _, script := range runScripts(run) {
 			for _, sc := range rewrite.SplitScript(script) {
-				argv := sc.Argv()
-				if len(argv) == 0 {
+				if sc.Argv() == nil {
 					continue
 				}
-				name := path.Base(argv[0].Value)
-				var targets []string
-				for _, w := range argv[1:] {
-					targets = append(targets, w.Value)
-				}
-				for _, r := range sc.Redirects {
-					targets = append(targets, r.Value)
-				}
-				for _, t := range targets {
+				name := sc.Program()
+				for _, t := range argsOf(sc) {
 					for _, rp := range nginxRuntimePaths {
 						if t == rp || strings.HasPrefix(t, rp+"/") || strings.HasSuffix(t, "/"+rp) {
 							return in.Line, fmt.Sprintf("RUN prepares %s, a path nginx writes when it runs, for the root nginx", t)

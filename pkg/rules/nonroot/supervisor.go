@@ -268,7 +268,7 @@ func (p *nonRootPlan) serviceScripts(service func(dest string) (string, bool), t
 		drops := false
 		for _, cmd := range shellCommands(f.text) {
 			for _, t := range tools {
-				if cmd.Name == t {
+				if cmd.Program() == t {
 					drops = true
 				}
 			}
@@ -541,16 +541,16 @@ func scriptFunctions(script string) map[string]bool {
 
 // unwrapInit returns the command an init wrapper (tini, dumb-init,
 // catatonit) starts, or cmd itself: the child is what needs root or not.
-func unwrapInit(cmd shellCmd) shellCmd {
-	for initWrappers[cmd.Name] {
-		args := cmd.Args
-		for len(args) > 0 && strings.HasPrefix(args[0], "-") {
-			args = args[1:]
+func unwrapInit(cmd rewrite.ShellCommand) rewrite.ShellCommand {
+	for initWrappers[cmd.Program()] {
+		child := cmd.Argv()[1:]
+		for len(child) > 0 && strings.HasPrefix(child[0].Value, "-") {
+			child = child[1:]
 		}
-		if len(args) == 0 {
+		if len(child) == 0 {
 			return cmd
 		}
-		cmd = shellCmd{Name: path.Base(args[0]), Args: args[1:], Sudo: cmd.Sudo, Words: args}
+		cmd = rewrite.ShellCommand{Words: child, Span: cmd.Span, Sep: cmd.Sep, Depth: cmd.Depth, Redirects: cmd.Redirects}
 	}
 	return cmd
 }
@@ -560,7 +560,7 @@ func unwrapInit(cmd shellCmd) shellCmd {
 func dropTarget(line string) (user, tool string) {
 	for _, cmd := range shellCommands(line) {
 		cmd = unwrapInit(cmd)
-		name, args := cmd.Name, cmd.Args
+		name, args := cmd.Program(), argsOf(cmd)
 		switch name {
 		case "gosu", "su-exec", "s6-setuidgid", "setuidgid":
 			if len(args) > 0 {
