@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"golang.org/x/tools/txtar"
 
@@ -268,19 +269,14 @@ func (f *Fixture) setSection(name string, data []byte) {
 	}
 }
 
-// writeContext lays the fixture's build context out in a temporary folder.
-func (f *Fixture) writeContext(t *testing.T) string {
-	dir := t.TempDir()
+// buildContext is the fixture's build context, in memory: its files are
+// regular, mode 0644, and its folders those their names imply.
+func (f *Fixture) buildContext() fstest.MapFS {
+	m := fstest.MapFS{}
 	for name, data := range f.context {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		m[name] = &fstest.MapFile{Data: data, Mode: 0o644}
 	}
-	return dir
+	return m
 }
 
 // testRegistryHost is the in-process registry's address in notes; goldens
@@ -386,7 +382,7 @@ func (f *Fixture) Env(t *testing.T) (*rewrite.Env, error) {
 		}
 		catalog = catalog.Merge(user)
 	}
-	env := &rewrite.Env{ContextDir: f.writeContext(t), Images: catalog, Options: rewrite.Options{}}
+	env := &rewrite.Env{BuildContext: f.buildContext(), Images: catalog, Options: rewrite.Options{}}
 	if f.images != nil {
 		env.Images = layeredImages{f.images, catalog}
 	}
