@@ -444,40 +444,93 @@ func (lx *shellLexer) afterContinuation(next int) int {
 	return skipContinuationLines(lx.src, next, lx.end)
 }
 
+// shellSplit is what split has lexed so far: the commands, the one being
+// lexed (its Span.Start is -1 until it has a token), the depth of the
+// compound commands around it and the first thing not modelled.
+type shellSplit struct {
+	cmds        []ShellCommand
+	cur         ShellCommand
+	depth       int
+	unsupported string
+	atStart     bool // the next word starts a command: reserved words count
+}
+
+func newShellSplit() *shellSplit {
+	s := &shellSplit{atStart: true}
+	s.reset()
+	return s
+}
+
+// reset drops the command being lexed.
+func (s *shellSplit) reset() {
+	s.cur = ShellCommand{}
+	s.cur.Span.Start = -1
+}
+
+// finish ends the command being lexed with the separator sep; with no
+// command, sep goes to the previous one when it has none.
+func (s *shellSplit) finish(sep string) {
+	if s.cur.Span.Start >= 0 {
+		s.cur.Sep = sep
+		s.cur.Depth = s.depth
+		s.cmds = append(s.cmds, s.cur)
+	} else if sep != "" && len(s.cmds) > 0 && s.cmds[len(s.cmds)-1].Sep == "" {
+		s.cmds[len(s.cmds)-1].Sep = sep
+	}
+	s.reset()
+	s.atStart = true
+}
+
+// note records what is not modelled, the first time.
+func (s *shellSplit) note(what string) {
+	if s.unsupported == "" {
+		s.unsupported = what
+	}
+}
+
+// extend makes the command being lexed run over sp.
+func (s *shellSplit) extend(sp Span) {
+	if s.cur.Span.Start < 0 {
+		s.cur.Span.Start = sp.Start
+	}
+	s.cur.Span.End = sp.End
+}
+
+func (s *shellSplit) redirect(w Word) { s.cur.Redirects = append(s.cur.Redirects, w) }
+
+// word adds w to the command being lexed, or takes it as the reserved
+// word of a compound command when it starts one.
+func (s *shellSplit) word(w Word) {
+	if s.atStart {
+		switch w.Raw {
+		case "if", "while", "until", "{":
+			s.depth++
+			return
+		case "for", "select":
+			s.depth++
+			s.atStart = false
+			s.extend(w.Span)
+			s.cur.Words = append(s.cur.Words, w)
+			return
+		case "then", "do", "else", "elif", "!":
+			return
+		case "fi", "done", "}":
+			s.depth = max(s.depth-1, 0)
+			return
+		case "case", "function":
+			s.note("a " + w.Raw + " statement")
+		}
+	}
+	s.atStart = false
+	s.extend(w.Span)
+	s.cur.Words = append(s.cur.Words, w)
+}
+
 // split lexes the text from start into commands; it also returns what
 // it did not model, the end of the last token and the operator the text
 // ends with.
 func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
-	var cmds []ShellCommand
-	var cur ShellCommand
-	depth := 0
-	unsupported := ""
-	atStart := true // the next word starts a command: reserved words count
-	cur.Span.Start = -1
-	finish := func(sep string) {
-		if cur.Span.Start >= 0 {
-			cur.Sep = sep
-			cur.Depth = depth
-			cmds = append(cmds, cur)
-		} else if sep != "" && len(cmds) > 0 && cmds[len(cmds)-1].Sep == "" {
-			cmds[len(cmds)-1].Sep = sep
-		}
-		cur = ShellCommand{}
-		cur.Span.Start = -1
-		atStart = true
-	}
-	note := func(what string) {
-		if unsupported == "" {
-			unsupported = what
-		}
-	}
-	extend := func(s Span) {
-		if cur.Span.Start < 0 {
-			cur.Span.Start = s.Start
-		}
-		cur.Span.End = s.End
-	}
-	redirect := func(w Word) { cur.Redirects = append(cur.Redirects, w) }
+	s := newShellSplit()
 	i := start
 	lastEnd, lastOp := start, ""
 	token := false // the previous step lexed a token (not a newline or comment)
@@ -494,15 +547,10 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 		// with that operator (`a &` then `# …`): only a token clears it.
 		prevOp := lastOp
 		lastOp = ""
-		c := lx.src[i]
-		two := ""
-		if i+1 < lx.end {
-			two = operator2(c, lx.src[i+1])
-		}
-		switch {
+		switch c := lx.src[i]; {
 		case c == '\n':
-			if cur.Span.Start >= 0 {
-				finish("\n")
+			if s.cur.Span.Start >= 0 {
+				s.finish("\n")
 			}
 			i++
 			token = false
@@ -516,49 +564,12 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 			lastOp = prevOp
 			continue
 		case c == '#':
-			note("a shell comment")
+			s.note("a shell comment")
 			i = lx.end
 			continue
-		case two == "&&" || two == "||" || two == ";;" || two == "|&":
-			lastOp = two
-			finish(two)
-			i += 2
-			continue
-		case two == "&>":
-			end := i + 2
-			if end < lx.end && lx.src[end] == '>' {
-				end++
-			}
-			extend(Span{i, end})
-			i = lx.redirectTarget(end, extend, redirect)
-			continue
-		case c == ';' || c == '|' || c == '&':
-			lastOp = operator1(c)
-			finish(lastOp)
-			i++
-			continue
-		case c == '(':
-			lastOp = "("
-			finish("")
-			depth++
-			i++
-			continue
-		case c == ')':
-			finish("")
-			depth = max(depth-1, 0)
-			i++
-			continue
-		case c == '<' || c == '>':
-			end := i + 1
-			for end < lx.end && (lx.src[end] == '<' || lx.src[end] == '>' || lx.src[end] == '&' || lx.src[end] == '|' || lx.src[end] == '-') {
-				end++
-			}
-			op := string(lx.src[i:end])
-			if strings.HasPrefix(op, "<<") && op != "<<<" {
-				note("a here-document")
-			}
-			extend(Span{i, end})
-			i = lx.redirectTarget(end, extend, redirect)
+		}
+		if next, op, ok := lx.operator(s, i); ok {
+			i, lastOp = next, op
 			continue
 		}
 		w, next := lx.word(i)
@@ -568,46 +579,70 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 			// of this command is not modelled, so it is not handed to the
 			// rules (which would edit words inside the quote), and no
 			// command after it is either.
-			cur = ShellCommand{}
-			cur.Span.Start = -1
+			s.reset()
 			break
 		}
 		// A word followed directly by < or > is a file descriptor (2>&1).
 		if i < lx.end && (lx.src[i] == '<' || lx.src[i] == '>') && isDigits(w.Raw) {
-			extend(w.Span)
+			s.extend(w.Span)
 			continue
 		}
-		if atStart {
-			switch w.Raw {
-			case "if", "while", "until", "{", "for", "select":
-				depth++
-				if w.Raw == "for" || w.Raw == "select" {
-					atStart = false
-					extend(w.Span)
-					cur.Words = append(cur.Words, w)
-				}
-				continue
-			case "then", "do", "else", "elif", "!":
-				continue
-			case "fi", "done", "}":
-				depth = max(depth-1, 0)
-				continue
-			case "case", "function":
-				note("a " + w.Raw + " statement")
-			}
-		}
-		atStart = false
-		extend(w.Span)
-		cur.Words = append(cur.Words, w)
+		s.word(w)
 	}
-	finish("")
+	s.finish("")
 	if lx.open {
-		note("an unterminated quote")
+		s.note("an unterminated quote")
 	}
-	if n := len(cmds); n > 0 && cmds[n-1].Sep == "\n" {
-		cmds[n-1].Sep = ""
+	if n := len(s.cmds); n > 0 && s.cmds[n-1].Sep == "\n" {
+		s.cmds[n-1].Sep = ""
 	}
-	return cmds, unsupported, lastEnd, lastOp
+	return s.cmds, s.unsupported, lastEnd, lastOp
+}
+
+// operator lexes the control or redirection operator at i, if there is
+// one, into s: it returns where the text goes on and the control operator
+// the text would end with there ("" after a redirection or ")").
+func (lx *shellLexer) operator(s *shellSplit, i int) (next int, op string, ok bool) {
+	c := lx.src[i]
+	two := ""
+	if i+1 < lx.end {
+		two = operator2(c, lx.src[i+1])
+	}
+	switch {
+	case two == "&&" || two == "||" || two == ";;" || two == "|&":
+		s.finish(two)
+		return i + 2, two, true
+	case two == "&>":
+		end := i + 2
+		if end < lx.end && lx.src[end] == '>' {
+			end++
+		}
+		s.extend(Span{i, end})
+		return lx.redirectTarget(end, s), "", true
+	case c == ';' || c == '|' || c == '&':
+		op := operator1(c)
+		s.finish(op)
+		return i + 1, op, true
+	case c == '(':
+		s.finish("")
+		s.depth++
+		return i + 1, "(", true
+	case c == ')':
+		s.finish("")
+		s.depth = max(s.depth-1, 0)
+		return i + 1, "", true
+	case c == '<' || c == '>':
+		end := i + 1
+		for end < lx.end && (lx.src[end] == '<' || lx.src[end] == '>' || lx.src[end] == '&' || lx.src[end] == '|' || lx.src[end] == '-') {
+			end++
+		}
+		if op := string(lx.src[i:end]); strings.HasPrefix(op, "<<") && op != "<<<" {
+			s.note("a here-document")
+		}
+		s.extend(Span{i, end})
+		return lx.redirectTarget(end, s), "", true
+	}
+	return i, "", false
 }
 
 // operator2 is the two-byte operator a and b spell ("&&", "||", ";;",
@@ -651,16 +686,16 @@ func isDigits(s string) bool {
 	return true
 }
 
-// redirectTarget consumes the word after a redirection operator and hands
-// it to record.
-func (lx *shellLexer) redirectTarget(i int, extend func(Span), record func(Word)) int {
+// redirectTarget consumes the word after a redirection operator into the
+// command s is lexing.
+func (lx *shellLexer) redirectTarget(i int, s *shellSplit) int {
 	i = lx.skipBlank(i)
 	if i >= lx.end || strings.IndexByte(";&|()<>", lx.src[i]) >= 0 {
 		return i
 	}
 	w, next := lx.word(i)
-	extend(w.Span)
-	record(w)
+	s.extend(w.Span)
+	s.redirect(w)
 	return next
 }
 
@@ -712,45 +747,10 @@ func (lx *shellLexer) word(i int) (Word, int) {
 			return lx.word1(start, i), i
 		case c == '\'':
 			lx.spell(start, i)
-			j := i + 1
-			for j < end && src[j] != '\'' {
-				if src[j] == lx.esc && !lx.script {
-					if next, ok := continuation(src, j+1, end); ok {
-						j = skipContinuationLines(src, next, end)
-						continue
-					}
-				}
-				lx.val = append(lx.val, src[j])
-				j++
-			}
-			lx.open = lx.open || j >= end
-			i = min(j+1, end)
+			i = lx.singleQuoted(i + 1)
 		case c == '"':
 			lx.spell(start, i)
-			j := i + 1
-			for j < end && src[j] != '"' {
-				switch {
-				case src[j] == lx.esc || src[j] == '\\':
-					if next, ok := continuation(src, j+1, end); ok && src[j] == lx.esc {
-						j = skipContinuationLines(src, next, end)
-						continue
-					}
-					if src[j] == '\\' && j+1 < end {
-						lx.val = append(lx.val, src[j+1])
-						j += 2
-						continue
-					}
-				case src[j] == '$' && j+1 < end && (src[j+1] == '(' || src[j+1] == '{'):
-					k := lx.nested(j + 1)
-					lx.val = append(lx.val, src[j:k]...)
-					j = k
-					continue
-				}
-				lx.val = append(lx.val, src[j])
-				j++
-			}
-			lx.open = lx.open || j >= end
-			i = min(j+1, end)
+			i = lx.doubleQuoted(i + 1)
 		case c == '$' && i+1 < end && (src[i+1] == '(' || src[i+1] == '{'):
 			// Kept as written: a plain word stays plain.
 			k := lx.nested(i + 1)
@@ -769,6 +769,54 @@ func (lx *shellLexer) word(i int) (Word, int) {
 		}
 	}
 	return lx.word1(start, i), i
+}
+
+// singleQuoted adds to the word's value the text of the single quotes
+// that open before j and returns where the word goes on after them.
+func (lx *shellLexer) singleQuoted(j int) int {
+	src, end := lx.src, lx.end
+	for j < end && src[j] != '\'' {
+		if src[j] == lx.esc && !lx.script {
+			if next, ok := continuation(src, j+1, end); ok {
+				j = skipContinuationLines(src, next, end)
+				continue
+			}
+		}
+		lx.val = append(lx.val, src[j])
+		j++
+	}
+	lx.open = lx.open || j >= end
+	return min(j+1, end)
+}
+
+// doubleQuoted adds to the word's value the text of the double quotes
+// that open before j (backslash escapes taken out, $(…) and ${…} kept as
+// written) and returns where the word goes on after them.
+func (lx *shellLexer) doubleQuoted(j int) int {
+	src, end := lx.src, lx.end
+	for j < end && src[j] != '"' {
+		switch {
+		case src[j] == lx.esc || src[j] == '\\':
+			if next, ok := continuation(src, j+1, end); ok && src[j] == lx.esc {
+				j = skipContinuationLines(src, next, end)
+				continue
+			}
+			if src[j] == '\\' && j+1 < end {
+				lx.val = append(lx.val, src[j+1])
+				j += 2
+				continue
+			}
+		case src[j] == '$' && j+1 < end && (src[j+1] == '(' || src[j+1] == '{'):
+			k := lx.nested(j + 1)
+			lx.val = append(lx.val, src[j:k]...)
+			j = k
+			continue
+		}
+		lx.val = append(lx.val, src[j])
+		j++
+	}
+	lx.open = lx.open || j >= end
+	return min(j+1, end)
 }
 
 // spell starts spelling out the value of the word that starts at start,

@@ -365,11 +365,11 @@ func truthy(v string) bool {
 // from the build context (the one next to a copied package*.json, else
 // the context's root), never following a link out of the context.
 func packageScripts(d *rewrite.Document, steps []stageStep, env *rewrite.Env) (map[string]string, bool) {
-	if env == nil || env.ContextDir == "" {
+	if env == nil || env.BuildContext == nil {
 		return nil, false
 	}
 	for _, dir := range packageJSONDirs(d, steps) {
-		text := buildctx.ReadFile(env.ContextDir, path.Join(dir, "package.json"))
+		text := buildctx.ReadFile(env.BuildContext, path.Join(dir, "package.json"))
 		if text == "" {
 			continue
 		}

@@ -441,7 +441,7 @@ func pipRequirements(env *rewrite.Env, cmds []rewrite.ShellCommand) []pipRequire
 		seen[name] = true
 		text := ""
 		for _, try := range []string{name, path.Base(name), "requirements.txt"} {
-			if text = buildctx.ReadFile(env.ContextDir, try); text != "" {
+			if text = buildctx.ReadFile(env.BuildContext, try); text != "" {
 				name = try
 				break
 			}
@@ -467,7 +467,7 @@ func pipRequirements(env *rewrite.Env, cmds []rewrite.ShellCommand) []pipRequire
 			a := args[i]
 			switch {
 			case (a == "-r" || a == "--requirement" || a == "-c" || a == "--constraint") && i+1 < len(args):
-				if env.ContextDir != "" && (a == "-r" || a == "--requirement") {
+				if env.BuildContext != nil && (a == "-r" || a == "--requirement") {
 					readFile(strings.TrimPrefix(path.Clean(args[i+1]), "/"), 0)
 				}
 				i++

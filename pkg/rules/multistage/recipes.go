@@ -2,6 +2,7 @@ package multistage
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 	"strconv"
@@ -144,8 +145,8 @@ func goBinaryName(pkgs []string, env *rewrite.Env) (string, string) {
 		}
 		return base, ""
 	}
-	if env.ContextDir != "" {
-		if mod := goModule(env.ContextDir); mod != "" {
+	if env.BuildContext != nil {
+		if mod := goModule(env.BuildContext); mod != "" {
 			return path.Base(mod), ""
 		}
 	}
@@ -154,8 +155,8 @@ func goBinaryName(pkgs []string, env *rewrite.Env) (string, string) {
 
 // goModule returns the module path go.mod at the root of the build
 // context declares, or "".
-func goModule(contextDir string) string {
-	for _, line := range strings.Split(buildctx.ReadFile(contextDir, "go.mod"), "\n") {
+func goModule(buildContext fs.FS) string {
+	for _, line := range strings.Split(buildctx.ReadFile(buildContext, "go.mod"), "\n") {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
 			return strings.Trim(strings.TrimSpace(rest), `"`)
 		}
@@ -538,8 +539,8 @@ func rustRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 	if !release {
 		return nil, "cargo build without --release makes a debug binary"
 	}
-	if bin == "" && env.ContextDir != "" {
-		bin = cargoPackageName(env.ContextDir)
+	if bin == "" && env.BuildContext != nil {
+		bin = cargoPackageName(env.BuildContext)
 	}
 	if bin == "" {
 		return nil, "the binary's name comes from Cargo.toml, which is not in the build context on disk (or name it with --bin)"
@@ -564,9 +565,9 @@ func rustRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 	return &recipe{ecosystem: "Rust", runtime: runtime, artifacts: []artifact{{src: out, dst: out}}, buildStep: idx[0]}, ""
 }
 
-func cargoPackageName(contextDir string) string {
+func cargoPackageName(buildContext fs.FS) string {
 	inPackage := false
-	for _, line := range strings.Split(buildctx.ReadFile(contextDir, "Cargo.toml"), "\n") {
+	for _, line := range strings.Split(buildctx.ReadFile(buildContext, "Cargo.toml"), "\n") {
 		line = strings.TrimSpace(line)
 		if strings.HasPrefix(line, "[") {
 			inPackage = line == "[package]"

@@ -1,6 +1,7 @@
 package nonroot
 
 import (
+	"io/fs"
 	"path"
 	"strings"
 
@@ -38,10 +39,10 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 		if w == "/init" {
 			a.dropper("s6-overlay (/init)", in.Line)
 		}
-		if env.ContextDir == "" || a.Dropper != "" || a.Daemon != "" {
+		if env.BuildContext == nil || a.Dropper != "" || a.Daemon != "" {
 			continue
 		}
-		if script := a.contextScript(d, env.ContextDir, base); script != "" {
+		if script := a.contextScript(d, env.BuildContext, base); script != "" {
 			funcs := scriptFunctions(script)
 			for _, cmd := range shellCommands(script) {
 				if !funcs[cmd.Program()] { // init() { ...; }; init calls the function
@@ -86,7 +87,7 @@ func (a *stageAnalysis) runtimeCommand(cmd rewrite.ShellCommand, line int, scrip
 
 // contextScript returns the content of a build-context file the chain
 // copies into the image under the given base name, or "".
-func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base string) string {
+func (a *stageAnalysis) contextScript(d *rewrite.Document, buildContext fs.FS, base string) string {
 	if base == "" || base == "." || base == "/" {
 		return ""
 	}
@@ -96,7 +97,7 @@ func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base stri
 				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
 					continue
 				}
-				if b := buildctx.ReadFile(contextDir, src); b != "" {
+				if b := buildctx.ReadFile(buildContext, src); b != "" {
 					return b
 				}
 			}

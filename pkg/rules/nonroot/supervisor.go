@@ -3,9 +3,7 @@ package nonroot
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -293,11 +291,7 @@ type ctxCopy struct {
 // copiedFiles returns the context files the chain copies (folders walked,
 // at most 500 files) whose image path and context path keep accepts.
 func (p *nonRootPlan) copiedFiles(keep func(dest, src string) bool) []ctxCopy {
-	if p.contextDir == "" {
-		return nil
-	}
-	root, err := filepath.EvalSymlinks(p.contextDir)
-	if err != nil {
+	if !buildctx.Readable(p.buildContext) {
 		return nil
 	}
 	var out []ctxCopy
@@ -307,7 +301,7 @@ func (p *nonRootPlan) copiedFiles(keep func(dest, src string) bool) []ctxCopy {
 			return
 		}
 		seen[src] = true
-		if text := buildctx.ReadFile(p.contextDir, src); text != "" {
+		if text := buildctx.ReadFile(p.buildContext, src); text != "" {
 			out = append(out, ctxCopy{src, dest, text})
 		}
 	}
@@ -334,9 +328,8 @@ func (p *nonRootPlan) copiedFiles(keep func(dest, src string) bool) []ctxCopy {
 				if strings.Contains(src, "://") || strings.ContainsAny(src, "*?[$") {
 					continue
 				}
-				rel := path.Clean("/" + src)[1:]
-				full := filepath.Join(root, filepath.FromSlash(rel))
-				fi, err := os.Stat(full)
+				rel := buildctx.Name(src)
+				fi, err := fs.Stat(p.buildContext, rel)
 				if err != nil {
 					continue
 				}
@@ -348,21 +341,16 @@ func (p *nonRootPlan) copiedFiles(keep func(dest, src string) bool) []ctxCopy {
 					add(rel, d)
 					continue
 				}
-				_ = filepath.WalkDir(full, func(q string, de fs.DirEntry, err error) error {
+				_ = buildctx.WalkDir(p.buildContext, rel, func(q string, de fs.DirEntry, err error) error {
 					if err != nil || n > 500 {
-						return filepath.SkipDir
+						return fs.SkipDir
 					}
 					if de.IsDir() || !de.Type().IsRegular() {
 						return nil
 					}
 					n++
-					sub, err := filepath.Rel(full, q)
-					if err != nil {
-						return nil
-					}
-					d := path.Join(dest, filepath.ToSlash(sub))
-					crel := path.Join(rel, filepath.ToSlash(sub))
-					add(crel, d)
+					sub := under(rel, q)
+					add(path.Join(rel, sub), path.Join(dest, sub))
 					return nil
 				})
 			}
@@ -413,7 +401,7 @@ func (p *nonRootPlan) switchTarget() switchTo {
 		}
 		for _, w := range strings.Fields(text) {
 			base := path.Base(strings.Trim(w, `"'`))
-			script := a.contextScript(p.d, p.contextDir, base)
+			script := a.contextScript(p.d, p.buildContext, base)
 			if script == "" {
 				script = p.stageCopiedScript(base)
 			}
@@ -437,7 +425,7 @@ func (p *nonRootPlan) switchTarget() switchTo {
 // (COPY --from=builder /src/script/entrypoint.sh) when that stage copied
 // it from the build context (COPY . . under WORKDIR /src); "" otherwise.
 func (p *nonRootPlan) stageCopiedScript(base string) string {
-	if p.contextDir == "" {
+	if p.buildContext == nil {
 		return ""
 	}
 	d := p.d
@@ -504,7 +492,7 @@ func (p *nonRootPlan) contextFileAt(stage int, want string) string {
 				default:
 					continue
 				}
-				if text := buildctx.ReadFile(p.contextDir, rel); text != "" {
+				if text := buildctx.ReadFile(p.buildContext, rel); text != "" {
 					return text
 				}
 			}
