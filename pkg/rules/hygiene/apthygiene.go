@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
@@ -64,7 +65,7 @@ func aptSub(c rewrite.ShellCommand) string {
 	return argv[sub].Value
 }
 
-func checkAptHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
+func checkAptHygiene(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
 	var fixes []rewrite.Fix
 	var notes []rewrite.Note
 	recommendsConfigured := bytes.Contains(d.Src, []byte("Install-Recommends"))
@@ -95,7 +96,7 @@ func checkAptHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]
 			case "install":
 				installFixes := aptInstallFixes(argv, sub, c, line, recommendsConfigured)
 				if kept := withoutRecommendsFix(installFixes); len(kept) < len(installFixes) {
-					if why := recommendsNeeded(d, in, s, i, argv[sub+1:]); why != "" {
+					if why := recommendsNeeded(d, env, in, s, i, argv[sub+1:]); why != "" {
 						installFixes = kept
 						notes = append(notes, rewrite.Note{Line: line, Message: "--no-install-recommends not added: " + why})
 					}
@@ -301,8 +302,9 @@ var runtimeRecommends = []struct {
 // install names could break the build: a program of one of them is used
 // later in this RUN, or in a later RUN of the stage or of a stage built on
 // it, in a way that needs a package it only Recommends, and that package
-// is not installed here or earlier in the stage.
-func recommendsNeeded(d *rewrite.Document, in *rewrite.Instruction, s *rewrite.ShellScript, at int, pkgs []rewrite.Word) string {
+// is not installed here or earlier in the stage, nor shipped by the image
+// the stage is built on.
+func recommendsNeeded(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, s *rewrite.ShellScript, at int, pkgs []rewrite.Word) string {
 	for _, r := range runtimeRecommends {
 		pkg := ""
 		for _, w := range pkgs {
@@ -314,7 +316,7 @@ func recommendsNeeded(d *rewrite.Document, in *rewrite.Instruction, s *rewrite.S
 				pkg = w.Value
 			}
 		}
-		if pkg == "" || installedBefore(d, in, s, at, r.needs) {
+		if pkg == "" || installedBefore(d, in, s, at, r.needs) || baseShips(d, env, in, r.needs) {
 			continue
 		}
 		for _, c := range s.Commands[at+1:] {
@@ -342,6 +344,19 @@ func downloadsHTTPS(c rewrite.ShellCommand) bool {
 		}
 	}
 	return false
+}
+
+// baseShips reports whether the image the stage of in is built on (the
+// root of its chain of stages) is known to ship pkg. A FROM that names
+// its image through a variable is not trusted: --build-arg may choose
+// another image.
+func baseShips(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, pkg string) bool {
+	chain, image, known := d.StageChain(in.Stage)
+	if !known || strings.Contains(d.Stages[chain[0]].BaseName, "$") {
+		return false
+	}
+	f, ok := imageref.Facts(env, image)
+	return ok && f.HasPackage(pkg)
 }
 
 // installedBefore reports whether pkg is named before command at of s, or
