@@ -102,6 +102,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// newApp is the command line: its flags and subcommands. It is long
+// because it is a table, one line a flag in the order --help lists them.
 func newApp(stdout, stderr io.Writer, code *int) *cli.App {
 	app := &cli.App{
 		Name:      "hardenfix",
@@ -245,17 +247,25 @@ func printRules(w io.Writer) {
 	}
 }
 
-func optionsFrom(c *cli.Context) (*options, error) {
-	mode := modeDiff
+// modeFrom is the output mode --check, --write and --list ask for.
+func modeFrom(c *cli.Context) (mode, error) {
 	switch {
 	case c.Bool("check") && (c.Bool("write") || c.Bool("list")):
-		return nil, errors.New("--check cannot be combined with --write or --list")
+		return modeDiff, errors.New("--check cannot be combined with --write or --list")
 	case c.Bool("check"):
-		mode = modeCheck
+		return modeCheck, nil
 	case c.Bool("write"):
-		mode = modeWrite
+		return modeWrite, nil
 	case c.Bool("list"):
-		mode = modeList
+		return modeList, nil
+	}
+	return modeDiff, nil
+}
+
+func optionsFrom(c *cli.Context) (*options, error) {
+	mode, err := modeFrom(c)
+	if err != nil {
+		return nil, err
 	}
 	catalog, err := loadCatalog(c.String("catalog"))
 	if err != nil {

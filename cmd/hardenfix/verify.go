@@ -194,89 +194,116 @@ func runVerify(ctx context.Context, opts verify.Options, paths []string, out ver
 		}
 		fmt.Fprintf(stderr, "verify: engine %s, %s, logs in %s\n", v.Engine().Name, scanning, v.LogDir())
 	}
-	rep := report.New(versionString())
-	rep.Catalog = report.Catalog{Version: v.Hardener().Catalog().Version, Date: v.Hardener().Catalog().Date}
-	var bom *sbom.Builder
+	run := &verifyRun{v: v, rep: report.New(versionString()), progress: opts.Progress, stderr: stderr}
+	run.rep.Catalog = report.Catalog{Version: v.Hardener().Catalog().Version, Date: v.Hardener().Catalog().Date}
 	if out.sbom != "" {
-		bom = sbom.New(opts.Harden.Catalog)
+		run.bom = sbom.New(opts.Harden.Catalog)
 	}
-	var results []*verify.FileResult
-	errs, unverified := 0, 0
 	err = v.Tree(ctx, paths, func(fr *verify.FileResult) error {
-		results = append(results, fr)
-		res := fr.Final
-		if res == nil {
-			res = fr.Harden
-		}
-		rep.Add(fr.Name, res, fr.Err)
-		rep.AddVerification(fr.Name, fr.Verification(v))
-		if bom != nil && fr.Status != verify.Error {
-			// The SBOM is of the files after the run: a file that could
-			// not be verified keeps its original FROM lines.
-			kept := res
-			if fr.Final == nil && res != nil {
-				kept = &rewrite.Result{Path: res.Path, Old: res.Old, New: res.Old}
-			}
-			for _, n := range sbomFile(bom, fr.Name, kept) {
-				rep.AddFileNote(fr.Name, report.Note{Rule: n.Rule, Line: n.Line, Message: n.Message})
-				if opts.Progress != nil {
-					fmt.Fprintf(stderr, "%s:%d: %s: %s\n", fr.Name, n.Line, n.Rule, n.Message)
-				}
-			}
-			if fr.Scan != nil {
-				bom.AddScan(fr.Name, fr.Scan.Before, fr.Scan.After)
-			}
-		}
-		switch {
-		case fr.Status == verify.Error:
-			errs++
-			fmt.Fprintln(stderr, "hardenfix:", fr.Err)
-		case !fr.Status.Verifiable():
-			unverified++
-		}
+		run.add(fr)
 		return nil
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "hardenfix:", err)
 		return exitError
 	}
-	if bom != nil {
-		if msg := sbomDigestNote(bom); msg != "" {
-			rep.AddNote(report.Note{Rule: "sbom", Message: msg})
-			if opts.Progress != nil {
-				fmt.Fprintln(stderr, "hardenfix: sbom:", msg)
-			}
-		}
-		if err := writeSBOM(out.sbom, bom); err != nil {
-			fmt.Fprintln(stderr, "hardenfix:", err)
-			errs++
-		}
+	if run.bom != nil {
+		run.finishSBOM(out.sbom)
 	}
+	rep := run.rep
 	if out.format == "text" {
 		writeVerifyTable(stdout, rep)
 	} else if err := writeReport(&options{format: out.format, reportPath: out.report}, rep, stdout); err != nil {
 		fmt.Fprintln(stderr, "hardenfix:", err)
-		errs++
+		run.errs++
 	}
 	if opts.Progress != nil {
-		s := rep.Summary
-		fmt.Fprintf(stderr, "hardenfix verify: %d %s, %d changed, %d verified (%d healed), %d could not be verified",
-			s.Files, plural(s.Files, "file"), s.Changed, s.Verified, s.Healed, s.Unverified)
-		if errs > 0 {
-			fmt.Fprintf(stderr, ", %d %s", errs, plural(errs, "error"))
-		}
-		fmt.Fprintln(stderr)
+		run.summary()
 	}
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "hardenfix: interrupted; the images and containers verify made are removed")
 		return exitError
-	case errs > 0:
+	case run.errs > 0:
 		return exitError
-	case unverified > 0:
+	case run.unverified > 0:
 		return exitUnverified
 	}
 	return exitOK
+}
+
+// verifyRun gathers the report (and the SBOM, when asked for) of a verify
+// run file by file, and counts the errors and the files that could not be
+// verified.
+type verifyRun struct {
+	v                *verify.Verifier
+	rep              *report.Report
+	bom              *sbom.Builder // nil: no --sbom
+	progress, stderr io.Writer     // progress nil: --quiet
+	errs, unverified int
+}
+
+// add puts a verified file into the report and the SBOM.
+func (r *verifyRun) add(fr *verify.FileResult) {
+	res := fr.Final
+	if res == nil {
+		res = fr.Harden
+	}
+	r.rep.Add(fr.Name, res, fr.Err)
+	r.rep.AddVerification(fr.Name, fr.Verification(r.v))
+	if r.bom != nil && fr.Status != verify.Error {
+		r.addSBOM(fr, res)
+	}
+	switch {
+	case fr.Status == verify.Error:
+		r.errs++
+		fmt.Fprintln(r.stderr, "hardenfix:", fr.Err)
+	case !fr.Status.Verifiable():
+		r.unverified++
+	}
+}
+
+// addSBOM adds the base images of a file after the run to the SBOM: a file
+// that could not be verified keeps its original FROM lines.
+func (r *verifyRun) addSBOM(fr *verify.FileResult, res *rewrite.Result) {
+	kept := res
+	if fr.Final == nil && res != nil {
+		kept = &rewrite.Result{Path: res.Path, Old: res.Old, New: res.Old}
+	}
+	for _, n := range sbomFile(r.bom, fr.Name, kept) {
+		r.rep.AddFileNote(fr.Name, report.Note{Rule: n.Rule, Line: n.Line, Message: n.Message})
+		if r.progress != nil {
+			fmt.Fprintf(r.stderr, "%s:%d: %s: %s\n", fr.Name, n.Line, n.Rule, n.Message)
+		}
+	}
+	if fr.Scan != nil {
+		r.bom.AddScan(fr.Name, fr.Scan.Before, fr.Scan.After)
+	}
+}
+
+// finishSBOM notes what the SBOM lacks and writes it to path.
+func (r *verifyRun) finishSBOM(path string) {
+	if msg := sbomDigestNote(r.bom); msg != "" {
+		r.rep.AddNote(report.Note{Rule: "sbom", Message: msg})
+		if r.progress != nil {
+			fmt.Fprintln(r.stderr, "hardenfix: sbom:", msg)
+		}
+	}
+	if err := writeSBOM(path, r.bom); err != nil {
+		fmt.Fprintln(r.stderr, "hardenfix:", err)
+		r.errs++
+	}
+}
+
+// summary prints the run's one-line summary.
+func (r *verifyRun) summary() {
+	s := r.rep.Summary
+	fmt.Fprintf(r.stderr, "hardenfix verify: %d %s, %d changed, %d verified (%d healed), %d could not be verified",
+		s.Files, plural(s.Files, "file"), s.Changed, s.Verified, s.Healed, s.Unverified)
+	if r.errs > 0 {
+		fmt.Fprintf(r.stderr, ", %d %s", r.errs, plural(r.errs, "error"))
+	}
+	fmt.Fprintln(r.stderr)
 }
 
 // writeVerifyTable prints one row per changed file, then why rules were

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -77,110 +78,151 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	cat := h.Catalog()
-	var total, parsed, before, after, unknownUser, unnamed, noNote, written, apps, rootApps int
-	byClass := map[string][]entry{}
-	type tally struct{ parsed, root int }
-	repos := map[string]*tally{}
-	repoOf := func(p string) string {
-		for _, dir := range flag.Args() {
-			if rel, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(rel, "..") {
-				top, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
-				return filepath.Base(dir) + "/" + top
-			}
-		}
-		return "?"
-	}
+	c := &census{cat: h.Catalog(), dirs: flag.Args(), out: *out, byClass: map[string][]entry{}, repos: map[string]*tally{}}
 	err = h.Tree(context.Background(), flag.Args(), func(r harden.Result) error {
-		total++
-		if r.Err != nil || r.Rewrite == nil {
-			return nil
-		}
-		old, err := rewrite.Parse(r.Path, r.Rewrite.Old)
-		if err != nil || len(old.Stages) == 0 {
-			return nil
-		}
-		parsed++
-		if *out != "" && changedByNonRoot(r.Rewrite) {
-			dest := filepath.Join(*out, filepath.FromSlash(repoOf(r.Path)), fmt.Sprintf("%04d", written), "Dockerfile")
-			written++
-			if err := os.MkdirAll(filepath.Dir(dest), 0o755); err == nil {
-				_ = os.WriteFile(dest, r.Rewrite.New, 0o644)
-				_ = os.WriteFile(filepath.Join(filepath.Dir(dest), "SOURCE"), []byte(r.Path+"\n"), 0o644)
-			}
-		}
-		repo := repoOf(r.Path)
-		if repos[repo] == nil {
-			repos[repo] = &tally{}
-		}
-		repos[repo].parsed++
-		d, err := rewrite.Parse(r.Path, r.Rewrite.New)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: the output does not parse: %v\n", r.Name, err)
-			return nil
-		}
-		if u := effectiveUser(old, cat); u.root() {
-			before++
-		}
-		u := effectiveUser(d, cat)
-		if u.state == "unknown" {
-			unknownUser++
-		}
-		labels := classify(d, u, cat, filepath.Dir(r.Path))
-		app := !extended(labels)
-		if app {
-			apps++
-		}
-		if !u.root() {
-			return nil
-		}
-		after++
-		if app {
-			rootApps++
-		}
-		repos[repo].root++
-		class, sub := labels[0].class, labels[0].sub
-		var notes []string
-		for _, n := range r.Rewrite.Notes {
-			if n.Rule == "non-root" {
-				notes = append(notes, n.Message)
-			}
-		}
-		note := strings.Join(notes, " | ")
-		switch {
-		case note == "":
-			noNote++
-		default:
-			named := false
-			for _, l := range labels[:len(labels)-1] {
-				named = named || noteWords[l.class].MatchString(note)
-			}
-			if !named && len(labels) == 1 {
-				named = true // "other": any note says why
-			}
-			if !named {
-				unnamed++
-				sub += " [note names none of its classes]"
-			}
-		}
-		if class == "other" {
-			sub = gist(note)
-		}
-		byClass[class] = append(byClass[class], entry{r.Name, sub, note})
+		c.file(r)
 		return nil
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	c.print(*byRepo, *verbose)
+}
+
+// census counts the files of a run.
+type census struct {
+	cat  *registry.Catalog
+	dirs []string // the DIRs of the command line
+	out  string   // -out
+	// total files, parsed ones, root final stages before and after, after
+	// with a USER known only at build time, root after with a note that
+	// names none of their classes, with no note, files written to out,
+	// files not built to be extended and those root after.
+	total, parsed, before, after, unknownUser, unnamed, noNote, written, apps, rootApps int
+
+	byClass map[string][]entry
+	repos   map[string]*tally
+}
+
+type tally struct{ parsed, root int }
+
+// repoOf is the folder below one of the DIRs that holds p.
+func (c *census) repoOf(p string) string {
+	for _, dir := range c.dirs {
+		if rel, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(rel, "..") {
+			top, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+			return filepath.Base(dir) + "/" + top
+		}
+	}
+	return "?"
+}
+
+// file counts one file of the run.
+func (c *census) file(r harden.Result) {
+	c.total++
+	if r.Err != nil || r.Rewrite == nil {
+		return
+	}
+	old, err := rewrite.Parse(r.Path, r.Rewrite.Old)
+	if err != nil || len(old.Stages) == 0 {
+		return
+	}
+	c.parsed++
+	if c.out != "" && changedByNonRoot(r.Rewrite) {
+		c.write(r)
+	}
+	repo := c.repoOf(r.Path)
+	if c.repos[repo] == nil {
+		c.repos[repo] = &tally{}
+	}
+	c.repos[repo].parsed++
+	d, err := rewrite.Parse(r.Path, r.Rewrite.New)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: the output does not parse: %v\n", r.Name, err)
+		return
+	}
+	if u := effectiveUser(old, c.cat); u.root() {
+		c.before++
+	}
+	u := effectiveUser(d, c.cat)
+	if u.state == "unknown" {
+		c.unknownUser++
+	}
+	buildContext := rewrite.OpenContext(filepath.Dir(r.Path))
+	labels := classify(d, u, c.cat, buildContext)
+	buildContext.Close()
+	app := !extended(labels)
+	if app {
+		c.apps++
+	}
+	if !u.root() {
+		return
+	}
+	c.after++
+	if app {
+		c.rootApps++
+	}
+	c.repos[repo].root++
+	c.classed(r, labels)
+}
+
+// write writes the file as rewritten below c.out, with the path it came
+// from beside it.
+func (c *census) write(r harden.Result) {
+	dest := filepath.Join(c.out, filepath.FromSlash(c.repoOf(r.Path)), fmt.Sprintf("%04d", c.written), "Dockerfile")
+	c.written++
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err == nil {
+		_ = os.WriteFile(dest, r.Rewrite.New, 0o644)
+		_ = os.WriteFile(filepath.Join(filepath.Dir(dest), "SOURCE"), []byte(r.Path+"\n"), 0o644)
+	}
+}
+
+// classed counts a root final stage in its first class, with the non-root
+// notes, and whether they name any of its classes.
+func (c *census) classed(r harden.Result, labels []label) {
+	class, sub := labels[0].class, labels[0].sub
+	var notes []string
+	for _, n := range r.Rewrite.Notes {
+		if n.Rule == "non-root" {
+			notes = append(notes, n.Message)
+		}
+	}
+	note := strings.Join(notes, " | ")
+	switch {
+	case note == "":
+		c.noNote++
+	default:
+		named := false
+		for _, l := range labels[:len(labels)-1] {
+			named = named || noteWords[l.class].MatchString(note)
+		}
+		if !named && len(labels) == 1 {
+			named = true // "other": any note says why
+		}
+		if !named {
+			c.unnamed++
+			sub += " [note names none of its classes]"
+		}
+	}
+	if class == "other" {
+		sub = gist(note)
+	}
+	c.byClass[class] = append(c.byClass[class], entry{r.Name, sub, note})
+}
+
+// print prints the counts, the table of classes, and with byRepo the
+// counts per folder, with verbose the files of each class.
+func (c *census) print(byRepo, verbose bool) {
+	parsed := c.parsed
 	fmt.Printf("files %d, parsed %d; final stage root before the rewrite %d (%.1f%%), after %d (%.1f%%); USER only known at build time %d\n",
-		total, parsed, before, pct(before, parsed), after, pct(after, parsed), unknownUser)
-	fmt.Printf("images not built to be extended (no ONBUILD/base-image or development-container sign): %d parsed, %d root after (%.1f%%)\n", apps, rootApps, pct(rootApps, apps))
-	fmt.Printf("root after, with no non-root note: %d; with a note that names none of the classes the file shows: %d\n\n", noNote, unnamed)
+		c.total, parsed, c.before, pct(c.before, parsed), c.after, pct(c.after, parsed), c.unknownUser)
+	fmt.Printf("images not built to be extended (no ONBUILD/base-image or development-container sign): %d parsed, %d root after (%.1f%%)\n", c.apps, c.rootApps, pct(c.rootApps, c.apps))
+	fmt.Printf("root after, with no non-root note: %d; with a note that names none of the classes the file shows: %d\n\n", c.noNote, c.unnamed)
 	fmt.Println("| class | root final stages | share of parsed | sub-classes |")
 	fmt.Println("| --- | ---: | ---: | --- |")
-	for _, c := range classes {
-		es := byClass[c]
+	for _, class := range classes {
+		es := c.byClass[class]
 		subs := map[string]int{}
 		for _, e := range es {
 			if e.sub != "" {
@@ -191,27 +233,27 @@ func main() {
 		for _, k := range sortedKeys(subs) {
 			parts = append(parts, fmt.Sprintf("%s %d", k, subs[k]))
 		}
-		fmt.Printf("| %s | %d | %.1f%% | %s |\n", c, len(es), pct(len(es), parsed), strings.Join(parts, ", "))
+		fmt.Printf("| %s | %d | %.1f%% | %s |\n", class, len(es), pct(len(es), parsed), strings.Join(parts, ", "))
 	}
-	if *byRepo {
+	if byRepo {
 		fmt.Println("\n| folder | parsed | root after |")
 		fmt.Println("| --- | ---: | ---: |")
 		var names []string
-		for k := range repos {
+		for k := range c.repos {
 			names = append(names, k)
 		}
 		sort.Strings(names)
 		for _, k := range names {
-			fmt.Printf("| %s | %d | %d |\n", k, repos[k].parsed, repos[k].root)
+			fmt.Printf("| %s | %d | %d |\n", k, c.repos[k].parsed, c.repos[k].root)
 		}
 	}
-	if *verbose {
-		for _, c := range classes {
-			es := byClass[c]
+	if verbose {
+		for _, class := range classes {
+			es := c.byClass[class]
 			if len(es) == 0 {
 				continue
 			}
-			fmt.Printf("\n## %s\n", c)
+			fmt.Printf("\n## %s\n", class)
 			for _, e := range es {
 				fmt.Printf("- %s [%s]\n    %s\n", e.name, e.sub, trim(e.note, 400))
 			}
@@ -359,7 +401,10 @@ var (
 
 // classify returns the classes a root final stage belongs to, in the order
 // of classes (the first is the one it is counted in), "other" last.
-func classify(d *rewrite.Document, u user, cat *registry.Catalog, dir string) []label {
+//
+// It is one check per class, in the order of classes: kept in one piece
+// so that order reads from top to bottom.
+func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext fs.FS) []label {
 	var text, runtime strings.Builder // the chain's instructions; CMD and ENTRYPOINT only
 	hasCmd, hasOnbuild := false, false
 	for _, i := range u.chain {
@@ -375,7 +420,7 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, dir string) []
 			}
 		}
 	}
-	scripts := contextScripts(d, u.chain, dir)
+	scripts := contextScripts(d, u.chain, buildContext)
 	all := text.String() + "\n" + scripts
 	cmd := runtime.String() + "\n" + scripts
 	img := strings.ToLower(u.image)
@@ -518,19 +563,16 @@ func lastWorkdirRoot(d *rewrite.Document, chain []int) bool {
 }
 
 // contextScripts returns the text of the files the chain copies from the
-// build context (COPY and ADD sources that are files or small folders).
-func contextScripts(d *rewrite.Document, chain []int, dir string) string {
+// build context (COPY and ADD sources that are files or small folders),
+// which no symbolic link leaves.
+func contextScripts(d *rewrite.Document, chain []int, buildContext fs.FS) string {
 	var b strings.Builder
-	root, err := filepath.Abs(dir)
-	if err != nil {
-		return ""
-	}
-	read := func(p string) {
-		fi, err := os.Stat(p)
+	read := func(name string) {
+		fi, err := fs.Stat(buildContext, name)
 		if err != nil || fi.Size() > 256<<10 {
 			return
 		}
-		data, err := os.ReadFile(p)
+		data, err := fs.ReadFile(buildContext, name)
 		if err == nil && !strings.ContainsRune(string(data[:min(len(data), 512)]), 0) {
 			b.Write(data)
 			b.WriteString("\n")
@@ -538,34 +580,10 @@ func contextScripts(d *rewrite.Document, chain []int, dir string) string {
 	}
 	for _, i := range chain {
 		for _, in := range d.Stage(i) {
-			if in.Keyword != "COPY" && in.Keyword != "ADD" {
-				continue
-			}
-			f := strings.Fields(in.ArgsSpan.Text(d.Src))
-			var srcs []string
-			for _, w := range f {
-				if strings.HasPrefix(w, "--from") {
-					srcs = nil
-					break
-				}
-				if !strings.HasPrefix(w, "--") && !strings.HasPrefix(w, "[") {
-					srcs = append(srcs, strings.Trim(w, `",[]`))
-				}
-			}
-			if len(srcs) < 2 {
-				continue
-			}
-			for _, s := range srcs[:len(srcs)-1] {
-				if strings.Contains(s, "://") || strings.Contains(s, "$") {
-					continue
-				}
-				p := filepath.Join(root, filepath.FromSlash(s))
-				if !strings.HasPrefix(p, root) {
-					continue
-				}
-				matches, _ := filepath.Glob(p)
+			for _, name := range copiedSources(d, in) {
+				matches, _ := fs.Glob(buildContext, name)
 				for _, m := range matches {
-					fi, err := os.Stat(m)
+					fi, err := fs.Stat(buildContext, m)
 					if err != nil {
 						continue
 					}
@@ -574,9 +592,9 @@ func contextScripts(d *rewrite.Document, chain []int, dir string) string {
 						continue
 					}
 					n := 0
-					_ = filepath.WalkDir(m, func(q string, de fs.DirEntry, err error) error {
+					_ = fs.WalkDir(buildContext, m, func(q string, de fs.DirEntry, err error) error {
 						if err != nil || n > 200 {
-							return filepath.SkipDir
+							return fs.SkipDir
 						}
 						if !de.IsDir() && de.Type().IsRegular() && scriptName.MatchString(de.Name()) {
 							n++
@@ -589,6 +607,39 @@ func contextScripts(d *rewrite.Document, chain []int, dir string) string {
 		}
 	}
 	return b.String()
+}
+
+// copiedSources are the context names (or patterns) of the sources of a
+// COPY or ADD from the context: none for COPY --from, URLs, variables and
+// paths out of the context.
+func copiedSources(d *rewrite.Document, in *rewrite.Instruction) []string {
+	if in.Keyword != "COPY" && in.Keyword != "ADD" {
+		return nil
+	}
+	var srcs []string
+	for _, w := range strings.Fields(in.ArgsSpan.Text(d.Src)) {
+		if strings.HasPrefix(w, "--from") {
+			return nil
+		}
+		if !strings.HasPrefix(w, "--") && !strings.HasPrefix(w, "[") {
+			srcs = append(srcs, strings.Trim(w, `",[]`))
+		}
+	}
+	if len(srcs) < 2 {
+		return nil
+	}
+	var names []string
+	for _, s := range srcs[:len(srcs)-1] {
+		if strings.Contains(s, "://") || strings.Contains(s, "$") {
+			continue
+		}
+		name := path.Clean(strings.TrimLeft(s, "/"))
+		if name == ".." || strings.HasPrefix(name, "../") {
+			continue
+		}
+		names = append(names, name)
+	}
+	return names
 }
 
 func pct(a, b int) float64 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"testing/fstest"
 
 	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
@@ -52,7 +53,7 @@ func TestClassify(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		labels := classify(d, effectiveUser(d, cat), cat, t.TempDir())
+		labels := classify(d, effectiveUser(d, cat), cat, fstest.MapFS{})
 		if labels[0].class != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, labels[0].class, tc.want)
 		}

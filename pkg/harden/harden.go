@@ -282,7 +282,9 @@ func (h *Hardener) file(ctx context.Context, path string) Result {
 		out.Err = err
 		return out
 	}
-	res, err := rewrite.Run(ctx, out.Name, src, rules, h.env(path, cfg, catalog))
+	env, buildContext := h.env(path, cfg, catalog)
+	res, err := rewrite.Run(ctx, out.Name, src, rules, env)
+	buildContext.Close()
 	if err != nil {
 		out.Err = err
 		return out
@@ -294,20 +296,23 @@ func (h *Hardener) file(ctx context.Context, path string) Result {
 	return out
 }
 
-// env is the rules' view of one file: the options over its configuration.
-func (h *Hardener) env(path string, cfg *config.Config, catalog *registry.Catalog) *rewrite.Env {
+// env is the rules' view of one file: the options over its configuration,
+// and its build context, which the caller closes when the file is done.
+func (h *Hardener) env(path string, cfg *config.Config, catalog *registry.Catalog) (*rewrite.Env, *rewrite.DirContext) {
+	dir := h.opts.ContextDir
+	if dir == "" {
+		dir = filepath.Dir(path)
+	}
+	buildContext := rewrite.OpenContext(dir)
 	env := &rewrite.Env{
-		ContextDir: h.opts.ContextDir,
-		Images:     catalog,
-		Options:    rewrite.Options(cfg.Options).Over(h.options),
+		BuildContext: buildContext,
+		Images:       catalog,
+		Options:      rewrite.Options(cfg.Options).Over(h.options),
 	}
 	if h.remote != nil {
 		env.Resolver = h.remote
 	}
-	if env.ContextDir == "" {
-		env.ContextDir = filepath.Dir(path)
-	}
-	return env
+	return env, buildContext
 }
 
 // ruleOptions are Options.RuleOptions with the shorthand fields over them.

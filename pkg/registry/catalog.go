@@ -74,7 +74,20 @@ type Traits struct {
 	// none), against which a Dockerfile's relative paths resolve until
 	// its first absolute WORKDIR.
 	WorkingDir string `yaml:"working-dir,omitempty"`
+	// Ships names packages the image has installed for good that a
+	// Dockerfile built on it might install again (ca-certificates, which
+	// apt-hygiene otherwise keeps the Recommends of curl for). A tag
+	// override's list replaces the row's; "ships: []" clears it.
+	Ships Packages `yaml:"ships,omitempty"`
 }
+
+// Packages is a list of package names; nil (absent) and empty ("[]", which
+// clears a row's list in a tag override) differ.
+type Packages []string
+
+// IsZero keeps an empty list when the catalog is encoded: omitempty drops
+// only an absent one.
+func (p Packages) IsZero() bool { return p == nil }
 
 // TagTraits overrides Traits for the tags that match the shell glob Match
 // (an untagged reference has the tag "latest").
@@ -345,6 +358,10 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var groupRef = regexp.MustCompile(`\$\{?\d+\}?`)
 
+// packageName is a Debian package name (Debian Policy 5.6.7), which apk
+// and rpm names of the packages the catalog records also satisfy.
+var packageName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+
 // placeholderExpand fills a rule target's group references with a value
 // that keeps it a valid reference, to check its shape.
 func placeholderExpand(to string) string { return groupRef.ReplaceAllString(to, "1") }
@@ -377,6 +394,11 @@ func (c *Catalog) Validate() error {
 		}
 		if w := t.WorkingDir; w != "" && w != "unknown" && (!path.IsAbs(w) || path.Clean(w) != w) {
 			errs = append(errs, fmt.Errorf("%s: working-dir must be a clean absolute path or unknown, not %q", where, w))
+		}
+		for _, p := range t.Ships {
+			if !packageName.MatchString(p) {
+				errs = append(errs, fmt.Errorf("%s: ships: %q is not a package name", where, p))
+			}
 		}
 	}
 	for _, name := range sortedKeys(c.Images) {
@@ -603,6 +625,7 @@ func (c *Catalog) Facts(image string) (ImageFacts, bool) {
 		NeedsRoot:       t.NeedsRoot != nil && *t.NeedsRoot,
 		NonRootAlt:      t.NonRootAlt,
 		WorkingDir:      clean(t.WorkingDir),
+		Ships:           []string(t.Ships),
 	}
 	if t.UID != nil && *t.UID >= 0 {
 		f.UID = *t.UID
@@ -669,6 +692,9 @@ func (img *Image) TraitsFor(tag string) Traits {
 		}
 		if o.WorkingDir != "" {
 			t.WorkingDir = o.WorkingDir
+		}
+		if o.Ships != nil {
+			t.Ships = o.Ships
 		}
 	}
 	return t

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -360,10 +361,56 @@ func TestEncodeRoundTrips(t *testing.T) {
 	if err := again.Validate(); err != nil {
 		t.Error(err)
 	}
-	f1, _ := Embedded().Facts("gcr.io/distroless/cc-debian12:nonroot")
-	f2, _ := again.Facts("gcr.io/distroless/cc-debian12:nonroot")
-	if f1 != f2 {
-		t.Errorf("round trip changed facts: %+v vs %+v", f1, f2)
+	for _, image := range []string{"gcr.io/distroless/cc-debian12:nonroot", "python:3.12-alpine", "python:3.12"} {
+		f1, _ := Embedded().Facts(image)
+		f2, _ := again.Facts(image)
+		if !reflect.DeepEqual(f1, f2) {
+			t.Errorf("%s: round trip changed facts: %+v vs %+v", image, f1, f2)
+		}
+	}
+}
+
+// TestShips checks the packages images are known to ship, as their
+// Dockerfiles install them, per variant: a tag override's list replaces
+// the row's and "ships: []" clears it.
+func TestShips(t *testing.T) {
+	c := Embedded()
+	for image, want := range map[string]bool{
+		"python:3":                            true,
+		"python:3.12":                         true,
+		"python:3.13.7-slim-trixie":           true,
+		"python:3.12-alpine":                  false,
+		"python:3.12-windowsservercore":       false,
+		"golang:1.16-buster":                  true,
+		"golang:1.3":                          false,
+		"golang:1.3.3-onbuild":                false,
+		"golang:1.22-alpine":                  false,
+		"golang:1.30":                         true,
+		"rust:1.64":                           true,
+		"rust:1-slim-bookworm":                true,
+		"node:20":                             true,
+		"node:20-bookworm-slim":               false,
+		"node:slim":                           false,
+		"ruby:3.3-slim":                       true,
+		"php:8.3-apache":                      true,
+		"eclipse-temurin:21-jdk":              true,
+		"eclipse-temurin:21-jdk-ubi9-minimal": false,
+		"eclipse-temurin:21-jdk-nanoserver":   false,
+		"debian:bookworm":                     false,
+		"ubuntu:24.04":                        false,
+		"example.com/unknown:1":               false,
+	} {
+		f, _ := c.Facts(image)
+		if got := f.HasPackage("ca-certificates"); got != want {
+			t.Errorf("%s ships ca-certificates = %v, want %v (Ships %q)", image, got, want, f.Ships)
+		}
+	}
+	bad, err := ParseCatalog([]byte("images:\n  python:\n    source: https://example.com/x\n    role: runtime\n    ships: [\"Not A Package\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Embedded().Merge(bad).Validate(); err == nil || !strings.Contains(err.Error(), "ships") {
+		t.Errorf("Validate = %v, want a ships error", err)
 	}
 }
 

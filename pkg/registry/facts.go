@@ -1,6 +1,9 @@
 package registry
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // ImageFacts is what rules need to know about a base image, whether it comes
 // from the catalog of verified publishers or from a registry lookup.
@@ -46,6 +49,14 @@ type ImageFacts struct {
 	// AppUID, which a Dockerfile built on it may use (USER $APP_UID:
 	// .NET 8+); "" when none is known.
 	AppUIDEnv string
+	// Ships names packages the image has installed (ca-certificates);
+	// nil when none is known.
+	Ships []string
+}
+
+// HasPackage reports whether the image is known to ship pkg.
+func (f ImageFacts) HasPackage(pkg string) bool {
+	return slices.Contains(f.Ships, pkg)
 }
 
 // NonRoot reports whether the image's default user is known to be non-root

@@ -107,7 +107,34 @@ type sarifReplacement struct {
 // replacement. Files that failed to parse are results of the pseudo-rule
 // "parse-error". Replacement regions are whole lines of the original file.
 func (r *Report) WriteSARIF(w io.Writer) error {
+	driver, ix := r.sarifDriver()
+	results := []sarifResult{}
+	for _, f := range r.Files {
+		results = append(results, sarifFileResults(f, ix)...)
+	}
+	log := sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(log)
+}
+
+// sarifIndex says where the run's rules are in the driver's list.
+type sarifIndex struct {
+	rule                map[string]int // hardenfix's own rules
+	parse, scan, verify int            // the pseudo-rules after them
+}
+
+// sarifDriver describes hardenfix and its rules: those of the report's
+// results, then parse-error and, when the report has scan counts or
+// verifications, a pseudo-rule for each.
+func (r *Report) sarifDriver() (sarifDriver, sarifIndex) {
 	rules, idx := r.ruleIndex()
+	ix := sarifIndex{rule: idx}
 	driver := sarifDriver{Name: "hardenfix", Version: r.Tool.Version, InformationURI: "https://github.com/hardenfix/hardenfix"}
 	for _, rule := range rules {
 		level := "warning"
@@ -125,7 +152,7 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 			DefaultConfig:    &sarifRuleLevel{Level: level},
 		})
 	}
-	parseIdx := len(driver.Rules)
+	ix.parse = len(driver.Rules)
 	driver.Rules = append(driver.Rules, sarifRule{
 		ID: "parse-error", Name: "parse-error",
 		ShortDescription: sarifText{"The file could not be read, parsed or written."},
@@ -133,7 +160,7 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 		Help:             sarifHelp{Text: "Fix the error named in the message; hardenfix changes nothing in a file it cannot parse."},
 		DefaultConfig:    &sarifRuleLevel{Level: "error"},
 	})
-	scanIdx := len(driver.Rules)
+	ix.scan = len(driver.Rules)
 	if r.hasScans() {
 		driver.Rules = append(driver.Rules, sarifRule{
 			ID: "base-image-vulnerabilities", Name: "base-image-vulnerabilities",
@@ -143,7 +170,7 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 			DefaultConfig:    &sarifRuleLevel{Level: "note"},
 		})
 	}
-	verifyIdx := len(driver.Rules)
+	ix.verify = len(driver.Rules)
 	if r.hasVerification() {
 		driver.Rules = append(driver.Rules, sarifRule{
 			ID: "verification", Name: "verification",
@@ -153,50 +180,45 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 			DefaultConfig:    &sarifRuleLevel{Level: "note"},
 		})
 	}
-	results := []sarifResult{}
-	for _, f := range r.Files {
-		loc := func(line, end int) []sarifLocation {
-			return []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{f.Path}, Region: sarifRegion{StartLine: max(line, 1), EndLine: end}}}}
-		}
-		start := len(results)
-		if f.Error != "" {
-			results = append(results, sarifResult{RuleID: "parse-error", RuleIndex: parseIdx, Level: "error", Message: sarifText{f.Error}, Locations: loc(1, 0)})
-		}
-		for _, x := range f.Fixes {
-			end := max(x.Line, 1) + max(strings.Count(strings.TrimSuffix(x.Before, "\n"), "\n"), 0)
-			results = append(results, sarifResult{
-				RuleID: x.Rule, RuleIndex: idx[x.Rule], Level: "warning",
-				Message:   sarifText{x.Message + " (risk: " + x.Risk + ")"},
-				Locations: loc(x.Line, end),
-				Fixes: []sarifFix{{
-					Description: sarifText{x.Message},
-					ArtifactChanges: []sarifArtChange{{
-						ArtifactLocation: sarifArtifact{f.Path},
-						Replacements: []sarifReplacement{{
-							DeletedRegion:   sarifRegion{StartLine: max(x.Line, 1), EndLine: end},
-							InsertedContent: &sarifText{x.After},
-						}},
+	return driver, ix
+}
+
+// sarifFileResults are the results of one file: its error, fixes and
+// notes, with the scan counts attached, then its verification.
+func sarifFileResults(f File, ix sarifIndex) []sarifResult {
+	var results []sarifResult
+	loc := func(line, end int) []sarifLocation {
+		return []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{f.Path}, Region: sarifRegion{StartLine: max(line, 1), EndLine: end}}}}
+	}
+	if f.Error != "" {
+		results = append(results, sarifResult{RuleID: "parse-error", RuleIndex: ix.parse, Level: "error", Message: sarifText{f.Error}, Locations: loc(1, 0)})
+	}
+	for _, x := range f.Fixes {
+		end := max(x.Line, 1) + max(strings.Count(strings.TrimSuffix(x.Before, "\n"), "\n"), 0)
+		results = append(results, sarifResult{
+			RuleID: x.Rule, RuleIndex: ix.rule[x.Rule], Level: "warning",
+			Message:   sarifText{x.Message + " (risk: " + x.Risk + ")"},
+			Locations: loc(x.Line, end),
+			Fixes: []sarifFix{{
+				Description: sarifText{x.Message},
+				ArtifactChanges: []sarifArtChange{{
+					ArtifactLocation: sarifArtifact{f.Path},
+					Replacements: []sarifReplacement{{
+						DeletedRegion:   sarifRegion{StartLine: max(x.Line, 1), EndLine: end},
+						InsertedContent: &sarifText{x.After},
 					}},
 				}},
-			})
-		}
-		for _, n := range f.Notes {
-			results = append(results, sarifResult{RuleID: n.Rule, RuleIndex: idx[n.Rule], Level: "note", Message: sarifText{n.Message}, Locations: loc(n.Line, 0)})
-		}
-		results = append(results[:start], attachScans(results[start:], f, scanIdx, loc)...)
-		if v := f.Verification; v != nil && v.Status != "unchanged" {
-			results = append(results, verificationResult(v, verifyIdx, loc(1, 0)))
-		}
+			}},
+		})
 	}
-	log := sarifLog{
-		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
-		Version: "2.1.0",
-		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}},
+	for _, n := range f.Notes {
+		results = append(results, sarifResult{RuleID: n.Rule, RuleIndex: ix.rule[n.Rule], Level: "note", Message: sarifText{n.Message}, Locations: loc(n.Line, 0)})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(log)
+	results = attachScans(results, f, ix.scan, loc)
+	if v := f.Verification; v != nil && v.Status != "unchanged" {
+		results = append(results, verificationResult(v, ix.verify, loc(1, 0)))
+	}
+	return results
 }
 
 func firstParagraph(doc string) string {

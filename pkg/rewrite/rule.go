@@ -3,6 +3,7 @@ package rewrite
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 
@@ -110,10 +111,12 @@ func (n Note) String() string { return fmt.Sprintf("%d: %s: %s", n.Line, n.Rule,
 
 // Env is what rules may know beyond the Dockerfile itself.
 type Env struct {
-	// ContextDir is the build context on disk, used to look at source
-	// files (for example to tell whether an ADD source is an archive).
-	// Empty when the context is unknown.
-	ContextDir string
+	// BuildContext is the build context, used to look at source files
+	// (for example to tell whether an ADD source is an archive). Its
+	// reads cannot leave the context: no "..", no symbolic link out
+	// (OpenContext gives one for a folder on disk). Nil when the context
+	// is unknown.
+	BuildContext fs.FS
 	// Images tells what is known about base images; nil when nothing is.
 	// It is the run's catalog of verified publishers (a *registry.Catalog),
 	// or facts layered over it that give the catalog by a Catalog method

@@ -11,7 +11,7 @@ import (
 // with the byte spans of its words, so a rule can insert a flag after one
 // word or append a command at the end of the RUN without touching anything
 // else of it. Build it with Document.Shell; the non-root and multi-stage
-// rules can use it to find useradd, go build, npm ci and the like.
+// rules read their commands with it too (useradd, go build, npm ci, …).
 //
 // The splitter knows what rules that edit package-manager commands need:
 // words with quotes and escapes, `$(…)`, `${…}` and backquotes kept inside
@@ -44,7 +44,8 @@ type ShellScript struct {
 	Trailing string
 }
 
-// ShellCommand is one simple command of a ShellScript.
+// ShellCommand is one simple command of a ShellScript or of a script
+// SplitScript splits: the one model every rule reads shell commands with.
 type ShellCommand struct {
 	// Words are the command's words as written, assignments and wrapper
 	// commands (sudo, env, …) included, redirections excluded.
@@ -69,45 +70,137 @@ type ShellCommand struct {
 // Argv returns the command's words from the program on: it skips variable
 // assignments (`DEBIAN_FRONTEND=noninteractive apt-get …`) and the
 // wrappers that run their arguments as a command (sudo, env, nice, time,
-// eatmydata, exec, command, xargs with flags only). It returns nil when a
-// wrapper takes options the splitter does not know.
+// eatmydata, exec, command, builtin, nohup, xargs), named by their base
+// name, with their options (`sudo -u app`, `env -u VAR`, `exec -a name`).
+// It returns nil when there is no program, and when a wrapper takes an
+// option the splitter does not know, which could swallow the next word.
 func (c ShellCommand) Argv() []Word {
-	w := c.Words
-	for len(w) > 0 {
-		switch v := w[0].Value; {
-		case IsAssignment(w[0]):
-			w = w[1:]
-		case v == "sudo" || v == "env" || v == "nice" || v == "time" || v == "eatmydata" ||
-			v == "exec" || v == "command" || v == "xargs" || v == "nohup":
-			wrapper := v
-			w = w[1:]
-			for len(w) > 0 && strings.HasPrefix(w[0].Value, "-") {
-				if !wrapperFlagOK(wrapper, w[0].Value) {
-					return nil
-				}
-				w = w[1:]
-			}
-		default:
-			return w
-		}
-	}
-	return nil
+	argv, _ := unwrap(c.Words)
+	return argv
 }
 
-// wrapperFlagOK lists the wrapper options that take no argument; any other
-// option could swallow the next word, so the command is not understood.
-func wrapperFlagOK(wrapper, flag string) bool {
-	switch wrapper {
-	case "sudo":
-		return flag == "-E" || flag == "-H" || flag == "-n" || flag == "--preserve-env" || flag == "-S"
-	case "env":
-		return flag == "-i" || flag == "-" || flag == "--ignore-environment"
-	case "xargs":
-		return flag == "-r" || flag == "--no-run-if-empty" || flag == "-0" || flag == "--null" || flag == "-t" || flag == "--verbose"
-	case "time":
-		return flag == "-p"
+// Sudo reports whether sudo runs the command: a sudo wrapper comes before
+// its program (`sudo apt-get …`, `env X=1 sudo -E make`), or the command is
+// sudo alone. It is true also where Argv cannot tell the program.
+func (c ShellCommand) Sudo() bool {
+	_, sudo := unwrap(c.Words)
+	return sudo
+}
+
+// Assignments returns the NAME=value words before the command's program:
+// its own and those given to env or sudo (`CGO_ENABLED=0 go build`,
+// `sudo -E env A=1 make`). It is nil when Argv finds no program.
+func (c ShellCommand) Assignments() []Word {
+	argv := c.Argv()
+	if argv == nil {
+		return nil
 	}
-	return false
+	var out []Word
+	for _, w := range c.Words[:len(c.Words)-len(argv)] {
+		if IsAssignment(w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// unwrap skips the assignments and wrappers before a command's program
+// (see Argv) and tells whether one of the wrappers is sudo.
+func unwrap(w []Word) (argv []Word, sudo bool) {
+	for len(w) > 0 {
+		if IsAssignment(w[0]) {
+			w = w[1:]
+			continue
+		}
+		opts, ok := wrappers[path.Base(w[0].Value)]
+		if !ok {
+			return w, sudo
+		}
+		sudo = sudo || path.Base(w[0].Value) == "sudo"
+		w = w[1:]
+		for len(w) > 0 && strings.HasPrefix(w[0].Value, "-") {
+			n := opts.skip(w)
+			if n == 0 {
+				return nil, sudo
+			}
+			if n < 0 { // "--" ends the options
+				w = w[1:]
+				break
+			}
+			w = w[n:]
+		}
+	}
+	return nil, sudo
+}
+
+// wrapperOptions are the options of a wrapper: flags alone, and options
+// that take a value (attached, `-uapp`, `--user=app`, or the next word).
+// Each is its own word: grouped flags (-EH) are not read.
+type wrapperOptions struct {
+	flags, valued []string
+	// dashDash is set when "--" ends the options.
+	dashDash bool
+}
+
+// wrappers are the commands Argv looks through, with their options.
+var wrappers = map[string]wrapperOptions{
+	"sudo": {
+		flags: []string{"-E", "-H", "-n", "-S", "-i", "-s", "-k", "-P", "--preserve-env", "--login",
+			"--shell", "--non-interactive", "--stdin", "--set-home", "--reset-timestamp", "--preserve-groups"},
+		valued: []string{"-u", "-g", "-C", "-D", "-p", "-r", "-t", "-T", "--user", "--group",
+			"--close-from", "--chdir", "--prompt", "--role", "--type", "--command-timeout"},
+		dashDash: true,
+	},
+	"env": {
+		flags:    []string{"-i", "-", "-0", "-v", "--ignore-environment", "--null", "--debug"},
+		valued:   []string{"-u", "-C", "--unset", "--chdir"},
+		dashDash: true,
+	},
+	"xargs":     {flags: []string{"-r", "--no-run-if-empty", "-0", "--null", "-t", "--verbose"}},
+	"time":      {flags: []string{"-p"}},
+	"exec":      {flags: []string{"-c", "-l"}, valued: []string{"-a"}},
+	"command":   {flags: []string{"-p"}},
+	"nice":      {},
+	"eatmydata": {},
+	"nohup":     {},
+	"builtin":   {},
+}
+
+// skip returns how many words the option at w[0] takes: 1 for a flag or
+// a value attached to its option, 2 for an option and its value, -1 for
+// a "--" that ends the options, 0 for an option it does not know.
+func (o wrapperOptions) skip(w []Word) int {
+	opt := w[0].Value
+	has := func(list []string, s string) bool {
+		for _, x := range list {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(o.flags, opt):
+		return 1
+	case opt == "--":
+		if o.dashDash {
+			return -1
+		}
+	case strings.HasPrefix(opt, "--"):
+		name, _, attached := strings.Cut(opt, "=")
+		switch {
+		case attached && (has(o.valued, name) || has(o.flags, name)):
+			return 1 // --user=app, --preserve-env=HOME
+		case !attached && has(o.valued, name) && len(w) > 1:
+			return 2
+		}
+	case len(opt) > 2 && has(o.valued, opt[:2]):
+		return 1 // -uapp
+	case has(o.valued, opt) && len(w) > 1:
+		return 2
+	}
+	// Grouped flags (-EH, xargs -rt) are not read.
+	return 0
 }
 
 // IsAssignment reports whether w is NAME=value.
@@ -351,40 +444,93 @@ func (lx *shellLexer) afterContinuation(next int) int {
 	return skipContinuationLines(lx.src, next, lx.end)
 }
 
+// shellSplit is what split has lexed so far: the commands, the one being
+// lexed (its Span.Start is -1 until it has a token), the depth of the
+// compound commands around it and the first thing not modelled.
+type shellSplit struct {
+	cmds        []ShellCommand
+	cur         ShellCommand
+	depth       int
+	unsupported string
+	atStart     bool // the next word starts a command: reserved words count
+}
+
+func newShellSplit() *shellSplit {
+	s := &shellSplit{atStart: true}
+	s.reset()
+	return s
+}
+
+// reset drops the command being lexed.
+func (s *shellSplit) reset() {
+	s.cur = ShellCommand{}
+	s.cur.Span.Start = -1
+}
+
+// finish ends the command being lexed with the separator sep; with no
+// command, sep goes to the previous one when it has none.
+func (s *shellSplit) finish(sep string) {
+	if s.cur.Span.Start >= 0 {
+		s.cur.Sep = sep
+		s.cur.Depth = s.depth
+		s.cmds = append(s.cmds, s.cur)
+	} else if sep != "" && len(s.cmds) > 0 && s.cmds[len(s.cmds)-1].Sep == "" {
+		s.cmds[len(s.cmds)-1].Sep = sep
+	}
+	s.reset()
+	s.atStart = true
+}
+
+// note records what is not modelled, the first time.
+func (s *shellSplit) note(what string) {
+	if s.unsupported == "" {
+		s.unsupported = what
+	}
+}
+
+// extend makes the command being lexed run over sp.
+func (s *shellSplit) extend(sp Span) {
+	if s.cur.Span.Start < 0 {
+		s.cur.Span.Start = sp.Start
+	}
+	s.cur.Span.End = sp.End
+}
+
+func (s *shellSplit) redirect(w Word) { s.cur.Redirects = append(s.cur.Redirects, w) }
+
+// word adds w to the command being lexed, or takes it as the reserved
+// word of a compound command when it starts one.
+func (s *shellSplit) word(w Word) {
+	if s.atStart {
+		switch w.Raw {
+		case "if", "while", "until", "{":
+			s.depth++
+			return
+		case "for", "select":
+			s.depth++
+			s.atStart = false
+			s.extend(w.Span)
+			s.cur.Words = append(s.cur.Words, w)
+			return
+		case "then", "do", "else", "elif", "!":
+			return
+		case "fi", "done", "}":
+			s.depth = max(s.depth-1, 0)
+			return
+		case "case", "function":
+			s.note("a " + w.Raw + " statement")
+		}
+	}
+	s.atStart = false
+	s.extend(w.Span)
+	s.cur.Words = append(s.cur.Words, w)
+}
+
 // split lexes the text from start into commands; it also returns what
 // it did not model, the end of the last token and the operator the text
 // ends with.
 func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
-	var cmds []ShellCommand
-	var cur ShellCommand
-	depth := 0
-	unsupported := ""
-	atStart := true // the next word starts a command: reserved words count
-	cur.Span.Start = -1
-	finish := func(sep string) {
-		if cur.Span.Start >= 0 {
-			cur.Sep = sep
-			cur.Depth = depth
-			cmds = append(cmds, cur)
-		} else if sep != "" && len(cmds) > 0 && cmds[len(cmds)-1].Sep == "" {
-			cmds[len(cmds)-1].Sep = sep
-		}
-		cur = ShellCommand{}
-		cur.Span.Start = -1
-		atStart = true
-	}
-	note := func(what string) {
-		if unsupported == "" {
-			unsupported = what
-		}
-	}
-	extend := func(s Span) {
-		if cur.Span.Start < 0 {
-			cur.Span.Start = s.Start
-		}
-		cur.Span.End = s.End
-	}
-	redirect := func(w Word) { cur.Redirects = append(cur.Redirects, w) }
+	s := newShellSplit()
 	i := start
 	lastEnd, lastOp := start, ""
 	token := false // the previous step lexed a token (not a newline or comment)
@@ -401,15 +547,10 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 		// with that operator (`a &` then `# …`): only a token clears it.
 		prevOp := lastOp
 		lastOp = ""
-		c := lx.src[i]
-		two := ""
-		if i+1 < lx.end {
-			two = operator2(c, lx.src[i+1])
-		}
-		switch {
+		switch c := lx.src[i]; {
 		case c == '\n':
-			if cur.Span.Start >= 0 {
-				finish("\n")
+			if s.cur.Span.Start >= 0 {
+				s.finish("\n")
 			}
 			i++
 			token = false
@@ -423,49 +564,12 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 			lastOp = prevOp
 			continue
 		case c == '#':
-			note("a shell comment")
+			s.note("a shell comment")
 			i = lx.end
 			continue
-		case two == "&&" || two == "||" || two == ";;" || two == "|&":
-			lastOp = two
-			finish(two)
-			i += 2
-			continue
-		case two == "&>":
-			end := i + 2
-			if end < lx.end && lx.src[end] == '>' {
-				end++
-			}
-			extend(Span{i, end})
-			i = lx.redirectTarget(end, extend, redirect)
-			continue
-		case c == ';' || c == '|' || c == '&':
-			lastOp = operator1(c)
-			finish(lastOp)
-			i++
-			continue
-		case c == '(':
-			lastOp = "("
-			finish("")
-			depth++
-			i++
-			continue
-		case c == ')':
-			finish("")
-			depth = max(depth-1, 0)
-			i++
-			continue
-		case c == '<' || c == '>':
-			end := i + 1
-			for end < lx.end && (lx.src[end] == '<' || lx.src[end] == '>' || lx.src[end] == '&' || lx.src[end] == '|' || lx.src[end] == '-') {
-				end++
-			}
-			op := string(lx.src[i:end])
-			if strings.HasPrefix(op, "<<") && op != "<<<" {
-				note("a here-document")
-			}
-			extend(Span{i, end})
-			i = lx.redirectTarget(end, extend, redirect)
+		}
+		if next, op, ok := lx.operator(s, i); ok {
+			i, lastOp = next, op
 			continue
 		}
 		w, next := lx.word(i)
@@ -475,46 +579,70 @@ func (lx *shellLexer) split(start int) ([]ShellCommand, string, int, string) {
 			// of this command is not modelled, so it is not handed to the
 			// rules (which would edit words inside the quote), and no
 			// command after it is either.
-			cur = ShellCommand{}
-			cur.Span.Start = -1
+			s.reset()
 			break
 		}
 		// A word followed directly by < or > is a file descriptor (2>&1).
 		if i < lx.end && (lx.src[i] == '<' || lx.src[i] == '>') && isDigits(w.Raw) {
-			extend(w.Span)
+			s.extend(w.Span)
 			continue
 		}
-		if atStart {
-			switch w.Raw {
-			case "if", "while", "until", "{", "for", "select":
-				depth++
-				if w.Raw == "for" || w.Raw == "select" {
-					atStart = false
-					extend(w.Span)
-					cur.Words = append(cur.Words, w)
-				}
-				continue
-			case "then", "do", "else", "elif", "!":
-				continue
-			case "fi", "done", "}":
-				depth = max(depth-1, 0)
-				continue
-			case "case", "function":
-				note("a " + w.Raw + " statement")
-			}
-		}
-		atStart = false
-		extend(w.Span)
-		cur.Words = append(cur.Words, w)
+		s.word(w)
 	}
-	finish("")
+	s.finish("")
 	if lx.open {
-		note("an unterminated quote")
+		s.note("an unterminated quote")
 	}
-	if n := len(cmds); n > 0 && cmds[n-1].Sep == "\n" {
-		cmds[n-1].Sep = ""
+	if n := len(s.cmds); n > 0 && s.cmds[n-1].Sep == "\n" {
+		s.cmds[n-1].Sep = ""
 	}
-	return cmds, unsupported, lastEnd, lastOp
+	return s.cmds, s.unsupported, lastEnd, lastOp
+}
+
+// operator lexes the control or redirection operator at i, if there is
+// one, into s: it returns where the text goes on and the control operator
+// the text would end with there ("" after a redirection or ")").
+func (lx *shellLexer) operator(s *shellSplit, i int) (next int, op string, ok bool) {
+	c := lx.src[i]
+	two := ""
+	if i+1 < lx.end {
+		two = operator2(c, lx.src[i+1])
+	}
+	switch {
+	case two == "&&" || two == "||" || two == ";;" || two == "|&":
+		s.finish(two)
+		return i + 2, two, true
+	case two == "&>":
+		end := i + 2
+		if end < lx.end && lx.src[end] == '>' {
+			end++
+		}
+		s.extend(Span{i, end})
+		return lx.redirectTarget(end, s), "", true
+	case c == ';' || c == '|' || c == '&':
+		op := operator1(c)
+		s.finish(op)
+		return i + 1, op, true
+	case c == '(':
+		s.finish("")
+		s.depth++
+		return i + 1, "(", true
+	case c == ')':
+		s.finish("")
+		s.depth = max(s.depth-1, 0)
+		return i + 1, "", true
+	case c == '<' || c == '>':
+		end := i + 1
+		for end < lx.end && (lx.src[end] == '<' || lx.src[end] == '>' || lx.src[end] == '&' || lx.src[end] == '|' || lx.src[end] == '-') {
+			end++
+		}
+		if op := string(lx.src[i:end]); strings.HasPrefix(op, "<<") && op != "<<<" {
+			s.note("a here-document")
+		}
+		s.extend(Span{i, end})
+		return lx.redirectTarget(end, s), "", true
+	}
+	return i, "", false
 }
 
 // operator2 is the two-byte operator a and b spell ("&&", "||", ";;",
@@ -558,16 +686,16 @@ func isDigits(s string) bool {
 	return true
 }
 
-// redirectTarget consumes the word after a redirection operator and hands
-// it to record.
-func (lx *shellLexer) redirectTarget(i int, extend func(Span), record func(Word)) int {
+// redirectTarget consumes the word after a redirection operator into the
+// command s is lexing.
+func (lx *shellLexer) redirectTarget(i int, s *shellSplit) int {
 	i = lx.skipBlank(i)
 	if i >= lx.end || strings.IndexByte(";&|()<>", lx.src[i]) >= 0 {
 		return i
 	}
 	w, next := lx.word(i)
-	extend(w.Span)
-	record(w)
+	s.extend(w.Span)
+	s.redirect(w)
 	return next
 }
 
@@ -619,45 +747,10 @@ func (lx *shellLexer) word(i int) (Word, int) {
 			return lx.word1(start, i), i
 		case c == '\'':
 			lx.spell(start, i)
-			j := i + 1
-			for j < end && src[j] != '\'' {
-				if src[j] == lx.esc && !lx.script {
-					if next, ok := continuation(src, j+1, end); ok {
-						j = skipContinuationLines(src, next, end)
-						continue
-					}
-				}
-				lx.val = append(lx.val, src[j])
-				j++
-			}
-			lx.open = lx.open || j >= end
-			i = min(j+1, end)
+			i = lx.singleQuoted(i + 1)
 		case c == '"':
 			lx.spell(start, i)
-			j := i + 1
-			for j < end && src[j] != '"' {
-				switch {
-				case src[j] == lx.esc || src[j] == '\\':
-					if next, ok := continuation(src, j+1, end); ok && src[j] == lx.esc {
-						j = skipContinuationLines(src, next, end)
-						continue
-					}
-					if src[j] == '\\' && j+1 < end {
-						lx.val = append(lx.val, src[j+1])
-						j += 2
-						continue
-					}
-				case src[j] == '$' && j+1 < end && (src[j+1] == '(' || src[j+1] == '{'):
-					k := lx.nested(j + 1)
-					lx.val = append(lx.val, src[j:k]...)
-					j = k
-					continue
-				}
-				lx.val = append(lx.val, src[j])
-				j++
-			}
-			lx.open = lx.open || j >= end
-			i = min(j+1, end)
+			i = lx.doubleQuoted(i + 1)
 		case c == '$' && i+1 < end && (src[i+1] == '(' || src[i+1] == '{'):
 			// Kept as written: a plain word stays plain.
 			k := lx.nested(i + 1)
@@ -676,6 +769,54 @@ func (lx *shellLexer) word(i int) (Word, int) {
 		}
 	}
 	return lx.word1(start, i), i
+}
+
+// singleQuoted adds to the word's value the text of the single quotes
+// that open before j and returns where the word goes on after them.
+func (lx *shellLexer) singleQuoted(j int) int {
+	src, end := lx.src, lx.end
+	for j < end && src[j] != '\'' {
+		if src[j] == lx.esc && !lx.script {
+			if next, ok := continuation(src, j+1, end); ok {
+				j = skipContinuationLines(src, next, end)
+				continue
+			}
+		}
+		lx.val = append(lx.val, src[j])
+		j++
+	}
+	lx.open = lx.open || j >= end
+	return min(j+1, end)
+}
+
+// doubleQuoted adds to the word's value the text of the double quotes
+// that open before j (backslash escapes taken out, $(…) and ${…} kept as
+// written) and returns where the word goes on after them.
+func (lx *shellLexer) doubleQuoted(j int) int {
+	src, end := lx.src, lx.end
+	for j < end && src[j] != '"' {
+		switch {
+		case src[j] == lx.esc || src[j] == '\\':
+			if next, ok := continuation(src, j+1, end); ok && src[j] == lx.esc {
+				j = skipContinuationLines(src, next, end)
+				continue
+			}
+			if src[j] == '\\' && j+1 < end {
+				lx.val = append(lx.val, src[j+1])
+				j += 2
+				continue
+			}
+		case src[j] == '$' && j+1 < end && (src[j+1] == '(' || src[j+1] == '{'):
+			k := lx.nested(j + 1)
+			lx.val = append(lx.val, src[j:k]...)
+			j = k
+			continue
+		}
+		lx.val = append(lx.val, src[j])
+		j++
+	}
+	lx.open = lx.open || j >= end
+	return min(j+1, end)
 }
 
 // spell starts spelling out the value of the word that starts at start,
@@ -812,4 +953,57 @@ func isShell(name string) bool {
 		return true
 	}
 	return false
+}
+
+// Substitutions returns the scripts of the command substitutions in the
+// word as written, `$( … )` (with nested parentheses) and backquotes, in
+// order; text in single quotes is skipped. The splitter keeps them inside
+// their word; a rule that looks for the programs a RUN runs splits them
+// with SplitScript (`x=$(id -u)` runs id).
+func (w Word) Substitutions() []string {
+	raw := w.Raw
+	if !strings.ContainsAny(raw, "$`") {
+		return nil
+	}
+	var out []string
+	for i := 0; i < len(raw); i++ {
+		switch {
+		case raw[i] == '\\':
+			i++
+		case raw[i] == '\'':
+			if j := strings.IndexByte(raw[i+1:], '\''); j >= 0 {
+				i += j + 1
+			}
+		case raw[i] == '`':
+			if j := strings.IndexByte(raw[i+1:], '`'); j >= 0 {
+				out = append(out, raw[i+1:i+1+j])
+				i += j + 1
+			}
+		case raw[i] == '$' && i+1 < len(raw) && raw[i+1] == '(':
+			depth, j := 1, i+2
+			for ; j < len(raw) && depth > 0; j++ {
+				switch raw[j] {
+				case '(':
+					depth++
+				case ')':
+					depth--
+				}
+			}
+			if depth == 0 {
+				out = append(out, raw[i+2:j-1])
+			}
+			i = j - 1
+		}
+	}
+	return out
+}
+
+// Values returns the values of words (quotes and escapes removed), for
+// rules that read a command's arguments as strings.
+func Values(words []Word) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = w.Value
+	}
+	return out
 }

@@ -111,21 +111,94 @@ func TestArgv(t *testing.T) {
 	tests := []struct{ run, want string }{
 		{`RUN DEBIAN_FRONTEND=noninteractive apt-get install x`, "apt-get install x"},
 		{`RUN sudo -E env A=1 apt-get install x`, "apt-get install x"},
-		{`RUN sudo -u app apt-get install x`, ""},
+		{`RUN sudo -u app apt-get install x`, "apt-get install x"},
+		{`RUN sudo -uapp -g grp --chdir=/x -E apt-get install x`, "apt-get install x"},
+		{`RUN sudo --user app --preserve-env=HOME,PATH -- apt-get install x`, "apt-get install x"},
+		{`RUN /usr/bin/sudo -n /usr/bin/apt-get install x`, "/usr/bin/apt-get install x"},
+		{`RUN env -u HOME -i A=1 B=2 make`, "make"},
+		{`RUN env --unset=HOME --chdir /src make`, "make"},
+		{`RUN exec -a name nginx -g x`, "nginx -g x"},
+		{`RUN builtin cd /x`, "cd /x"},
 		{`RUN xargs -r apt-get install`, "apt-get install"},
+		{`RUN xargs -rt apt-get install`, ""},
+		{`RUN sudo -EH apt-get install`, ""},
+		// Options Argv does not know could take the next word.
+		{`RUN xargs -n 1 rm`, ""},
+		{`RUN nice -n 5 make`, ""},
+		{`RUN sudo -h host make`, ""},
+		{`RUN sudo -u`, ""},
+		{`RUN env -S 'a b' make`, ""},
+		{`RUN command -v gosu`, ""},
+		{`RUN sudo`, ""},
 		{`RUN A=1`, ""},
+		// Only the base name of a wrapper counts, and only as a program.
+		{`RUN /usr/bin/env python3 x.py`, "python3 x.py"},
+		{`RUN echo sudo env`, "echo sudo env"},
 	}
 	for _, tt := range tests {
 		d, err := Parse("Dockerfile", []byte("FROM x\n"+tt.run+"\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, w := range d.ShellCommands(d.Instructions[1])[0].Argv() {
-			got = append(got, w.Value)
+		got := strings.Join(Values(d.ShellCommands(d.Instructions[1])[0].Argv()), " ")
+		if got != tt.want {
+			t.Errorf("%s: Argv = %q, want %q", tt.run, got, tt.want)
 		}
-		if strings.Join(got, " ") != tt.want {
-			t.Errorf("%s: Argv = %q, want %q", tt.run, strings.Join(got, " "), tt.want)
+	}
+}
+
+func TestSudo(t *testing.T) {
+	tests := []struct {
+		script string
+		want   bool
+	}{
+		{"sudo apt-get install x", true},
+		{"A=1 env B=2 /usr/bin/sudo -E make", true},
+		{"sudo -u app -h host make", true}, // Argv cannot tell the program
+		{"sudo", true},
+		{"apt-get install sudo", false},
+		{"echo sudo", false},
+		{"SUDO=sudo make", false},
+		{"xargs -n1 sudo rm", false}, // past an option xargs takes, unknown
+	}
+	for _, tt := range tests {
+		if got := SplitScript(tt.script)[0].Sudo(); got != tt.want {
+			t.Errorf("%q: Sudo() = %v, want %v", tt.script, got, tt.want)
+		}
+	}
+}
+
+func TestAssignments(t *testing.T) {
+	tests := []struct{ script, want string }{
+		{"CGO_ENABLED=0 GOOS=linux go build", "CGO_ENABLED=0 GOOS=linux"},
+		{"sudo -E env -u B A='1 2' C=3 make D=4", "A=1 2 C=3"},
+		{"go build", ""},
+		{"A=1", ""},             // no program
+		{"nice -n 1 A=1 x", ""}, // Argv cannot tell the program
+		{`"A=1" x`, ""},         // a quoted word is a program, not an assignment
+	}
+	for _, tt := range tests {
+		if got := strings.Join(Values(SplitScript(tt.script)[0].Assignments()), " "); got != tt.want {
+			t.Errorf("%q: Assignments() = %q, want %q", tt.script, got, tt.want)
+		}
+	}
+}
+
+func TestSubstitutions(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want []string
+	}{
+		{"plain", nil},
+		{"x=$(id -u)", []string{"id -u"}},
+		{"$(a $(b))`c`", []string{"a $(b)", "c"}},
+		{`"$(a)"'$(b)'\$(c)`, []string{"a"}},
+		{"$(open", nil},
+		{"${VAR}", nil},
+	}
+	for _, tt := range tests {
+		if got := (Word{Raw: tt.raw}).Substitutions(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%q: Substitutions() = %q, want %q", tt.raw, got, tt.want)
 		}
 	}
 }

@@ -49,7 +49,6 @@ func (d *Document) Words(span Span) []Word { return d.words(span, false) }
 func (d *Document) flagWords(span Span) []Word { return d.words(span, true) }
 
 func (d *Document) words(span Span, flagsOnly bool) []Word {
-	src := d.Src
 	esc := byte(d.Escape)
 	if d.Escape == 0 {
 		esc = '\\'
@@ -60,109 +59,131 @@ func (d *Document) words(span Span, flagsOnly bool) []Word {
 	// its value spelt out, which goes through one reused buffer.
 	// (A reader of flags stops early: its few words are copied one by
 	// one.)
-	var text string
+	ws := wordSplit{src: d.Src, esc: esc, span: span, flagsOnly: flagsOnly, plain: true, start: -1}
 	if !flagsOnly {
-		text = string(src[span.Start:span.End])
+		ws.text = string(d.Src[span.Start:span.End])
 	}
-	done := false // flagsOnly and a word that is not a flag was found
-	var words []Word
-	var val []byte
-	plain := true // the word so far is its own value
-	start := -1
-	end := span.End
-	flush := func(at int) {
-		if start >= 0 {
-			var raw string
-			if flagsOnly {
-				raw = string(src[start:at])
-			} else {
-				raw = text[start-span.Start : at-span.Start]
-			}
-			value := raw
-			if !plain {
-				value = string(val)
-			}
-			words = append(words, Word{Span: Span{start, at}, Raw: raw, Value: value})
-			done = flagsOnly && !strings.HasPrefix(raw, "--")
-		}
-		start = -1
-		val = val[:0]
-		plain = true
-	}
-	begin := func(at int) {
-		if start < 0 {
-			start = at
-		}
-	}
-	// spell ends the word's plain run at i: its value is spelt out from
-	// here on.
-	spell := func(i int) {
-		if plain {
-			val = append(val[:0], src[start:i]...)
-			plain = false
-		}
-	}
+	src, end := d.Src, span.End
 	i := span.Start
-	for i < end && !done {
+	for i < end && !ws.done {
 		c := src[i]
 		switch {
 		case c == esc:
 			if next, ok := continuation(src, i+1, end); ok {
-				if start >= 0 {
-					spell(i)
+				if ws.start >= 0 {
+					ws.spell(i)
 				}
 				i = skipContinuationLines(src, next, end)
 				continue
 			}
-			begin(i)
-			spell(i)
+			ws.begin(i)
+			ws.spell(i)
 			if i+1 < end {
-				val = append(val, src[i+1])
+				ws.val = append(ws.val, src[i+1])
 				i += 2
 			} else {
-				val = append(val, c)
+				ws.val = append(ws.val, c)
 				i++
 			}
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			flush(i)
+			ws.flush(i)
 			i++
 		case c == '\'':
-			begin(i)
-			spell(i)
+			ws.begin(i)
+			ws.spell(i)
 			j := i + 1
 			for j < end && src[j] != '\'' {
-				val = append(val, src[j])
+				ws.val = append(ws.val, src[j])
 				j++
 			}
 			i = min(j+1, end)
 		case c == '"':
-			begin(i)
-			spell(i)
-			j := i + 1
-			for j < end && src[j] != '"' {
-				if src[j] == esc && j+1 < end {
-					if next, ok := continuation(src, j+1, end); ok {
-						j = skipContinuationLines(src, next, end)
-						continue
-					}
-					j++
-				}
-				val = append(val, src[j])
-				j++
-			}
-			i = min(j+1, end)
+			ws.begin(i)
+			ws.spell(i)
+			i = ws.doubleQuoted(i + 1)
 		default:
-			begin(i)
-			if !plain {
-				val = append(val, c)
+			ws.begin(i)
+			if !ws.plain {
+				ws.val = append(ws.val, c)
 			}
 			i++
 		}
 	}
-	if !done {
-		flush(end)
+	if !ws.done {
+		ws.flush(end)
 	}
-	return words
+	return ws.words
+}
+
+// wordSplit is what Document.words has split of span so far: the words,
+// and the one being split, which starts at start (-1 between words).
+type wordSplit struct {
+	src       []byte
+	esc       byte
+	span      Span
+	text      string // the span's text, when not flagsOnly
+	flagsOnly bool
+	done      bool // flagsOnly and a word that is not a flag was found
+	words     []Word
+	val       []byte
+	plain     bool // the word so far is its own value
+	start     int
+}
+
+// flush ends the word being split at at.
+func (ws *wordSplit) flush(at int) {
+	if ws.start >= 0 {
+		var raw string
+		if ws.flagsOnly {
+			raw = string(ws.src[ws.start:at])
+		} else {
+			raw = ws.text[ws.start-ws.span.Start : at-ws.span.Start]
+		}
+		value := raw
+		if !ws.plain {
+			value = string(ws.val)
+		}
+		ws.words = append(ws.words, Word{Span: Span{ws.start, at}, Raw: raw, Value: value})
+		ws.done = ws.flagsOnly && !strings.HasPrefix(raw, "--")
+	}
+	ws.start = -1
+	ws.val = ws.val[:0]
+	ws.plain = true
+}
+
+// begin starts a word at at unless one is being split.
+func (ws *wordSplit) begin(at int) {
+	if ws.start < 0 {
+		ws.start = at
+	}
+}
+
+// spell ends the word's plain run at i: its value is spelt out from here
+// on.
+func (ws *wordSplit) spell(i int) {
+	if ws.plain {
+		ws.val = append(ws.val[:0], ws.src[ws.start:i]...)
+		ws.plain = false
+	}
+}
+
+// doubleQuoted adds the text of the double quotes that open before j to
+// the word's value (the escape character escapes, a continuation joins
+// lines) and returns where the word goes on after them.
+func (ws *wordSplit) doubleQuoted(j int) int {
+	src, end := ws.src, ws.span.End
+	for j < end && src[j] != '"' {
+		if src[j] == ws.esc && j+1 < end {
+			if next, ok := continuation(src, j+1, end); ok {
+				j = skipContinuationLines(src, next, end)
+				continue
+			}
+			j++
+		}
+		ws.val = append(ws.val, src[j])
+		j++
+	}
+	return min(j+1, end)
 }
 
 // continuation reports whether the bytes from i are blanks up to a line

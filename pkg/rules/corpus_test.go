@@ -41,8 +41,10 @@ func TestCorpus(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(root, p)
 		t.Run(rel, func(t *testing.T) {
-			env := &rewrite.Env{ContextDir: filepath.Dir(p)}
+			buildContext := rewrite.OpenContext(filepath.Dir(p))
+			env := &rewrite.Env{BuildContext: buildContext}
 			res, err := rewrite.Run(context.Background(), rel, src, rules, env)
+			buildContext.Close()
 			var pe *rewrite.ParseError
 			if errors.As(err, &pe) {
 				unparsable++

@@ -37,7 +37,7 @@ func TestReadsSkipsOnlyIdleRules(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		env := &rewrite.Env{ContextDir: filepath.Join(t.TempDir(), "none")}
+		env := &rewrite.Env{BuildContext: rewrite.OpenContext(filepath.Join(t.TempDir(), "none"))}
 		for _, r := range All() {
 			if len(r.Reads) == 0 || hasAny(d, r.Reads) {
 				continue

@@ -51,8 +51,10 @@ func TestRealWorld(t *testing.T) {
 			perDir[top] = &tally{}
 		}
 		perDir[top].files++
-		env := &rewrite.Env{ContextDir: filepath.Dir(p)}
+		buildContext := rewrite.OpenContext(filepath.Dir(p))
+		env := &rewrite.Env{BuildContext: buildContext}
 		res, err := rewrite.Run(context.Background(), p, src, rules, env)
+		buildContext.Close()
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
 			continue

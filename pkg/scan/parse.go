@@ -238,48 +238,7 @@ func (p *parser) report() (*Report, error) {
 		}
 		key := t.(string)
 		p.push("." + key)
-		switch key {
-		case "SchemaVersion":
-			s.schemaVersion = true
-			err = p.decode(&s.version)
-		case "ArtifactName":
-			s.artifactName = true
-			err = p.decode(&rep.Artifact)
-		case "Metadata":
-			var m struct {
-				ImageID     string
-				RepoTags    []string
-				RepoDigests []string
-			}
-			if err = p.decode(&m); err == nil {
-				rep.ImageID, rep.Names, rep.Digests = m.ImageID, append(rep.Names, m.RepoTags...), append(rep.Digests, m.RepoDigests...)
-			}
-		case "Results":
-			s.results = true
-			err = p.array(func(int) error {
-				return p.object(func(k string) error {
-					if k != "Vulnerabilities" {
-						return p.skip()
-					}
-					return p.array(func(int) error { return p.trivyVuln(rep) })
-				})
-			})
-		case "matches":
-			s.matches = true
-			err = p.array(func(int) error { return p.grypeMatch(rep) })
-		case "source":
-			s.source = true
-			err = p.grypeSource(rep)
-		case "descriptor":
-			s.descriptor = true
-			var d struct{ Name, Version string }
-			if err = p.decode(&d); err == nil {
-				s.descriptorName, rep.ToolVersion = d.Name, d.Version
-			}
-		default:
-			err = p.skip()
-		}
-		if err != nil {
+		if err := p.topLevel(key, rep, &s); err != nil {
 			return nil, err
 		}
 		p.pop()
@@ -290,36 +249,93 @@ func (p *parser) report() (*Report, error) {
 	if _, err := p.dec.Token(); err != io.EOF {
 		return nil, &Error{File: p.file, Msg: fmt.Sprintf("unexpected data after the report's closing brace (offset %d)", p.dec.InputOffset())}
 	}
+	if err := p.tellTool(rep, s); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// topLevel decodes the value of the report's top-level key into rep, and
+// records in s the keys that tell the formats apart.
+func (p *parser) topLevel(key string, rep *Report, s *seen) error {
+	var err error
+	switch key {
+	case "SchemaVersion":
+		s.schemaVersion = true
+		err = p.decode(&s.version)
+	case "ArtifactName":
+		s.artifactName = true
+		err = p.decode(&rep.Artifact)
+	case "Metadata":
+		var m struct {
+			ImageID     string
+			RepoTags    []string
+			RepoDigests []string
+		}
+		if err = p.decode(&m); err == nil {
+			rep.ImageID, rep.Names, rep.Digests = m.ImageID, append(rep.Names, m.RepoTags...), append(rep.Digests, m.RepoDigests...)
+		}
+	case "Results":
+		s.results = true
+		err = p.array(func(int) error {
+			return p.object(func(k string) error {
+				if k != "Vulnerabilities" {
+					return p.skip()
+				}
+				return p.array(func(int) error { return p.trivyVuln(rep) })
+			})
+		})
+	case "matches":
+		s.matches = true
+		err = p.array(func(int) error { return p.grypeMatch(rep) })
+	case "source":
+		s.source = true
+		err = p.grypeSource(rep)
+	case "descriptor":
+		s.descriptor = true
+		var d struct{ Name, Version string }
+		if err = p.decode(&d); err == nil {
+			s.descriptorName, rep.ToolVersion = d.Name, d.Version
+		}
+	default:
+		err = p.skip()
+	}
+	return err
+}
+
+// tellTool sets rep.Tool from the top-level keys seen, or says why the
+// report is neither Trivy's nor Grype's, or lacks what its format needs.
+func (p *parser) tellTool(rep *Report, s seen) error {
 	trivy := s.schemaVersion || s.results || s.artifactName
 	grype := s.matches || s.descriptor && strings.EqualFold(s.descriptorName, "grype")
 	switch {
 	case trivy && grype:
-		return nil, p.errorf("not a Trivy or Grype report: it has both Trivy fields (SchemaVersion, ArtifactName, Results) and Grype fields (matches, descriptor)")
+		return p.errorf("not a Trivy or Grype report: it has both Trivy fields (SchemaVersion, ArtifactName, Results) and Grype fields (matches, descriptor)")
 	case s.descriptor && s.descriptorName != "" && !strings.EqualFold(s.descriptorName, "grype"):
-		return nil, &Error{File: p.file, Path: "$.descriptor.name", Msg: fmt.Sprintf("not a Trivy or Grype report: written by %q", s.descriptorName)}
+		return &Error{File: p.file, Path: "$.descriptor.name", Msg: fmt.Sprintf("not a Trivy or Grype report: written by %q", s.descriptorName)}
 	case trivy:
 		rep.Tool = Trivy
 		if !s.schemaVersion {
-			return nil, p.errorf("Trivy report without SchemaVersion; want SchemaVersion 2 (trivy image --format json)")
+			return p.errorf("Trivy report without SchemaVersion; want SchemaVersion 2 (trivy image --format json)")
 		}
 		if s.version.String() != "2" {
-			return nil, &Error{File: p.file, Path: "$.SchemaVersion", Msg: fmt.Sprintf("Trivy SchemaVersion %s is not supported; want 2", s.version)}
+			return &Error{File: p.file, Path: "$.SchemaVersion", Msg: fmt.Sprintf("Trivy SchemaVersion %s is not supported; want 2", s.version)}
 		}
 		if !s.artifactName || rep.Artifact == "" {
-			return nil, p.errorf("Trivy report without ArtifactName")
+			return p.errorf("Trivy report without ArtifactName")
 		}
 	case grype:
 		rep.Tool = Grype
 		if !s.matches {
-			return nil, p.errorf("Grype report without matches")
+			return p.errorf("Grype report without matches")
 		}
 		if !s.source {
-			return nil, p.errorf("Grype report without source")
+			return p.errorf("Grype report without source")
 		}
 	default:
-		return nil, p.errorf("not a Trivy or Grype report: none of SchemaVersion, ArtifactName, Results (Trivy) or matches, descriptor (Grype) at the top level")
+		return p.errorf("not a Trivy or Grype report: none of SchemaVersion, ArtifactName, Results (Trivy) or matches, descriptor (Grype) at the top level")
 	}
-	return rep, nil
+	return nil
 }
 
 // trivyVuln decodes one element of Results[].Vulnerabilities.

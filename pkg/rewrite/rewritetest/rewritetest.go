@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"golang.org/x/tools/txtar"
 
@@ -268,19 +269,14 @@ func (f *Fixture) setSection(name string, data []byte) {
 	}
 }
 
-// writeContext lays the fixture's build context out in a temporary folder.
-func (f *Fixture) writeContext(t *testing.T) string {
-	dir := t.TempDir()
+// buildContext is the fixture's build context, in memory: its files are
+// regular, mode 0644, and its folders those their names imply.
+func (f *Fixture) buildContext() fstest.MapFS {
+	m := fstest.MapFS{}
 	for name, data := range f.context {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		m[name] = &fstest.MapFile{Data: data, Mode: 0o644}
 	}
-	return dir
+	return m
 }
 
 // testRegistryHost is the in-process registry's address in notes; goldens
@@ -386,7 +382,7 @@ func (f *Fixture) Env(t *testing.T) (*rewrite.Env, error) {
 		}
 		catalog = catalog.Merge(user)
 	}
-	env := &rewrite.Env{ContextDir: f.writeContext(t), Images: catalog, Options: rewrite.Options{}}
+	env := &rewrite.Env{BuildContext: f.buildContext(), Images: catalog, Options: rewrite.Options{}}
 	if f.images != nil {
 		env.Images = layeredImages{f.images, catalog}
 	}
@@ -549,21 +545,7 @@ func CheckInvariants(t *testing.T, input []byte, res *rewrite.Result, rules []*r
 	if len(res.Fixes) == 0 && res.Changed() {
 		t.Errorf("file changed with no fix reported")
 	}
-	touched := map[int]bool{}
-	for _, f := range res.Fixes {
-		for _, r := range f.Touched {
-			for l := r.Start; l <= r.End; l++ {
-				touched[l] = true
-				// An edit inside an instruction may change any of its lines.
-				if in := before.InstructionAt(l); in != nil {
-					for m := in.Line; m <= in.EndLine; m++ {
-						touched[m] = true
-					}
-				}
-			}
-		}
-	}
-	if line, text, ok := untouchedLinesKept(res.Old, res.New, touched); !ok {
+	if line, text, ok := untouchedLinesKept(res.Old, res.New, touchedLines(before, res.Fixes)); !ok {
 		t.Errorf("line %d changed but no fix covers it: %q", line, text)
 	}
 	// 3. Idempotence.
@@ -578,23 +560,63 @@ func CheckInvariants(t *testing.T, input []byte, res *rewrite.Result, rules []*r
 	if res.Changed() {
 		checkDiffApplies(t, res.Old, res.New)
 	}
-	// 5. Line endings, BOM and the final newline are kept.
-	if bytes.HasPrefix(input, []byte(rewrite.BOM)) != bytes.HasPrefix(res.New, []byte(rewrite.BOM)) {
+	// 5. Line endings, BOM, the final newline and the escape character
+	// are kept.
+	checkFormKept(t, input, res.New, before.Escape, after.Escape)
+	// 6. Stage names survive, and every COPY --from still names a stage or
+	// an image.
+	checkStageNamesKept(t, before, after)
+	// 7. Determinism.
+	third, err := rewrite.Run(ctx, res.Path, input, rules, env)
+	if err != nil || !bytes.Equal(third.New, res.New) || formatNotes(third.Notes) != formatNotes(res.Notes) {
+		t.Errorf("a second run on the same input gave a different result")
+	}
+}
+
+// touchedLines are the lines of the input the fixes may change: those
+// they name and every line of an instruction among them.
+func touchedLines(before *rewrite.Document, fixes []rewrite.Fix) map[int]bool {
+	touched := map[int]bool{}
+	for _, f := range fixes {
+		for _, r := range f.Touched {
+			for l := r.Start; l <= r.End; l++ {
+				touched[l] = true
+				// An edit inside an instruction may change any of its lines.
+				if in := before.InstructionAt(l); in != nil {
+					for m := in.Line; m <= in.EndLine; m++ {
+						touched[m] = true
+					}
+				}
+			}
+		}
+	}
+	return touched
+}
+
+// checkFormKept checks that the output keeps the input's BOM, final
+// newline, CRLF line endings and escape character.
+func checkFormKept(t *testing.T, input, output []byte, escBefore, escAfter rune) {
+	t.Helper()
+	if bytes.HasPrefix(input, []byte(rewrite.BOM)) != bytes.HasPrefix(output, []byte(rewrite.BOM)) {
 		t.Errorf("BOM not kept")
 	}
-	if bytes.HasSuffix(input, []byte("\n")) != bytes.HasSuffix(res.New, []byte("\n")) {
+	if bytes.HasSuffix(input, []byte("\n")) != bytes.HasSuffix(output, []byte("\n")) {
 		t.Errorf("final newline not kept")
 	}
 	if bytes.Contains(input, []byte("\r\n")) {
-		if bare := bytes.Count(res.New, []byte("\n")) - bytes.Count(res.New, []byte("\r\n")); bare != bytes.Count(input, []byte("\n"))-bytes.Count(input, []byte("\r\n")) {
+		if bare := bytes.Count(output, []byte("\n")) - bytes.Count(output, []byte("\r\n")); bare != bytes.Count(input, []byte("\n"))-bytes.Count(input, []byte("\r\n")) {
 			t.Errorf("CRLF file gained bare LF line endings")
 		}
 	}
-	if before.Escape != after.Escape {
-		t.Errorf("escape character changed from %q to %q", before.Escape, after.Escape)
+	if escBefore != escAfter {
+		t.Errorf("escape character changed from %q to %q", escBefore, escAfter)
 	}
-	// 6. Stage names survive, and every COPY --from still names a stage or
-	// an image.
+}
+
+// checkStageNamesKept checks that every named stage of the input is still
+// there.
+func checkStageNamesKept(t *testing.T, before, after *rewrite.Document) {
+	t.Helper()
 	names := map[string]bool{}
 	for _, s := range after.Stages {
 		names[strings.ToLower(s.Name)] = true
@@ -603,11 +625,6 @@ func CheckInvariants(t *testing.T, input []byte, res *rewrite.Result, rules []*r
 		if s.Name != "" && !names[strings.ToLower(s.Name)] {
 			t.Errorf("stage %q disappeared", s.Name)
 		}
-	}
-	// 7. Determinism.
-	third, err := rewrite.Run(ctx, res.Path, input, rules, env)
-	if err != nil || !bytes.Equal(third.New, res.New) || formatNotes(third.Notes) != formatNotes(res.Notes) {
-		t.Errorf("a second run on the same input gave a different result")
 	}
 }
 

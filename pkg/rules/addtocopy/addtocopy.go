@@ -7,8 +7,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
-	"path"
-	"path/filepath"
+	"io/fs"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -40,15 +39,15 @@ func checkAddToCopy(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([
 			continue
 		}
 		var vars rewrite.Vars
-		contextDir := env.ContextDir
+		buildContext := env.BuildContext
 		if onbuild {
 			// ONBUILD runs in a downstream build: its variables and its
 			// context are not this file's.
-			vars, contextDir = rewrite.Vars{}, ""
+			vars, buildContext = rewrite.Vars{}, nil
 		} else {
 			vars = d.VarsAt(in)
 		}
-		keep, remote := addKeepReasons(d, cmd, vars, contextDir)
+		keep, remote := addKeepReasons(d, cmd, vars, buildContext)
 		if cmd.Checksum == "" && hasChecksumFlag(in) {
 			// --checksum= with no value: BuildKit's ADD takes it, COPY
 			// has no such flag.
@@ -116,7 +115,7 @@ func hasChecksumFlag(in *rewrite.Instruction) bool {
 
 // addKeepReasons lists why an ADD must stay ADD; remote reports whether a
 // source is downloaded.
-func addKeepReasons(d *rewrite.Document, cmd *instructions.AddCommand, vars rewrite.Vars, contextDir string) (reasons []string, remote bool) {
+func addKeepReasons(d *rewrite.Document, cmd *instructions.AddCommand, vars rewrite.Vars, buildContext fs.FS) (reasons []string, remote bool) {
 	if cmd.Checksum != "" {
 		reasons = append(reasons, "--checksum is an ADD-only flag")
 	}
@@ -142,8 +141,8 @@ func addKeepReasons(d *rewrite.Document, cmd *instructions.AddCommand, vars rewr
 			reasons = append(reasons, fmt.Sprintf("source %q is a %s, which ADD unpacks", src, kind))
 			continue
 		}
-		if contextDir != "" {
-			if archive := archiveInContext(contextDir, src); archive != "" {
+		if buildContext != nil {
+			if archive := archiveInContext(buildContext, src); archive != "" {
 				reasons = append(reasons, fmt.Sprintf("source %q is an archive by content (%s), which ADD unpacks", src, archive))
 			}
 		}
@@ -191,26 +190,21 @@ func isGitURL(lower string) bool {
 // archiveInContext looks at the context files a source names (globs
 // expanded) and returns the archive format of the first one whose content
 // ADD would unpack, or "".
-func archiveInContext(contextDir, src string) string {
-	rel := path.Clean("/" + filepath.ToSlash(src))[1:] // "/x/../.." cannot leave the context
-	if rel == "" {
+func archiveInContext(buildContext fs.FS, src string) string {
+	rel := buildctx.Name(src) // "/x/../.." cannot leave the context
+	if rel == "." {
 		return ""
 	}
-	pattern := filepath.Join(contextDir, filepath.FromSlash(rel))
-	matches := []string{pattern}
+	matches := []string{rel}
 	if strings.ContainsAny(rel, "*?[") {
-		m, err := filepath.Glob(pattern)
+		m, err := fs.Glob(buildContext, rel)
 		if err != nil {
 			return ""
 		}
 		matches = m
 	}
 	for _, m := range matches {
-		r, err := filepath.Rel(contextDir, m)
-		if err != nil {
-			continue
-		}
-		if kind := sniffArchive(contextDir, filepath.ToSlash(r)); kind != "" {
+		if kind := sniffArchive(buildContext, m); kind != "" {
 			return kind
 		}
 	}
@@ -222,8 +216,8 @@ func archiveInContext(contextDir, src string) string {
 // compression format ADD would unpack: the same test BuildKit makes
 // (decompress, then look for a tar header), except that any compressed
 // file counts, since its content may be a tar.
-func sniffArchive(contextDir, rel string) string {
-	f := buildctx.Open(contextDir, rel)
+func sniffArchive(buildContext fs.FS, rel string) string {
+	f := buildctx.Open(buildContext, rel)
 	if f == nil {
 		return ""
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
 // A source in the context is sniffed for archive magic, but not a file a
@@ -21,13 +23,15 @@ func TestArchiveInContextStaysInContext(t *testing.T) {
 	if err := os.Symlink(filepath.Join(outside, "a.bin"), filepath.Join(ctx, "link.bin")); err != nil {
 		t.Fatal(err)
 	}
+	buildContext := rewrite.OpenContext(ctx)
+	defer buildContext.Close()
 	for src, want := range map[string]string{
 		"b.bin":    "gzip",
 		"*.bin":    "gzip",
 		"link.bin": "",
 		"l*.bin":   "",
 	} {
-		if got := archiveInContext(ctx, src); got != want {
+		if got := archiveInContext(buildContext, src); got != want {
 			t.Errorf("archiveInContext(%q) = %q, want %q", src, got, want)
 		}
 	}

@@ -169,7 +169,7 @@ func stageIndex(d *rewrite.Document, name string, before int) int {
 // exec fails with ENOEXEC, the exec form fails with "exec format error".
 // "" when it has one, is a binary, or cannot be read.
 func withoutInterpreterLine(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, prog string) string {
-	if env == nil || env.ContextDir == "" {
+	if env == nil || env.BuildContext == nil {
 		return ""
 	}
 	related := map[int]bool{in.Stage: true}
@@ -208,7 +208,7 @@ func withoutInterpreterLine(d *rewrite.Document, env *rewrite.Env, in *rewrite.I
 			if intoDir && path.Base(src) != base || !intoDir && path.Base(dest) != base {
 				continue
 			}
-			text := buildctx.ReadFile(env.ContextDir, src)
+			text := buildctx.ReadFile(env.BuildContext, src)
 			if text == "" || strings.HasPrefix(text, "#!") || strings.HasPrefix(text, "\x7fELF") {
 				return ""
 			}

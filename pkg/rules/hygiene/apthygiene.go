@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/imageref"
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/pkgmgr"
 )
 
@@ -95,7 +96,7 @@ func checkAptHygiene(_ context.Context, d *rewrite.Document, env *rewrite.Env) (
 			case "install":
 				installFixes := aptInstallFixes(argv, sub, c, line, recommendsConfigured)
 				if kept := withoutRecommendsFix(installFixes); len(kept) < len(installFixes) {
-					if why := recommendsNeeded(d, in, s, i, argv[sub+1:]); why != "" {
+					if why := recommendsNeeded(d, env, in, s, i, argv[sub+1:]); why != "" {
 						installFixes = kept
 						notes = append(notes, rewrite.Note{Line: line, Message: "--no-install-recommends not added: " + why})
 					}
@@ -103,59 +104,65 @@ func checkAptHygiene(_ context.Context, d *rewrite.Document, env *rewrite.Env) (
 				fixes = append(fixes, installFixes...)
 			}
 		}
-		if lastUpdate < 0 {
-			return
+		if lastUpdate >= 0 {
+			fix, note := aptListsLeft(d, env, in, s, lastUpdate, lastApt)
+			fixes, notes = append(fixes, fix...), append(notes, note...)
 		}
-		if s.HasCacheMount("/var/lib/apt", "/var/lib/apt/lists", "/var/cache/apt") {
-			return
-		}
-		for _, c := range s.Commands[lastUpdate+1:] {
-			// apt-get dist-clean (apt 2.9, Debian trixie) removes the
-			// lists too.
-			if pkgmgr.IsRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" ||
-				aptListsRemoval.MatchString(rewrite.ShellWrapperScript(c)) {
-				return
-			}
-		}
-		needs := func(c rewrite.ShellCommand) bool {
-			switch aptSub(c) {
-			case "install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "download", "reinstall":
-				return true
-			}
-			return false
-		}
-		refresh := func(c rewrite.ShellCommand) bool { return aptSub(c) == "update" }
-		if later := pkgmgr.LaterUse(d, in, needs, refresh); later > 0 {
-			what := "apt-get update in this RUN feeds"
-			if lastApt == lastUpdate && !anyNeeds(s.Commands, needs) {
-				if len(s.Commands) == 1 {
-					// A RUN of the update alone: apt-update-merge folds it
-					// into the install or says why it cannot.
-					return
-				}
-				what = "apt-get update runs alone in this RUN and feeds"
-			}
-			notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("%s the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup)})
-			return
-		}
-		if later, script := pkgmgr.LaterScriptUse(d, env, in, needs, refresh); later > 0 {
-			// discourse: RUN /tmp/install-libheif in a stage built FROM
-			// this one runs apt install with these lists.
-			notes = append(notes, rewrite.Note{Line: in.Line, Message: fmt.Sprintf("apt-get update in this RUN feeds %s, which the RUN in line %d runs and which installs with apt without updating the lists itself, so the package lists stay in this layer; remove them at the end of the RUN that runs %s", script, later, script)})
-			return
-		}
-		if lastUpdate == len(s.Commands)-1 {
-			notes = append(notes, rewrite.Note{Line: in.Line, Message: "apt-get update ends this RUN and nothing uses the lists it downloads; remove it, or move it into the RUN that installs"})
-			return
-		}
-		edit, why := pkgmgr.AppendAtEnd(s, aptListsCleanup)
-		if why != "" {
-			notes = append(notes, rewrite.Note{Line: in.Line, Message: "package lists not removed: " + why + "; end the RUN with " + aptListsCleanup + " by hand"})
-			return
-		}
-		fixes = append(fixes, rewrite.Fix{Line: d.LineOf(edit.Start), Message: "apt-get update leaves package lists in the layer; remove them at the end of the same RUN", Edits: []rewrite.Edit{edit}})
 	})
 	return fixes, append(opaque, notes...), nil
+}
+
+// aptListsLeft is what to do about the package lists the last apt-get
+// update of the RUN s (command lastUpdate; lastApt is its last apt-get
+// command) leaves in the layer: a fix that removes them at the end of the
+// RUN, or a note that says why not; nothing when they are removed or kept
+// out of the layer, or when apt-update-merge deals with the RUN.
+func aptListsLeft(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, s *rewrite.ShellScript, lastUpdate, lastApt int) ([]rewrite.Fix, []rewrite.Note) {
+	if s.HasCacheMount("/var/lib/apt", "/var/lib/apt/lists", "/var/cache/apt") {
+		return nil, nil
+	}
+	for _, c := range s.Commands[lastUpdate+1:] {
+		// apt-get dist-clean (apt 2.9, Debian trixie) removes the
+		// lists too.
+		if pkgmgr.IsRemoveOf(c, "/var/lib/apt/lists", "/var/lib/apt") || aptSub(c) == "dist-clean" ||
+			aptListsRemoval.MatchString(rewrite.ShellWrapperScript(c)) {
+			return nil, nil
+		}
+	}
+	note := func(msg string) []rewrite.Note { return []rewrite.Note{{Line: in.Line, Message: msg}} }
+	needs := func(c rewrite.ShellCommand) bool {
+		switch aptSub(c) {
+		case "install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "download", "reinstall":
+			return true
+		}
+		return false
+	}
+	refresh := func(c rewrite.ShellCommand) bool { return aptSub(c) == "update" }
+	if later := pkgmgr.LaterUse(d, in, needs, refresh); later > 0 {
+		what := "apt-get update in this RUN feeds"
+		if lastApt == lastUpdate && !anyNeeds(s.Commands, needs) {
+			if len(s.Commands) == 1 {
+				// A RUN of the update alone: apt-update-merge folds it
+				// into the install or says why it cannot.
+				return nil, nil
+			}
+			what = "apt-get update runs alone in this RUN and feeds"
+		}
+		return nil, note(fmt.Sprintf("%s the apt-get in line %d, so the package lists stay in this layer; run update, install and %s in one RUN (hardenfix does not merge RUNs)", what, later, aptListsCleanup))
+	}
+	if later, script := pkgmgr.LaterScriptUse(d, env, in, needs, refresh); later > 0 {
+		// discourse: RUN /tmp/install-libheif in a stage built FROM
+		// this one runs apt install with these lists.
+		return nil, note(fmt.Sprintf("apt-get update in this RUN feeds %s, which the RUN in line %d runs and which installs with apt without updating the lists itself, so the package lists stay in this layer; remove them at the end of the RUN that runs %s", script, later, script))
+	}
+	if lastUpdate == len(s.Commands)-1 {
+		return nil, note("apt-get update ends this RUN and nothing uses the lists it downloads; remove it, or move it into the RUN that installs")
+	}
+	edit, why := pkgmgr.AppendAtEnd(s, aptListsCleanup)
+	if why != "" {
+		return nil, note("package lists not removed: " + why + "; end the RUN with " + aptListsCleanup + " by hand")
+	}
+	return []rewrite.Fix{{Line: d.LineOf(edit.Start), Message: "apt-get update leaves package lists in the layer; remove them at the end of the same RUN", Edits: []rewrite.Edit{edit}}}, nil
 }
 
 // aptNeedsFix reports whether the rule would change commands it cannot
@@ -300,8 +307,9 @@ var runtimeRecommends = []struct {
 // install names could break the build: a program of one of them is used
 // later in this RUN, or in a later RUN of the stage or of a stage built on
 // it, in a way that needs a package it only Recommends, and that package
-// is not installed here or earlier in the stage.
-func recommendsNeeded(d *rewrite.Document, in *rewrite.Instruction, s *rewrite.ShellScript, at int, pkgs []rewrite.Word) string {
+// is not installed here or earlier in the stage, nor shipped by the image
+// the stage is built on.
+func recommendsNeeded(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, s *rewrite.ShellScript, at int, pkgs []rewrite.Word) string {
 	for _, r := range runtimeRecommends {
 		pkg := ""
 		for _, w := range pkgs {
@@ -313,7 +321,7 @@ func recommendsNeeded(d *rewrite.Document, in *rewrite.Instruction, s *rewrite.S
 				pkg = w.Value
 			}
 		}
-		if pkg == "" || installedBefore(d, in, s, at, r.needs) {
+		if pkg == "" || installedBefore(d, in, s, at, r.needs) || baseShips(d, env, in, r.needs) {
 			continue
 		}
 		for _, c := range s.Commands[at+1:] {
@@ -341,6 +349,19 @@ func downloadsHTTPS(c rewrite.ShellCommand) bool {
 		}
 	}
 	return false
+}
+
+// baseShips reports whether the image the stage of in is built on (the
+// root of its chain of stages) is known to ship pkg. A FROM that names
+// its image through a variable is not trusted: --build-arg may choose
+// another image.
+func baseShips(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, pkg string) bool {
+	chain, image, known := d.StageChain(in.Stage)
+	if !known || strings.Contains(d.Stages[chain[0]].BaseName, "$") {
+		return false
+	}
+	f, ok := imageref.Facts(env, image)
+	return ok && f.HasPackage(pkg)
 }
 
 // installedBefore reports whether pkg is named before command at of s, or

@@ -146,49 +146,11 @@ func checkRpmHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]
 				order = append(order, fam)
 			}
 			lastInstall[fam] = i
-			line := d.LineOf(argv[0].Span.Start)
-			if tool == "zypper" {
-				if !rpmAssumesYes(tool, argv) {
-					fixes = append(fixes, rewrite.Fix{Line: line, Message: "zypper without -n waits for a confirmation a build cannot give",
-						Edits: []rewrite.Edit{rewrite.Insert(argv[0].Span.End, " -n")}})
-				}
-				continue
-			}
-			if !rpmAssumesYes(tool, argv) {
-				verb := argv[sub]
-				if (verb.Value == "group" || verb.Value == "groups") && sub+1 < len(argv) {
-					verb = argv[sub+1]
-				}
-				// After the verb; when the verb ends the command (yum
-				// update), before it, so the cleanup appended after the
-				// RUN's last word does not meet this edit.
-				edit := rewrite.Insert(verb.Span.End, " -y")
-				if verb.Span.End == c.Span.End {
-					edit = rewrite.Insert(argv[sub].Span.Start, "-y ")
-				}
-				fixes = append(fixes, rewrite.Fix{Line: line, Message: tool + " " + verb.Value + " without -y waits for a confirmation a build cannot give",
-					Edits: []rewrite.Edit{edit}})
+			if fix, ok := rpmConfirmFix(d, c, tool, argv, sub); ok {
+				fixes = append(fixes, fix)
 			}
 		}
-		var cleanups, tools []string
-		for _, fam := range order {
-			tool := lastTool[fam]
-			if s.HasCacheMount(rpmTools[tool].caches...) {
-				continue
-			}
-			cleaned := false
-			for _, c := range s.Commands[lastInstall[fam]+1:] {
-				if rpmCleans(c, tool) {
-					cleaned = true
-					break
-				}
-			}
-			if cleaned {
-				continue
-			}
-			cleanups = append(cleanups, rpmTools[tool].cleanup)
-			tools = append(tools, tool)
-		}
+		cleanups, tools := rpmCleanups(s, order, lastInstall, lastTool)
 		if len(cleanups) == 0 {
 			return
 		}
@@ -202,6 +164,57 @@ func checkRpmHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]
 		fixes = append(fixes, rewrite.Fix{Line: d.LineOf(edit.Start), Message: strings.Join(tools, " and ") + " leaves metadata and packages in its cache; " + cleanup + " at the end of the same RUN keeps them out of the layer", Edits: []rewrite.Edit{edit}})
 	})
 	return fixes, append(opaque, notes...), nil
+}
+
+// rpmConfirmFix is the fix that makes an installing command c answer yes
+// by itself (zypper -n, -y for the others); ok is false when it does.
+func rpmConfirmFix(d *rewrite.Document, c rewrite.ShellCommand, tool string, argv []rewrite.Word, sub int) (fix rewrite.Fix, ok bool) {
+	if rpmAssumesYes(tool, argv) {
+		return fix, false
+	}
+	line := d.LineOf(argv[0].Span.Start)
+	if tool == "zypper" {
+		return rewrite.Fix{Line: line, Message: "zypper without -n waits for a confirmation a build cannot give",
+			Edits: []rewrite.Edit{rewrite.Insert(argv[0].Span.End, " -n")}}, true
+	}
+	verb := argv[sub]
+	if (verb.Value == "group" || verb.Value == "groups") && sub+1 < len(argv) {
+		verb = argv[sub+1]
+	}
+	// After the verb; when the verb ends the command (yum update), before
+	// it, so the cleanup appended after the RUN's last word does not meet
+	// this edit.
+	edit := rewrite.Insert(verb.Span.End, " -y")
+	if verb.Span.End == c.Span.End {
+		edit = rewrite.Insert(argv[sub].Span.Start, "-y ")
+	}
+	return rewrite.Fix{Line: line, Message: tool + " " + verb.Value + " without -y waits for a confirmation a build cannot give",
+		Edits: []rewrite.Edit{edit}}, true
+}
+
+// rpmCleanups are the cache cleanups the RUN s needs, with the tools they
+// are for: one for each family (in order) whose last install is not
+// followed by a cleanup, by the family's last tool, unless a cache mount
+// keeps the cache out of the layer.
+func rpmCleanups(s *rewrite.ShellScript, order []string, lastInstall map[string]int, lastTool map[string]string) (cleanups, tools []string) {
+	for _, fam := range order {
+		tool := lastTool[fam]
+		if s.HasCacheMount(rpmTools[tool].caches...) {
+			continue
+		}
+		cleaned := false
+		for _, c := range s.Commands[lastInstall[fam]+1:] {
+			if rpmCleans(c, tool) {
+				cleaned = true
+				break
+			}
+		}
+		if !cleaned {
+			cleanups = append(cleanups, rpmTools[tool].cleanup)
+			tools = append(tools, tool)
+		}
+	}
+	return cleanups, tools
 }
 
 // rpmAssumesYes reports whether the command answers yes by itself.

@@ -147,11 +147,7 @@ func (j devJudge) command(words []string, depth int) string {
 // script judges every command of a shell script.
 func (j devJudge) script(text string, depth int) string {
 	for _, sc := range rewrite.SplitScript(text) {
-		var words []string
-		for _, w := range sc.Words {
-			words = append(words, w.Value)
-		}
-		if why := j.command(words, depth); why != "" {
+		if why := j.command(rewrite.Values(sc.Words), depth); why != "" {
 			return why
 		}
 	}
@@ -369,11 +365,11 @@ func truthy(v string) bool {
 // from the build context (the one next to a copied package*.json, else
 // the context's root), never following a link out of the context.
 func packageScripts(d *rewrite.Document, steps []stageStep, env *rewrite.Env) (map[string]string, bool) {
-	if env == nil || env.ContextDir == "" {
+	if env == nil || env.BuildContext == nil {
 		return nil, false
 	}
 	for _, dir := range packageJSONDirs(d, steps) {
-		text := buildctx.ReadFile(env.ContextDir, path.Join(dir, "package.json"))
+		text := buildctx.ReadFile(env.BuildContext, path.Join(dir, "package.json"))
 		if text == "" {
 			continue
 		}

@@ -17,8 +17,14 @@ func devServerOf(t *testing.T, src, contextDir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env := &rewrite.Env{}
+	if contextDir != "" {
+		buildContext := rewrite.OpenContext(contextDir)
+		t.Cleanup(func() { buildContext.Close() })
+		env.BuildContext = buildContext
+	}
 	ins := d.Stage(0)
-	return devServer(d, stageSteps(d, ins[1:], workdirFact{dir: "/"}), &rewrite.Env{ContextDir: contextDir})
+	return devServer(d, stageSteps(d, ins[1:], workdirFact{dir: "/"}), env)
 }
 
 func TestDevServerCommands(t *testing.T) {

@@ -51,19 +51,11 @@ type stageStep struct {
 	baseWhy  string
 	fromBase bool
 	vars     rewrite.Vars
-	cmds     []runCommand // RUN: its simple commands
+	cmds     []rewrite.ShellCommand // RUN: its simple commands that have a program (see Argv)
 }
 
-// runCommand is one simple command of a RUN as plain words, with the index
-// of its program (after variable assignments and wrappers such as sudo).
-type runCommand struct {
-	words []string
-	at    int
-}
-
-func (c runCommand) prog() string     { return path.Base(c.words[c.at]) }
-func (c runCommand) args() []string   { return c.words[c.at+1:] }
-func (c runCommand) prefix() []string { return c.words[:c.at] }
+// argValues returns the values of a command's arguments, after its program.
+func argValues(c rewrite.ShellCommand) []string { return rewrite.Values(c.Argv()[1:]) }
 
 // recipe is what an ecosystem recogniser decides: the runtime image, what
 // to copy into it, and any change the build stage needs.
@@ -220,15 +212,9 @@ func stageSteps(d *rewrite.Document, ins []*rewrite.Instruction, base workdirFac
 			st.workdir, st.baseWhy, st.fromBase = workdir, baseWhy, fromBase
 		case *instructions.RunCommand:
 			for _, sc := range d.ShellCommands(in) {
-				argv := sc.Argv()
-				if len(argv) == 0 {
-					continue
+				if sc.Argv() != nil {
+					st.cmds = append(st.cmds, sc)
 				}
-				rc := runCommand{at: len(sc.Words) - len(argv)}
-				for _, w := range sc.Words {
-					rc.words = append(rc.words, w.Value)
-				}
-				st.cmds = append(st.cmds, rc)
 			}
 		}
 		steps = append(steps, st)
@@ -238,11 +224,11 @@ func stageSteps(d *rewrite.Document, ins []*rewrite.Instruction, base workdirFac
 
 // findCommands returns the indexes of the RUN steps with a simple command
 // for which match is true, and the matching commands.
-func findCommands(steps []stageStep, match func(prog string, args []string) bool) (idx []int, cmds []runCommand) {
+func findCommands(steps []stageStep, match func(prog string, args []string) bool) (idx []int, cmds []rewrite.ShellCommand) {
 	for i, st := range steps {
 		found := false
 		for _, c := range st.cmds {
-			if match(c.prog(), c.args()) {
+			if match(c.Program(), argValues(c)) {
 				cmds = append(cmds, c)
 				found = true
 			}
@@ -446,8 +432,8 @@ func buildOnly(st stageStep, rec *recipe) bool {
 		return false
 	}
 	for _, c := range st.cmds {
-		args := c.args()
-		switch c.prog() {
+		args := argValues(c)
+		switch c.Program() {
 		case "go":
 			if len(args) > 0 && (args[0] == "test" || args[0] == "vet") {
 				continue

@@ -66,10 +66,10 @@ func stagePackages(steps []stageStep) (systemInstall, string) {
 	virtual := map[string][]string{}
 	for _, st := range steps {
 		for _, c := range st.cmds {
-			pm, ok := packageManagerOf[c.prog()]
-			args := c.args()
-			if c.prog() == "dpkg" || c.prog() == "rpm" {
-				if why := localPackageInstall(c.prog(), args, st.in.Line); why != "" {
+			pm, ok := packageManagerOf[c.Program()]
+			args := argValues(c)
+			if c.Program() == "dpkg" || c.Program() == "rpm" {
+				if why := localPackageInstall(c.Program(), args, st.in.Line); why != "" {
 					return out, why
 				}
 			}
@@ -368,7 +368,7 @@ var sourceBuiltLibsBySuite = map[string]map[string][]string{
 // the requirements files it is given, read from the build context when it
 // is on disk. It returns a reason for a package whose library it cannot
 // name for the runtime image's Debian release.
-func pythonRuntimeLibs(env *rewrite.Env, cmds []runCommand, suite, runtime string) ([]string, string) {
+func pythonRuntimeLibs(env *rewrite.Env, cmds []rewrite.ShellCommand, suite, runtime string) ([]string, string) {
 	var libs []string
 	for _, req := range pipRequirements(env, cmds) {
 		name, extras := req.name, req.extras
@@ -430,7 +430,7 @@ func parseRequirement(s string) (pipRequirement, bool) {
 // the command line and the lines of -r files (and the -r files those
 // name), looked up in the build context by their path, then by their base
 // name; requirements.txt when a -r file is not found under its own name.
-func pipRequirements(env *rewrite.Env, cmds []runCommand) []pipRequirement {
+func pipRequirements(env *rewrite.Env, cmds []rewrite.ShellCommand) []pipRequirement {
 	var out []pipRequirement
 	seen := map[string]bool{}
 	var readFile func(name string, depth int)
@@ -441,7 +441,7 @@ func pipRequirements(env *rewrite.Env, cmds []runCommand) []pipRequirement {
 		seen[name] = true
 		text := ""
 		for _, try := range []string{name, path.Base(name), "requirements.txt"} {
-			if text = buildctx.ReadFile(env.ContextDir, try); text != "" {
+			if text = buildctx.ReadFile(env.BuildContext, try); text != "" {
 				name = try
 				break
 			}
@@ -462,12 +462,12 @@ func pipRequirements(env *rewrite.Env, cmds []runCommand) []pipRequirement {
 		}
 	}
 	for _, c := range cmds {
-		args := c.args()
+		args := argValues(c)
 		for i := 0; i < len(args); i++ {
 			a := args[i]
 			switch {
 			case (a == "-r" || a == "--requirement" || a == "-c" || a == "--constraint") && i+1 < len(args):
-				if env.ContextDir != "" && (a == "-r" || a == "--requirement") {
+				if env.BuildContext != nil && (a == "-r" || a == "--requirement") {
 					readFile(strings.TrimPrefix(path.Clean(args[i+1]), "/"), 0)
 				}
 				i++

@@ -52,11 +52,13 @@ func TestPipRequirementsStayInContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.TempDir()
+	buildContext := rewrite.OpenContext(ctx)
+	defer buildContext.Close()
 	if err := os.Symlink(filepath.Join(outside, "secret.txt"), filepath.Join(ctx, "requirements.txt")); err != nil {
 		t.Skip("no symlinks here:", err)
 	}
-	cmd := runCommand{words: []string{"pip", "install", "-r", "requirements.txt"}}
-	if got := pipRequirements(&rewrite.Env{ContextDir: ctx}, []runCommand{cmd}); len(got) != 0 {
+	cmd := rewrite.SplitScript("pip install -r requirements.txt")[0]
+	if got := pipRequirements(&rewrite.Env{BuildContext: buildContext}, []rewrite.ShellCommand{cmd}); len(got) != 0 {
 		t.Errorf("read %v through a symlink out of the context", got)
 	}
 	// The same file inside the context is read.
@@ -66,7 +68,7 @@ func TestPipRequirementsStayInContext(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ctx, "requirements.txt"), []byte("psycopg2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := pipRequirements(&rewrite.Env{ContextDir: ctx}, []runCommand{cmd}); len(got) != 1 || got[0].name != "psycopg2" {
+	if got := pipRequirements(&rewrite.Env{BuildContext: buildContext}, []rewrite.ShellCommand{cmd}); len(got) != 1 || got[0].name != "psycopg2" {
 		t.Errorf("pipRequirements = %v, want psycopg2", got)
 	}
 }

@@ -2,6 +2,7 @@ package multistage
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 	"strconv"
@@ -32,7 +33,8 @@ func goRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite
 	}
 	st := steps[idx[0]]
 	c := cmds[0]
-	sub, args := c.args()[0], c.args()[1:]
+	all := argValues(c)
+	sub, args := all[0], all[1:]
 	out, pkgs := "", []string{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -84,7 +86,7 @@ func goRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite
 	if !path.IsAbs(out) {
 		out = path.Join(st.workdir, out)
 	}
-	cgo, known := goCGO(c.prefix(), st)
+	cgo, known := goCGO(rewrite.Values(c.Assignments()), st)
 	rec := &recipe{ecosystem: "Go", buildStep: idx[0], artifacts: []artifact{{src: out, dst: out}}}
 	switch {
 	case known && cgo == "0":
@@ -143,8 +145,8 @@ func goBinaryName(pkgs []string, env *rewrite.Env) (string, string) {
 		}
 		return base, ""
 	}
-	if env.ContextDir != "" {
-		if mod := goModule(env.ContextDir); mod != "" {
+	if env.BuildContext != nil {
+		if mod := goModule(env.BuildContext); mod != "" {
 			return path.Base(mod), ""
 		}
 	}
@@ -153,8 +155,8 @@ func goBinaryName(pkgs []string, env *rewrite.Env) (string, string) {
 
 // goModule returns the module path go.mod at the root of the build
 // context declares, or "".
-func goModule(contextDir string) string {
-	for _, line := range strings.Split(buildctx.ReadFile(contextDir, "go.mod"), "\n") {
+func goModule(buildContext fs.FS) string {
+	for _, line := range strings.Split(buildctx.ReadFile(buildContext, "go.mod"), "\n") {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
 			return strings.Trim(strings.TrimSpace(rest), `"`)
 		}
@@ -162,16 +164,16 @@ func goModule(contextDir string) string {
 	return ""
 }
 
-// goCGO finds CGO_ENABLED for a go command: its own assignment prefix, an
+// goCGO finds CGO_ENABLED for a go command: its own assignments, an
 // export earlier in the same RUN, or ENV/ARG in scope.
-func goCGO(prefix []string, st stageStep) (string, bool) {
-	for _, w := range prefix {
+func goCGO(assigns []string, st stageStep) (string, bool) {
+	for _, w := range assigns {
 		if v, ok := strings.CutPrefix(w, "CGO_ENABLED="); ok {
 			return v, true
 		}
 	}
 	for _, c := range st.cmds {
-		for _, w := range c.words {
+		for _, w := range rewrite.Values(c.Words) {
 			if v, ok := strings.CutPrefix(w, "CGO_ENABLED="); ok {
 				return v, true
 			}
@@ -214,7 +216,7 @@ func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 		return nil, ""
 	}
 	for _, c := range cmds {
-		for _, w := range c.words {
+		for _, w := range rewrite.Values(c.Words) {
 			if w == "-g" || w == "--global" || w == "global" {
 				return nil, "it installs npm packages globally, outside the app folder"
 			}
@@ -249,7 +251,7 @@ func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 	}
 	pruned := false
 	for _, c := range cmds {
-		for _, w := range c.words {
+		for _, w := range rewrite.Values(c.Words) {
 			if w == "--production" || w == "--omit=dev" || w == "--prod" {
 				pruned = true
 			}
@@ -301,10 +303,10 @@ func pythonRecipe(d *rewrite.Document, image string, steps []stageStep, env *rew
 		return nil, "Windows images are not split"
 	}
 	for _, c := range cmds {
-		if prog := c.words[c.at]; strings.Contains(prog, "/") {
+		if prog := c.Argv()[0].Value; strings.Contains(prog, "/") {
 			return nil, fmt.Sprintf("pip is called by its path (%s), which would bypass the virtual environment", prog)
 		}
-		for _, w := range c.words {
+		for _, w := range rewrite.Values(c.Words) {
 			switch {
 			case w == "--user", w == "--target", w == "-t", w == "--prefix", w == "--root",
 				strings.HasPrefix(w, "--target="), strings.HasPrefix(w, "--prefix="), strings.HasPrefix(w, "--root="):
@@ -426,7 +428,7 @@ func javaRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 		return nil, fmt.Sprintf("the Java version of %s is not in its tag, so which JRE fits is unknown", image)
 	}
 	for _, c := range cmds {
-		for _, w := range c.words {
+		for _, w := range rewrite.Values(c.Words) {
 			if w == "-f" || strings.HasPrefix(w, "--file") || w == "-p" || strings.HasPrefix(w, "--project-dir") {
 				return nil, "the build names another project folder, so where the jar lands is unclear"
 			}
@@ -470,10 +472,11 @@ func dotnetRecipe(d *rewrite.Document, image string, steps []stageStep, env *rew
 	}
 	out := ""
 	c := cmds[0]
-	for i, w := range c.words {
+	words := rewrite.Values(c.Words)
+	for i, w := range words {
 		switch {
-		case (w == "-o" || w == "--output") && i+1 < len(c.words):
-			out = c.words[i+1]
+		case (w == "-o" || w == "--output") && i+1 < len(words):
+			out = words[i+1]
 		case strings.HasPrefix(w, "--output="):
 			out = strings.TrimPrefix(w, "--output=")
 		}
@@ -516,16 +519,17 @@ func rustRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 		return nil, "it runs cargo more than once, so which binary the runtime needs is unclear"
 	}
 	c := cmds[0]
-	if c.args()[0] != "build" {
+	if argValues(c)[0] != "build" {
 		return nil, "cargo install puts the binary in the cargo home; only cargo build --release is split"
 	}
 	bin, release := "", false
-	for i, w := range c.words {
+	words := rewrite.Values(c.Words)
+	for i, w := range words {
 		switch {
 		case w == "--release" || w == "-r":
 			release = true
-		case w == "--bin" && i+1 < len(c.words):
-			bin = c.words[i+1]
+		case w == "--bin" && i+1 < len(words):
+			bin = words[i+1]
 		case strings.HasPrefix(w, "--bin="):
 			bin = strings.TrimPrefix(w, "--bin=")
 		case w == "--target" || strings.HasPrefix(w, "--target="):
@@ -535,8 +539,8 @@ func rustRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 	if !release {
 		return nil, "cargo build without --release makes a debug binary"
 	}
-	if bin == "" && env.ContextDir != "" {
-		bin = cargoPackageName(env.ContextDir)
+	if bin == "" && env.BuildContext != nil {
+		bin = cargoPackageName(env.BuildContext)
 	}
 	if bin == "" {
 		return nil, "the binary's name comes from Cargo.toml, which is not in the build context on disk (or name it with --bin)"
@@ -561,9 +565,9 @@ func rustRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 	return &recipe{ecosystem: "Rust", runtime: runtime, artifacts: []artifact{{src: out, dst: out}}, buildStep: idx[0]}, ""
 }
 
-func cargoPackageName(contextDir string) string {
+func cargoPackageName(buildContext fs.FS) string {
 	inPackage := false
-	for _, line := range strings.Split(buildctx.ReadFile(contextDir, "Cargo.toml"), "\n") {
+	for _, line := range strings.Split(buildctx.ReadFile(buildContext, "Cargo.toml"), "\n") {
 		line = strings.TrimSpace(line)
 		if strings.HasPrefix(line, "[") {
 			inPackage = line == "[package]"

@@ -51,7 +51,7 @@ func (a *stageAnalysis) scanCreations(d *rewrite.Document, in *rewrite.Instructi
 				continue
 			}
 			u.In = in
-			if !cmd.Sudo {
+			if !cmd.Sudo() {
 				a.rootShown = true // creating users takes root
 			}
 			name, nameOK := expandWord(d, u.Name, vars)
@@ -97,12 +97,17 @@ type parsedCreation struct {
 // parseCreation reads a useradd, adduser, groupadd or addgroup command.
 // Adding an existing user to a group (`adduser USER GROUP` in Debian's
 // form, `addgroup USER GROUP`) is not a creation.
-func parseCreation(cmd shellCmd) (parsedCreation, bool) {
+func parseCreation(cmd rewrite.ShellCommand) (parsedCreation, bool) {
 	var p parsedCreation
 	p.UID, p.GID = -1, -1
-	switch cmd.Name {
+	name := cmd.Program()
+	if name != "useradd" && name != "groupadd" && name != "adduser" && name != "addgroup" {
+		return p, false
+	}
+	args := argsOf(cmd)
+	switch name {
 	case "useradd":
-		opts, pos := parseOpts(cmd.Args, useraddArgs)
+		opts, pos := parseOpts(args, useraddArgs)
 		if len(pos) != 1 {
 			return p, false
 		}
@@ -110,15 +115,15 @@ func parseCreation(cmd shellCmd) (parsedCreation, bool) {
 		p.uidText, _ = optOf(opts, "u", "uid")
 		p.groupText, _ = optOf(opts, "g", "gid")
 	case "groupadd":
-		opts, pos := parseOpts(cmd.Args, groupaddArgs)
+		opts, pos := parseOpts(args, groupaddArgs)
 		if len(pos) != 1 {
 			return p, false
 		}
 		p.Name, p.IsGroup = pos[0], true
 		p.gidText, _ = optOf(opts, "g", "gid")
 	case "adduser":
-		if debianStyle(cmd.Args) {
-			opts, pos := parseOpts(cmd.Args, debianAdduserArg)
+		if debianStyle(args) {
+			opts, pos := parseOpts(args, debianAdduserArg)
 			_, group := opts["group"]
 			if len(pos) != 1 {
 				return p, false
@@ -134,7 +139,7 @@ func parseCreation(cmd shellCmd) (parsedCreation, bool) {
 			}
 		} else {
 			// `adduser USER GROUP` adds an existing user to a group.
-			opts, pos := parseOpts(cmd.Args, busyboxAdduserArg)
+			opts, pos := parseOpts(args, busyboxAdduserArg)
 			if len(pos) != 1 {
 				return p, false
 			}
@@ -143,15 +148,15 @@ func parseCreation(cmd shellCmd) (parsedCreation, bool) {
 			p.groupText, _ = optOf(opts, "G")
 		}
 	case "addgroup":
-		if debianStyle(cmd.Args) {
-			opts, pos := parseOpts(cmd.Args, debianAdduserArg)
+		if debianStyle(args) {
+			opts, pos := parseOpts(args, debianAdduserArg)
 			if len(pos) != 1 {
 				return p, false
 			}
 			p.Name, p.IsGroup = pos[0], true
 			p.gidText, _ = optOf(opts, "gid")
 		} else {
-			opts, pos := parseOpts(cmd.Args, busyboxAddgroup)
+			opts, pos := parseOpts(args, busyboxAddgroup)
 			if len(pos) != 1 {
 				return p, false
 			}

@@ -91,7 +91,7 @@ func (p *nonRootPlan) apacheUnprivileged(srv *registry.Server) bool {
 		p.note(line, "%s starts Apache as root to bind port %d; %s; hardenfix changes only the Dockerfile, so Apache was not moved to port %d and no USER was added", a.Image, srv.Port, why, apachePort)
 		return false
 	}
-	if file, why := uncopiedConfig(p.env.ContextDir, m.copied, apacheLowListen); why != "" {
+	if file, why := uncopiedConfig(p.env.BuildContext, m.copied, apacheLowListen); why != "" {
 		return refuse(from.Line, "%s in the build context %s, and the Dockerfile does not copy it into %s: it is probably mounted into the container when it runs (a compose volume, a ConfigMap), where %s could not bind that port; move it to %d, then run hardenfix again", file, why, m.confDir, srv.RunUser, apachePort)
 	}
 	p.baseCommand = true
@@ -241,7 +241,7 @@ func (m *apacheMove) configs() (int, string) {
 		if from != "" {
 			return in.Line, fmt.Sprintf("COPY --from=%s puts Apache configuration into %s, made at build time where hardenfix cannot read it", from, full)
 		}
-		files, problem := contextCopies(p.env.ContextDir, sources, dest, workdir)
+		files, problem := contextCopies(p.env.BuildContext, sources, dest, workdir)
 		if problem != "" {
 			return in.Line, fmt.Sprintf("line %d copies Apache configuration into %s, which cannot be read (%s)", in.Line, full, problem)
 		}

@@ -86,19 +86,19 @@ func harmlessDevice(p string) bool {
 // rootHomeInstall names a command that installs a tool into the home of the
 // user who runs it (root, at build time), where another user cannot
 // reach it.
-func rootHomeInstall(cmd shellCmd) string {
-	args := strings.Join(cmd.Args, " ")
-	switch cmd.Name {
+func rootHomeInstall(cmd rewrite.ShellCommand) string {
+	switch cmd.Program() {
 	case "mix":
-		if strings.Contains(args, "local.hex") || strings.Contains(args, "local.rebar") || strings.Contains(args, "archive.install") {
-			return "mix " + cmd.Args[0] + " (into /root/.mix)"
+		args := argsOf(cmd)
+		if line := strings.Join(args, " "); strings.Contains(line, "local.hex") || strings.Contains(line, "local.rebar") || strings.Contains(line, "archive.install") {
+			return "mix " + args[0] + " (into /root/.mix)"
 		}
 	case "composer":
-		if len(cmd.Args) > 0 && cmd.Args[0] == "global" {
+		if args := argsOf(cmd); len(args) > 0 && args[0] == "global" {
 			return "composer global (into /root/.composer or /root/.config/composer)"
 		}
 	case "corepack":
-		for _, w := range cmd.Args {
+		for _, w := range argsOf(cmd) {
 			if w == "prepare" || w == "install" {
 				return "corepack " + w + " (into /root/.cache/node/corepack)"
 			}
@@ -147,21 +147,22 @@ func (a *stageAnalysis) scanBlockers(d *rewrite.Document, in *rewrite.Instructio
 
 // scanBlockerCommand records what one command of a RUN in the chain says
 // about root work that USER would break (scan has split the RUN already).
-func (a *stageAnalysis) scanBlockerCommand(in *rewrite.Instruction, cmd shellCmd, vars rewrite.Vars) {
-	redirected := homeRedirected(vars, cmd.Name)
+func (a *stageAnalysis) scanBlockerCommand(in *rewrite.Instruction, cmd rewrite.ShellCommand, vars rewrite.Vars) {
+	name := cmd.Program()
+	redirected := homeRedirected(vars, name)
 	if what := rootHomeInstall(cmd); what != "" && !redirected {
 		a.block(in.Line, "RUN %s installs into root's home, which the non-root user cannot reach: install it where that user can read it (and set HOME), then run hardenfix again", what)
 	}
-	if dir, ok := homeCaches[cmd.Name]; ok && !redirected {
+	if dir, ok := homeCaches[name]; ok && !redirected {
 		if a.buildTools == nil {
 			a.buildTools = map[string]string{}
 		}
-		a.buildTools[cmd.Name] = dir
+		a.buildTools[name] = dir
 	}
 	if pkg := dockerCLIPackage(cmd); pkg != "" {
 		a.dockerCLIBlock(in.Line, "RUN installs "+pkg)
 	}
-	if cmd.Name == "crontab" {
+	if name == "crontab" {
 		a.block(in.Line, "RUN crontab installs a crontab for root; cron runs it as root, which a non-root container cannot; no USER was added")
 	}
 }
@@ -239,12 +240,13 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *rewrite.Instruction, text, scrip
 	}
 	for _, cmd := range shellCommands(text) {
 		cmd = unwrapInit(cmd) // tini -- strace ...: the child counts
-		if dir, ok := a.buildTools[cmd.Name]; ok && script == "" && resolvesDependencies(cmd) {
-			a.block(in.Line, "%s runs %s, whose dependencies the build downloaded into root's home (%s), which another user can neither read nor reuse: it would fetch them again at start; no USER was added", in.Keyword, cmd.Name, dir)
+		name := cmd.Program()
+		if dir, ok := a.buildTools[name]; ok && script == "" && resolvesDependencies(cmd) {
+			a.block(in.Line, "%s runs %s, whose dependencies the build downloaded into root's home (%s), which another user can neither read nor reuse: it would fetch them again at start; no USER was added", in.Keyword, name, dir)
 			break
 		}
-		if capabilityTools[cmd.Name] {
-			a.block(in.Line, "the container runs %s%s, which needs root's capabilities (raw sockets, ptrace, network or device administration) that a non-root user does not get even with --cap-add; no USER was added", cmd.Name, where)
+		if capabilityTools[name] {
+			a.block(in.Line, "the container runs %s%s, which needs root's capabilities (raw sockets, ptrace, network or device administration) that a non-root user does not get even with --cap-add; no USER was added", name, where)
 			break
 		}
 	}
@@ -440,11 +442,11 @@ var dockerCLIPackages = setOf("docker-cli", "docker.io", "docker-ce-cli", "docke
 
 // dockerCLIPackage returns the Docker CLI package an install command
 // installs, or "".
-func dockerCLIPackage(cmd shellCmd) string {
-	if _, ok := packageManagers[cmd.Name]; !ok || !isInstall(cmd) {
+func dockerCLIPackage(cmd rewrite.ShellCommand) string {
+	if _, ok := packageManagers[cmd.Program()]; !ok || !isInstall(cmd) {
 		return ""
 	}
-	for _, w := range cmd.Args {
+	for _, w := range argsOf(cmd) {
 		if dockerCLIPackages[w] {
 			return w
 		}
@@ -535,10 +537,11 @@ var homeCaches = map[string]string{
 // resolvesDependencies reports a command that needs the tool's downloaded
 // dependencies: dotnet and cargo only for run, watch and test (dotnet
 // app.dll runs a published app), the JVM build tools always.
-func resolvesDependencies(cmd shellCmd) bool {
-	switch cmd.Name {
+func resolvesDependencies(cmd rewrite.ShellCommand) bool {
+	switch cmd.Program() {
 	case "dotnet", "cargo":
-		return len(cmd.Args) > 0 && (cmd.Args[0] == "run" || cmd.Args[0] == "watch" || cmd.Args[0] == "test")
+		args := argsOf(cmd)
+		return len(args) > 0 && (args[0] == "run" || args[0] == "watch" || args[0] == "test")
 	}
 	return true
 }

@@ -1,11 +1,10 @@
 package nonroot
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
@@ -23,16 +22,15 @@ type copiedFile struct {
 
 // contextCopies returns the files of the build context that a COPY or ADD
 // with these sources and destination puts into the image, with their
-// content, never following a symbolic link out of the context. A problem
+// content (the context follows no symbolic link out of it). A problem
 // ("" when none) says why the files cannot be told: no context on disk, a
 // source missing or leaving the context, a relative destination, a file
 // too large.
-func contextCopies(contextDir string, sources []string, dest, workdir string) ([]copiedFile, string) {
-	if contextDir == "" {
+func contextCopies(buildContext fs.FS, sources []string, dest, workdir string) ([]copiedFile, string) {
+	if buildContext == nil {
 		return nil, "the build context is not known (no folder on disk)"
 	}
-	root, err := filepath.EvalSymlinks(contextDir)
-	if err != nil {
+	if !buildctx.Readable(buildContext) {
 		return nil, "the build context cannot be read"
 	}
 	if !path.IsAbs(dest) {
@@ -41,98 +39,119 @@ func contextCopies(contextDir string, sources []string, dest, workdir string) ([
 		}
 		dest = path.Join(workdir, dest)
 	}
-	inside := func(name string) bool {
-		return name == root || strings.HasPrefix(name, root+string(filepath.Separator))
-	}
-	var matches []string
-	for _, src := range sources {
-		if strings.Contains(src, "://") || strings.Contains(src, "$") {
-			return nil, fmt.Sprintf("the source %s is not a file of the build context", src)
-		}
-		rel := path.Clean("/" + src)[1:]
-		if strings.ContainsAny(rel, "*?[") {
-			found, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(rel)))
-			if err != nil || len(found) == 0 {
-				return nil, fmt.Sprintf("no file of the build context matches %s", src)
-			}
-			matches = append(matches, found...)
-			continue
-		}
-		matches = append(matches, filepath.Join(root, filepath.FromSlash(rel)))
+	matches, problem := sourceMatches(buildContext, sources)
+	if problem != "" {
+		return nil, problem
 	}
 	// Several sources, or a destination ending in /, make the
 	// destination a directory; a directory source copies its contents.
 	toDir := strings.HasSuffix(dest, "/") || len(matches) > 1
 	dest = path.Clean(dest)
 	var out []copiedFile
-	var problem string
-	add := func(name, landing string) bool {
-		real, err := filepath.EvalSymlinks(name)
-		if err != nil || !inside(real) {
-			problem = fmt.Sprintf("%s is missing or a symbolic link out of the build context", relTo(root, name))
-			return false
-		}
-		fi, err := os.Stat(real)
-		if err != nil || !fi.Mode().IsRegular() || fi.Size() > 1<<20 {
-			problem = fmt.Sprintf("%s is not a small regular file", relTo(root, name))
-			return false
-		}
-		b, err := os.ReadFile(real)
-		if err != nil {
-			problem = fmt.Sprintf("%s cannot be read", relTo(root, name))
-			return false
-		}
-		out = append(out, copiedFile{Src: relTo(root, name), Dest: landing, Text: string(b), Mode: fi.Mode().Perm()})
-		return true
-	}
 	for _, m := range matches {
-		real, err := filepath.EvalSymlinks(m)
-		if err != nil || !inside(real) {
-			return nil, fmt.Sprintf("%s is missing or a symbolic link out of the build context", relTo(root, m))
-		}
-		fi, err := os.Stat(real)
+		fi, err := fs.Stat(buildContext, m)
 		if err != nil {
-			return nil, fmt.Sprintf("%s cannot be read", relTo(root, m))
+			return nil, fmt.Sprintf("%s is missing or a symbolic link out of the build context", m)
 		}
 		if !fi.IsDir() {
 			landing := dest
 			if toDir {
-				landing = path.Join(dest, filepath.Base(m))
+				landing = path.Join(dest, path.Base(m))
 			}
-			if !add(m, landing) {
+			f, problem := readCopied(buildContext, m, landing)
+			if problem != "" {
 				return nil, problem
 			}
+			out = append(out, f)
 			continue
 		}
-		n := 0
-		err = filepath.WalkDir(m, func(p string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if e.IsDir() {
-				return nil
-			}
-			if n++; n > 200 {
-				return fmt.Errorf("more than 200 files under %s", relTo(root, m))
-			}
-			rel, _ := filepath.Rel(m, p)
-			if !add(p, path.Join(dest, filepath.ToSlash(rel))) {
-				return fmt.Errorf("%s", problem)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err.Error()
+		files, problem := readCopiedDir(buildContext, m, dest)
+		if problem != "" {
+			return nil, problem
 		}
+		out = append(out, files...)
 	}
 	return out, ""
 }
 
-func relTo(root, name string) string {
-	if rel, err := filepath.Rel(root, name); err == nil {
-		return filepath.ToSlash(rel)
+// sourceMatches are the context names COPY or ADD sources stand for, globs
+// expanded.
+func sourceMatches(buildContext fs.FS, sources []string) ([]string, string) {
+	var matches []string
+	for _, src := range sources {
+		if strings.Contains(src, "://") || strings.Contains(src, "$") {
+			return nil, fmt.Sprintf("the source %s is not a file of the build context", src)
+		}
+		rel := buildctx.Name(src)
+		if strings.ContainsAny(rel, "*?[") {
+			found, err := fs.Glob(buildContext, rel)
+			if err != nil || len(found) == 0 {
+				return nil, fmt.Sprintf("no file of the build context matches %s", src)
+			}
+			matches = append(matches, found...)
+			continue
+		}
+		matches = append(matches, rel)
 	}
-	return name
+	return matches, ""
+}
+
+// readCopiedDir reads the files under the context folder dir (at most 200,
+// not following links to folders) that land under dest.
+func readCopiedDir(buildContext fs.FS, dir, dest string) ([]copiedFile, string) {
+	var out []copiedFile
+	problem := ""
+	n := 0
+	err := buildctx.WalkDir(buildContext, dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			return nil
+		}
+		if n++; n > 200 {
+			return fmt.Errorf("more than 200 files under %s", dir)
+		}
+		var f copiedFile
+		if f, problem = readCopied(buildContext, p, path.Join(dest, under(dir, p))); problem != "" {
+			return errors.New(problem)
+		}
+		out = append(out, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err.Error()
+	}
+	return out, ""
+}
+
+// readCopied reads the context file name that lands at landing, which must
+// be a small regular file; problem says why not.
+func readCopied(buildContext fs.FS, name, landing string) (f copiedFile, problem string) {
+	fi, err := fs.Stat(buildContext, name)
+	if err != nil {
+		return f, fmt.Sprintf("%s is missing or a symbolic link out of the build context", name)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > 1<<20 {
+		return f, fmt.Sprintf("%s is not a small regular file", name)
+	}
+	b, err := fs.ReadFile(buildContext, name)
+	if err != nil {
+		return f, fmt.Sprintf("%s cannot be read", name)
+	}
+	return copiedFile{Src: name, Dest: landing, Text: string(b), Mode: fi.Mode().Perm()}, ""
+}
+
+// under is the name p, a context name at or under the folder dir, relative
+// to dir ("." for dir itself).
+func under(dir, p string) string {
+	switch {
+	case p == dir:
+		return "."
+	case dir == ".":
+		return p
+	}
+	return strings.TrimPrefix(p, dir+"/")
 }
 
 // uncopiedConfig looks for server configuration in the build context that
@@ -141,38 +160,33 @@ func relTo(root, name string) string {
 // container when it runs (a compose volume, a Kubernetes ConfigMap). check
 // says what in a file's text keeps the server from running unprivileged
 // ("" when nothing). It looks at the context's top two levels, skipping
-// hidden folders and dependency trees, and never follows a link out.
-func uncopiedConfig(contextDir string, copied map[string]bool, check func(text string) string) (file, why string) {
-	if contextDir == "" {
-		return "", ""
-	}
-	root, err := filepath.EvalSymlinks(contextDir)
-	if err != nil {
+// hidden folders and dependency trees; the context follows no link out.
+func uncopiedConfig(buildContext fs.FS, copied map[string]bool, check func(text string) string) (file, why string) {
+	if !buildctx.Readable(buildContext) {
 		return "", ""
 	}
 	seen := 0
-	_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+	_ = fs.WalkDir(buildContext, ".", func(rel string, e fs.DirEntry, err error) error {
 		if err != nil || why != "" {
-			return filepath.SkipDir
+			return fs.SkipDir
 		}
-		rel := relTo(root, p)
 		if e.IsDir() {
-			if p != root && (strings.HasPrefix(e.Name(), ".") || e.Name() == "node_modules" || e.Name() == "vendor" || strings.Count(rel, "/") >= 2) {
-				return filepath.SkipDir
+			if rel != "." && (strings.HasPrefix(e.Name(), ".") || e.Name() == "node_modules" || e.Name() == "vendor" || strings.Count(rel, "/") >= 2) {
+				return fs.SkipDir
 			}
 			return nil
 		}
 		if seen++; seen > 2000 {
-			return filepath.SkipAll
+			return fs.SkipAll
 		}
 		name := strings.ToLower(e.Name())
 		if copied[rel] || !(strings.HasSuffix(name, ".conf") || strings.HasSuffix(name, ".conf.template")) {
 			return nil
 		}
-		if text := buildctx.ReadFile(root, rel); text != "" {
+		if text := buildctx.ReadFile(buildContext, rel); text != "" {
 			if w := check(text); w != "" {
 				file, why = rel, w
-				return filepath.SkipAll
+				return fs.SkipAll
 			}
 		}
 		return nil

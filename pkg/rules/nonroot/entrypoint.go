@@ -1,6 +1,7 @@
 package nonroot
 
 import (
+	"io/fs"
 	"path"
 	"strings"
 
@@ -46,20 +47,20 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 		if w == "/init" {
 			a.dropper("s6-overlay (/init)", in.Line)
 		}
-		if env.ContextDir == "" || a.Dropper != "" || a.Daemon != "" {
+		if env.BuildContext == nil || a.Dropper != "" || a.Daemon != "" {
 			continue
 		}
-		script := a.contextScript(d, env.ContextDir, base)
+		script := a.contextScript(d, env.BuildContext, base)
 		if abs := w; script == "" && (path.IsAbs(w) || strings.Contains(w, "/") && a.WorkdirPath != "") {
 			if !path.IsAbs(abs) { // ./bootstrap.sh: from the WORKDIR the process starts in
 				abs = path.Join(a.WorkdirPath, abs)
 			}
-			script = a.contextFileIn(d, env.ContextDir, path.Clean(abs))
+			script = a.contextFileIn(d, env.BuildContext, path.Clean(abs))
 		}
 		if script != "" {
 			funcs := scriptFunctions(script)
 			for _, cmd := range shellCommands(script) {
-				if !funcs[cmd.Name] { // init() { ...; }; init calls the function
+				if !funcs[cmd.Program()] { // init() { ...; }; init calls the function
 					a.runtimeCommand(cmd, in.Line, base)
 				}
 			}
@@ -71,8 +72,8 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 	}
 }
 
-func (a *stageAnalysis) runtimeCommand(cmd shellCmd, line int, script string) {
-	name, args := cmd.Name, cmd.Args
+func (a *stageAnalysis) runtimeCommand(cmd rewrite.ShellCommand, line int, script string) {
+	name, args := cmd.Program(), argsOf(cmd)
 	for initWrappers[name] {
 		for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 			args = args[1:]
@@ -104,7 +105,7 @@ func (a *stageAnalysis) runtimeCommand(cmd shellCmd, line int, script string) {
 
 // contextScript returns the content of a build-context file the chain
 // copies into the image under the given base name, or "".
-func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base string) string {
+func (a *stageAnalysis) contextScript(d *rewrite.Document, buildContext fs.FS, base string) string {
 	if base == "" || base == "." || base == "/" {
 		return ""
 	}
@@ -114,7 +115,7 @@ func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base stri
 				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
 					continue
 				}
-				if b := buildctx.ReadFile(contextDir, src); b != "" {
+				if b := buildctx.ReadFile(buildContext, src); b != "" {
 					return b
 				}
 			}
@@ -127,12 +128,12 @@ func (a *stageAnalysis) contextScript(d *rewrite.Document, contextDir, base stri
 // puts at the absolute path abs when the copy names it by another name
 // (COPY docker/start_alpine.sh /start.sh) or copies a folder that holds it
 // (COPY . ./ under WORKDIR /app), or "".
-func (a *stageAnalysis) contextFileIn(d *rewrite.Document, contextDir, abs string) string {
-	if contextDir == "" {
+func (a *stageAnalysis) contextFileIn(d *rewrite.Document, buildContext fs.FS, abs string) string {
+	if buildContext == nil {
 		return ""
 	}
-	p := &nonRootPlan{d: d, contextDir: contextDir} // contextFileAt reads only these
-	for i := len(a.Chain) - 1; i >= 0; i-- {        // the last copy to that path wins
+	p := &nonRootPlan{d: d, buildContext: buildContext} // contextFileAt reads only these
+	for i := len(a.Chain) - 1; i >= 0; i-- {            // the last copy to that path wins
 		if text := p.contextFileAt(a.Chain[i], abs); text != "" {
 			return text
 		}
@@ -146,17 +147,17 @@ func dropperIn(script string) string {
 	}
 	for _, cmd := range shellCommands(script) {
 		for _, dr := range droppers {
-			if cmd.Name == dr {
+			if cmd.Program() == dr {
 				return dr
 			}
 		}
-		if cmd.Name == "capsh" && capshUser(cmd.Args) != "" {
+		if cmd.Program() == "capsh" && capshUser(argsOf(cmd)) != "" {
 			return "capsh"
 		}
-		if cmd.Name == "su" || cmd.Name == "chroot" {
-			for _, w := range cmd.Args {
+		if name := cmd.Program(); name == "su" || name == "chroot" {
+			for _, w := range argsOf(cmd) {
 				if w == "-c" || strings.HasPrefix(w, "--userspec") {
-					return cmd.Name
+					return name
 				}
 			}
 		}

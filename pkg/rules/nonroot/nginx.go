@@ -106,7 +106,7 @@ func (p *nonRootPlan) nginxUnprivileged(cat *registry.Catalog) bool {
 		p.note(line, "%s needs root by design (port 80, its own user switch), and %s would run it as uid %d on port %d, but %s; hardenfix changes only the Dockerfile, so the stage was not moved and no USER was added", a.Image, alt, m.uid, m.altSrv.Port, why)
 		return false
 	}
-	if file, why := uncopiedConfig(p.env.ContextDir, m.copied, nginxLowListen); why != "" {
+	if file, why := uncopiedConfig(p.env.BuildContext, m.copied, nginxLowListen); why != "" {
 		return refuse(from.Line, "%s in the build context %s, and the Dockerfile does not copy it into /etc/nginx: it is probably mounted into the container when it runs (a compose volume, a ConfigMap), where uid %d could not bind that port; change it to listen %d, then run hardenfix again", file, why, m.uid, m.altSrv.Port)
 	}
 	if m.listens8080 != "" && !m.replaced["/etc/nginx/conf.d/default.conf"] && !m.removed["/etc/nginx/conf.d/default.conf"] && !m.replaced["/etc/nginx/nginx.conf"] {
@@ -273,19 +273,11 @@ func (m *nginxMove) runs() (int, string) {
 		}
 		for _, script := range runScripts(run) {
 			for _, sc := range rewrite.SplitScript(script) {
-				argv := sc.Argv()
-				if len(argv) == 0 {
+				if sc.Argv() == nil {
 					continue
 				}
-				name := path.Base(argv[0].Value)
-				var targets []string
-				for _, w := range argv[1:] {
-					targets = append(targets, w.Value)
-				}
-				for _, r := range sc.Redirects {
-					targets = append(targets, r.Value)
-				}
-				for _, t := range targets {
+				name := sc.Program()
+				for _, t := range argsOf(sc) {
 					for _, rp := range nginxRuntimePaths {
 						if t == rp || strings.HasPrefix(t, rp+"/") || strings.HasSuffix(t, "/"+rp) {
 							return in.Line, fmt.Sprintf("RUN prepares %s, a path nginx writes when it runs, for the root nginx", t)
@@ -350,7 +342,7 @@ func (m *nginxMove) configs() (int, string) {
 		if from != "" {
 			return in.Line, fmt.Sprintf("COPY --from=%s puts nginx configuration into %s, made at build time where hardenfix cannot read it", from, full)
 		}
-		files, problem := contextCopies(p.env.ContextDir, sources, dest, workdir)
+		files, problem := contextCopies(p.env.BuildContext, sources, dest, workdir)
 		if problem != "" {
 			return in.Line, fmt.Sprintf("line %d copies nginx configuration into %s, which cannot be read (%s)", in.Line, full, problem)
 		}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
 func TestNginxListenPort(t *testing.T) {
@@ -90,17 +92,19 @@ func TestContextCopiesStaysInContext(t *testing.T) {
 	must(os.Symlink(secret, filepath.Join(root, "conf.d", "b.conf")))
 	must(os.WriteFile(filepath.Join(root, "inside.conf"), []byte("x"), 0o644))
 	must(os.Symlink("inside.conf", filepath.Join(root, "ok.conf")))
+	buildContext := rewrite.OpenContext(root)
+	defer buildContext.Close()
 
 	for _, src := range [][]string{{"link.conf"}, {"conf.d"}, {"conf.d/*.conf"}, {"../" + filepath.Base(outside) + "/secret.conf"}} {
-		if files, problem := contextCopies(root, src, "/etc/nginx/conf.d/", "/"); problem == "" {
+		if files, problem := contextCopies(buildContext, src, "/etc/nginx/conf.d/", "/"); problem == "" {
 			t.Errorf("contextCopies(%v) = %v; want a refusal", src, files)
 		}
 	}
-	files, problem := contextCopies(root, []string{"ok.conf"}, "/etc/nginx/conf.d/default.conf", "/")
+	files, problem := contextCopies(buildContext, []string{"ok.conf"}, "/etc/nginx/conf.d/default.conf", "/")
 	if problem != "" || len(files) != 1 || files[0].Dest != "/etc/nginx/conf.d/default.conf" || files[0].Text != "x" {
 		t.Errorf("a link inside the context: got %v, %q", files, problem)
 	}
-	files, problem = contextCopies(root, []string{"conf.d/a.conf", "inside.conf"}, "/etc/nginx/conf.d", "/")
+	files, problem = contextCopies(buildContext, []string{"conf.d/a.conf", "inside.conf"}, "/etc/nginx/conf.d", "/")
 	if problem != "" || len(files) != 2 || files[0].Dest != "/etc/nginx/conf.d/a.conf" || files[1].Dest != "/etc/nginx/conf.d/inside.conf" {
 		t.Errorf("two sources into a folder: got %v, %q", files, problem)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"slices"
 	"strconv"
@@ -87,10 +88,10 @@ type nonRootPlan struct {
 	// baseCommand is true when the base image's own command runs and is
 	// known to work unprivileged, so a stage without CMD is not a blocker.
 	baseCommand bool
-	// contextDir is env.ContextDir; windowsOS is true on a Windows stage
+	// buildContext is env.BuildContext; windowsOS is true on a Windows stage
 	// (wincontainers.go; not windows.go, which Go would build only on Windows).
-	contextDir string
-	windowsOS  bool
+	buildContext fs.FS
+	windowsOS    bool
 	// moved moves the application out of /root (roothome.go).
 	moved []rewrite.Fix
 	// reg is what the base image's registry config told, when the
@@ -125,7 +126,7 @@ func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([
 		// stage, notes included, whatever instructions a change would touch.
 		return nil, nil, nil
 	}
-	p := &nonRootPlan{d: d, final: final, instrs: d.InstructionsByStage()[final], role: roleOption.String(env), env: env, ctx: ctx, contextDir: env.ContextDir}
+	p := &nonRootPlan{d: d, final: final, instrs: d.InstructionsByStage()[final], role: roleOption.String(env), env: env, ctx: ctx, buildContext: env.BuildContext}
 	p.a = analyzeStage(d, env, final)
 	if !p.decide(uid, name, explicitUID) {
 		return nil, p.notes, nil

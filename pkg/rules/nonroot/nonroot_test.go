@@ -29,17 +29,25 @@ func TestShellCommands(t *testing.T) {
 		{"exec tini -- nginx -g 'daemon off;'", []string{"tini -- nginx -g daemon off;"}},
 		{"x=$(id -u) && chown $x /data", []string{"id -u", "chown $x /data"}},
 		{"echo 'export A=1' >> ~/.bashrc", []string{"echo export A=1 ~/.bashrc"}},
+		{"ls /x | xargs -r rm -f", []string{"ls /x", "rm -f"}},
+		{"command -v gosu || apt-get install gosu", []string{"", "apt-get install gosu"}}, // command -v runs nothing
+		{"A=1 B=2; make", []string{"make"}},
+		{"{ echo a; } > /root/.profile", []string{"echo a", " /root/.profile"}}, // the group's redirection
 	}
 	for _, tt := range tests {
 		var got []string
 		for _, c := range shellCommands(tt.script) {
-			got = append(got, strings.Join(append([]string{c.Name}, c.Args...), " "))
+			if c.Argv() == nil {
+				got = append(got, strings.Join(append([]string{""}, words(c)...), " "))
+				continue
+			}
+			got = append(got, strings.Join(append([]string{c.Program()}, argsOf(c)...), " "))
 		}
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("shellCommands(%q):\n got %q\nwant %q", tt.script, got, tt.want)
 		}
 	}
-	if c := shellCommands("sudo apt-get install x"); len(c) != 1 || !c[0].Sudo {
+	if c := shellCommands("sudo apt-get install x"); len(c) != 1 || !c[0].Sudo() {
 		t.Errorf("sudo prefix not recorded: %+v", c)
 	}
 }
@@ -241,13 +249,15 @@ func TestReadInContextStaysInside(t *testing.T) {
 	if err := os.Symlink(filepath.Join(outside, "secret.sh"), filepath.Join(ctx, "link.sh")); err != nil {
 		t.Skip("no symbolic links here:", err)
 	}
-	if got := buildctx.ReadFile(ctx, "run.sh"); !strings.Contains(got, "su-exec") {
+	buildContext := rewrite.OpenContext(ctx)
+	defer buildContext.Close()
+	if got := buildctx.ReadFile(buildContext, "run.sh"); !strings.Contains(got, "su-exec") {
 		t.Errorf("run.sh: got %q", got)
 	}
-	if got := buildctx.ReadFile(ctx, "../"+filepath.Base(outside)+"/secret.sh"); got != "" {
+	if got := buildctx.ReadFile(buildContext, "../"+filepath.Base(outside)+"/secret.sh"); got != "" {
 		t.Errorf("a path out of the context was read: %q", got)
 	}
-	if got := buildctx.ReadFile(ctx, "link.sh"); got != "" {
+	if got := buildctx.ReadFile(buildContext, "link.sh"); got != "" {
 		t.Errorf("a symbolic link out of the context was followed: %q", got)
 	}
 }

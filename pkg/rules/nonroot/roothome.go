@@ -3,15 +3,13 @@ package nonroot
 import (
 	"fmt"
 	"io/fs"
-	"os"
-	"path"
-	"path/filepath"
 	"regexp"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
 )
 
 // This file moves an application that lives in root's home (WORKDIR /root
@@ -189,19 +187,17 @@ func (p *nonRootPlan) contextMentionsRoot() string {
 	if !copies {
 		return ""
 	}
-	if p.contextDir == "" {
+	if p.buildContext == nil {
 		return "the build context is not known, so whether the files the build copies mention /root cannot be told"
 	}
-	root, err := filepath.EvalSymlinks(p.contextDir)
-	if err != nil {
+	if !buildctx.Readable(p.buildContext) {
 		return "the build context cannot be read, so whether the files the build copies mention /root cannot be told"
 	}
 	files, size := 0, int64(0)
 	found := ""
 	tooMuch := false
 	check := func(rel string) {
-		full := filepath.Join(root, filepath.FromSlash(rel))
-		fi, err := os.Lstat(full)
+		fi, err := fs.Lstat(p.buildContext, rel)
 		if err != nil || !fi.Mode().IsRegular() {
 			return
 		}
@@ -211,7 +207,7 @@ func (p *nonRootPlan) contextMentionsRoot() string {
 			tooMuch = true
 			return
 		}
-		b, err := os.ReadFile(full)
+		b, err := fs.ReadFile(p.buildContext, rel)
 		if err != nil || strings.IndexByte(string(b[:min(len(b), 8000)]), 0) >= 0 {
 			return // binaries are not scripts
 		}
@@ -228,28 +224,25 @@ func (p *nonRootPlan) contextMentionsRoot() string {
 				if strings.ContainsAny(src, "*?[$") {
 					return src + " is a pattern the rule does not expand, so whether those files mention /root cannot be told"
 				}
-				rel := path.Clean("/" + src)[1:]
-				full := filepath.Join(root, filepath.FromSlash(rel))
-				fi, err := os.Stat(full)
+				rel := buildctx.Name(src)
+				fi, err := fs.Stat(p.buildContext, rel)
 				if err != nil {
 					return src + ", which the build copies, is not in the build context, so whether it mentions /root cannot be told"
 				}
 				if !fi.IsDir() {
 					check(rel)
 				} else {
-					_ = filepath.WalkDir(full, func(q string, de fs.DirEntry, err error) error {
+					_ = buildctx.WalkDir(p.buildContext, rel, func(q string, de fs.DirEntry, err error) error {
 						if err != nil || tooMuch || found != "" {
-							return filepath.SkipAll
+							return fs.SkipAll
 						}
 						if de.IsDir() {
 							if n := de.Name(); n == ".git" || n == "node_modules" {
-								return filepath.SkipDir
+								return fs.SkipDir
 							}
 							return nil
 						}
-						if r, err := filepath.Rel(root, q); err == nil {
-							check(filepath.ToSlash(r))
-						}
+						check(q)
 						return nil
 					})
 				}

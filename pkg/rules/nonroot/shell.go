@@ -2,6 +2,7 @@ package nonroot
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -9,15 +10,6 @@ import (
 	"github.com/hardenfix/hardenfix/internal/memo"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
-
-// shellCmd is one simple command of a RUN script: its words with quotes
-// removed (variables are left as written) and whether sudo prefixed it.
-type shellCmd struct {
-	Name  string // the program, without its directory ("useradd")
-	Args  []string
-	Sudo  bool
-	Words []string // Name's word and Args as written
-}
 
 // runScripts returns the shell text a RUN executes: the command line of the
 // shell form, plus the bodies of heredocs that the shell runs as a script
@@ -50,12 +42,12 @@ func runScripts(c *instructions.RunCommand) []string {
 }
 
 // shellCommands splits a shell script (a RUN's command line, a heredoc
-// body, an entrypoint script) into simple commands with the shared lexer
-// of shell.go, and reads each the way this rule needs: leading variable
-// assignments, reserved words and wrappers (sudo, env, exec, ...) skipped,
-// sudo remembered. It is enough to find which programs a RUN calls and
-// with which arguments.
-func shellCommands(script string) []shellCmd {
+// body, an entrypoint script) into its simple commands, but for bare
+// assignments (A=1), each after the commands of the command substitutions
+// in its words, which run first (x=$(id -u)). It is enough to find which
+// programs a RUN calls (Program; "" where Argv cannot tell) and with which
+// arguments (see argsOf).
+func shellCommands(script string) []rewrite.ShellCommand {
 	if len(script) > 4<<10 {
 		return shellCommands1(script)
 	}
@@ -64,123 +56,50 @@ func shellCommands(script string) []shellCmd {
 
 // scriptCommands remembers shellCommands' recent answers: the rule's checks
 // read the same RUN scripts several times. Callers must not change them.
-var scriptCommands = memo.Map[[]shellCmd]{Max: 256}
+var scriptCommands = memo.Map[[]rewrite.ShellCommand]{Max: 256}
 
-func shellCommands1(script string) []shellCmd {
-	var cmds []shellCmd
+func shellCommands1(script string) []rewrite.ShellCommand {
+	var cmds []rewrite.ShellCommand
 	for _, sc := range rewrite.SplitScript(script) {
-		words := make([]string, len(sc.Words))
-		for i, w := range sc.Words {
-			words[i] = w.Value
-			// The lexer keeps $( … ) and ` … ` inside their word; the
-			// commands they run count too (x=$(id -u)), before this one.
-			for _, inner := range substitutions(w.Raw) {
+		for _, w := range sc.Words {
+			for _, inner := range w.Substitutions() {
 				cmds = append(cmds, shellCommands1(inner)...)
 			}
 		}
-		// Redirection targets count as the command's arguments: a file
-		// written under /root is put there (echo … >> ~/.bashrc).
-		for _, r := range sc.Redirects {
-			words = append(words, r.Value)
-		}
-		if c, ok := simpleCommand(words); ok {
-			cmds = append(cmds, c)
+		if len(sc.Redirects) > 0 || slices.ContainsFunc(sc.Words, func(w rewrite.Word) bool { return !rewrite.IsAssignment(w) }) {
+			cmds = append(cmds, sc)
 		}
 	}
 	return cmds
 }
 
-// substitutions returns the scripts of the command substitutions in a
-// word as written: $( … ) with nested parentheses, and ` … `. Text in
-// single quotes is skipped.
-func substitutions(raw string) []string {
-	var out []string
-	for i := 0; i < len(raw); i++ {
-		switch {
-		case raw[i] == '\\':
-			i++
-		case raw[i] == '\'':
-			if j := strings.IndexByte(raw[i+1:], '\''); j >= 0 {
-				i += j + 1
-			}
-		case raw[i] == '`':
-			if j := strings.IndexByte(raw[i+1:], '`'); j >= 0 {
-				out = append(out, raw[i+1:i+1+j])
-				i += j + 1
-			}
-		case raw[i] == '$' && i+1 < len(raw) && raw[i+1] == '(':
-			depth, j := 1, i+2
-			for ; j < len(raw) && depth > 0; j++ {
-				switch raw[j] {
-				case '(':
-					depth++
-				case ')':
-					depth--
-				}
-			}
-			if depth == 0 {
-				out = append(out, raw[i+2:j-1])
-			}
-			i = j - 1
-		}
+// argsOf returns the values of a command's arguments (after its program);
+// redirection targets count as arguments, last: a file written under /root
+// is put there (echo … >> ~/.bashrc).
+func argsOf(cmd rewrite.ShellCommand) []string {
+	argv := cmd.Argv()
+	if len(argv) == 0 {
+		return nil
+	}
+	return words(cmd)[1:]
+}
+
+// words returns the values of a command's program and arguments, and the
+// redirection targets (see argsOf), which are all it has when it has no
+// program.
+func words(cmd rewrite.ShellCommand) []string {
+	argv := cmd.Argv()
+	if len(argv) == 0 && len(cmd.Redirects) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(argv)+len(cmd.Redirects))
+	for _, w := range argv {
+		out = append(out, w.Value)
+	}
+	for _, r := range cmd.Redirects {
+		out = append(out, r.Value)
 	}
 	return out
-}
-
-var shellKeywords = map[string]bool{
-	"if": true, "then": true, "else": true, "elif": true, "fi": true, "do": true, "done": true,
-	"while": true, "until": true, "!": true, "{": true, "}": true, "exec": true, "command": true,
-	"nohup": true, "time": true, "builtin": true,
-}
-
-// simpleCommand skips assignments and wrappers at the start of words.
-func simpleCommand(words []string) (shellCmd, bool) {
-	var c shellCmd
-	for len(words) > 0 {
-		w := words[0]
-		switch {
-		case isShellAssignment(w) || shellKeywords[w]:
-			words = words[1:]
-		case path.Base(w) == "sudo":
-			c.Sudo = true
-			words = words[1:]
-			for len(words) > 0 && strings.HasPrefix(words[0], "-") {
-				opt := words[0]
-				words = words[1:]
-				if (opt == "-u" || opt == "-g" || opt == "-C" || opt == "-D") && len(words) > 0 {
-					words = words[1:]
-				}
-			}
-		case path.Base(w) == "env":
-			words = words[1:]
-			for len(words) > 0 && (strings.HasPrefix(words[0], "-") || isShellAssignment(words[0])) {
-				words = words[1:]
-			}
-		default:
-			c.Name = path.Base(w)
-			c.Words = words
-			c.Args = words[1:]
-			return c, true
-		}
-	}
-	if c.Sudo {
-		c.Name = "sudo"
-		return c, true
-	}
-	return c, false
-}
-
-func isShellAssignment(w string) bool {
-	i := strings.IndexByte(w, '=')
-	if i <= 0 {
-		return false
-	}
-	for j, r := range w[:i] {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || j > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // parseOpts walks a command's arguments the getopt way: short options may be

@@ -3,9 +3,7 @@ package nonroot
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -268,7 +266,7 @@ func (p *nonRootPlan) serviceScripts(service func(dest string) (string, bool), t
 		drops := false
 		for _, cmd := range shellCommands(f.text) {
 			for _, t := range tools {
-				if cmd.Name == t {
+				if cmd.Program() == t {
 					drops = true
 				}
 			}
@@ -293,11 +291,7 @@ type ctxCopy struct {
 // copiedFiles returns the context files the chain copies (folders walked,
 // at most 500 files) whose image path and context path keep accepts.
 func (p *nonRootPlan) copiedFiles(keep func(dest, src string) bool) []ctxCopy {
-	if p.contextDir == "" {
-		return nil
-	}
-	root, err := filepath.EvalSymlinks(p.contextDir)
-	if err != nil {
+	if !buildctx.Readable(p.buildContext) {
 		return nil
 	}
 	var out []ctxCopy
@@ -307,7 +301,7 @@ func (p *nonRootPlan) copiedFiles(keep func(dest, src string) bool) []ctxCopy {
 			return
 		}
 		seen[src] = true
-		if text := buildctx.ReadFile(p.contextDir, src); text != "" {
+		if text := buildctx.ReadFile(p.buildContext, src); text != "" {
 			out = append(out, ctxCopy{src, dest, text})
 		}
 	}
@@ -334,9 +328,8 @@ func (p *nonRootPlan) copiedFiles(keep func(dest, src string) bool) []ctxCopy {
 				if strings.Contains(src, "://") || strings.ContainsAny(src, "*?[$") {
 					continue
 				}
-				rel := path.Clean("/" + src)[1:]
-				full := filepath.Join(root, filepath.FromSlash(rel))
-				fi, err := os.Stat(full)
+				rel := buildctx.Name(src)
+				fi, err := fs.Stat(p.buildContext, rel)
 				if err != nil {
 					continue
 				}
@@ -348,21 +341,16 @@ func (p *nonRootPlan) copiedFiles(keep func(dest, src string) bool) []ctxCopy {
 					add(rel, d)
 					continue
 				}
-				_ = filepath.WalkDir(full, func(q string, de fs.DirEntry, err error) error {
+				_ = buildctx.WalkDir(p.buildContext, rel, func(q string, de fs.DirEntry, err error) error {
 					if err != nil || n > 500 {
-						return filepath.SkipDir
+						return fs.SkipDir
 					}
 					if de.IsDir() || !de.Type().IsRegular() {
 						return nil
 					}
 					n++
-					sub, err := filepath.Rel(full, q)
-					if err != nil {
-						return nil
-					}
-					d := path.Join(dest, filepath.ToSlash(sub))
-					crel := path.Join(rel, filepath.ToSlash(sub))
-					add(crel, d)
+					sub := under(rel, q)
+					add(path.Join(rel, sub), path.Join(dest, sub))
 					return nil
 				})
 			}
@@ -413,7 +401,7 @@ func (p *nonRootPlan) switchTarget() switchTo {
 		}
 		for _, w := range strings.Fields(text) {
 			base := path.Base(strings.Trim(w, `"'`))
-			script := a.contextScript(p.d, p.contextDir, base)
+			script := a.contextScript(p.d, p.buildContext, base)
 			if script == "" {
 				script = p.stageCopiedScript(base)
 			}
@@ -437,7 +425,7 @@ func (p *nonRootPlan) switchTarget() switchTo {
 // (COPY --from=builder /src/script/entrypoint.sh) when that stage copied
 // it from the build context (COPY . . under WORKDIR /src); "" otherwise.
 func (p *nonRootPlan) stageCopiedScript(base string) string {
-	if p.contextDir == "" {
+	if p.buildContext == nil {
 		return ""
 	}
 	d := p.d
@@ -504,7 +492,7 @@ func (p *nonRootPlan) contextFileAt(stage int, want string) string {
 				default:
 					continue
 				}
-				if text := buildctx.ReadFile(p.contextDir, rel); text != "" {
+				if text := buildctx.ReadFile(p.buildContext, rel); text != "" {
 					return text
 				}
 			}
@@ -541,16 +529,16 @@ func scriptFunctions(script string) map[string]bool {
 
 // unwrapInit returns the command an init wrapper (tini, dumb-init,
 // catatonit) starts, or cmd itself: the child is what needs root or not.
-func unwrapInit(cmd shellCmd) shellCmd {
-	for initWrappers[cmd.Name] {
-		args := cmd.Args
-		for len(args) > 0 && strings.HasPrefix(args[0], "-") {
-			args = args[1:]
+func unwrapInit(cmd rewrite.ShellCommand) rewrite.ShellCommand {
+	for initWrappers[cmd.Program()] {
+		child := cmd.Argv()[1:]
+		for len(child) > 0 && strings.HasPrefix(child[0].Value, "-") {
+			child = child[1:]
 		}
-		if len(args) == 0 {
+		if len(child) == 0 {
 			return cmd
 		}
-		cmd = shellCmd{Name: path.Base(args[0]), Args: args[1:], Sudo: cmd.Sudo, Words: args}
+		cmd = rewrite.ShellCommand{Words: child, Span: cmd.Span, Sep: cmd.Sep, Depth: cmd.Depth, Redirects: cmd.Redirects}
 	}
 	return cmd
 }
@@ -563,7 +551,7 @@ func dropTarget(line string) (user, tool string) {
 	}
 	for _, cmd := range shellCommands(line) {
 		cmd = unwrapInit(cmd)
-		name, args := cmd.Name, cmd.Args
+		name, args := cmd.Program(), argsOf(cmd)
 		switch name {
 		case "gosu", "su-exec", "s6-setuidgid", "setuidgid":
 			if len(args) > 0 {

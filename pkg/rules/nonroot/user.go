@@ -309,40 +309,48 @@ var packageManagers = map[string]string{
 	"zypper": "zypper", "tdnf": "tdnf",
 }
 
-func (a *stageAnalysis) scanCommand(d *rewrite.Document, in *rewrite.Instruction, cmd shellCmd, vars rewrite.Vars, final bool) {
-	if pm, ok := packageManagers[cmd.Name]; ok && pm != "rpm" {
+func (a *stageAnalysis) scanCommand(d *rewrite.Document, in *rewrite.Instruction, cmd rewrite.ShellCommand, vars rewrite.Vars, final bool) {
+	name := cmd.Program()
+	if pm, ok := packageManagers[name]; ok && pm != "rpm" {
 		a.PackageManagers[pm] = true
-		if !cmd.Sudo {
+		if !cmd.Sudo() {
 			a.rootShown = true
 		}
 	}
-	if cmd.Sudo || cmd.Name == "sudo" {
+	if cmd.Sudo() {
 		a.Sudo = appendOnce(a.Sudo, in)
 		if !a.rootShown && a.SudoBeforeRoot == nil {
 			a.SudoBeforeRoot = in
 		}
 	}
-	for _, w := range cmd.Words {
-		base := path.Base(w)
-		for _, dr := range droppers {
-			if base == dr || strings.HasPrefix(base, dr+"-") || strings.HasPrefix(base, dr+"_") {
-				a.dropper(dr, in.Line)
+	// The program, its arguments and its redirection targets (see words),
+	// read in place.
+	first := true
+	for _, ws := range [2][]rewrite.Word{cmd.Argv(), cmd.Redirects} {
+		for _, x := range ws {
+			w := x.Value
+			base := path.Base(w)
+			for _, dr := range droppers {
+				if base == dr || strings.HasPrefix(base, dr+"-") || strings.HasPrefix(base, dr+"_") {
+					a.dropper(dr, in.Line)
+				}
 			}
-		}
-		if strings.Contains(w, "s6-overlay") {
-			a.dropper("s6-overlay", in.Line)
-		}
-		if final && !removesOrInspects[cmd.Name] && (w == "/root" || strings.HasPrefix(w, "/root/") || strings.HasPrefix(w, "~/")) {
-			a.RootHome = appendOnce(a.RootHome, in)
-		}
-		// `apt-get install sudo` installs sudo for later use.
-		if w == "sudo" && w != cmd.Words[0] && isInstall(cmd) {
-			a.SudoInstall = appendOnce(a.SudoInstall, in)
+			if strings.Contains(w, "s6-overlay") {
+				a.dropper("s6-overlay", in.Line)
+			}
+			if final && !removesOrInspects[name] && (w == "/root" || strings.HasPrefix(w, "/root/") || strings.HasPrefix(w, "~/")) {
+				a.RootHome = appendOnce(a.RootHome, in)
+			}
+			// `apt-get install sudo` installs sudo for later use.
+			if w == "sudo" && !first && isInstall(cmd) {
+				a.SudoInstall = appendOnce(a.SudoInstall, in)
+			}
+			first = false
 		}
 	}
-	switch cmd.Name {
+	switch name {
 	case "chown":
-		opts, pos := parseOpts(cmd.Args, map[string]bool{"from": true, "reference": true})
+		opts, pos := parseOpts(argsOf(cmd), map[string]bool{"from": true, "reference": true})
 		if _, ref := opts["reference"]; ref || len(pos) < 2 {
 			return
 		}
@@ -365,7 +373,7 @@ func (a *stageAnalysis) scanCommand(d *rewrite.Document, in *rewrite.Instruction
 		if !final {
 			return
 		}
-		_, pos := parseOpts(cmd.Args, map[string]bool{"reference": true})
+		_, pos := parseOpts(argsOf(cmd), map[string]bool{"reference": true})
 		if len(pos) > 0 && worldWritable(pos[0]) {
 			a.WorldWritable = appendOnce(a.WorldWritable, in)
 		}
@@ -375,8 +383,8 @@ func (a *stageAnalysis) scanCommand(d *rewrite.Document, in *rewrite.Instruction
 // removesOrInspects are commands whose /root arguments put nothing there.
 var removesOrInspects = setOf("rm", "rmdir", "unlink", "chmod", "chown", "ls", "test", "[", "stat")
 
-func isInstall(cmd shellCmd) bool {
-	for _, w := range cmd.Args {
+func isInstall(cmd rewrite.ShellCommand) bool {
+	for _, w := range argsOf(cmd) {
 		if w == "install" || w == "add" {
 			return true
 		}

@@ -80,5 +80,5 @@ func runArgv(in *rewrite.Instruction, line []string) ([]string, bool) {
 	if len(cmds) != 1 {
 		return line, false
 	}
-	return cmds[0].Words, true
+	return words(cmds[0]), true
 }

@@ -250,7 +250,7 @@ type windowsScript struct{ name, text string }
 // ENTRYPOINT or CMD runs, when the chain copies them from the context.
 // Windows names are matched without regard to case.
 func (p *nonRootPlan) windowsScripts(in *rewrite.Instruction) []windowsScript {
-	if p.contextDir == "" {
+	if p.buildContext == nil {
 		return nil
 	}
 	var out []windowsScript
@@ -280,7 +280,7 @@ func (p *nonRootPlan) windowsContextFile(base string) string {
 					continue
 				}
 				if strings.EqualFold(path.Base(src), base) {
-					if text := buildctx.ReadFile(p.contextDir, src); text != "" {
+					if text := buildctx.ReadFile(p.buildContext, src); text != "" {
 						return text
 					}
 				}

@@ -1,3 +1,3 @@
-// Package buildctx reads files of the build context without following a
-// symbolic link out of it.
+// Package buildctx reads files of the build context (an Env.BuildContext,
+// whose reads cannot leave it) by the source paths a Dockerfile names.
 package buildctx

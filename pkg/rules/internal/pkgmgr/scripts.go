@@ -1,6 +1,7 @@
 package pkgmgr
 
 import (
+	"io/fs"
 	"path"
 	"strings"
 
@@ -17,7 +18,7 @@ import (
 // returns that RUN's line and the script's name, or 0 and "". A script it
 // cannot read counts as not using the cache.
 func LaterScriptUse(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, uses, refresh func(c rewrite.ShellCommand) bool) (int, string) {
-	if env == nil || env.ContextDir == "" {
+	if env == nil || env.BuildContext == nil {
 		return 0, ""
 	}
 	stages := map[int]bool{in.Stage: true}
@@ -52,7 +53,7 @@ func LaterScriptUse(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instructi
 				break // a later update: the lists come from there
 			}
 			for _, p := range scriptArgs(c) {
-				text := copiedScript(env.ContextDir, copies, p)
+				text := copiedScript(env.BuildContext, copies, p)
 				if text == "" {
 					continue
 				}
@@ -95,7 +96,7 @@ func scriptArgs(c rewrite.ShellCommand) []string {
 // copiedScript returns the text of the context file a COPY or ADD put at
 // p (matched by name: the copy's file name, or its source's name in a
 // folder it copies into), or "".
-func copiedScript(contextDir string, copies []*rewrite.Instruction, p string) string {
+func copiedScript(fsys fs.FS, copies []*rewrite.Instruction, p string) string {
 	base := path.Base(p)
 	for i := len(copies) - 1; i >= 0; i-- {
 		var srcs []string
@@ -117,7 +118,7 @@ func copiedScript(contextDir string, copies []*rewrite.Instruction, p string) st
 			if intoDir && path.Base(src) != base || !intoDir && path.Base(dest) != base {
 				continue
 			}
-			if text := buildctx.ReadFile(contextDir, src); text != "" {
+			if text := buildctx.ReadFile(fsys, src); text != "" {
 				return text
 			}
 		}
