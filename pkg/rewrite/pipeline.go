@@ -48,92 +48,127 @@ func Run(ctx context.Context, path string, src []byte, rules []*Rule, env *Env) 
 	if ignoresFile(doc) {
 		return res, nil
 	}
-	// history maps lines of the current text back to src, one step per
-	// rule that changed the text.
-	var history [][]segment
-	var docs = []*Document{doc}
-	origLine := func(line int) int {
-		if len(history) == 0 || line < 1 {
-			return line
-		}
-		cur := docs[len(docs)-1]
-		off := cur.LineStart(min(line, cur.LineCount()))
-		for i := len(history) - 1; i >= 0; i-- {
-			off = mapBack(history[i], off)
-		}
-		return doc.LineOf(off)
-	}
+	p := &pass{orig: doc, cur: doc, res: res}
 	for _, r := range rules {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		cur := docs[len(docs)-1]
-		if !readsAny(cur, r.Reads) {
+		if !readsAny(p.cur, r.Reads) {
 			continue
 		}
-		fixes, notes, err := r.Check(ctx, cur, env)
-		if err != nil {
-			return nil, &RuleError{Path: path, Rule: r.Name, Err: err}
+		if err := p.step(ctx, r, env); err != nil {
+			return nil, err
 		}
-		// Most files have no ignore comment: then nothing needs checking.
-		check := hasIgnoreComments(cur)
-		var edits []ruleEdit
-		var fixNotes []Note
-		for _, f := range fixes {
-			if len(f.Edits) == 0 || check && fixIgnored(cur, f, r.Name) {
-				continue
-			}
-			f.Rule = r.Name
-			if f.Risk == "" {
-				f.Risk = r.Risk
-			}
-			f.Before, f.After = fixText(cur, f.Edits)
-			for _, e := range f.Edits {
-				edits = append(edits, ruleEdit{Edit: e, rule: r.Name, order: len(edits)})
-				f.Touched = append(f.Touched, LineRange{
-					Start: origLine(cur.LineOf(e.Start)),
-					End:   origLine(cur.LineOf(max(e.End-1, e.Start))),
-				})
-			}
-			f.Line = origLine(f.Line)
-			fixNotes = append(fixNotes, f.Notes...)
-			f.Notes = nil
-			res.Fixes = append(res.Fixes, f)
-		}
-		for _, list := range [2][]Note{fixNotes, notes} {
-			for _, n := range list {
-				if check && cur.Ignores(r.Name, n.Line) {
-					continue
-				}
-				n.Rule = r.Name
-				n.Line = origLine(n.Line)
-				res.Notes = append(res.Notes, n)
-			}
-		}
-		if len(edits) == 0 {
-			continue
-		}
-		out, segs, err := applyRuleEdits(cur.Src, edits)
-		if err != nil {
-			return nil, &RuleError{Path: path, Rule: r.Name, Err: err}
-		}
-		if bytes.Equal(out, cur.Src) {
-			continue
-		}
-		plain := make([]Edit, len(edits))
-		for i, e := range edits {
-			plain[i] = e.Edit
-		}
-		next, err := reparse(cur, plain, out)
-		if err != nil {
-			return nil, &RuleError{Path: path, Rule: r.Name, Err: fmt.Errorf("the rewritten file does not parse: %w", err)}
-		}
-		docs = append(docs, next)
-		history = append(history, segs)
-		res.New = out
 	}
 	sort.SliceStable(res.Notes, func(i, j int) bool { return res.Notes[i].Line < res.Notes[j].Line })
 	return res, nil
+}
+
+// pass is one Run in progress: the text as the rules so far left it and
+// the way back from its lines to those of the original.
+type pass struct {
+	orig, cur *Document
+	// history maps lines of the current text back to src, one step per
+	// rule that changed the text.
+	history [][]segment
+	res     *Result
+}
+
+// origLine maps a line of the current text to the line of the original
+// text it came from.
+func (p *pass) origLine(line int) int {
+	if len(p.history) == 0 || line < 1 {
+		return line
+	}
+	off := p.cur.LineStart(min(line, p.cur.LineCount()))
+	for i := len(p.history) - 1; i >= 0; i-- {
+		off = mapBack(p.history[i], off)
+	}
+	return p.orig.LineOf(off)
+}
+
+// step runs rule r over the current text: it records the fixes and notes
+// no ignore comment silences, then applies the fixes' edits and parses
+// the result.
+func (p *pass) step(ctx context.Context, r *Rule, env *Env) error {
+	cur := p.cur
+	fixes, notes, err := r.Check(ctx, cur, env)
+	if err != nil {
+		return &RuleError{Path: p.res.Path, Rule: r.Name, Err: err}
+	}
+	// Most files have no ignore comment: then nothing needs checking.
+	check := hasIgnoreComments(cur)
+	edits, fixNotes := p.takeFixes(r, fixes, check)
+	for _, list := range [2][]Note{fixNotes, notes} {
+		for _, n := range list {
+			if check && cur.Ignores(r.Name, n.Line) {
+				continue
+			}
+			n.Rule = r.Name
+			n.Line = p.origLine(n.Line)
+			p.res.Notes = append(p.res.Notes, n)
+		}
+	}
+	if len(edits) == 0 {
+		return nil
+	}
+	return p.apply(r, edits)
+}
+
+// takeFixes adds r's fixes that are not ignored (check: the file has
+// ignore comments) to the result, in lines of the original, and returns
+// their edits in order and the notes they carried.
+func (p *pass) takeFixes(r *Rule, fixes []Fix, check bool) ([]ruleEdit, []Note) {
+	cur := p.cur
+	var edits []ruleEdit
+	var fixNotes []Note
+	for _, f := range fixes {
+		if len(f.Edits) == 0 || check && fixIgnored(cur, f, r.Name) {
+			continue
+		}
+		f.Rule = r.Name
+		if f.Risk == "" {
+			f.Risk = r.Risk
+		}
+		f.Before, f.After = fixText(cur, f.Edits)
+		for _, e := range f.Edits {
+			edits = append(edits, ruleEdit{Edit: e, rule: r.Name, order: len(edits)})
+			f.Touched = append(f.Touched, LineRange{
+				Start: p.origLine(cur.LineOf(e.Start)),
+				End:   p.origLine(cur.LineOf(max(e.End-1, e.Start))),
+			})
+		}
+		f.Line = p.origLine(f.Line)
+		fixNotes = append(fixNotes, f.Notes...)
+		f.Notes = nil
+		p.res.Fixes = append(p.res.Fixes, f)
+	}
+	return edits, fixNotes
+}
+
+// apply makes r's edits to the current text and parses it again; the
+// parsed text becomes the current one.
+func (p *pass) apply(r *Rule, edits []ruleEdit) error {
+	cur := p.cur
+	out, segs, err := applyRuleEdits(cur.Src, edits)
+	if err != nil {
+		return &RuleError{Path: p.res.Path, Rule: r.Name, Err: err}
+	}
+	if bytes.Equal(out, cur.Src) {
+		return nil
+	}
+	plain := make([]Edit, len(edits))
+	for i, e := range edits {
+		plain[i] = e.Edit
+	}
+	next, err := reparse(cur, plain, out)
+	if err != nil {
+		return &RuleError{Path: p.res.Path, Rule: r.Name, Err: fmt.Errorf("the rewritten file does not parse: %w", err)}
+	}
+	p.cur = next
+	p.history = append(p.history, segs)
+	p.res.New = out
+	return nil
 }
 
 // fixText returns the whole lines a fix's edits touch, before and after.

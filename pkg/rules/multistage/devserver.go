@@ -257,43 +257,70 @@ func isVarName(s string) bool {
 // devTool recognises a development server by its program and arguments;
 // vars and local are the variables in effect (FLASK_DEBUG=1).
 func devTool(prog string, args []string, vars rewrite.Vars, local map[string]string) string {
-	has := func(flags ...string) bool {
-		for _, a := range args {
-			for _, f := range flags {
-				if a == f || strings.HasPrefix(a, f+"=") {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	sub := ""
-	if len(args) > 0 {
-		sub = args[0]
-	}
 	env := func(name string) string {
 		if v, ok := local[name]; ok {
 			return v
 		}
 		return vars[name]
 	}
+	c := newDevCall(prog, args)
 	// python -m MODULE runs the module's own command line.
 	if strings.HasPrefix(prog, "python") && len(args) >= 2 && args[0] == "-m" {
-		prog, args = args[1], args[2:]
-		sub = ""
-		if len(args) > 0 {
-			sub = args[0]
+		c = newDevCall(args[1], args[2:])
+	}
+	if tool := jsDevTool(c); tool != "" {
+		return tool
+	}
+	if tool := pythonDevTool(c, env); tool != "" {
+		return tool
+	}
+	// python manage.py runserver
+	if strings.HasPrefix(c.prog, "python") && len(c.args) >= 2 && path.Base(c.args[0]) == "manage.py" && slices.Contains(c.args, "runserver") {
+		return "manage.py runserver"
+	}
+	return ""
+}
+
+// devCall is a command as devTool reads it.
+type devCall struct {
+	prog string
+	args []string
+	sub  string // the first argument, the subcommand of most tools
+}
+
+func newDevCall(prog string, args []string) devCall {
+	c := devCall{prog: prog, args: args}
+	if len(args) > 0 {
+		c.sub = args[0]
+	}
+	return c
+}
+
+// has reports whether an argument is one of flags, alone or as flag=value.
+func (c devCall) has(flags ...string) bool {
+	for _, a := range c.args {
+		for _, f := range flags {
+			if a == f || strings.HasPrefix(a, f+"=") {
+				return true
+			}
 		}
 	}
+	return false
+}
+
+// jsDevTool recognises the JavaScript development servers and watchers:
+// one case per tool, naming what makes it a dev server.
+func jsDevTool(c devCall) string {
+	prog, sub := c.prog, c.sub
 	switch prog {
 	case "nodemon", "ts-node", "ts-node-dev", "tsnd", "webpack-dev-server":
 		return prog
 	case "node":
-		if has("--watch", "--watch-path") {
+		if c.has("--watch", "--watch-path") {
 			return "node --watch"
 		}
 	case "tsx":
-		if sub == "watch" || has("--watch") {
+		if sub == "watch" || c.has("--watch") {
 			return "tsx watch"
 		}
 	case "vite":
@@ -301,7 +328,7 @@ func devTool(prog string, args []string, vars rewrite.Vars, local map[string]str
 			return "the vite dev server"
 		}
 	case "webpack":
-		if sub == "serve" || has("--watch", "-w") {
+		if sub == "serve" || c.has("--watch", "-w") {
 			return "webpack " + sub
 		}
 	case "ng", "vue-cli-service", "ember":
@@ -321,34 +348,38 @@ func devTool(prog string, args []string, vars rewrite.Vars, local map[string]str
 			return "gatsby develop"
 		}
 	case "nest":
-		if sub == "start" && has("--watch", "-w", "--debug") {
+		if sub == "start" && c.has("--watch", "-w", "--debug") {
 			return "nest start --watch"
 		}
 	case "parcel":
 		if sub != "build" {
 			return "the parcel dev server"
 		}
+	}
+	return ""
+}
+
+// pythonDevTool recognises the Python development servers and reloaders;
+// env looks up a variable in effect.
+func pythonDevTool(c devCall, env func(string) string) string {
+	switch c.prog {
 	case "flask":
-		debug := has("--debug", "--reload") || truthy(env("FLASK_DEBUG")) || env("FLASK_ENV") == "development"
-		if slices.Contains(args, "run") && debug {
+		debug := c.has("--debug", "--reload") || truthy(env("FLASK_DEBUG")) || env("FLASK_ENV") == "development"
+		if slices.Contains(c.args, "run") && debug {
 			return "flask run in debug mode"
 		}
 	case "manage.py", "django-admin", "django":
-		if slices.Contains(args, "runserver") {
-			return prog + " runserver"
+		if slices.Contains(c.args, "runserver") {
+			return c.prog + " runserver"
 		}
 	case "uvicorn", "hypercorn", "gunicorn":
-		if has("--reload") {
-			return prog + " --reload"
+		if c.has("--reload") {
+			return c.prog + " --reload"
 		}
 	case "fastapi":
-		if sub == "dev" {
+		if c.sub == "dev" {
 			return "fastapi dev"
 		}
-	}
-	// python manage.py runserver
-	if strings.HasPrefix(prog, "python") && len(args) >= 2 && path.Base(args[0]) == "manage.py" && slices.Contains(args, "runserver") {
-		return "manage.py runserver"
 	}
 	return ""
 }

@@ -289,85 +289,13 @@ func planSplit(d *rewrite.Document, steps []stageStep, rec *recipe) (*splitPlan,
 		return nil, workdirReason(last, "the working directory depends on a variable with no known value")
 	}
 	plan.workdir = last.workdir
-	var entrypoint, cmd *rewrite.Instruction
-	for i, st := range steps {
-		in := st.in
-		switch {
-		case runtimeKeywords[in.Keyword]:
-			plan.moved = append(plan.moved, in)
-			switch in.Keyword {
-			case "ENTRYPOINT":
-				entrypoint = in
-			case "CMD":
-				cmd = in
-			}
-		case in.Keyword == "SHELL", in.Keyword == "ONBUILD":
-			return nil, fmt.Sprintf("%s at line %d has no clear place in a runtime stage", in.Keyword, in.Line)
-		case in.Keyword == "USER":
-			// Numbers and root exist in every image (and the non-root rule
-			// replaces a trailing USER root, so refusing here would make a
-			// second run split what the first did not).
-			u := in.Command.(*instructions.UserCommand).User
-			name, _, _ := strings.Cut(u, ":")
-			if !isNumericUser(u) && name != "root" && !(rec.ecosystem == "Node.js" && name == "node") {
-				return nil, fmt.Sprintf("USER %s at line %d names a user the runtime image may not have", u, in.Line)
-			}
-			plan.user = in
-		case in.Keyword == "RUN" && i > rec.buildStep:
-			if !buildOnly(st, rec) {
-				return nil, fmt.Sprintf("the RUN at line %d comes after the build step and may prepare something the runtime needs", in.Line)
-			}
-		case (in.Keyword == "ARG" || in.Keyword == "ENV") && i < rec.buildStep:
-			if why := plan.modernEnv(d, in); why != "" {
-				return nil, why
-			}
-			plan.copied = append(plan.copied, in)
-		case (in.Keyword == "ARG" || in.Keyword == "ENV" || in.Keyword == "WORKDIR") && i > rec.buildStep:
-			if why := plan.modernEnv(d, in); why != "" {
-				return nil, why
-			}
-			plan.replayed = append(plan.replayed, in)
-		case in.Keyword == "COPY" || in.Keyword == "ADD":
-			if !copiesOutside(d, st, rec) || i < rec.buildStep && !rec.interpreted {
-				continue // already inside a copied folder, or a build input
-			}
-			if why := replayableCopy(in); why != "" {
-				return nil, why
-			}
-			if why := replayedCopyDir(d, st, i < rec.buildStep, plan.workdir); why != "" {
-				return nil, why
-			}
-			plan.replayed = append(plan.replayed, in)
-		}
+	entry, why := plan.place(d, steps, rec)
+	if why != "" {
+		return nil, why
 	}
-	entry := entrypoint
-	if entry == nil {
-		entry = cmd
-	}
-	if entry == nil {
-		return nil, "there is no CMD or ENTRYPOINT, so what the runtime runs is unknown"
-	}
-	argv, shellForm := cmdLine(entry)
-	if shellForm {
-		if !rec.hasShell {
-			// Quoted words a shell reads literally are fine: the exec-form
-			// rule writes those as exec form too, and both must agree, or a
-			// second run would split what the first refused.
-			if words, ok := literalValues(d, entry); ok {
-				plan.entry = words
-			} else if needsShell(strings.Join(argv, " ")) {
-				return nil, fmt.Sprintf("the shell-form %s at line %d needs a shell, which %s does not have", entry.Keyword, entry.Line, rec.runtime)
-			} else {
-				plan.entry = strings.Fields(strings.Join(argv, " "))
-			}
-			plan.entryIn = entry
-			argv = plan.entry
-		} else {
-			argv = strings.Fields(strings.Join(argv, " "))
-		}
-	}
-	if len(argv) == 0 {
-		return nil, fmt.Sprintf("the %s at line %d is empty", entry.Keyword, entry.Line)
+	argv, why := plan.entryArgv(d, entry, rec)
+	if why != "" {
+		return nil, why
 	}
 	finalWorkdir := steps[len(steps)-1].workdir
 	if finalWorkdir == "" {
@@ -377,6 +305,109 @@ func planSplit(d *rewrite.Document, steps []stageStep, rec *recipe) (*splitPlan,
 		return nil, why
 	}
 	return plan, ""
+}
+
+// place sorts the stage's instructions into the plan: moved to the final
+// stage, copied before the artifacts, replayed after them, or left in the
+// build stage. It returns the instruction that says what the image runs
+// (the ENTRYPOINT, else the CMD), or a reason for the first instruction
+// that has no safe place.
+func (p *splitPlan) place(d *rewrite.Document, steps []stageStep, rec *recipe) (*rewrite.Instruction, string) {
+	var entrypoint, cmd *rewrite.Instruction
+	for i, st := range steps {
+		in := st.in
+		switch {
+		case runtimeKeywords[in.Keyword]:
+			p.moved = append(p.moved, in)
+			switch in.Keyword {
+			case "ENTRYPOINT":
+				entrypoint = in
+			case "CMD":
+				cmd = in
+			}
+		case in.Keyword == "SHELL", in.Keyword == "ONBUILD":
+			return nil, fmt.Sprintf("%s at line %d has no clear place in a runtime stage", in.Keyword, in.Line)
+		case in.Keyword == "USER":
+			if why := carriedUser(in, rec); why != "" {
+				return nil, why
+			}
+			p.user = in
+		case in.Keyword == "RUN" && i > rec.buildStep:
+			if !buildOnly(st, rec) {
+				return nil, fmt.Sprintf("the RUN at line %d comes after the build step and may prepare something the runtime needs", in.Line)
+			}
+		case (in.Keyword == "ARG" || in.Keyword == "ENV") && i < rec.buildStep:
+			if why := p.modernEnv(d, in); why != "" {
+				return nil, why
+			}
+			p.copied = append(p.copied, in)
+		case (in.Keyword == "ARG" || in.Keyword == "ENV" || in.Keyword == "WORKDIR") && i > rec.buildStep:
+			if why := p.modernEnv(d, in); why != "" {
+				return nil, why
+			}
+			p.replayed = append(p.replayed, in)
+		case in.Keyword == "COPY" || in.Keyword == "ADD":
+			if !copiesOutside(d, st, rec) || i < rec.buildStep && !rec.interpreted {
+				continue // already inside a copied folder, or a build input
+			}
+			if why := replayableCopy(in); why != "" {
+				return nil, why
+			}
+			if why := replayedCopyDir(d, st, i < rec.buildStep, p.workdir); why != "" {
+				return nil, why
+			}
+			p.replayed = append(p.replayed, in)
+		}
+	}
+	if entrypoint != nil {
+		return entrypoint, ""
+	}
+	if cmd != nil {
+		return cmd, ""
+	}
+	return nil, "there is no CMD or ENTRYPOINT, so what the runtime runs is unknown"
+}
+
+// carriedUser returns why a USER cannot be carried over to the runtime
+// stage, or "". Numbers and root exist in every image (and the non-root
+// rule replaces a trailing USER root, so refusing here would make a
+// second run split what the first did not).
+func carriedUser(in *rewrite.Instruction, rec *recipe) string {
+	u := in.Command.(*instructions.UserCommand).User
+	name, _, _ := strings.Cut(u, ":")
+	if !isNumericUser(u) && name != "root" && !(rec.ecosystem == "Node.js" && name == "node") {
+		return fmt.Sprintf("USER %s at line %d names a user the runtime image may not have", u, in.Line)
+	}
+	return ""
+}
+
+// entryArgv returns the words of what entry runs, as the checks on the
+// program read them. A shell-form entry in a runtime without a shell is
+// written in exec form (p.entry), which needs it to be plain words.
+func (p *splitPlan) entryArgv(d *rewrite.Document, entry *rewrite.Instruction, rec *recipe) ([]string, string) {
+	argv, shellForm := cmdLine(entry)
+	if shellForm {
+		if !rec.hasShell {
+			// Quoted words a shell reads literally are fine: the exec-form
+			// rule writes those as exec form too, and both must agree, or a
+			// second run would split what the first refused.
+			if words, ok := literalValues(d, entry); ok {
+				p.entry = words
+			} else if needsShell(strings.Join(argv, " ")) {
+				return nil, fmt.Sprintf("the shell-form %s at line %d needs a shell, which %s does not have", entry.Keyword, entry.Line, rec.runtime)
+			} else {
+				p.entry = strings.Fields(strings.Join(argv, " "))
+			}
+			p.entryIn = entry
+			argv = p.entry
+		} else {
+			argv = strings.Fields(strings.Join(argv, " "))
+		}
+	}
+	if len(argv) == 0 {
+		return nil, fmt.Sprintf("the %s at line %d is empty", entry.Keyword, entry.Line)
+	}
+	return argv, ""
 }
 
 // copyDest is the destination of a COPY or ADD as written; false for other

@@ -66,59 +66,25 @@ func stagePackages(steps []stageStep) (systemInstall, string) {
 	virtual := map[string][]string{}
 	for _, st := range steps {
 		for _, c := range st.cmds {
-			pm, ok := packageManagerOf[c.Program()]
 			args := argValues(c)
 			if c.Program() == "dpkg" || c.Program() == "rpm" {
 				if why := localPackageInstall(c.Program(), args, st.in.Line); why != "" {
 					return out, why
 				}
 			}
-			if !ok || len(args) == 0 {
+			op, ok := packageOpOf(c.Program(), args)
+			if !ok {
 				continue
 			}
-			opts := optionsWithValue[pm]
-			if pm == "yum" || pm == "microdnf" {
-				opts = optionsWithValue["dnf"]
+			if out.pm != "" && out.pm != op.pm {
+				return out, fmt.Sprintf("the stage installs packages with both %s and %s", out.pm, op.pm)
 			}
-			// Options may stand before the subcommand (apt-get -y install).
-			subAt := firstOperand(args, opts)
-			if subAt < 0 {
-				continue
+			out.pm = op.pm
+			names, group, noRecommends, why := op.operands(args, st.in.Line)
+			if why != "" {
+				return out, why
 			}
-			sub := args[subAt]
-			install := sub == "install" || pm == "apk" && sub == "add"
-			remove := sub == "purge" || sub == "remove" || sub == "erase" || pm == "apk" && sub == "del"
-			if !install && !remove {
-				continue
-			}
-			if out.pm != "" && out.pm != pm {
-				return out, fmt.Sprintf("the stage installs packages with both %s and %s", out.pm, pm)
-			}
-			out.pm = pm
-			var names []string
-			group := ""
-			noRecommends := false
-			for i := 0; i < len(args); i++ {
-				w := args[i]
-				switch {
-				case i == subAt:
-				case w == "--no-install-recommends":
-					noRecommends = true
-				case opts[w] && i+1 < len(args):
-					if w == "-t" && pm == "apk" || w == "--virtual" {
-						group = args[i+1]
-					}
-					i++
-				case strings.HasPrefix(w, "-"):
-				case strings.ContainsAny(w, "$`*?[{"):
-					return out, fmt.Sprintf("the packages installed at line %d cannot be read (%s)", st.in.Line, w)
-				case install && isPackageFile(w):
-					return out, fmt.Sprintf("the RUN at line %d installs a package file (%s) the final stage does not have", st.in.Line, w)
-				default:
-					names = append(names, w)
-				}
-			}
-			if remove {
+			if !op.install {
 				for _, n := range names {
 					removed[packageName(n)] = true
 					for _, p := range virtual[n] {
@@ -130,7 +96,7 @@ func stagePackages(steps []stageStep) (systemInstall, string) {
 			if group != "" {
 				virtual[group] = append(virtual[group], names...)
 			}
-			if pm == "apt" && !noRecommends && len(names) > 0 {
+			if op.pm == "apt" && !noRecommends && len(names) > 0 {
 				out.recommends = true
 			}
 			out.pkgs = append(out.pkgs, names...)
@@ -144,6 +110,68 @@ func stagePackages(steps []stageStep) (systemInstall, string) {
 	}
 	out.pkgs = kept
 	return out, ""
+}
+
+// packageOp is a package manager command that installs or removes
+// packages.
+type packageOp struct {
+	pm      string          // as in systemInstall.pm
+	opts    map[string]bool // its options whose value is the next word
+	subAt   int             // where the subcommand stands in the arguments
+	install bool            // installs; else it removes
+}
+
+// packageOpOf reads prog with args as an install or a removal (apt-get
+// purge, apk del, dnf erase, …); false for any other command.
+func packageOpOf(prog string, args []string) (packageOp, bool) {
+	pm, ok := packageManagerOf[prog]
+	if !ok || len(args) == 0 {
+		return packageOp{}, false
+	}
+	opts := optionsWithValue[pm]
+	if pm == "yum" || pm == "microdnf" {
+		opts = optionsWithValue["dnf"]
+	}
+	// Options may stand before the subcommand (apt-get -y install).
+	subAt := firstOperand(args, opts)
+	if subAt < 0 {
+		return packageOp{}, false
+	}
+	sub := args[subAt]
+	install := sub == "install" || pm == "apk" && sub == "add"
+	remove := sub == "purge" || sub == "remove" || sub == "erase" || pm == "apk" && sub == "del"
+	if !install && !remove {
+		return packageOp{}, false
+	}
+	return packageOp{pm: pm, opts: opts, subAt: subAt, install: install}, true
+}
+
+// operands reads the packages op names in args (of the RUN at line), the
+// group an apk --virtual (or -t) puts them in, and whether apt was told
+// --no-install-recommends. It returns a reason when a name cannot be read
+// or an install names a package file.
+func (op packageOp) operands(args []string, line int) (names []string, group string, noRecommends bool, why string) {
+	for i := 0; i < len(args); i++ {
+		w := args[i]
+		switch {
+		case i == op.subAt:
+		case w == "--no-install-recommends":
+			noRecommends = true
+		case op.opts[w] && i+1 < len(args):
+			if w == "-t" && op.pm == "apk" || w == "--virtual" {
+				group = args[i+1]
+			}
+			i++
+		case strings.HasPrefix(w, "-"):
+		case strings.ContainsAny(w, "$`*?[{"):
+			return nil, "", false, fmt.Sprintf("the packages installed at line %d cannot be read (%s)", line, w)
+		case op.install && isPackageFile(w):
+			return nil, "", false, fmt.Sprintf("the RUN at line %d installs a package file (%s) the final stage does not have", line, w)
+		default:
+			names = append(names, w)
+		}
+	}
+	return names, group, noRecommends, ""
 }
 
 // isPackageFile reports whether an install argument names a package file

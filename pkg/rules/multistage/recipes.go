@@ -35,7 +35,27 @@ func goRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite
 	c := cmds[0]
 	all := argValues(c)
 	sub, args := all[0], all[1:]
-	out, pkgs := "", []string{}
+	out, pkgs := goBuildArgs(args)
+	if st.workdir == "" {
+		return nil, workdirReason(st, "the working directory of go build depends on a variable with no known value")
+	}
+	out, why := goOutput(sub, out, pkgs, st, env)
+	if why != "" {
+		return nil, why
+	}
+	cgo, known := goCGO(rewrite.Values(c.Assignments()), st)
+	rec := &recipe{ecosystem: "Go", buildStep: idx[0], artifacts: []artifact{{src: out, dst: out}}}
+	rec.runtime, rec.hasShell, why = goRuntime(tag, cgo, known, steps)
+	if why != "" {
+		return nil, why
+	}
+	return rec, ""
+}
+
+// goBuildArgs reads the arguments of go build or go install after the
+// subcommand: the -o output (or "") and the packages named.
+func goBuildArgs(args []string) (out string, pkgs []string) {
+	pkgs = []string{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -52,17 +72,21 @@ func goRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite
 			pkgs = append(pkgs, a)
 		}
 	}
-	if st.workdir == "" {
-		return nil, workdirReason(st, "the working directory of go build depends on a variable with no known value")
-	}
+	return out, pkgs
+}
+
+// goOutput returns the absolute path of the binary go sub (build or
+// install) writes in step st, given its -o (out, maybe "" or a folder)
+// and the packages it names, or a reason when it is unclear.
+func goOutput(sub, out string, pkgs []string, st stageStep, env *rewrite.Env) (string, string) {
 	binName, why := goBinaryName(pkgs, env)
 	switch {
 	case sub == "install":
 		if out != "" {
-			return nil, "go install with -o is not understood"
+			return "", "go install with -o is not understood"
 		}
 		if why != "" {
-			return nil, why
+			return "", why
 		}
 		gobin := "/go/bin"
 		if v, ok := st.vars["GOBIN"]; ok {
@@ -71,42 +95,47 @@ func goRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite
 		out = path.Join(gobin, binName)
 	case out == "":
 		if why != "" {
-			return nil, why
+			return "", why
 		}
 		out = binName
 	case strings.HasSuffix(out, "/"):
 		if why != "" {
-			return nil, why
+			return "", why
 		}
 		out = path.Join(out, binName)
 	}
 	if strings.Contains(out, "$") {
-		return nil, fmt.Sprintf("the go build output %q uses a variable", out)
+		return "", fmt.Sprintf("the go build output %q uses a variable", out)
 	}
 	if !path.IsAbs(out) {
 		out = path.Join(st.workdir, out)
 	}
-	cgo, known := goCGO(rewrite.Values(c.Assignments()), st)
-	rec := &recipe{ecosystem: "Go", buildStep: idx[0], artifacts: []artifact{{src: out, dst: out}}}
+	return out, ""
+}
+
+// goRuntime picks the runtime image for a Go binary built on golang:tag:
+// distroless static for a static binary (CGO_ENABLED=0), else an image
+// with the C library of the build image's release, or a reason when that
+// release is unknown or the binary may need other shared libraries.
+func goRuntime(tag, cgo string, known bool, steps []stageStep) (runtime string, hasShell bool, why string) {
 	switch {
 	case known && cgo == "0":
-		rec.runtime = "gcr.io/distroless/static-debian12:nonroot"
+		return "gcr.io/distroless/static-debian12:nonroot", false, ""
 	case installsPackages(steps):
-		return nil, "the build uses cgo and installs system packages, so the shared libraries the binary needs at run time are unknown (set CGO_ENABLED=0 for a static binary)"
+		return "", false, "the build uses cgo and installs system packages, so the shared libraries the binary needs at run time are unknown (set CGO_ENABLED=0 for a static binary)"
 	case strings.Contains(tag, "alpine"):
 		v := alpineRelease.FindStringSubmatch(tag)
 		if v == nil {
-			return nil, fmt.Sprintf("the build uses cgo on golang:%s, whose Alpine release is not in the tag (set CGO_ENABLED=0 for a static binary)", tag)
+			return "", false, fmt.Sprintf("the build uses cgo on golang:%s, whose Alpine release is not in the tag (set CGO_ENABLED=0 for a static binary)", tag)
 		}
-		rec.runtime, rec.hasShell = "alpine:"+v[1], true
+		return "alpine:" + v[1], true, ""
 	case strings.Contains(tag, "bookworm"):
-		rec.runtime = "gcr.io/distroless/base-debian12:nonroot"
+		return "gcr.io/distroless/base-debian12:nonroot", false, ""
 	case strings.Contains(tag, "bullseye"):
-		rec.runtime = "gcr.io/distroless/base-debian11:nonroot"
+		return "gcr.io/distroless/base-debian11:nonroot", false, ""
 	default:
-		return nil, fmt.Sprintf("the build uses cgo (CGO_ENABLED is not 0) and the Debian release of golang:%s is not in its tag, so which glibc the binary needs is unknown (set CGO_ENABLED=0, or use a -bookworm tag)", tag)
+		return "", false, fmt.Sprintf("the build uses cgo (CGO_ENABLED is not 0) and the Debian release of golang:%s is not in its tag, so which glibc the binary needs is unknown (set CGO_ENABLED=0, or use a -bookworm tag)", tag)
 	}
-	return rec, ""
 }
 
 // goFlagTakesValue lists go build flags whose value is a separate word.
@@ -215,12 +244,8 @@ func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 		// builds an app: no split, and no note to wade through.
 		return nil, ""
 	}
-	for _, c := range cmds {
-		for _, w := range rewrite.Values(c.Words) {
-			if w == "-g" || w == "--global" || w == "global" {
-				return nil, "it installs npm packages globally, outside the app folder"
-			}
-		}
+	if installsGlobally(cmds) {
+		return nil, "it installs npm packages globally, outside the app folder"
 	}
 	// The build step is the last RUN that uses the package manager.
 	all, _ := findCommands(steps, func(prog string, _ []string) bool { return prog == "npm" || prog == "yarn" || prog == "pnpm" })
@@ -232,23 +257,50 @@ func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 	if st.workdir == "" || st.workdir == "/" {
 		return nil, "the packages are installed in /, so the app folder to copy is unclear (set a WORKDIR)"
 	}
-	rtTag := tag
-	switch {
-	case tag == "" || tag == "latest":
-		rtTag = "slim"
-	case strings.Contains(tag, "alpine"), strings.Contains(tag, "slim"):
-	default:
-		rtTag = tag + "-slim"
-	}
 	rec := &recipe{
 		ecosystem:   "Node.js",
-		runtime:     "node:" + rtTag,
+		runtime:     "node:" + nodeSlimTag(tag),
 		hasShell:    true,
 		programs:    []string{"node", "npm", "npx", "yarn", "corepack"},
 		artifacts:   []artifact{{src: st.workdir, dst: st.workdir, dir: true}},
 		buildStep:   last,
 		interpreted: true,
 	}
+	rec.caveat, rec.buildEdit = nodeDevDependencies(d, steps, cmds, st, last, tag)
+	return rec, ""
+}
+
+// installsGlobally reports whether a package manager command installs
+// globally (npm -g, yarn global).
+func installsGlobally(cmds []rewrite.ShellCommand) bool {
+	for _, c := range cmds {
+		for _, w := range rewrite.Values(c.Words) {
+			if w == "-g" || w == "--global" || w == "global" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nodeSlimTag is the slim variant of node:tag (alpine and slim tags are
+// slim already).
+func nodeSlimTag(tag string) string {
+	switch {
+	case tag == "" || tag == "latest":
+		return "slim"
+	case strings.Contains(tag, "alpine"), strings.Contains(tag, "slim"):
+		return tag
+	default:
+		return tag + "-slim"
+	}
+}
+
+// nodeDevDependencies keeps devDependencies out of the copied app folder:
+// nothing to do when the install already omits them (or NODE_ENV is
+// production), an npm prune after the build step at steps[last] when npm
+// installed, else a caveat (yarn and pnpm are not pruned).
+func nodeDevDependencies(d *rewrite.Document, steps []stageStep, cmds []rewrite.ShellCommand, st stageStep, last int, tag string) (string, *rewrite.Edit) {
 	pruned := false
 	for _, c := range cmds {
 		for _, w := range rewrite.Values(c.Words) {
@@ -263,8 +315,9 @@ func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 	_, npmCmds := findCommands(steps, func(prog string, args []string) bool { return prog == "npm" })
 	switch {
 	case pruned:
+		return "", nil
 	case len(npmCmds) == 0:
-		rec.caveat = "the app folder is copied with its devDependencies: yarn and pnpm installs are not pruned automatically"
+		return "the app folder is copied with its devDependencies: yarn and pnpm installs are not pruned automatically", nil
 	default:
 		prune := "npm prune --omit=dev"
 		if major, err := strconv.Atoi(strings.SplitN(tag, ".", 2)[0]); err == nil && major < 16 {
@@ -275,9 +328,8 @@ func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 			kw = "run"
 		}
 		e := rewrite.Insert(steps[last].in.Span.End, kw+" "+prune+d.Newline)
-		rec.buildEdit = &e
+		return "", &e
 	}
-	return rec, ""
 }
 
 func pythonRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewrite.Env) (*recipe, string) {
@@ -302,42 +354,15 @@ func pythonRecipe(d *rewrite.Document, image string, steps []stageStep, env *rew
 	if strings.Contains(tag, "windows") {
 		return nil, "Windows images are not split"
 	}
-	for _, c := range cmds {
-		if prog := c.Argv()[0].Value; strings.Contains(prog, "/") {
-			return nil, fmt.Sprintf("pip is called by its path (%s), which would bypass the virtual environment", prog)
-		}
-		for _, w := range rewrite.Values(c.Words) {
-			switch {
-			case w == "--user", w == "--target", w == "-t", w == "--prefix", w == "--root",
-				strings.HasPrefix(w, "--target="), strings.HasPrefix(w, "--prefix="), strings.HasPrefix(w, "--root="):
-				return nil, fmt.Sprintf("pip install %s puts packages outside a virtual environment", w)
-			}
-		}
+	if why := pipOutsideVenv(cmds); why != "" {
+		return nil, why
 	}
 	first, last := steps[idx[0]], idx[len(idx)-1]
-	// The app lives where the container starts (the last WORKDIR), which
-	// is often set only after pip ran (requirements.txt copied to /).
-	appDir := steps[len(steps)-1].workdir
-	for _, st := range []stageStep{steps[len(steps)-1], first} {
-		if st.workdir == "" && st.baseWhy != "" {
-			return nil, st.baseWhy
-		}
+	appDir, why := pythonAppDir(steps, first)
+	if why != "" {
+		return nil, why
 	}
-	if appDir == "" || appDir == "/" {
-		appDir = first.workdir
-	}
-	if appDir == "" || appDir == "/" {
-		return nil, "the app lives in /, so the folder to copy is unclear (set a WORKDIR)"
-	}
-	version, suite, _ := strings.Cut(tag, "-")
-	rtTag := "slim"
-	switch {
-	case tag == "" || tag == "latest":
-	case suite == "":
-		rtTag = version + "-slim"
-	default:
-		rtTag = version + "-slim-" + suite
-	}
+	rtTag := pythonSlimTag(tag)
 	kwRun, kwEnv := "RUN", "ENV"
 	if in := first.in; in.KeywordSpan.Text(d.Src) == "run" {
 		kwRun, kwEnv = "run", "env"
@@ -362,6 +387,59 @@ func pythonRecipe(d *rewrite.Document, image string, steps []stageStep, env *rew
 	rec.runtimeLibs = libs
 	rec.anyProgram, rec.interpreted = true, true
 	return rec, ""
+}
+
+// pipOutsideVenv returns why a pip install would not land in the virtual
+// environment the split creates (pip run by its path, --user, --target,
+// --prefix, --root), or "".
+func pipOutsideVenv(cmds []rewrite.ShellCommand) string {
+	for _, c := range cmds {
+		if prog := c.Argv()[0].Value; strings.Contains(prog, "/") {
+			return fmt.Sprintf("pip is called by its path (%s), which would bypass the virtual environment", prog)
+		}
+		for _, w := range rewrite.Values(c.Words) {
+			switch {
+			case w == "--user", w == "--target", w == "-t", w == "--prefix", w == "--root",
+				strings.HasPrefix(w, "--target="), strings.HasPrefix(w, "--prefix="), strings.HasPrefix(w, "--root="):
+				return fmt.Sprintf("pip install %s puts packages outside a virtual environment", w)
+			}
+		}
+	}
+	return ""
+}
+
+// pythonAppDir returns the app folder to copy: where the container starts
+// (the last WORKDIR), which is often set only after pip ran
+// (requirements.txt copied to /), else the folder of the first pip
+// install (first), or a reason when both are / or unknown.
+func pythonAppDir(steps []stageStep, first stageStep) (string, string) {
+	appDir := steps[len(steps)-1].workdir
+	for _, st := range []stageStep{steps[len(steps)-1], first} {
+		if st.workdir == "" && st.baseWhy != "" {
+			return "", st.baseWhy
+		}
+	}
+	if appDir == "" || appDir == "/" {
+		appDir = first.workdir
+	}
+	if appDir == "" || appDir == "/" {
+		return "", "the app lives in /, so the folder to copy is unclear (set a WORKDIR)"
+	}
+	return appDir, ""
+}
+
+// pythonSlimTag is the slim variant of python:tag: 3.12 → 3.12-slim,
+// 3.12-bookworm → 3.12-slim-bookworm.
+func pythonSlimTag(tag string) string {
+	version, suite, _ := strings.Cut(tag, "-")
+	switch {
+	case tag == "" || tag == "latest":
+		return "slim"
+	case suite == "":
+		return version + "-slim"
+	default:
+		return version + "-slim-" + suite
+	}
 }
 
 // The recipes' patterns, compiled once: the checks run for every RUN of
