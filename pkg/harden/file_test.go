@@ -15,7 +15,7 @@ func TestVanishedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := h.file(context.Background(), gone)
+	r := h.file(context.Background(), gone, "")
 	if r.Err == nil || !strings.Contains(r.Err.Error(), gone) {
 		t.Errorf("err = %v, want one naming %s", r.Err, gone)
 	}

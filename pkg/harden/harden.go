@@ -108,6 +108,9 @@ type Result struct {
 	// been written unless Err is set.
 	Rewrite *rewrite.Result
 	Err     error
+	// Context is the build context the rules read: Options.ContextDir,
+	// the configuration's verify.context, or the folder contextDir chose.
+	Context string
 	// Skipped is true when the file's configuration excludes it.
 	Skipped bool
 	// Index is the file's place among the Total files discovered.
@@ -226,7 +229,7 @@ func (h *Hardener) Tree(ctx context.Context, paths []string, each func(Result) e
 			go func() {
 				defer running.Done()
 				defer func() { <-workers }()
-				r := h.file(ctx, p)
+				r := h.file(ctx, p, walkRoot(paths, p))
 				r.Index, r.Total = i, len(found)
 				done[i%len(done)] <- r
 			}()
@@ -246,6 +249,22 @@ func (h *Hardener) Tree(ctx context.Context, paths []string, each func(Result) e
 	return nil
 }
 
+// walkRoot is the path of paths under which Discover found file, when it
+// found it by walking a folder; "" for a file named itself.
+func walkRoot(paths []string, file string) string {
+	best := ""
+	for _, p := range paths {
+		p = filepath.Clean(p)
+		if p == filepath.Clean(file) {
+			return ""
+		}
+		if within(file, p) && len(p) > len(best) {
+			best = p
+		}
+	}
+	return best
+}
+
 // Catalog is the run's catalog: Options.Catalog or the embedded one.
 func (h *Hardener) Catalog() *registry.Catalog { return h.catalog }
 
@@ -254,7 +273,7 @@ func (h *Hardener) Catalog() *registry.Catalog { return h.catalog }
 func (h *Hardener) Remote() *registry.Remote { return h.remote }
 
 // file reads, rewrites and (with Options.Write) writes one file.
-func (h *Hardener) file(ctx context.Context, path string) Result {
+func (h *Hardener) file(ctx context.Context, path, root string) Result {
 	out := Result{Path: path, Name: DisplayPath(path)}
 	cfg, err := h.configFor(path)
 	if err != nil {
@@ -282,7 +301,8 @@ func (h *Hardener) file(ctx context.Context, path string) Result {
 		out.Err = err
 		return out
 	}
-	env, buildContext := h.env(path, cfg, catalog)
+	out.Context = h.contextFor(path, root, src, cfg)
+	env, buildContext := h.env(out.Context, cfg, catalog)
 	res, err := rewrite.Run(ctx, out.Name, src, rules, env)
 	buildContext.Close()
 	if err != nil {
@@ -297,12 +317,9 @@ func (h *Hardener) file(ctx context.Context, path string) Result {
 }
 
 // env is the rules' view of one file: the options over its configuration,
-// and its build context, which the caller closes when the file is done.
-func (h *Hardener) env(path string, cfg *config.Config, catalog *registry.Catalog) (*rewrite.Env, *rewrite.DirContext) {
-	dir := h.opts.ContextDir
-	if dir == "" {
-		dir = filepath.Dir(path)
-	}
+// and its build context dir, which the caller closes when the file is
+// done.
+func (h *Hardener) env(dir string, cfg *config.Config, catalog *registry.Catalog) (*rewrite.Env, *rewrite.DirContext) {
 	buildContext := rewrite.OpenContext(dir)
 	env := &rewrite.Env{
 		BuildContext: buildContext,
@@ -313,6 +330,19 @@ func (h *Hardener) env(path string, cfg *config.Config, catalog *registry.Catalo
 		env.Resolver = h.remote
 	}
 	return env, buildContext
+}
+
+// contextFor is the build context of the file at path (found under root,
+// see walkRoot): Options.ContextDir, else the configuration's
+// verify.context for it, else the folder contextDir chooses.
+func (h *Hardener) contextFor(path, root string, src []byte, cfg *config.Config) string {
+	if h.opts.ContextDir != "" {
+		return h.opts.ContextDir
+	}
+	if dir := cfg.VerifyFor(path).Context; dir != "" {
+		return dir
+	}
+	return contextDir(path, root, src)
 }
 
 // ruleOptions are Options.RuleOptions with the shorthand fields over them.

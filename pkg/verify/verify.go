@@ -306,7 +306,7 @@ func (v *Verifier) file(ctx context.Context, hr harden.Result) *FileResult {
 		fr.Status, fr.Final = Unchanged, hr.Rewrite
 		return fr
 	}
-	set, err := v.settings(hr.Path)
+	set, err := v.settings(hr.Path, hr.Context)
 	if err != nil {
 		fr.Status, fr.Err = Error, err
 		return fr
@@ -331,8 +331,9 @@ func (v *Verifier) file(ctx context.Context, hr harden.Result) *FileResult {
 }
 
 // settings are the file's verify settings; Options.Context wins over the
-// configuration's context.
-func (v *Verifier) settings(path string) (config.VerifySettings, error) {
+// configuration's context, and with neither the file is built in the
+// context its rules read (chosen is harden.Result.Context).
+func (v *Verifier) settings(path, chosen string) (config.VerifySettings, error) {
 	cfg := v.config
 	if cfg == nil {
 		var err error
@@ -344,6 +345,8 @@ func (v *Verifier) settings(path string) (config.VerifySettings, error) {
 	switch {
 	case v.opts.Context != "":
 		set.Context = v.opts.Context
+	case set.Context == "" && chosen != "":
+		set.Context = chosen
 	case set.Context == "":
 		set.Context = filepath.Dir(path)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hardenfix/hardenfix/pkg/config"
 	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/scan"
 )
@@ -602,5 +603,32 @@ func TestExecOSKillsAtTheTimeLimit(t *testing.T) {
 	out, err := ExecOS{}.Run(context.Background(), Command{Argv: []string{"sh", "-c", "echo out; echo err >&2; exit 3"}})
 	if err == nil || out.ExitCode != 3 || out.Stdout != "out\n" || !strings.Contains(out.Combined, "err") {
 		t.Errorf("out %+v err %v", out, err)
+	}
+}
+
+// TestSettingsContext checks which context a file is built in: --context,
+// else the configuration's, else the one hardenfix's rules read
+// (harden.Result.Context), else the Dockerfile's folder.
+func TestSettingsContext(t *testing.T) {
+	df := filepath.Join("repo", "docker", "Dockerfile")
+	for _, tc := range []struct {
+		name, opt, cfg, chosen, want string
+	}{
+		{"flag wins", "/ctx", "/cfg", "/chosen", "/ctx"},
+		{"configuration next", "", "/cfg", "/chosen", "/cfg"},
+		{"then the rules' context", "", "", "repo", "repo"},
+		{"else the Dockerfile's folder", "", "", "", filepath.Join("repo", "docker")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := &Verifier{opts: Options{Context: tc.opt}, config: &config.Config{}}
+			v.config.Verify.Context = tc.cfg
+			set, err := v.settings(df, tc.chosen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if set.Context != tc.want {
+				t.Errorf("context %q, want %q", set.Context, tc.want)
+			}
+		})
 	}
 }
