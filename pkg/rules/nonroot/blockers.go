@@ -40,7 +40,7 @@ func rootPath(p string) bool {
 // rootPathIn returns the first entry of a PATH-like or plain value that
 // lies in root's home, or "".
 func rootPathIn(value string) string {
-	for _, part := range strings.FieldsFunc(value, func(r rune) bool { return r == ':' || r == ' ' || r == '=' || r == '"' || r == '\'' }) {
+	for _, part := range strings.FieldsFunc(value, func(r rune) bool { return r == ':' || unicode.IsSpace(r) || r == '=' || r == '"' || r == '\'' }) {
 		if part == "/root" || strings.HasPrefix(part, "/root/") {
 			return part
 		}

@@ -3,6 +3,7 @@ package nonroot
 import (
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
@@ -18,7 +19,7 @@ import (
 // switch users themselves. A container whose command starts one is left
 // as root, with a note.
 var rootDaemons = setOf("nginx", "httpd", "apache2", "apachectl", "apache2ctl", "apache2-foreground",
-	"httpd-foreground", "sshd", "supervisord", "cron", "crond", "systemd", "init", "rsyslogd", "postfix",
+	"httpd-foreground", "sshd", "supervisord", "s6-svscan", "cron", "crond", "systemd", "init", "rsyslogd", "postfix",
 	"dovecot", "vsftpd", "proftpd", "smbd", "named", "squid", "dnsmasq", "lighttpd", "openvpn", "runsvdir",
 	"pcscd",
 	"sshd.pam",    // Alpine's openssh-server-pam
@@ -99,7 +100,10 @@ func (a *stageAnalysis) runtimeCommand(cmd rewrite.ShellCommand, line int, scrip
 		a.ScriptChown, a.ScriptChownLine = script, line
 	}
 	if rootDaemons[name] && a.Daemon == "" {
-		a.Daemon, a.DaemonLine = name+where, line
+		a.Daemon, a.DaemonLine, a.DaemonArgs = name+where, line, args
+	}
+	if rootDaemons[name] && !slices.ContainsFunc(a.Daemons, func(d string) bool { n, _, _ := strings.Cut(d, " "); return n == name }) {
+		a.Daemons = append(a.Daemons, name+where)
 	}
 }
 

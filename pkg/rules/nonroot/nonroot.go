@@ -262,7 +262,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		if name == "nginx" {
 			hint = "build on nginxinc/nginx-unprivileged, or make nginx run unprivileged (listen above 1023, pid and temp files under /tmp), then add USER"
 		}
-		p.note(a.DaemonLine, "the container starts %s, which runs as root by design (privileged ports, pid files, its own user switch), so no USER was added; %s", a.Daemon, hint)
+		p.note(a.DaemonLine, "the container starts %s, which runs as root by design (privileged ports, pid files, its own user switch), so no USER was added; %s%s", a.Daemon, hint, p.otherDaemons())
 		return false
 	}
 	if p.dropperNote() {

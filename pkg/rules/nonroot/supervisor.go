@@ -41,14 +41,54 @@ func (p *nonRootPlan) supervisorNote() bool {
 		p.note(a.DaemonLine, "%s", p.supervisordNote(where))
 	case "runsvdir":
 		p.note(a.DaemonLine, "%s", p.runitNote(where))
+	case "s6-svscan":
+		p.note(a.DaemonLine, "%s", p.s6SvscanNote(where))
 	case "systemd", "init":
 		p.note(a.DaemonLine, "the container starts %s%s, an init system, which needs root (it mounts cgroups and starts services as their users) and has no non-root mode inside a container, so no USER was added; the next step is to drop the init: make the service itself the CMD, run as a non-root USER", name, spaced(where))
 	case "cron", "crond":
-		p.note(a.DaemonLine, "the container starts %s%s, which needs root to run jobs as their users, so no USER was added; the next step is a scheduler made for containers that runs as the container's user (supercronic reads the same crontab), then a non-root USER", name, spaced(where))
+		p.note(a.DaemonLine, "the container starts %s%s, which needs root to run jobs as their users, so no USER was added; the next step is a scheduler made for containers that runs as the container's user (supercronic reads the same crontab), then a non-root USER%s", name, spaced(where), p.otherDaemons())
 	default:
 		return false
 	}
 	return true
+}
+
+// otherDaemons names the root daemons the container starts besides the
+// first, which the note is about: each keeps it root as well.
+func (p *nonRootPlan) otherDaemons() string {
+	if len(p.a.Daemons) < 2 {
+		return ""
+	}
+	others := p.a.Daemons[1:]
+	return fmt.Sprintf("; it also starts %s, which %s as root by design too (privileged ports, pid files, its own user switch): make %s run unprivileged as well", strings.Join(others, " and "), hasHave(len(others), "run", "runs"), hasHave(len(others), "them", "it"))
+}
+
+// s6SvscanNote is the note for a container that runs s6's supervisor
+// s6-svscan itself (no s6-overlay): it starts the service directories of
+// its scan directory, as root when it runs as root. s6-svscan and
+// s6-supervise need no root, only write access to the scan directory
+// (its .s6-svscan control folder, each service's supervise folder):
+// https://skarnet.org/software/s6/s6-svscan.html.
+func (p *nonRootPlan) s6SvscanNote(where string) string {
+	scan := "."
+	for _, w := range p.a.DaemonArgs {
+		if !strings.HasPrefix(w, "-") {
+			scan = strings.Trim(w, `"'`)
+			break
+		}
+	}
+	dir := strings.TrimSuffix(scan, "/") + "/"
+	services := services{}
+	if path.IsAbs(scan) {
+		services = p.serviceScripts(func(dest string) (string, bool) {
+			if rest, ok := strings.CutPrefix(dest, dir); ok {
+				name, file, _ := strings.Cut(rest, "/")
+				return name, file == "run" && !strings.HasPrefix(name, ".")
+			}
+			return "", false
+		}, "s6-setuidgid", "s6-applyuidgid", "s6-envuidgid")
+	}
+	return fmt.Sprintf("the container starts s6-svscan%s, s6's process supervisor, which runs as root here and starts every service under %s as root, so no USER was added%s; the next step: drop privileges per service (exec s6-setuidgid USER in each run script), or, if every service can run as one non-root user, hand %s to that user and set USER (s6-svscan itself needs no root, only write access to its scan directory)%s", spaced(where), scan, services.describe("s6-setuidgid USER"), scan, p.otherDaemons())
 }
 
 func spaced(s string) string {
@@ -466,22 +506,35 @@ func (p *nonRootPlan) contextFileAt(stage int, want string) string {
 				w = path.Join(workdir, w)
 			}
 			workdir = path.Clean(w)
-		case *instructions.CopyCommand:
-			if c.From != "" || strings.ContainsAny(c.DestPath, "$") {
+		case *instructions.CopyCommand, *instructions.AddCommand:
+			// ADD of local files and folders copies them as COPY does
+			// (kanboard: ADD docker/ /); its URLs are skipped below.
+			var sources []string
+			var dest string
+			switch c := c.(type) {
+			case *instructions.CopyCommand:
+				if c.From != "" {
+					continue
+				}
+				sources, dest = c.SourcePaths, c.DestPath
+			case *instructions.AddCommand:
+				sources, dest = c.SourcePaths, c.DestPath
+			}
+			if strings.ContainsAny(dest, "$") {
 				continue
 			}
-			dest := c.DestPath
+			slash := strings.HasSuffix(dest, "/")
 			if !path.IsAbs(dest) {
 				dest = path.Join(workdir, dest)
 			}
 			dest = path.Clean(dest)
-			for _, src := range c.SourcePaths {
-				if strings.ContainsAny(src, "*?[$") {
+			for _, src := range sources {
+				if strings.ContainsAny(src, "*?[$") || strings.Contains(src, "://") {
 					continue
 				}
 				var rel string
 				switch {
-				case want == dest && len(c.SourcePaths) == 1 && !strings.HasSuffix(c.DestPath, "/"):
+				case want == dest && len(sources) == 1 && !slash:
 					rel = src // a file copied to that name
 				case strings.HasPrefix(want, dest+"/") || dest == "/":
 					rest := strings.TrimPrefix(strings.TrimPrefix(want, dest), "/")

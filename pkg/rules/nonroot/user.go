@@ -60,9 +60,13 @@ type stageAnalysis struct {
 	DropperLine int
 	// WorldWritable lists chmod 777-style RUNs along the final stage.
 	WorldWritable []*rewrite.Instruction
-	// Daemon names a root daemon the container starts, with where.
+	// Daemon names a root daemon the container starts, with where, and
+	// DaemonArgs are its arguments; Daemons are all it starts, the first
+	// included, each name once.
 	Daemon     string
 	DaemonLine int
+	DaemonArgs []string
+	Daemons    []string
 	// ScriptChown names an entrypoint script (from the build context) that
 	// changes file owners or modes when the container starts.
 	ScriptChown     string
@@ -443,4 +447,13 @@ func RunsAs(d *rewrite.Document, env *rewrite.Env) string {
 		return "non-root"
 	}
 	return "root"
+}
+
+// ImageFacts returns the facts the rule goes by for a base image: those
+// env.Images (else the catalog) has, with the built-in ones that make the
+// rule more careful (official images that drop privileges, Windows and
+// LinuxServer.io bases) over them. A census of the rule's results uses it
+// to see an image as the rule does.
+func ImageFacts(env *rewrite.Env, image string) (registry.ImageFacts, bool) {
+	return imageref.Facts(env, image)
 }
