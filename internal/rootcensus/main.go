@@ -18,6 +18,14 @@
 // Each root final stage is put in the first class whose signs the
 // Dockerfile, its base image or the scripts it copies from the build
 // context show; -v lists the files of each class with the non-root note.
+// Besides the classes of issue 16, "USER from a build ARG" (a USER root
+// only through the defaults of its variables, which the rule leaves),
+// "root daemon", "host access" and "root-owned VOLUME" are the rule's own
+// blockers (a daemon that runs as
+// root by design, the Docker socket, root's capabilities or a device, a
+// volume root owns), so that a stage kept root by one of them is not
+// counted under a weaker sign it also shows. A base image is seen as the
+// rule sees it (the catalog, with the rule's built-in facts over it).
 package main
 
 import (
@@ -36,25 +44,31 @@ import (
 	"github.com/hardenfix/hardenfix/pkg/harden"
 	"github.com/hardenfix/hardenfix/pkg/registry"
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
+	"github.com/hardenfix/hardenfix/pkg/rules/nonroot"
 )
 
 // classes in the order a root final stage is tried against them.
 var classes = []string{
-	"development container", "windows", "nginx", "apache/php-apache", "init/supervisor", "privilege-dropping entrypoint",
-	"/root workdir or HOME", "ONBUILD/base image", "build image as final stage", "unknown base", "other",
+	"development container", "USER from a build ARG", "windows", "nginx", "apache/php-apache", "init/supervisor", "privilege-dropping entrypoint",
+	"root daemon", "/root workdir or HOME", "ONBUILD/base image", "host access", "root-owned VOLUME",
+	"build image as final stage", "unknown base", "other",
 }
 
 // noteWords are words a non-root note about each class must contain to
 // name it.
 var noteWords = map[string]*regexp.Regexp{
 	"development container":         regexp.MustCompile(`(?i)development container|devcontainer`),
+	"USER from a build ARG":         regexp.MustCompile(`(?i)--build-arg|variables' defaults`),
 	"windows":                       regexp.MustCompile(`(?i)windows|ContainerUser|ContainerAdministrator`),
 	"nginx":                         regexp.MustCompile(`(?i)nginx`),
 	"apache/php-apache":             regexp.MustCompile(`(?i)apache|httpd`),
-	"init/supervisor":               regexp.MustCompile(`(?i)s6|supervisor|tini|dumb-init|runit|runsv|systemd|init`),
+	"init/supervisor":               regexp.MustCompile(`(?i)s6|supervisor|tini|dumb-init|runit|runsv|systemd|init|cron`),
 	"privilege-dropping entrypoint": regexp.MustCompile(`(?i)gosu|su-exec|setpriv|runuser|chpst|setuidgid|drops? privileges|switches to`),
+	"root daemon":                   regexp.MustCompile(`(?i)runs as root by design|` + rootDaemonNames),
 	"/root workdir or HOME":         regexp.MustCompile(`/root`),
 	"ONBUILD/base image":            regexp.MustCompile(`(?i)ONBUILD|base for other|no CMD or ENTRYPOINT|built on|extend|interpreter|shell|platform`),
+	"host access":                   regexp.MustCompile(`(?i)Docker socket|capabilities|host resource`),
+	"root-owned VOLUME":             regexp.MustCompile(`VOLUME`),
 	"build image as final stage":    regexp.MustCompile(`(?i)build|toolchain|sdk`),
 	"unknown base":                  regexp.MustCompile(`(?i)catalog|not known|registry|build time`),
 	"other":                         regexp.MustCompile(`.`),
@@ -149,7 +163,11 @@ func (c *census) file(r harden.Result) {
 	if u.state == "unknown" {
 		c.unknownUser++
 	}
-	buildContext := rewrite.OpenContext(filepath.Dir(r.Path))
+	dir := r.Context // the build context the rules read
+	if dir == "" {
+		dir = filepath.Dir(r.Path)
+	}
+	buildContext := rewrite.OpenContext(dir)
 	labels := classify(d, u, c.cat, buildContext)
 	buildContext.Close()
 	app := !extended(labels)
@@ -274,10 +292,13 @@ func changedByNonRoot(r *rewrite.Result) bool {
 // user is the effective user of a final stage.
 type user struct {
 	state string // root, non-root, unknown-root (base not known), unknown (USER $X)
-	image string // the external base image, expanded ("" for a variable)
-	chain []int  // the final stage and the stages it is built FROM
-	facts registry.ImageFacts
-	known bool // facts is set
+	// fromArg is a root USER only through the defaults of its variables
+	// (USER $UID with ARG UID=0), which the build may set otherwise.
+	fromArg bool
+	image   string // the external base image, expanded ("" for a variable)
+	chain   []int  // the final stage and the stages it is built FROM
+	facts   registry.ImageFacts
+	known   bool // facts is set
 }
 
 func (u user) root() bool { return u.state == "root" || u.state == "unknown-root" }
@@ -306,6 +327,7 @@ func effectiveUser(d *rewrite.Document, cat *registry.Catalog) user {
 				break
 			}
 			u.state = userState(out)
+			u.fromArg = u.state == "root" && strings.Contains(v, "$")
 			break
 		}
 		base, unset, err := d.Expand(d.Stages[i].BaseName, d.GlobalArgs)
@@ -330,7 +352,9 @@ func effectiveUser(d *rewrite.Document, cat *registry.Catalog) user {
 			return u
 		}
 		if base != "" {
-			u.facts, u.known = cat.Facts(base)
+			// as the rule sees it: the catalog, with the built-in facts
+			// (official images that drop privileges, ...) over it
+			u.facts, u.known = nonroot.ImageFacts(&rewrite.Env{Images: cat}, base)
 		}
 		break
 	}
@@ -384,16 +408,42 @@ var (
 		"supervisord": regexp.MustCompile(`(?i)supervisord|supervisorctl`),
 		"runit":       regexp.MustCompile(`(?i)runsvdir|\brunit\b|my_init|phusion/baseimage`),
 		"systemd":     regexp.MustCompile(`(?i)"?(/usr)?/sbin/init\b|/lib/systemd/systemd|\bsystemd"`),
-		"tini":        regexp.MustCompile(`(?i)\btini\b|dumb-init`),
 	}
 	// reDropper are the privilege droppers, anywhere (installed or run);
 	// reSu is su, which only counts when the container runs it.
-	reDropper   = regexp.MustCompile(`(?i)\b(gosu|su-exec|setpriv|runuser|chpst|s6-setuidgid|setuidgid)\b`)
-	reSu        = regexp.MustCompile(`(?i)\bsu\s+(-\s+|-c\s|-s\s)|\bsu\s+[a-z_][a-z0-9_-]*\s+-c\b`)
+	reDropper   = regexp.MustCompile(`(?i)\b(gosu|su-exec|setpriv|runuser|chpst|s6-setuidgid|setuidgid)\b|\bchroot\s+--userspec|\bcapsh\s+--user`)
+	reSu        = regexp.MustCompile(`(?i)\bsu\s+(-\s+|-c\s|-s\s)|\bsu\s+[a-z_][a-z0-9_-]*(\s+-[a-z]+)*\s+-c\b`)
 	reShellCmd  = regexp.MustCompile(`(?i)^\s*(cmd|entrypoint)\s+(\[\s*"([^"]*/)?(sh|bash|ash|zsh|pwsh|powershell|cmd|node|python3?|irb|php)(\.exe)?"\s*\]|(\S*/)?(sh|bash|zsh|pwsh|powershell|node|python3?))\s*$`)
 	reGenerated = regexp.MustCompile(`(?i)^#.*(do not edit|generated by|auto-generated|autogenerated|automatically generated)`)
 	reRootHome  = regexp.MustCompile(`(?i)^\s*env\s+.*\bHOME[= ]\s*/root\b`)
 	reRootCmd   = regexp.MustCompile(`/root/`)
+	// reRootEnv is an ENV other than HOME whose value points into /root
+	// (PATH=/root/.cargo/bin:$PATH), as the rule reads it.
+	reRootEnv = regexp.MustCompile(`(?i)^\s*env\s+.*[= :"']/root(/|[:"' ]|$)`)
+	// reKeepAlive is a command that only keeps the container alive, for
+	// tools run by hand (the rule's bare command).
+	reKeepAlive = regexp.MustCompile(`(?i)^\s*cmd\s+(\[\s*"tail"\s*,\s*"-f"\s*,\s*"/dev/null"\s*\]|tail\s+-f\s+/dev/null|\[\s*"sleep"\s*,\s*"infinity"\s*\]|sleep\s+infinity)\s*$`)
+	// reCronFiles are root's cron configuration, which the rule blocks on.
+	// (files copied there, RUN crontab).
+	reCronFiles = regexp.MustCompile(`(?i)^\s*(copy|add)\s.*\s(/etc/cron|/var/spool/cron)\S*\s*$|^\s*run\s.*\bcrontab\s`)
+	// rootDaemonNames are the rule's daemons that run as root by design
+	// and have no class of their own (nginx, Apache, the supervisors and
+	// cron have).
+	rootDaemonNames = `sshd|rsyslogd|postfix|dovecot|vsftpd|proftpd|smbd|named|squid|dnsmasq|lighttpd|openvpn|pcscd|slapd|certbot`
+	reRootDaemon    = regexp.MustCompile(`(?m)^[^#\n]*(^|[\s;&|("'\[,/])(sshd|sshd\.pam|rsyslogd|postfix|dovecot|vsftpd|proftpd|smbd|squid|dnsmasq|lighttpd|openvpn|pcscd|slapd|certbot|named\s+-\S*)(["',\]\s;&|)]|$)`)
+	// reHostAccess are the rule's host-access blockers: the Docker CLI
+	// (the socket), tools that need root's capabilities, devices.
+	reDockerCLI  = regexp.MustCompile(`(?i)copy\s+--from=\S*docker(-cli)?(:\S*)?\s|\b(docker-ce|docker-ce-cli|docker-cli|moby-cli)\b|\binstall\b.*\sdocker\.io\b|docker\.sock`)
+	reCapability = regexp.MustCompile(`(?m)^[^#\n]*(^|[\s;&|("'\[,/])(strace|ltrace|tcpdump|tshark|dumpcap|nmap|masscan|hping3|arp-scan|iptables|ip6tables|nft|wg-quick|modprobe|sysctl|perf|bpftrace|iftop|nethogs|adb|mount|dmidecode|wg|shorewall6?|debootstrap|gparted)(["',\]\s;&|)]|$)`)
+	reDevice     = regexp.MustCompile(`/dev/(kvm|net/tun|fuse|tty[A-Z]|snd|dri|video|bus/|input|mem\b|sd[a-z]|nvidia|vhost|hidraw|usb)`)
+	reVolume     = regexp.MustCompile(`(?i)^\s*volume\s`)
+	reVolumeTmp  = regexp.MustCompile(`(?i)^\s*volume\s+\[?\s*"?/(var/)?tmp"?\s*\]?\s*$`)
+	rePkgManager = regexp.MustCompile(`(?i)^\s*run\s.*\b(apt-get|apt|apk|yum|dnf|microdnf|zypper|tdnf|dpkg)\b`)
+	// reNginxScript is nginx started by a script the build copies.
+	reNginxScript = regexp.MustCompile(`(?m)^[^#\n]*(^|[\s;&|(])(exec\s+)?(/usr/sbin/)?nginx(-debug)?(\s+-\S+.*)?$`)
+	// reSudoU is a command that switches user with sudo -u.
+	reSudoU = regexp.MustCompile(`(?i)\bsudo["',\s]+(-\w+["',\s]+)*-u["',\s]*\w`)
+	reCron  = regexp.MustCompile(`(?m)^[^#\n]*(^|[\s;&|("'\[,/])(cron|crond)(["',\]\s;&|)]|$)`)
 	// scriptName is what is read from a folder the build copies: start-up
 	// scripts and configuration, not the application's sources.
 	scriptName = regexp.MustCompile(`(?i)(\.sh|\.conf|entrypoint[^/]*|^start[^/]*|^run)$`)
@@ -439,8 +489,14 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 	if p := filepath.ToSlash(d.Path); strings.Contains(p, "/.devcontainer/") {
 		add("development container", ".devcontainer/")
 	}
+	if u.fromArg {
+		add("USER from a build ARG", "")
+	}
 	if u.known && u.facts.Family == "windows" || reWinImage.MatchString(img) || strings.Contains(plat, "windows") ||
-		d.Escape == '`' && (anyLine(reWinShell) || reWinPath.MatchString(all)) || anyLine(reWinShell) && reWinPath.MatchString(all) {
+		d.Escape == '`' && (anyLine(reWinShell) || reWinPath.MatchString(all)) || anyLine(reWinShell) && reWinPath.MatchString(all) ||
+		d.Escape == '`' && !anyLine(rePkgManager) && (!u.known || u.facts.Family == "") {
+		// the last: the rule's "may be a Windows image" (one sign, no
+		// Linux package manager), where it stays out
 		add("windows", "")
 	}
 	switch {
@@ -448,6 +504,9 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 		add("nginx", "nginx base")
 	case reNginx.MatchString(runtime.String()):
 		add("nginx", "starts nginx")
+	case hasCmd && reNginxScript.MatchString(scripts) && !initIn(cmd, all+img):
+		// not under a supervisor, whose service scripts start it
+		add("nginx", "script starts nginx")
 	}
 	switch {
 	case reApacheImg.MatchString(img):
@@ -455,15 +514,25 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 	case reApache.MatchString(cmd):
 		add("apache/php-apache", "starts apache")
 	}
-	for _, k := range []string{"s6", "supervisord", "runit", "systemd", "tini"} {
+	initSign := false
+	for _, k := range []string{"s6", "supervisord", "runit", "systemd"} {
 		where := cmd
 		if k == "s6" {
 			where = all + img
 		}
 		if reInit[k].MatchString(where) {
 			add("init/supervisor", k)
+			initSign = true
 			break
 		}
+	}
+	// tini and dumb-init are no sign: they run as any user, and the rule
+	// judges the program they start. cron is (the rule's supervisor notes
+	// name it): started by CMD or ENTRYPOINT (not a script that may be
+	// another command, as cron.sh next to entrypoint.sh), or given files
+	// in root's cron configuration.
+	if !initSign && (reCron.MatchString(runtime.String()) || anyLine(reCronFiles)) {
+		add("init/supervisor", "cron")
 	}
 	switch {
 	case u.known && u.facts.DropsPrivileges:
@@ -472,6 +541,11 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 		add("privilege-dropping entrypoint", strings.ToLower(reDropper.FindString(all)))
 	case reSu.MatchString(cmd):
 		add("privilege-dropping entrypoint", "su")
+	case reSudoU.MatchString(cmd):
+		add("privilege-dropping entrypoint", "sudo -u")
+	}
+	if m := reRootDaemon.FindStringSubmatch(cmd); m != nil && hasCmd {
+		add("root daemon", strings.Fields(m[2])[0])
 	}
 	switch {
 	case lastWorkdirRoot(d, u.chain):
@@ -480,6 +554,8 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 		add("/root workdir or HOME", "HOME")
 	case reRootCmd.MatchString(runtime.String()):
 		add("/root workdir or HOME", "CMD path under /root")
+	case anyLine(reRootEnv):
+		add("/root workdir or HOME", "ENV into /root")
 	}
 	switch {
 	case hasOnbuild:
@@ -490,6 +566,22 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 		add("ONBUILD/base image", "no CMD or ENTRYPOINT")
 	case reShellCmd.MatchString(lastRuntime(runtime.String())):
 		add("ONBUILD/base image", "shell or interpreter CMD")
+	case reKeepAlive.MatchString(lastRuntime(runtime.String())):
+		add("ONBUILD/base image", "keep-alive CMD")
+	}
+	switch {
+	case reDockerCLI.MatchString(all):
+		add("host access", "Docker CLI")
+	case reCapability.MatchString(cmd):
+		add("host access", "capabilities")
+	case reDevice.MatchString(all):
+		add("host access", "device")
+	}
+	for _, l := range lines {
+		if reVolume.MatchString(l) && !reVolumeTmp.MatchString(l) {
+			add("root-owned VOLUME", "")
+			break
+		}
 	}
 	if u.image != "" {
 		if row, ok := cat.Lookup(u.image); ok && row.Role == "build" {
@@ -503,6 +595,16 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 		add("unknown base", "not in the catalog")
 	}
 	return append(labels, label{"other", ""})
+}
+
+// initIn reports a sign of an init system or supervisor (s6 in all).
+func initIn(cmd, all string) bool {
+	for k, re := range reInit {
+		if k == "s6" && re.MatchString(all) || k != "s6" && re.MatchString(cmd) {
+			return true
+		}
+	}
+	return false
 }
 
 // extended reports a file whose classes say it builds an image for others
