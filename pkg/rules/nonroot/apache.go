@@ -55,37 +55,8 @@ func (p *nonRootPlan) apacheUnprivileged(srv *registry.Server) bool {
 		p.note(line, "%s starts Apache as root to bind port %d, then serves as %s; %s, so Apache was not moved to port %d and no USER was added", a.Image, srv.Port, srv.RunUser, fmt.Sprintf(format, args...), apachePort)
 		return false
 	}
-	if srv.RunUser == "" || m.uid <= 0 || len(srv.ConfigFiles) == 0 {
-		return refuse(from.Line, "the catalog does not name its run user and configuration files")
-	}
-	if len(a.Chain) != 1 {
-		return refuse(p.d.From(a.Chain[0]).Line, "the final stage is built on stage %s, whose steps may change Apache's configuration", p.stageLabel(a.Chain[0]))
-	}
-	for _, in := range p.instrs[1:] {
-		if in.Keyword == "USER" {
-			return refuse(in.Line, "the stage sets USER itself")
-		}
-	}
-	if line, why := m.command(); why != "" {
+	if line, why := m.checkStage(); why != "" {
 		return refuse(line, "%s", why)
-	}
-	if a.Dropper != "" {
-		return refuse(a.DropperLine, "the image uses %s, which switches users itself", a.Dropper)
-	}
-	if a.ScriptChown != "" {
-		return refuse(a.ScriptChownLine, "%s changes file owners when the container starts, which %s may not", a.ScriptChown, srv.RunUser)
-	}
-	if line, why := m.runs(); why != "" {
-		return refuse(line, "%s", why)
-	}
-	for _, in := range p.instrs[1:] {
-		if c, ok := in.Command.(*instructions.EnvCommand); ok {
-			for _, kv := range c.Env {
-				if strings.HasPrefix(kv.Key, "APACHE_RUN_") || strings.HasPrefix(kv.Key, "APACHE_PID") || strings.HasPrefix(kv.Key, "APACHE_LOCK") || strings.HasPrefix(kv.Key, "APACHE_LOG") {
-					return refuse(in.Line, "ENV %s changes Apache's run user or run-time folders, which the move relies on", kv.Key)
-				}
-			}
-		}
 	}
 	if line, why := m.configs(); why != "" {
 		p.note(line, "%s starts Apache as root to bind port %d; %s; hardenfix changes only the Dockerfile, so Apache was not moved to port %d and no USER was added", a.Image, srv.Port, why, apachePort)
@@ -103,6 +74,56 @@ func (p *nonRootPlan) apacheUnprivileged(srv *registry.Server) bool {
 	if why != "" {
 		return refuse(line, "%s", why)
 	}
+	return m.makeFixes(health)
+}
+
+// checkStage says why the stage cannot move, with its line: a catalog row
+// without the facts, a base stage of its own, a USER of its own, a
+// command, privilege dropper, chown at start or RUN the move cannot carry,
+// or an ENV that moves Apache's user or run-time folders.
+func (m *apacheMove) checkStage() (int, string) {
+	p, a, srv := m.p, m.p.a, m.srv
+	if srv.RunUser == "" || m.uid <= 0 || len(srv.ConfigFiles) == 0 {
+		return p.instrs[0].Line, "the catalog does not name its run user and configuration files"
+	}
+	if len(a.Chain) != 1 {
+		return p.d.From(a.Chain[0]).Line, fmt.Sprintf("the final stage is built on stage %s, whose steps may change Apache's configuration", p.stageLabel(a.Chain[0]))
+	}
+	for _, in := range p.instrs[1:] {
+		if in.Keyword == "USER" {
+			return in.Line, "the stage sets USER itself"
+		}
+	}
+	if line, why := m.command(); why != "" {
+		return line, why
+	}
+	if a.Dropper != "" {
+		return a.DropperLine, fmt.Sprintf("the image uses %s, which switches users itself", a.Dropper)
+	}
+	if a.ScriptChown != "" {
+		return a.ScriptChownLine, fmt.Sprintf("%s changes file owners when the container starts, which %s may not", a.ScriptChown, srv.RunUser)
+	}
+	if line, why := m.runs(); why != "" {
+		return line, why
+	}
+	for _, in := range p.instrs[1:] {
+		if c, ok := in.Command.(*instructions.EnvCommand); ok {
+			for _, kv := range c.Env {
+				if strings.HasPrefix(kv.Key, "APACHE_RUN_") || strings.HasPrefix(kv.Key, "APACHE_PID") || strings.HasPrefix(kv.Key, "APACHE_LOCK") || strings.HasPrefix(kv.Key, "APACHE_LOG") {
+					return in.Line, fmt.Sprintf("ENV %s changes Apache's run user or run-time folders, which the move relies on", kv.Key)
+				}
+			}
+		}
+	}
+	return 0, ""
+}
+
+// makeFixes sets the plan's fixes for the move: the setup RUN put before
+// the USER line, the EXPOSE and HEALTHCHECK edits, and the note about the
+// new port; false when the USER is not the one plain insertion the setup
+// can join (the note says why).
+func (m *apacheMove) makeFixes(health *rewrite.Fix) bool {
+	p, a, srv := m.p, m.p.a, m.srv
 	p.spec = strconv.Itoa(m.uid)
 	p.userWhy = ""
 	userFixes := p.fixes()
@@ -125,7 +146,7 @@ func (p *nonRootPlan) apacheUnprivileged(srv *registry.Server) bool {
 		fixes = append(fixes, *health)
 	}
 	p.custom = fixes
-	p.note(from.Line, "the container now listens on %d instead of %d (Apache runs as %s): publish that port (docker run -p 80:%d, containerPort: %d); redirects Apache builds from its own port name %d unless ServerName or UseCanonicalPhysicalPort says otherwise", apachePort, srv.Port, srv.RunUser, apachePort, apachePort, apachePort)
+	p.note(p.instrs[0].Line, "the container now listens on %d instead of %d (Apache runs as %s): publish that port (docker run -p 80:%d, containerPort: %d); redirects Apache builds from its own port name %d unless ServerName or UseCanonicalPhysicalPort says otherwise", apachePort, srv.Port, srv.RunUser, apachePort, apachePort, apachePort)
 	return true
 }
 
@@ -196,8 +217,7 @@ func (m *apacheMove) runs() (int, string) {
 
 // configs reads the Apache configuration the stage copies.
 func (m *apacheMove) configs() (int, string) {
-	p := m.p
-	workdir := p.a.Facts.WorkingDir
+	workdir := m.p.a.Facts.WorkingDir
 	if workdir == "" {
 		workdir = "/"
 		if m.srv.Kind == "httpd" {
@@ -206,53 +226,34 @@ func (m *apacheMove) configs() (int, string) {
 			workdir = "/var/www/html"
 		}
 	}
-	for _, in := range p.instrs[1:] {
-		var sources []string
-		var dest, from, chmod string
-		switch c := in.Command.(type) {
-		case *instructions.WorkdirCommand:
-			if wd, ok := expandWord(p.d, c.Path, p.d.VarsAt(in)); ok {
-				workdir = path.Join(workdir, wd)
-			} else {
-				workdir = ""
-			}
-			continue
-		case *instructions.CopyCommand:
-			sources, dest, from, chmod = c.SourcePaths, c.DestPath, c.From, c.Chmod
-		case *instructions.AddCommand:
-			sources, dest, chmod = c.SourcePaths, c.DestPath, c.Chmod
-		default:
-			continue
+	return m.p.eachCopy(workdir, m.configCopy)
+}
+
+// configCopy checks one COPY or ADD: one into m.confDir must bring files
+// from the build context that m.srv.RunUser can read and that listen,
+// log and lock where it may.
+func (m *apacheMove) configCopy(c stageCopy) (int, string) {
+	in := c.In
+	if !c.Known {
+		return in.Line, fmt.Sprintf("line %d copies into %s, only known at build time", in.Line, c.Dest)
+	}
+	if !path.IsAbs(c.Full) {
+		return in.Line, fmt.Sprintf("line %d copies into %s, relative to a working directory that is not known", in.Line, c.Dest)
+	}
+	if !(c.Full == m.confDir || strings.HasPrefix(c.Full, m.confDir+"/")) {
+		return 0, ""
+	}
+	files, line, why := m.p.contextConfigs(c, "Apache")
+	if why != "" {
+		return line, why
+	}
+	for _, f := range files {
+		m.copied[f.Src] = true
+		if c.Chmod == "" && f.Mode&0o004 == 0 {
+			return in.Line, fmt.Sprintf("%s (mode %o) is not readable by other users, and COPY keeps root as its owner: %s could not read it", f.Src, f.Mode, m.srv.RunUser)
 		}
-		dest, ok := expandWord(p.d, dest, p.d.VarsAt(in))
-		if !ok {
-			return in.Line, fmt.Sprintf("line %d copies into %s, only known at build time", in.Line, dest)
-		}
-		full := dest
-		if !path.IsAbs(full) && workdir != "" {
-			full = path.Join(workdir, dest)
-		}
-		if !path.IsAbs(full) {
-			return in.Line, fmt.Sprintf("line %d copies into %s, relative to a working directory that is not known", in.Line, dest)
-		}
-		if !(full == m.confDir || strings.HasPrefix(full, m.confDir+"/")) {
-			continue
-		}
-		if from != "" {
-			return in.Line, fmt.Sprintf("COPY --from=%s puts Apache configuration into %s, made at build time where hardenfix cannot read it", from, full)
-		}
-		files, problem := contextCopies(p.env.BuildContext, sources, dest, workdir)
-		if problem != "" {
-			return in.Line, fmt.Sprintf("line %d copies Apache configuration into %s, which cannot be read (%s)", in.Line, full, problem)
-		}
-		for _, f := range files {
-			m.copied[f.Src] = true
-			if chmod == "" && f.Mode&0o004 == 0 {
-				return in.Line, fmt.Sprintf("%s (mode %o) is not readable by other users, and COPY keeps root as its owner: %s could not read it", f.Src, f.Mode, m.srv.RunUser)
-			}
-			if why := m.checkConf(f); why != "" {
-				return in.Line, why
-			}
+		if why := m.checkConf(f); why != "" {
+			return in.Line, why
 		}
 	}
 	return 0, ""

@@ -208,3 +208,65 @@ func contextSources(in *rewrite.Instruction) []string {
 	}
 	return nil
 }
+
+// stageCopy is a COPY or ADD of the final stage, its destination expanded
+// and resolved against the WORKDIR before it.
+type stageCopy struct {
+	In      *rewrite.Instruction
+	Sources []string
+	// Dest is the destination as written, expanded when Known; Full is
+	// Dest joined to the working directory, when that is known.
+	Dest, Full string
+	Known      bool   // false: the destination is only known at build time
+	Workdir    string // "" after a WORKDIR only known at build time
+	From       string // COPY --from
+	Chmod      string
+}
+
+// eachCopy calls each for the final stage's COPY and ADD instructions after
+// FROM in order, following WORKDIR from workdir, and stops at the first
+// reason each gives, with its line.
+func (p *nonRootPlan) eachCopy(workdir string, each func(stageCopy) (int, string)) (int, string) {
+	for _, in := range p.instrs[1:] {
+		c := stageCopy{In: in}
+		switch cmd := in.Command.(type) {
+		case *instructions.WorkdirCommand:
+			if wd, ok := expandWord(p.d, cmd.Path, p.d.VarsAt(in)); ok {
+				workdir = path.Join(workdir, wd)
+			} else {
+				workdir = ""
+			}
+			continue
+		case *instructions.CopyCommand:
+			c.Sources, c.Dest, c.From, c.Chmod = cmd.SourcePaths, cmd.DestPath, cmd.From, cmd.Chmod
+		case *instructions.AddCommand:
+			c.Sources, c.Dest, c.Chmod = cmd.SourcePaths, cmd.DestPath, cmd.Chmod
+		default:
+			continue
+		}
+		c.Workdir = workdir
+		c.Dest, c.Known = expandWord(p.d, c.Dest, p.d.VarsAt(in))
+		c.Full = c.Dest
+		if !path.IsAbs(c.Full) && workdir != "" {
+			c.Full = path.Join(workdir, c.Dest)
+		}
+		if line, why := each(c); why != "" {
+			return line, why
+		}
+	}
+	return 0, ""
+}
+
+// contextConfigs returns the build-context files a COPY of server's
+// configuration brings, or the line and reason they cannot be read (made
+// in another stage, or not in the context).
+func (p *nonRootPlan) contextConfigs(c stageCopy, server string) ([]copiedFile, int, string) {
+	if c.From != "" {
+		return nil, c.In.Line, fmt.Sprintf("COPY --from=%s puts %s configuration into %s, made at build time where hardenfix cannot read it", c.From, server, c.Full)
+	}
+	files, problem := contextCopies(p.env.BuildContext, c.Sources, c.Dest, c.Workdir)
+	if problem != "" {
+		return nil, c.In.Line, fmt.Sprintf("line %d copies %s configuration into %s, which cannot be read (%s)", c.In.Line, server, c.Full, problem)
+	}
+	return files, 0, ""
+}

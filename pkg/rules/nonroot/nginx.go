@@ -43,6 +43,7 @@ type nginxMove struct {
 	altSrv   *registry.Server
 	uid      int
 	tag      string
+	pinned   bool            // the FROM names a digest
 	removed  map[string]bool // image files a RUN rm removes
 	copied   map[string]bool // context files copied as configuration
 	replaced map[string]bool // image files a COPY replaces
@@ -69,37 +70,7 @@ func (p *nonRootPlan) nginxUnprivileged(cat *registry.Catalog) bool {
 		p.note(line, "%s needs root by design (port 80, its own user switch); %s, so the stage was not moved onto %s (uid %d, port %d) and no USER was added", a.Image, fmt.Sprintf(format, args...), alt, m.altSrv.RunUID, m.altSrv.Port)
 		return false
 	}
-	if len(a.Chain) != 1 {
-		return refuse(p.d.From(a.Chain[0]).Line, "the final stage is built on stage %s, which is built FROM it; move that stage instead", p.stageLabel(a.Chain[0]))
-	}
-	named, err := reference.ParseNormalizedNamed(a.Image)
-	if err != nil || reference.Path(named) != "library/nginx" || reference.Domain(named) != "docker.io" {
-		return refuse(from.Line, "%s is not a spelling of the official image hardenfix can rewrite", a.Image)
-	}
-	if t, ok := named.(reference.Tagged); ok {
-		m.tag = t.Tag()
-	}
-	_, pinned := named.(reference.Digested)
-	altFacts, _ := imageref.Facts(p.env, alt+":"+tagOrLatest(m.tag))
-	m.uid = altFacts.UID
-	if m.uid <= 0 {
-		return refuse(from.Line, "the catalog does not say which non-root uid %s runs as", alt)
-	}
-	for _, in := range p.instrs[1:] {
-		if in.Keyword == "USER" {
-			return refuse(in.Line, "the stage sets USER itself; set it after the move by hand")
-		}
-	}
-	if line, why := m.command(); why != "" {
-		return refuse(line, "%s", why)
-	}
-	if a.Dropper != "" {
-		return refuse(a.DropperLine, "the image uses %s, which switches users itself", a.Dropper)
-	}
-	if a.ScriptChown != "" {
-		return refuse(a.ScriptChownLine, "%s changes file owners when the container starts, which uid %d may not", a.ScriptChown, m.uid)
-	}
-	if line, why := m.runs(); why != "" {
+	if line, why := m.checkStage(); why != "" {
 		return refuse(line, "%s", why)
 	}
 	if line, why := m.configs(); why != "" {
@@ -121,45 +92,102 @@ func (p *nonRootPlan) nginxUnprivileged(cat *registry.Catalog) bool {
 	if why != "" {
 		return refuse(line, "%s", why)
 	}
-	// The tag must exist: the registry says so online, the catalog offline.
-	altRef := "docker.io/" + strings.TrimPrefix(mustNormalName(alt), "docker.io/") + ":" + tagOrLatest(m.tag)
-	digest := ""
-	if p.env.Resolver != nil {
-		dg, err := p.env.Resolver.Digest(p.ctx, altRef)
-		if err != nil {
-			return refuse(from.Line, "looking up %s:%s failed (%s)", alt, tagOrLatest(m.tag), imageref.LookupErr(altRef, err))
-		}
-		digest = dg
-		// The unprivileged image must run wherever the original did.
-		want, err := p.env.Resolver.Platforms(p.ctx, a.Image)
-		if err != nil {
-			return refuse(from.Line, "the platforms of %s could not be looked up (%s)", a.Image, imageref.LookupErr(a.Image, err))
-		}
-		have, err := p.env.Resolver.Platforms(p.ctx, altRef)
-		if err != nil {
-			return refuse(from.Line, "the platforms of %s:%s could not be looked up (%s)", alt, tagOrLatest(m.tag), imageref.LookupErr(altRef, err))
-		}
-		var missing []string
-		for _, w := range want {
-			if w.OS != "unknown" && !hasPlatform(have, w) {
-				missing = append(missing, w.String())
-			}
-		}
-		if len(missing) > 0 {
-			return refuse(from.Line, "%s:%s is not built for %s, which %s is", alt, tagOrLatest(m.tag), strings.Join(missing, ", "), a.Image)
-		}
-	} else {
-		if !m.altSrv.Publishes(m.tag) {
-			return refuse(from.Line, "the catalog does not know %s:%s to be published (run online to ask the registry)", alt, tagOrLatest(m.tag))
-		}
-		if pinned {
-			return refuse(from.Line, "the image is pinned by digest, and the digest of %s:%s can only be looked up online", alt, tagOrLatest(m.tag))
-		}
-	}
-	fromFix, why := m.fromEdit(from, pinned, digest)
+	digest, why := m.altTag()
 	if why != "" {
 		return refuse(from.Line, "%s", why)
 	}
+	fromFix, why := m.fromEdit(from, m.pinned, digest)
+	if why != "" {
+		return refuse(from.Line, "%s", why)
+	}
+	return m.makeFixes(fromFix, health)
+}
+
+// checkStage says why the stage cannot move, with its line: a base other
+// than the official image, no known uid for the unprivileged one, a USER
+// of its own, or a command, privilege dropper, chown at start or RUN the
+// move cannot carry. It sets m.tag, m.pinned and m.uid.
+func (m *nginxMove) checkStage() (int, string) {
+	p, a, from := m.p, m.p.a, m.p.instrs[0]
+	if len(a.Chain) != 1 {
+		return p.d.From(a.Chain[0]).Line, fmt.Sprintf("the final stage is built on stage %s, which is built FROM it; move that stage instead", p.stageLabel(a.Chain[0]))
+	}
+	named, err := reference.ParseNormalizedNamed(a.Image)
+	if err != nil || reference.Path(named) != "library/nginx" || reference.Domain(named) != "docker.io" {
+		return from.Line, fmt.Sprintf("%s is not a spelling of the official image hardenfix can rewrite", a.Image)
+	}
+	if t, ok := named.(reference.Tagged); ok {
+		m.tag = t.Tag()
+	}
+	_, m.pinned = named.(reference.Digested)
+	altFacts, _ := imageref.Facts(p.env, m.alt+":"+tagOrLatest(m.tag))
+	m.uid = altFacts.UID
+	if m.uid <= 0 {
+		return from.Line, fmt.Sprintf("the catalog does not say which non-root uid %s runs as", m.alt)
+	}
+	for _, in := range p.instrs[1:] {
+		if in.Keyword == "USER" {
+			return in.Line, "the stage sets USER itself; set it after the move by hand"
+		}
+	}
+	if line, why := m.command(); why != "" {
+		return line, why
+	}
+	if a.Dropper != "" {
+		return a.DropperLine, fmt.Sprintf("the image uses %s, which switches users itself", a.Dropper)
+	}
+	if a.ScriptChown != "" {
+		return a.ScriptChownLine, fmt.Sprintf("%s changes file owners when the container starts, which uid %d may not", a.ScriptChown, m.uid)
+	}
+	return m.runs()
+}
+
+// altTag checks that the unprivileged image has the tag, and online that
+// it is built for every platform the original is; it returns the tag's
+// digest online ("" offline), or why the move cannot be made.
+func (m *nginxMove) altTag() (digest, why string) {
+	p, a, alt := m.p, m.p.a, m.alt
+	altRef := "docker.io/" + strings.TrimPrefix(mustNormalName(alt), "docker.io/") + ":" + tagOrLatest(m.tag)
+	if p.env.Resolver == nil {
+		if !m.altSrv.Publishes(m.tag) {
+			return "", fmt.Sprintf("the catalog does not know %s:%s to be published (run online to ask the registry)", alt, tagOrLatest(m.tag))
+		}
+		if m.pinned {
+			return "", fmt.Sprintf("the image is pinned by digest, and the digest of %s:%s can only be looked up online", alt, tagOrLatest(m.tag))
+		}
+		return "", ""
+	}
+	digest, err := p.env.Resolver.Digest(p.ctx, altRef)
+	if err != nil {
+		return "", fmt.Sprintf("looking up %s:%s failed (%s)", alt, tagOrLatest(m.tag), imageref.LookupErr(altRef, err))
+	}
+	// The unprivileged image must run wherever the original did.
+	want, err := p.env.Resolver.Platforms(p.ctx, a.Image)
+	if err != nil {
+		return "", fmt.Sprintf("the platforms of %s could not be looked up (%s)", a.Image, imageref.LookupErr(a.Image, err))
+	}
+	have, err := p.env.Resolver.Platforms(p.ctx, altRef)
+	if err != nil {
+		return "", fmt.Sprintf("the platforms of %s:%s could not be looked up (%s)", alt, tagOrLatest(m.tag), imageref.LookupErr(altRef, err))
+	}
+	var missing []string
+	for _, w := range want {
+		if w.OS != "unknown" && !hasPlatform(have, w) {
+			missing = append(missing, w.String())
+		}
+	}
+	if len(missing) > 0 {
+		return "", fmt.Sprintf("%s:%s is not built for %s, which %s is", alt, tagOrLatest(m.tag), strings.Join(missing, ", "), a.Image)
+	}
+	return digest, ""
+}
+
+// makeFixes sets the plan's fixes for the move: the FROM edit, USER root
+// for the RUN steps when there are any, the USER, EXPOSE and HEALTHCHECK
+// edits, and the note about the new port; false when the USER cannot be
+// written (the note says why).
+func (m *nginxMove) makeFixes(fromFix rewrite.Fix, health *rewrite.Fix) bool {
+	p, a, from, alt := m.p, m.p.a, m.p.instrs[0], m.alt
 	fixes := []rewrite.Fix{fromFix}
 	if m.hasRun() {
 		fixes = append(fixes, rewrite.Fix{Line: from.Line, Risk: rewrite.Review,
@@ -304,76 +332,67 @@ func (m *nginxMove) runs() (int, string) {
 // configs reads the nginx configuration the stage copies from the build
 // context and says what keeps it from running as the unprivileged user.
 func (m *nginxMove) configs() (int, string) {
-	p := m.p
-	workdir := "/"
-	for _, in := range p.instrs[1:] {
-		var sources []string
-		var dest, from, chmod string
-		switch c := in.Command.(type) {
-		case *instructions.WorkdirCommand:
-			if wd, ok := expandWord(p.d, c.Path, p.d.VarsAt(in)); ok {
-				workdir = path.Join(workdir, wd)
-			} else {
-				workdir = ""
-			}
-			continue
-		case *instructions.CopyCommand:
-			sources, dest, from, chmod = c.SourcePaths, c.DestPath, c.From, c.Chmod
-		case *instructions.AddCommand:
-			sources, dest, chmod = c.SourcePaths, c.DestPath, c.Chmod
-		default:
-			continue
-		}
-		vars := p.d.VarsAt(in)
-		dest, ok := expandWord(p.d, dest, vars)
-		if !ok {
-			return in.Line, fmt.Sprintf("the destination %s is only known at build time", dest)
-		}
-		full := dest
-		if !path.IsAbs(full) && workdir != "" {
-			full = path.Join(workdir, dest)
-		}
-		if !path.IsAbs(full) || !nginxConfigPath(full) && !nginxConfigSource(sources) {
-			continue
-		}
-		if !nginxConfigPath(full) {
-			continue // a configuration file put elsewhere is read only through -c, which command refuses
-		}
-		if from != "" {
-			return in.Line, fmt.Sprintf("COPY --from=%s puts nginx configuration into %s, made at build time where hardenfix cannot read it", from, full)
-		}
-		files, problem := contextCopies(p.env.BuildContext, sources, dest, workdir)
-		if problem != "" {
-			return in.Line, fmt.Sprintf("line %d copies nginx configuration into %s, which cannot be read (%s)", in.Line, full, problem)
-		}
-		if clean := path.Clean(full); clean == "/etc/nginx/conf.d" || clean == "/etc/nginx" {
-			m.confDirCopy = in.Line
-		}
-		for _, f := range files {
-			m.replaced[f.Dest] = true
-			m.copied[f.Src] = true
-			if dir, name := path.Split(f.Dest); dir == "/etc/nginx/templates/" && strings.HasSuffix(name, ".template") {
-				// The image's entrypoint writes it to conf.d without the suffix.
-				out := "/etc/nginx/conf.d/" + strings.TrimSuffix(name, ".template")
-				if m.replaced[out] {
-					return in.Line, fmt.Sprintf("%s becomes %s when the container starts, a file the Dockerfile also copies, owned by root: uid %d could not write it", f.Src, out, m.uid)
-				}
-				m.replaced[out] = true
-				m.templates = append(m.templates, out)
-			} else if slices.Contains(m.templates, f.Dest) {
-				return in.Line, fmt.Sprintf("%s is also written from a template when the container starts, and as a file the Dockerfile copies it is root's: uid %d could not write it", f.Dest, m.uid)
-			}
-			if chmod == "" && f.Mode&0o004 == 0 {
-				return in.Line, fmt.Sprintf("%s (mode %o) is not readable by other users, and COPY keeps root as its owner: uid %d could not read it (COPY --chmod=644 or make it readable)", f.Src, f.Mode, m.uid)
-			}
-			if !nginxConfigFile(f.Dest) {
-				continue
-			}
-			if why := m.checkConf(f); why != "" {
-				return in.Line, why
-			}
+	if line, why := m.p.eachCopy("/", m.configCopy); why != "" {
+		return line, why
+	}
+	return m.templatesOutput()
+}
+
+// configCopy checks one COPY or ADD: one into /etc/nginx must bring files
+// from the build context that uid m.uid can read and that listen where it
+// may; it records what they replace and the templates among them.
+func (m *nginxMove) configCopy(c stageCopy) (int, string) {
+	in := c.In
+	if !c.Known {
+		return in.Line, fmt.Sprintf("the destination %s is only known at build time", c.Dest)
+	}
+	if !path.IsAbs(c.Full) || !nginxConfigPath(c.Full) {
+		return 0, "" // a configuration file put elsewhere is read only through -c, which command refuses
+	}
+	files, line, why := m.p.contextConfigs(c, "nginx")
+	if why != "" {
+		return line, why
+	}
+	if clean := path.Clean(c.Full); clean == "/etc/nginx/conf.d" || clean == "/etc/nginx" {
+		m.confDirCopy = in.Line
+	}
+	for _, f := range files {
+		if why := m.configFile(f, c.Chmod); why != "" {
+			return in.Line, why
 		}
 	}
+	return 0, ""
+}
+
+// configFile records one copied configuration file and says why uid
+// m.uid could not use it, if so.
+func (m *nginxMove) configFile(f copiedFile, chmod string) string {
+	m.replaced[f.Dest] = true
+	m.copied[f.Src] = true
+	if dir, name := path.Split(f.Dest); dir == "/etc/nginx/templates/" && strings.HasSuffix(name, ".template") {
+		// The image's entrypoint writes it to conf.d without the suffix.
+		out := "/etc/nginx/conf.d/" + strings.TrimSuffix(name, ".template")
+		if m.replaced[out] {
+			return fmt.Sprintf("%s becomes %s when the container starts, a file the Dockerfile also copies, owned by root: uid %d could not write it", f.Src, out, m.uid)
+		}
+		m.replaced[out] = true
+		m.templates = append(m.templates, out)
+	} else if slices.Contains(m.templates, f.Dest) {
+		return fmt.Sprintf("%s is also written from a template when the container starts, and as a file the Dockerfile copies it is root's: uid %d could not write it", f.Dest, m.uid)
+	}
+	if chmod == "" && f.Mode&0o004 == 0 {
+		return fmt.Sprintf("%s (mode %o) is not readable by other users, and COPY keeps root as its owner: uid %d could not read it (COPY --chmod=644 or make it readable)", f.Src, f.Mode, m.uid)
+	}
+	if !nginxConfigFile(f.Dest) {
+		return ""
+	}
+	return m.checkConf(f)
+}
+
+// templatesOutput says why uid m.uid could not write the files the image's
+// entrypoint renders from copied templates, if so.
+func (m *nginxMove) templatesOutput() (int, string) {
+	p := m.p
 	if len(m.templates) > 0 {
 		if m.confDirCopy > 0 {
 			return m.confDirCopy, fmt.Sprintf("the image's entrypoint renders the templates into /etc/nginx/conf.d, and this COPY replaces that folder, which may leave it root's where uid %d must write", m.uid)
@@ -389,15 +408,6 @@ func (m *nginxMove) configs() (int, string) {
 // templates) reads configuration.
 func nginxConfigPath(p string) bool {
 	return p == "/etc/nginx" || strings.HasPrefix(p, "/etc/nginx/")
-}
-
-func nginxConfigSource(sources []string) bool {
-	for _, s := range sources {
-		if strings.HasSuffix(s, ".conf") || strings.HasSuffix(s, ".template") {
-			return true
-		}
-	}
-	return false
 }
 
 // nginxConfigFile reports the copied files nginx reads as configuration:
