@@ -25,108 +25,116 @@ type nginxDirective struct {
 
 // parseNginxConf splits a configuration into directives. Comments (#
 // outside quotes) are dropped; a configuration that does not close its
-// blocks or quotes gives ok == false.
+// blocks or quotes gives ok == false. The switch keeps one case per kind
+// of character, in the order they take precedence.
 func parseNginxConf(text string) (out []nginxDirective, ok bool) {
-	var words []string
-	var word strings.Builder
-	inWord, quote := false, byte(0)
-	line, startLine := 1, 0
-	var stack []string
-	flush := func() {
-		if inWord {
-			if len(words) == 0 {
-				startLine = line
-			}
-			words = append(words, word.String())
-			word.Reset()
-			inWord = false
-		}
-	}
-	emit := func(block bool) bool {
-		flush()
-		if len(words) == 0 {
-			return !block // "{" with no name is malformed; a lone ";" is not
-		}
-		ctx := append([]string(nil), stack...)
-		args := append([]string(nil), words[1:]...)
-		out = append(out, nginxDirective{Name: words[0], Args: args, Line: startLine, Block: block, Context: ctx})
-		if block {
-			stack = append(stack, words[0])
-		}
-		words = words[:0]
-		return true
-	}
+	r := &nginxConfReader{line: 1}
+	quote := byte(0)
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		if c == '\n' {
-			line++
+			r.line++
 		}
 		switch {
 		case quote != 0:
 			switch {
 			case c == '\\' && i+1 < len(text):
 				i++
-				word.WriteByte(text[i])
+				r.word.WriteByte(text[i])
 			case c == quote:
 				quote = 0
 			default:
-				word.WriteByte(c)
+				r.word.WriteByte(c)
 			}
 		case c == '"' || c == '\'':
-			if !inWord && len(words) == 0 {
-				startLine = line
-			}
-			inWord, quote = true, c
-		case c == '#' && !inWord:
+			r.begin()
+			quote = c
+		case c == '#' && !r.inWord:
 			for i < len(text) && text[i] != '\n' {
 				i++
 			}
 			i-- // the newline is counted by the loop
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			flush()
-		case c == ';':
-			if !emit(false) {
-				return nil, false
-			}
-		case c == '{':
-			if !emit(true) {
+			r.flush()
+		case c == ';' || c == '{':
+			if !r.emit(c == '{') {
 				return nil, false
 			}
 		case c == '}':
-			flush()
-			if len(words) > 0 || len(stack) == 0 {
+			r.flush()
+			if len(r.words) > 0 || len(r.stack) == 0 {
 				return nil, false
 			}
-			stack = stack[:len(stack)-1]
+			r.stack = r.stack[:len(r.stack)-1]
 		case c == '$' && i+1 < len(text) && text[i+1] == '{':
 			// ${VAR}: a variable (nginx's, or a template's), not a block.
-			if !inWord && len(words) == 0 {
-				startLine = line
-			}
-			inWord = true
+			r.begin()
 			end := strings.IndexByte(text[i:], '}')
 			if end < 0 {
 				return nil, false
 			}
-			word.WriteString(text[i : i+end+1])
+			r.word.WriteString(text[i : i+end+1])
 			i += end
 		case c == '\\' && i+1 < len(text):
-			if !inWord && len(words) == 0 {
-				startLine = line
-			}
-			inWord = true
+			r.begin()
 			i++
-			word.WriteByte(text[i])
+			r.word.WriteByte(text[i])
 		default:
-			if !inWord && len(words) == 0 {
-				startLine = line
-			}
-			inWord = true
-			word.WriteByte(c)
+			r.begin()
+			r.word.WriteByte(c)
 		}
 	}
-	flush()
-	return out, quote == 0 && len(stack) == 0 && len(words) == 0
+	r.flush()
+	return r.out, quote == 0 && len(r.stack) == 0 && len(r.words) == 0
+}
+
+// nginxConfReader is parseNginxConf's state: the directives so far, the
+// words of the one being read, and the blocks it is inside.
+type nginxConfReader struct {
+	out       []nginxDirective
+	words     []string
+	word      strings.Builder
+	inWord    bool
+	line      int // the line being read
+	startLine int // the line of the directive being read
+	stack     []string
+}
+
+// begin marks the character being read as part of a word.
+func (r *nginxConfReader) begin() {
+	if !r.inWord && len(r.words) == 0 {
+		r.startLine = r.line
+	}
+	r.inWord = true
+}
+
+// flush ends the word being read, if any.
+func (r *nginxConfReader) flush() {
+	if r.inWord {
+		if len(r.words) == 0 {
+			r.startLine = r.line
+		}
+		r.words = append(r.words, r.word.String())
+		r.word.Reset()
+		r.inWord = false
+	}
+}
+
+// emit ends the directive being read, at a ";" or, opening a block, a
+// "{"; false when the configuration is malformed.
+func (r *nginxConfReader) emit(block bool) bool {
+	r.flush()
+	if len(r.words) == 0 {
+		return !block // "{" with no name is malformed; a lone ";" is not
+	}
+	ctx := append([]string(nil), r.stack...)
+	args := append([]string(nil), r.words[1:]...)
+	r.out = append(r.out, nginxDirective{Name: r.words[0], Args: args, Line: r.startLine, Block: block, Context: ctx})
+	if block {
+		r.stack = append(r.stack, r.words[0])
+	}
+	r.words = r.words[:0]
+	return true
 }
 
 // nginxListenPort returns the port a listen directive's address names:

@@ -184,8 +184,10 @@ func (p *nonRootPlan) note(line int, format string, args ...any) {
 
 // decide works out the user to write and whether to create it; false
 // means no edit (the reason is in the notes, or there is nothing to do).
+// The checks run in order: the stage's own USER, the base image, what the
+// container starts, and only then which user to run as.
 func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
-	a, from := p.a, p.instrs[0]
+	a := p.a
 	var last *userSet
 	if len(a.Sets) > 0 {
 		last = &a.Sets[len(a.Sets)-1]
@@ -196,22 +198,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		p.lookupRegistryFacts()
 		a.resolveImageEnv(p.d, p.reg.env)
 	}
-	switch {
-	case last != nil && !last.Spec.Known:
-		p.note(last.In.Line, "USER %s: its value comes from the base image or the build (--build-arg), so hardenfix cannot tell whether it is root; left as it is", last.Spec.Text)
-		return false
-	case last != nil && !last.Spec.Root() && last.In.Stage == p.final:
-		return false // already ends on an explicit non-root USER
-	case last != nil && last.In.Stage == p.final && userFromArg(p.d, last.In):
-		// USER "$USER_ID:$USER_ID" with ARG USER_ID=0 (qdrant): the build
-		// picks the user, and its chown and COPY --chown follow the same
-		// variable; a fixed USER would own none of those files.
-		p.note(last.In.Line, "USER %s is root only through its variables' defaults (%s): the build chooses the user with --build-arg, and the files it hands to that user follow the same variables, so a fixed USER would own none of them; left as it is: build with --build-arg set to a non-root id, or change the default", strings.TrimSpace(last.In.Command.(*instructions.UserCommand).User), last.Spec.Text)
-		return false
-	}
-	if a.StageUnknown {
-		root := p.d.From(a.Chain[0])
-		p.note(root.Line, "FROM %s names a stage through variables only known at build time, so which stage (and user) the image is built on cannot be told; no USER was added", a.Image)
+	if p.userUndecidable(last) {
 		return false
 	}
 	p.lookupRegistryFacts() // online, for a base the catalog does not know
@@ -221,14 +208,7 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	if p.onbuildOnly() {
 		return false
 	}
-	switch {
-	case last != nil && !last.Spec.Root():
-		p.spec = p.numericFor(last.Spec)
-		p.userWhy = fmt.Sprintf("the stage inherits USER %s from stage %s (line %d) without saying so; state it, so scanners and runAsNonRoot see it and the promise survives a change of that stage", last.Spec.Text, p.stageLabel(last.In.Stage), last.In.Line)
-		return true
-	case last == nil && a.HasFacts && a.Facts.NonRoot():
-		p.spec = p.baseUserSpec()
-		p.userWhy = fmt.Sprintf("%s already runs as the non-root user %s%s; state it, so scanners and runAsNonRoot see it and the promise survives a change of base image", a.Image, p.spec, p.registryWhy())
+	if p.statesNonRoot(last) {
 		return true
 	}
 	// The stage ends as root (known, or assumed: images run as root
@@ -241,9 +221,66 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 	if handled, ok := p.webServer(); handled {
 		return ok
 	}
+	if p.staysRoot() {
+		return false
+	}
+	p.changes = true
+	return p.chooseUser(uid, name, explicitUID)
+}
+
+// userUndecidable notes why the stage's last USER (or its FROM) leaves
+// nothing to decide: a USER only the build knows, one already non-root, one
+// root only through --build-arg defaults, or a stage named by variables.
+func (p *nonRootPlan) userUndecidable(last *userSet) bool {
+	a := p.a
+	switch {
+	case last != nil && !last.Spec.Known:
+		p.note(last.In.Line, "USER %s: its value comes from the base image or the build (--build-arg), so hardenfix cannot tell whether it is root; left as it is", last.Spec.Text)
+		return true
+	case last != nil && !last.Spec.Root() && last.In.Stage == p.final:
+		return true // already ends on an explicit non-root USER
+	case last != nil && last.In.Stage == p.final && userFromArg(p.d, last.In):
+		// USER "$USER_ID:$USER_ID" with ARG USER_ID=0 (qdrant): the build
+		// picks the user, and its chown and COPY --chown follow the same
+		// variable; a fixed USER would own none of those files.
+		p.note(last.In.Line, "USER %s is root only through its variables' defaults (%s): the build chooses the user with --build-arg, and the files it hands to that user follow the same variables, so a fixed USER would own none of them; left as it is: build with --build-arg set to a non-root id, or change the default", strings.TrimSpace(last.In.Command.(*instructions.UserCommand).User), last.Spec.Text)
+		return true
+	}
+	if a.StageUnknown {
+		root := p.d.From(a.Chain[0])
+		p.note(root.Line, "FROM %s names a stage through variables only known at build time, so which stage (and user) the image is built on cannot be told; no USER was added", a.Image)
+		return true
+	}
+	return false
+}
+
+// statesNonRoot sets the user when the stage already runs as non-root
+// without saying so: a USER inherited from an earlier stage, or the base
+// image's own non-root user.
+func (p *nonRootPlan) statesNonRoot(last *userSet) bool {
+	a := p.a
+	switch {
+	case last != nil && !last.Spec.Root():
+		p.spec = p.numericFor(last.Spec)
+		p.userWhy = fmt.Sprintf("the stage inherits USER %s from stage %s (line %d) without saying so; state it, so scanners and runAsNonRoot see it and the promise survives a change of that stage", last.Spec.Text, p.stageLabel(last.In.Stage), last.In.Line)
+		return true
+	case last == nil && a.HasFacts && a.Facts.NonRoot():
+		p.spec = p.baseUserSpec()
+		p.userWhy = fmt.Sprintf("%s already runs as the non-root user %s%s; state it, so scanners and runAsNonRoot see it and the promise survives a change of base image", a.Image, p.spec, p.registryWhy())
+		return true
+	}
+	return false
+}
+
+// staysRoot notes why a stage that ends as root must stay so: an image
+// that drops privileges or needs root by design, a supervisor, a daemon
+// that runs as root, a privilege dropper, the rule's blockers, or a
+// WORKDIR under /root that cannot move.
+func (p *nonRootPlan) staysRoot() bool {
+	a, from := p.a, p.instrs[0]
 	if a.HasFacts && a.Facts.DropsPrivileges {
 		p.dropsPrivilegesNote() // supervisor.go
-		return false
+		return true
 	}
 	if a.HasFacts && a.Facts.NeedsRoot {
 		if a.Facts.NonRootAlt != "" {
@@ -251,10 +288,10 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 		} else {
 			p.note(from.Line, "%s needs root by design (it binds a privileged port and drops privileges itself); no non-root variant is known, so no USER was added", a.Image)
 		}
-		return false
+		return true
 	}
 	if p.supervisorNote() { // init systems and supervisors: supervisor.go
-		return false
+		return true
 	}
 	if a.Daemon != "" {
 		name, _, _ := strings.Cut(a.Daemon, " ")
@@ -263,20 +300,27 @@ func (p *nonRootPlan) decide(uid int, name string, explicitUID bool) bool {
 			hint = "build on nginxinc/nginx-unprivileged, or make nginx run unprivileged (listen above 1023, pid and temp files under /tmp), then add USER"
 		}
 		p.note(a.DaemonLine, "the container starts %s, which runs as root by design (privileged ports, pid files, its own user switch), so no USER was added; %s%s", a.Daemon, hint, p.otherDaemons())
-		return false
+		return true
 	}
 	if p.dropperNote() {
-		return false
+		return true
 	}
 	stuck := p.rootWorkdir() // WORKDIR under /root: move it (roothome.go)
 	if p.blocked() {
-		return false
+		return true
 	}
 	if stuck != nil {
 		p.notes = append(p.notes, *stuck)
-		return false
+		return true
 	}
-	p.changes = true
+	return false
+}
+
+// chooseUser picks the non-root user for a stage that ends as root: one
+// the stage or image already has, or a new one; false (with a note) when
+// the image may rely on a user or setup hardenfix cannot see.
+func (p *nonRootPlan) chooseUser(uid int, name string, explicitUID bool) bool {
+	a := p.a
 	if p.chooseExisting() {
 		p.reused = true
 		return true

@@ -173,6 +173,31 @@ func isHomeEnv(in *rewrite.Instruction) bool {
 // they cannot all be read (no context, a pattern, a missing source, more
 // than 2,000 files or 32 MiB); "" when none does.
 func (p *nonRootPlan) contextMentionsRoot() string {
+	if !p.copiesFromContext() {
+		return ""
+	}
+	if p.buildContext == nil {
+		return "the build context is not known, so whether the files the build copies mention /root cannot be told"
+	}
+	if !buildctx.Readable(p.buildContext) {
+		return "the build context cannot be read, so whether the files the build copies mention /root cannot be told"
+	}
+	r := &rootMentions{fsys: p.buildContext}
+	for _, s := range p.a.Chain {
+		for _, in := range p.d.Stage(s) {
+			for _, src := range contextSources(in) {
+				if why := r.source(src); why != "" {
+					return why
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// copiesFromContext reports whether the chain has a COPY or ADD that may
+// take files from the build context.
+func (p *nonRootPlan) copiesFromContext() bool {
 	copies := false
 	for _, s := range p.a.Chain {
 		for _, in := range p.d.Stage(s) {
@@ -184,76 +209,76 @@ func (p *nonRootPlan) contextMentionsRoot() string {
 			}
 		}
 	}
-	if !copies {
+	return copies
+}
+
+// rootMentions reads build-context files for mentions of /root or ~/, up
+// to 2,000 files or 32 MiB in all.
+type rootMentions struct {
+	fsys    fs.FS
+	files   int
+	size    int64
+	found   string // the first file that mentions root's home
+	tooMuch bool
+}
+
+// source reads the files of one COPY or ADD source and says why they may
+// rely on /root, or cannot be read through; "" when they do not.
+func (r *rootMentions) source(src string) string {
+	if strings.Contains(src, "://") {
 		return ""
 	}
-	if p.buildContext == nil {
-		return "the build context is not known, so whether the files the build copies mention /root cannot be told"
+	if strings.ContainsAny(src, "*?[$") {
+		return src + " is a pattern the rule does not expand, so whether those files mention /root cannot be told"
 	}
-	if !buildctx.Readable(p.buildContext) {
-		return "the build context cannot be read, so whether the files the build copies mention /root cannot be told"
+	rel := buildctx.Name(src)
+	fi, err := fs.Stat(r.fsys, rel)
+	if err != nil {
+		return src + ", which the build copies, is not in the build context, so whether it mentions /root cannot be told"
 	}
-	files, size := 0, int64(0)
-	found := ""
-	tooMuch := false
-	check := func(rel string) {
-		fi, err := fs.Lstat(p.buildContext, rel)
-		if err != nil || !fi.Mode().IsRegular() {
-			return
-		}
-		files++
-		size += fi.Size()
-		if files > 2000 || size > 32<<20 {
-			tooMuch = true
-			return
-		}
-		b, err := fs.ReadFile(p.buildContext, rel)
-		if err != nil || strings.IndexByte(string(b[:min(len(b), 8000)]), 0) >= 0 {
-			return // binaries are not scripts
-		}
-		if rootRefRE.Match(b) || strings.Contains(string(b), "~/") {
-			found = rel
-		}
-	}
-	for _, s := range p.a.Chain {
-		for _, in := range p.d.Stage(s) {
-			for _, src := range contextSources(in) {
-				if strings.Contains(src, "://") {
-					continue
-				}
-				if strings.ContainsAny(src, "*?[$") {
-					return src + " is a pattern the rule does not expand, so whether those files mention /root cannot be told"
-				}
-				rel := buildctx.Name(src)
-				fi, err := fs.Stat(p.buildContext, rel)
-				if err != nil {
-					return src + ", which the build copies, is not in the build context, so whether it mentions /root cannot be told"
-				}
-				if !fi.IsDir() {
-					check(rel)
-				} else {
-					_ = buildctx.WalkDir(p.buildContext, rel, func(q string, de fs.DirEntry, err error) error {
-						if err != nil || tooMuch || found != "" {
-							return fs.SkipAll
-						}
-						if de.IsDir() {
-							if n := de.Name(); n == ".git" || n == "node_modules" {
-								return fs.SkipDir
-							}
-							return nil
-						}
-						check(q)
-						return nil
-					})
-				}
-				if found != "" {
-					return found + ", which the build copies from the context, mentions /root or ~/, so the application may rely on that path"
-				}
-				if tooMuch {
-					return src + " holds too many files to read through for mentions of /root"
-				}
+	if !fi.IsDir() {
+		r.check(rel)
+	} else {
+		_ = buildctx.WalkDir(r.fsys, rel, func(q string, de fs.DirEntry, err error) error {
+			if err != nil || r.tooMuch || r.found != "" {
+				return fs.SkipAll
 			}
-		}
+			if de.IsDir() {
+				if n := de.Name(); n == ".git" || n == "node_modules" {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			r.check(q)
+			return nil
+		})
+	}
+	if r.found != "" {
+		return r.found + ", which the build copies from the context, mentions /root or ~/, so the application may rely on that path"
+	}
+	if r.tooMuch {
+		return src + " holds too many files to read through for mentions of /root"
 	}
 	return ""
+}
+
+// check reads one file, counting it against the limit.
+func (r *rootMentions) check(rel string) {
+	fi, err := fs.Lstat(r.fsys, rel)
+	if err != nil || !fi.Mode().IsRegular() {
+		return
+	}
+	r.files++
+	r.size += fi.Size()
+	if r.files > 2000 || r.size > 32<<20 {
+		r.tooMuch = true
+		return
+	}
+	b, err := fs.ReadFile(r.fsys, rel)
+	if err != nil || strings.IndexByte(string(b[:min(len(b), 8000)]), 0) >= 0 {
+		return // binaries are not scripts
+	}
+	if rootRefRE.Match(b) || strings.Contains(string(b), "~/") {
+		r.found = rel
+	}
 }
