@@ -89,6 +89,13 @@ func (b builderScope) classicValue(k string) (string, bool) {
 	return v, ok
 }
 
+// classicEnv is what the classic builder expands with, read from b
+// without building it (see classic).
+type classicEnv struct{ b builderScope }
+
+func (c classicEnv) Get(k string) (string, bool) { return c.b.classicValue(k) }
+func (c classicEnv) Keys() []string              { return c.b.classic().Keys() }
+
 // agreed keeps the variables both builders give the same known value.
 func (b builderScope) agreed() Vars {
 	out := Vars{}
@@ -106,7 +113,7 @@ func (d *Document) computeScopes() {
 	d.scopes = make([]Vars, len(d.Instructions))
 	lex, done := lexer(d.Escape)
 	defer done()
-	expand := func(s string, vars Vars) string {
+	expand := func(s string, vars shell.EnvGetter) string {
 		out, unmatched, err := lex.ProcessWord(s, vars)
 		if err != nil || len(unmatched) > 0 {
 			return unknownValue
@@ -141,7 +148,7 @@ func (d *Document) computeScopes() {
 					cur.args[kv.Key] = *kv.Value
 				case kv.Value != nil:
 					cur.buildkit[kv.Key] = expand(*kv.Value, cur.buildkit)
-					cur.args[kv.Key] = expand(*kv.Value, cur.classic())
+					cur.args[kv.Key] = expand(*kv.Value, classicEnv{cur})
 				case global:
 					cur.buildkit[kv.Key] = g
 					cur.args[kv.Key] = g
@@ -159,7 +166,7 @@ func (d *Document) computeScopes() {
 					continue
 				}
 				cur.buildkit[kv.Key] = expand(kv.Value, cur.buildkit)
-				cur.env[kv.Key] = expand(kv.Value, cur.classic())
+				cur.env[kv.Key] = expand(kv.Value, classicEnv{cur})
 			}
 		default:
 			changed = false

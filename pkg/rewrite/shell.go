@@ -286,7 +286,8 @@ func (d *Document) Shell(in *Instruction) *ShellScript {
 
 // splitShell splits the shell text of a RUN (see Shell).
 func (d *Document) splitShell(in *Instruction) *ShellScript {
-	s := &ShellScript{Mounts: d.runMounts(in)}
+	flags := d.FlagWords(in.ArgsSpan)
+	s := &ShellScript{Mounts: d.runMounts(in, flags)}
 	lx := shellLexer{src: d.Src, esc: byte(d.Escape)}
 	if lx.esc == 0 {
 		lx.esc = '\\'
@@ -299,7 +300,7 @@ func (d *Document) splitShell(in *Instruction) *ShellScript {
 		s.Span = body
 		lx.esc, lx.script = '\\', true
 	} else {
-		s.Span = Span{d.SkipFlags(in.ArgsSpan), in.ArgsSpan.End}
+		s.Span = Span{skipFlags(flags, in.ArgsSpan), in.ArgsSpan.End}
 	}
 	lx.end = s.Span.End
 	lx.base, lx.text = s.Span.Start, string(d.Src[s.Span.Start:s.Span.End])
@@ -347,10 +348,10 @@ type RunMount struct {
 // runMounts reads the --mount flags of a RUN. (BuildKit's parsed mounts
 // are only complete after its expansion step, which would change the
 // shared typed command.)
-func (d *Document) runMounts(in *Instruction) []RunMount {
+func (d *Document) runMounts(in *Instruction, flags []Word) []RunMount {
 	var out []RunMount
 	var vars Vars
-	for _, w := range d.FlagWords(in.ArgsSpan) {
+	for _, w := range flags {
 		if !strings.HasPrefix(w.Raw, "--") {
 			break
 		}
@@ -383,8 +384,11 @@ func (d *Document) runMounts(in *Instruction) []RunMount {
 }
 
 // SkipFlags returns the offset after the leading --flag words of span.
-func (d *Document) SkipFlags(span Span) int {
-	for _, w := range d.FlagWords(span) {
+func (d *Document) SkipFlags(span Span) int { return skipFlags(d.FlagWords(span), span) }
+
+// skipFlags is SkipFlags with the FlagWords of span.
+func skipFlags(flags []Word, span Span) int {
+	for _, w := range flags {
 		if !strings.HasPrefix(w.Raw, "--") {
 			return w.Span.Start
 		}
