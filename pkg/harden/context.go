@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 )
 
 // contextDir is the build context the rules read for the Dockerfile at
@@ -57,23 +58,39 @@ func contextSources(src []byte) []string {
 	}
 	var out []string
 	sc := bufio.NewScanner(bytes.NewReader(src))
-	sc.Buffer(make([]byte, 0, 64*1024), 4<<20)
+	sc.Buffer(nil, 4<<20) // grown from a few kilobytes as long lines need
 	var line strings.Builder
 	for sc.Scan() {
-		text := strings.TrimRight(sc.Text(), " \t\r")
-		if t := strings.TrimSpace(text); strings.HasPrefix(t, "#") && line.Len() > 0 {
+		text := bytes.TrimRight(sc.Bytes(), " \t\r")
+		if t := bytes.TrimSpace(text); bytes.HasPrefix(t, []byte("#")) && line.Len() > 0 {
 			continue // a comment inside a continuation
 		}
-		if strings.HasSuffix(text, `\`) {
-			line.WriteString(strings.TrimSuffix(text, `\`))
+		continued := bytes.HasSuffix(text, []byte(`\`))
+		if !continued && line.Len() == 0 {
+			// A line of its own, as most are: made a string only when
+			// it may be a COPY or ADD.
+			if mayCopy(text) {
+				out = append(out, copySources(string(text))...)
+			}
+			continue
+		}
+		if continued {
+			line.Write(text[:len(text)-1])
 			line.WriteByte(' ')
 			continue
 		}
-		line.WriteString(text)
+		line.Write(text)
 		out = append(out, copySources(line.String())...)
 		line.Reset()
 	}
 	return out
+}
+
+// mayCopy reports whether line's first word may be COPY or ADD, which
+// copySources asks of it: ASCII letters, so a prefix of its bytes.
+func mayCopy(line []byte) bool {
+	t := bytes.TrimLeftFunc(line, unicode.IsSpace)
+	return len(t) >= 3 && bytes.EqualFold(t[:3], []byte("ADD")) || len(t) >= 4 && bytes.EqualFold(t[:4], []byte("COPY"))
 }
 
 // copySources reads one instruction line (see contextSources).

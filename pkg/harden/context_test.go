@@ -3,6 +3,7 @@ package harden
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -58,5 +59,28 @@ func TestWalkRoot(t *testing.T) {
 	}
 	if got := walkRoot([]string{"x"}, "y/Dockerfile"); got != "" {
 		t.Errorf("walkRoot = %q, want \"\" outside every root", got)
+	}
+}
+
+// TestContextSources reads the plain COPY and ADD sources of a file: lines
+// of their own and continued ones, any case, comments inside a
+// continuation skipped, stages, URLs and variables left out.
+func TestContextSources(t *testing.T) {
+	src := "FROM a AS b\n" +
+		"COPY go.mod go.sum ./\n" +
+		"  add\tconf/ /etc/app/\r\n" +
+		"RUN echo COPY x y\n" +
+		"COPY --chown=1 \\\n" +
+		"  # a comment\n" +
+		"  src/ \\\n" +
+		"  /src/\n" +
+		"COPY --from=b /out /out\n" +
+		"ADD https://example.com/f /f\n" +
+		"COPY $X /x\n" +
+		"COPYING a b\n" +
+		"ADD last /last"
+	want := []string{"go.mod", "go.sum", "conf/", "src/", "last"}
+	if got := contextSources([]byte(src)); !slices.Equal(got, want) {
+		t.Fatalf("contextSources = %q, want %q", got, want)
 	}
 }

@@ -194,8 +194,12 @@ func newDocument(path string, src []byte, escape rune, ast *parser.Node, warning
 func (d *Document) index() error {
 	stage := -1
 	cmdIndex := 0
-	for _, n := range d.AST.Children {
-		in := &Instruction{
+	// One allocation for the whole table.
+	all := make([]Instruction, len(d.AST.Children))
+	d.Instructions = make([]*Instruction, 0, len(all))
+	for i, n := range d.AST.Children {
+		in := &all[i]
+		*in = Instruction{
 			Node:    n,
 			Keyword: strings.ToUpper(n.Value),
 			Line:    n.StartLine,
@@ -348,7 +352,7 @@ func (d *Document) InstructionAt(line int) *Instruction {
 }
 
 func lineStarts(src []byte) []int {
-	starts := []int{0}
+	starts := make([]int, 1, bytes.Count(src, []byte("\n"))+1)
 	for i, b := range src {
 		if b == '\n' && i+1 < len(src) {
 			starts = append(starts, i+1)

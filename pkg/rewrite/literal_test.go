@@ -30,8 +30,9 @@ func FuzzLiteralWord(f *testing.F) {
 	})
 }
 
-// FuzzFlagWords checks that flagWords is Words cut after the first word
-// that is not a --flag, for every instruction of whatever parses.
+// FuzzFlagWords checks that FlagWords is Words cut after the first word
+// that is not a --flag, neither as written nor by value, for every
+// instruction of whatever parses.
 func FuzzFlagWords(f *testing.F) {
 	for _, s := range []string{
 		"FROM a\nRUN --mount=type=cache,target=/x --network=none apt-get install x\n",
@@ -39,6 +40,7 @@ func FuzzFlagWords(f *testing.F) {
 		"# escape=`\nFROM a\nCOPY --from=b `\n  --chown=1 /a /b\n",
 		"FROM a\nRUN --a='b c' \"--d\" e\n",
 		"FROM a\nADD --checksum=sha256:0 http://x /y\n",
+		"FROM a\nCOPY \"--from=b\" --from=c /a /b\n",
 	} {
 		f.Add(s)
 	}
@@ -48,16 +50,16 @@ func FuzzFlagWords(f *testing.F) {
 			return
 		}
 		for _, in := range d.Instructions {
-			all, flags := d.Words(in.ArgsSpan), d.flagWords(in.ArgsSpan)
+			all, flags := d.Words(in.ArgsSpan), d.FlagWords(in.ArgsSpan)
 			want := all
 			for i, w := range all {
-				if !strings.HasPrefix(w.Raw, "--") {
+				if !strings.HasPrefix(w.Raw, "--") && !strings.HasPrefix(w.Value, "--") {
 					want = all[:i+1]
 					break
 				}
 			}
 			if !reflect.DeepEqual(flags, want) {
-				t.Fatalf("line %d: flagWords = %+v, want %+v", in.Line, flags, want)
+				t.Fatalf("line %d: FlagWords = %+v, want %+v", in.Line, flags, want)
 			}
 		}
 	})

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -79,11 +80,27 @@ func (b builderScope) classic() Vars {
 	return out
 }
 
+// classicValue is the value of k in classic, without building it.
+func (b builderScope) classicValue(k string) (string, bool) {
+	if v, ok := b.env[k]; ok {
+		return v, true
+	}
+	v, ok := b.args[k]
+	return v, ok
+}
+
+// classicEnv is what the classic builder expands with, read from b
+// without building it (see classic).
+type classicEnv struct{ b builderScope }
+
+func (c classicEnv) Get(k string) (string, bool) { return c.b.classicValue(k) }
+func (c classicEnv) Keys() []string              { return c.b.classic().Keys() }
+
 // agreed keeps the variables both builders give the same known value.
 func (b builderScope) agreed() Vars {
 	out := Vars{}
-	for k, v := range b.classic() {
-		if bv, ok := b.buildkit[k]; ok && bv == v && !strings.Contains(v, unknownValue) {
+	for k, bv := range b.buildkit {
+		if v, ok := b.classicValue(k); ok && bv == v && !strings.Contains(v, unknownValue) {
 			out[k] = v
 		}
 	}
@@ -94,11 +111,9 @@ func (b builderScope) agreed() Vars {
 // both builders see them.
 func (d *Document) computeScopes() {
 	d.scopes = make([]Vars, len(d.Instructions))
-	lex := shell.NewLex(d.Escape)
-	expand := func(s string, vars Vars) string {
-		if literalWord(s, d.Escape) {
-			return s
-		}
+	lex, done := lexer(d.Escape)
+	defer done()
+	expand := func(s string, vars shell.EnvGetter) string {
 		out, unmatched, err := lex.ProcessWord(s, vars)
 		if err != nil || len(unmatched) > 0 {
 			return unknownValue
@@ -128,9 +143,12 @@ func (d *Document) computeScopes() {
 			for _, kv := range c.Args {
 				g, global := d.GlobalArgs[kv.Key]
 				switch {
+				case kv.Value != nil && literalWord(*kv.Value, d.Escape):
+					cur.buildkit[kv.Key] = *kv.Value
+					cur.args[kv.Key] = *kv.Value
 				case kv.Value != nil:
 					cur.buildkit[kv.Key] = expand(*kv.Value, cur.buildkit)
-					cur.args[kv.Key] = expand(*kv.Value, cur.classic())
+					cur.args[kv.Key] = expand(*kv.Value, classicEnv{cur})
 				case global:
 					cur.buildkit[kv.Key] = g
 					cur.args[kv.Key] = g
@@ -142,8 +160,13 @@ func (d *Document) computeScopes() {
 			}
 		case *instructions.EnvCommand:
 			for _, kv := range c.Env {
+				if literalWord(kv.Value, d.Escape) {
+					cur.buildkit[kv.Key] = kv.Value
+					cur.env[kv.Key] = kv.Value
+					continue
+				}
 				cur.buildkit[kv.Key] = expand(kv.Value, cur.buildkit)
-				cur.env[kv.Key] = expand(kv.Value, cur.classic())
+				cur.env[kv.Key] = expand(kv.Value, classicEnv{cur})
 			}
 		default:
 			changed = false
@@ -175,13 +198,18 @@ func (d *Document) parentStage(i int) int {
 // with the ones before it.
 func (d *Document) globalDefaults() Vars {
 	vars := Vars{}
-	lex := shell.NewLex(d.Escape)
 	for _, a := range d.MetaArgs {
 		for _, kv := range a.Args {
 			if kv.Value == nil {
 				continue
 			}
+			if literalWord(*kv.Value, d.Escape) {
+				vars[kv.Key] = *kv.Value
+				continue
+			}
+			lex, done := lexer(d.Escape)
 			v, unset, err := lex.ProcessWord(*kv.Value, vars)
+			done()
 			if err != nil || usesBare(*kv.Value, unset) {
 				// A default built from an ARG with no value (ARG B, then
 				// ARG A=${B}-x) is only known at build time: leave it
@@ -229,7 +257,9 @@ func (d *Document) Expand(word string, vars Vars) (string, []string, error) {
 	if literalWord(word, d.Escape) {
 		return word, nil, nil
 	}
-	out, unmatched, err := shell.NewLex(d.Escape).ProcessWord(word, vars)
+	lex, done := lexer(d.Escape)
+	out, unmatched, err := lex.ProcessWord(word, vars)
+	done()
 	if err != nil {
 		return "", nil, err
 	}
@@ -239,6 +269,29 @@ func (d *Document) Expand(word string, vars Vars) (string, []string, error) {
 	}
 	sort.Strings(names)
 	return out, names, nil
+}
+
+// lexers hold BuildKit shell lexers for the two escape characters, to be
+// used again: a lexer is a kilobyte or so to make, and it keeps nothing
+// of one word for the next.
+var lexers [2]sync.Pool
+
+// lexer returns a lexer for escape and the func that gives it back.
+func lexer(escape rune) (*shell.Lex, func()) {
+	var pool *sync.Pool
+	switch escape {
+	case '\\':
+		pool = &lexers[0]
+	case '`':
+		pool = &lexers[1]
+	default:
+		return shell.NewLex(escape), func() {}
+	}
+	lex, _ := pool.Get().(*shell.Lex)
+	if lex == nil {
+		lex = shell.NewLex(escape)
+	}
+	return lex, func() { pool.Put(lex) }
 }
 
 // literalWord reports whether BuildKit's shell lexer gives word back as it

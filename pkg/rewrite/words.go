@@ -44,9 +44,11 @@ func (w Word) Literal() bool {
 // skips inside continuations. The spans let a rule replace a single word.
 func (d *Document) Words(span Span) []Word { return d.words(span, false) }
 
-// flagWords is Words up to and including the first word that is not a
-// --flag: all a reader of an instruction's flags needs.
-func (d *Document) flagWords(span Span) []Word { return d.words(span, true) }
+// FlagWords is Words up to and including the first word that is not a
+// --flag, as written or once its quotes are taken out ("--from=a" is a
+// flag to BuildKit): all a reader of an instruction's flags needs, without
+// splitting the rest of a long RUN.
+func (d *Document) FlagWords(span Span) []Word { return d.words(span, true) }
 
 func (d *Document) words(span Span, flagsOnly bool) []Word {
 	esc := byte(d.Escape)
@@ -144,7 +146,7 @@ func (ws *wordSplit) flush(at int) {
 			value = string(ws.val)
 		}
 		ws.words = append(ws.words, Word{Span: Span{ws.start, at}, Raw: raw, Value: value})
-		ws.done = ws.flagsOnly && !strings.HasPrefix(raw, "--")
+		ws.done = ws.flagsOnly && !strings.HasPrefix(raw, "--") && !strings.HasPrefix(value, "--")
 	}
 	ws.start = -1
 	ws.val = ws.val[:0]

@@ -52,6 +52,10 @@ type stageStep struct {
 	fromBase bool
 	vars     rewrite.Vars
 	cmds     []rewrite.ShellCommand // RUN: its simple commands that have a program (see Argv)
+	// progs and args are the Program and argValues of each of cmds,
+	// worked out once for the recipes that each look through every step.
+	progs []string
+	args  [][]string
 }
 
 // argValues returns the values of a command's arguments, after its program.
@@ -190,7 +194,7 @@ func recogniseBuild(d *rewrite.Document, image string, steps []stageStep, env *r
 // stageSteps annotates the stage's instructions with the working directory
 // and variables in effect at each; base is where the stage starts.
 func stageSteps(d *rewrite.Document, ins []*rewrite.Instruction, base workdirFact) []stageStep {
-	var steps []stageStep
+	steps := make([]stageStep, 0, len(ins))
 	workdir, baseWhy, fromBase := base.dir, base.why, true
 	for _, in := range ins {
 		vars := d.VarsAt(in)
@@ -211,10 +215,11 @@ func stageSteps(d *rewrite.Document, ins []*rewrite.Instruction, base workdirFac
 			}
 			st.workdir, st.baseWhy, st.fromBase = workdir, baseWhy, fromBase
 		case *instructions.RunCommand:
-			for _, sc := range d.ShellCommands(in) {
-				if sc.Argv() != nil {
-					st.cmds = append(st.cmds, sc)
-				}
+			st.cmds = withProgram(d.ShellCommands(in))
+			st.progs = make([]string, len(st.cmds))
+			st.args = make([][]string, len(st.cmds))
+			for i, c := range st.cmds {
+				st.progs[i], st.args[i] = c.Program(), argValues(c)
 			}
 		}
 		steps = append(steps, st)
@@ -222,13 +227,30 @@ func stageSteps(d *rewrite.Document, ins []*rewrite.Instruction, base workdirFac
 	return steps
 }
 
+// withProgram returns the commands that have a program: cmds itself
+// (capped, never to be changed) when they all do, as most RUNs' do.
+func withProgram(cmds []rewrite.ShellCommand) []rewrite.ShellCommand {
+	for i, c := range cmds {
+		if c.Argv() == nil {
+			out := slices.Clip(cmds[:i])
+			for _, c := range cmds[i+1:] {
+				if c.Argv() != nil {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+	}
+	return slices.Clip(cmds)
+}
+
 // findCommands returns the indexes of the RUN steps with a simple command
 // for which match is true, and the matching commands.
 func findCommands(steps []stageStep, match func(prog string, args []string) bool) (idx []int, cmds []rewrite.ShellCommand) {
 	for i, st := range steps {
 		found := false
-		for _, c := range st.cmds {
-			if match(c.Program(), argValues(c)) {
+		for i, c := range st.cmds {
+			if match(st.progs[i], st.args[i]) {
 				cmds = append(cmds, c)
 				found = true
 			}

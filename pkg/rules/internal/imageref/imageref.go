@@ -97,7 +97,7 @@ func OtherRefs(d *rewrite.Document) []*Ref {
 		default:
 			continue
 		}
-		for _, w := range d.Words(in.ArgsSpan) {
+		for _, w := range d.FlagWords(in.ArgsSpan) {
 			if !strings.HasPrefix(w.Value, "--") {
 				break
 			}
