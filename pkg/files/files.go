@@ -21,12 +21,45 @@ import (
 // trees whose Dockerfiles belong to other projects.
 var skippedDirs = map[string]bool{".git": true, "node_modules": true, "vendor": true}
 
+// notDockerfileExt are extensions that make Dockerfile.EXT something else:
+// configuration and documents about Dockerfiles, templates that generate
+// them (Dockerfile.template, Dockerfile.j2: not Dockerfiles until
+// rendered), patches, backups and ignore files.
+var notDockerfileExt = map[string]bool{
+	"json": true, "yaml": true, "yml": true, "toml": true, "xml": true, "ini": true, "lock": true,
+	"md": true, "rst": true, "adoc": true, "html": true, "txt": true,
+	"template": true, "tmpl": true, "tpl": true, "j2": true, "jinja": true, "jinja2": true,
+	"erb": true, "mustache": true, "hbs": true, "gotmpl": true, "in": true,
+	"patch": true, "diff": true, "orig": true, "rej": true, "bak": true, "swp": true,
+	"dockerignore": true, "containerignore": true,
+}
+
+// sourceExt are extensions of program source. Dockerfile.go may be Go
+// source (BuildKit has one) or the Dockerfile of a Go service, so the
+// walk reads such a file and keeps it only when it looks like a
+// Dockerfile (looksLikeDockerfile).
+var sourceExt = map[string]bool{
+	"go": true, "py": true, "js": true, "mjs": true, "cjs": true, "ts": true, "rb": true, "rs": true,
+	"java": true, "kt": true, "cs": true, "php": true, "pl": true, "sh": true, "bash": true, "ps1": true,
+	"c": true, "h": true, "cc": true, "cpp": true, "swift": true, "scala": true, "lua": true,
+}
+
+// lastExt is a name's last extension in lower case.
+func lastExt(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return strings.ToLower(name[i+1:])
+	}
+	return ""
+}
+
 // IsDockerfileName reports whether a file name is one hardenfix treats as a
 // Dockerfile: Dockerfile, Containerfile, *.Dockerfile, *.containerfile,
 // Dockerfile.*, Containerfile.* (the first letter of the word in either
-// case). Ignore files such as Dockerfile.dockerignore are not Dockerfiles.
+// case). A name whose last extension says it is something else — ignore
+// files (Dockerfile.dockerignore), templates, documents, patches and
+// backups (notDockerfileExt) — is not a Dockerfile.
 func IsDockerfileName(name string) bool {
-	if strings.HasSuffix(name, ".dockerignore") || strings.HasSuffix(name, ".containerignore") {
+	if notDockerfileExt[lastExt(name)] {
 		return false
 	}
 	for _, word := range []string{"ockerfile", "ontainerfile"} {
@@ -100,7 +133,9 @@ func Discover(roots, excludes []string) ([]string, error) {
 					return filepath.SkipDir
 				}
 			case d.Type().IsRegular() && IsDockerfileName(d.Name()):
-				add(p)
+				if !sourceExt[lastExt(d.Name())] || looksLikeDockerfile(p) {
+					add(p)
+				}
 			}
 			return nil
 		})
@@ -110,6 +145,30 @@ func Discover(roots, excludes []string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// looksLikeDockerfile reports whether the file's first line that is not
+// blank or a comment starts with an instruction a Dockerfile can start
+// with (FROM, or ARG before the first FROM). Used only for names that may
+// as well be program source.
+func looksLikeDockerfile(name string) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		return true // let reading it report the error
+	}
+	defer f.Close()
+	buf := make([]byte, 8192)
+	n, _ := io.ReadFull(f, buf)
+	for _, line := range strings.Split(string(buf[:n]), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(line, "\ufeff"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		word, _, _ := strings.Cut(line, " ")
+		word, _, _ = strings.Cut(word, "\t")
+		return strings.EqualFold(word, "FROM") || strings.EqualFold(word, "ARG")
+	}
+	return false
 }
 
 // Excluded reports whether a slash-separated relative path matches one of

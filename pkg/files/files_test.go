@@ -10,9 +10,11 @@ import (
 
 func TestIsDockerfileName(t *testing.T) {
 	yes := []string{"Dockerfile", "dockerfile", "Containerfile", "containerfile", "Dockerfile.dev",
-		"dockerfile.prod", "Containerfile.arm64", "app.Dockerfile", "app.dockerfile", "x.containerfile", "x.Containerfile"}
+		"dockerfile.prod", "Dockerfile.alpine", "Dockerfile.oracle", "Dockerfile.windows", "Dockerfile.ubi9", "Containerfile.arm64", "app.Dockerfile", "app.dockerfile", "x.containerfile", "x.Containerfile"}
 	no := []string{"Dockerfile.dockerignore", "app.Dockerfile.dockerignore", "Containerfile.containerignore", "DOCKERFILE",
-		"Dockerfiles", "mydockerfile", "Dockerfile.", ".Dockerfile", "docker-compose.yml", "README.md", "dockerfile_test.go"}
+		"Dockerfiles", "mydockerfile", "Dockerfile.", ".Dockerfile", "docker-compose.yml", "README.md", "dockerfile_test.go",
+		"Dockerfile.template", "Dockerfile.j2", "dockerfile.yaml", "Dockerfile.md", "Dockerfile.orig",
+		"Dockerfile.in", "Dockerfile.TMPL", "app.Dockerfile.bak"}
 	for _, n := range yes {
 		if !IsDockerfileName(n) {
 			t.Errorf("IsDockerfileName(%q) = false, want true", n)
@@ -44,9 +46,14 @@ func TestDiscover(t *testing.T) {
 		"Dockerfile", "svc/api/Dockerfile.prod", "svc/web/web.Dockerfile", "Containerfile",
 		".git/Dockerfile", "node_modules/pkg/Dockerfile", "vendor/x/Dockerfile",
 		"testdata/Dockerfile", "docs/README.md", "svc/api/Dockerfile.dockerignore",
+		"svc/go/Dockerfile.go", "tmpl/Dockerfile.template",
 	} {
 		write(t, root, rel, "FROM scratch\n")
 	}
+	// Program source named like a Dockerfile is not one; a Dockerfile.py
+	// that starts with comments and an ARG is.
+	write(t, root, "frontend/dockerfile.go", "// Package dockerfile builds images.\npackage dockerfile\n")
+	write(t, root, "svc/py/Dockerfile.py", "# syntax=docker/dockerfile:1\n\n# the Python service\narg BASE=python:3.12\nFROM $BASE\n")
 	write(t, outside, "Dockerfile", "FROM scratch\n")
 	// A link out of the tree, and a link inside it, are both not followed.
 	if err := os.Symlink(outside, filepath.Join(root, "linked")); err != nil {
@@ -62,7 +69,7 @@ func TestDiscover(t *testing.T) {
 	for i := range got {
 		got[i] = filepath.ToSlash(strings.TrimPrefix(got[i], root+string(filepath.Separator)))
 	}
-	want := []string{"Containerfile", "Dockerfile", "svc/api/Dockerfile.prod", "svc/web/web.Dockerfile"}
+	want := []string{"Containerfile", "Dockerfile", "svc/api/Dockerfile.prod", "svc/go/Dockerfile.go", "svc/py/Dockerfile.py", "svc/web/web.Dockerfile"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Discover = %q, want %q", got, want)
 	}
