@@ -4,10 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"path"
 	"strings"
-
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
@@ -181,39 +178,15 @@ func withoutInterpreterLine(d *rewrite.Document, env *rewrite.Env, in *rewrite.I
 		related[parent] = true
 		s = parent
 	}
-	base := path.Base(prog)
-	for i := len(d.Instructions) - 1; i >= 0; i-- {
-		c := d.Instructions[i]
-		if !related[c.Stage] || c.Span.Start > in.Span.Start {
-			continue
-		}
-		var srcs []string
-		var dest string
-		switch cmd := c.Command.(type) {
-		case *instructions.CopyCommand:
-			if cmd.From != "" {
-				continue
-			}
-			srcs, dest = cmd.SourcePaths, cmd.DestPath
-		case *instructions.AddCommand:
-			srcs, dest = cmd.SourcePaths, cmd.DestPath
-		default:
-			continue
-		}
-		for _, src := range srcs {
-			if strings.Contains(src, "://") || strings.ContainsAny(src, "*?[$") {
-				continue
-			}
-			intoDir := strings.HasSuffix(dest, "/") || len(srcs) > 1
-			if intoDir && path.Base(src) != base || !intoDir && path.Base(dest) != base {
-				continue
-			}
-			text := buildctx.ReadFile(env.BuildContext, src)
-			if text == "" || strings.HasPrefix(text, "#!") || strings.HasPrefix(text, "\x7fELF") {
-				return ""
-			}
-			return prog + " (" + src + " in the build context) has no #! line: sh runs such a script itself, the exec form would fail with \"exec format error\"; start it with #!/bin/sh, then run hardenfix again"
+	var copies []*rewrite.Instruction
+	for _, c := range d.Instructions {
+		if related[c.Stage] && c.Span.Start <= in.Span.Start {
+			copies = append(copies, c)
 		}
 	}
-	return ""
+	src, text, found := buildctx.CopiedTo(env.BuildContext, copies, prog)
+	if !found || text == "" || strings.HasPrefix(text, "#!") || strings.HasPrefix(text, "\x7fELF") {
+		return ""
+	}
+	return prog + " (" + src + " in the build context) has no #! line: sh runs such a script itself, the exec form would fail with \"exec format error\"; start it with #!/bin/sh, then run hardenfix again"
 }

@@ -348,17 +348,8 @@ func (p *nonRootPlan) copiedFiles(keep func(dest, src string) bool) []ctxCopy {
 	n := 0
 	for _, s := range p.a.Chain {
 		for _, in := range p.d.Stage(s) {
-			var sources []string
-			var dest string
-			switch c := in.Command.(type) {
-			case *instructions.CopyCommand:
-				if c.From != "" {
-					continue
-				}
-				sources, dest = c.SourcePaths, c.DestPath
-			case *instructions.AddCommand:
-				sources, dest = c.SourcePaths, c.DestPath
-			default:
+			sources, dest, ok := buildctx.Sources(in.Command)
+			if !ok {
 				continue
 			}
 			if !path.IsAbs(dest) {
@@ -509,16 +500,9 @@ func (p *nonRootPlan) contextFileAt(stage int, want string) string {
 		case *instructions.CopyCommand, *instructions.AddCommand:
 			// ADD of local files and folders copies them as COPY does
 			// (kanboard: ADD docker/ /); its URLs are skipped below.
-			var sources []string
-			var dest string
-			switch c := c.(type) {
-			case *instructions.CopyCommand:
-				if c.From != "" {
-					continue
-				}
-				sources, dest = c.SourcePaths, c.DestPath
-			case *instructions.AddCommand:
-				sources, dest = c.SourcePaths, c.DestPath
+			sources, dest, ok := buildctx.Sources(c)
+			if !ok {
+				continue
 			}
 			if strings.ContainsAny(dest, "$") {
 				continue

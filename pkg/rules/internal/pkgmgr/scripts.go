@@ -1,7 +1,6 @@
 package pkgmgr
 
 import (
-	"io/fs"
 	"path"
 	"strings"
 
@@ -53,7 +52,7 @@ func LaterScriptUse(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instructi
 				break // a later update: the lists come from there
 			}
 			for _, p := range scriptArgs(c) {
-				text := copiedScript(env.BuildContext, copies, p)
+				_, text, _ := buildctx.CopiedTo(env.BuildContext, copies, p)
 				if text == "" {
 					continue
 				}
@@ -91,37 +90,4 @@ func scriptArgs(c rewrite.ShellCommand) []string {
 		return []string{argv[0].Value}
 	}
 	return nil
-}
-
-// copiedScript returns the text of the context file a COPY or ADD put at
-// p (matched by name: the copy's file name, or its source's name in a
-// folder it copies into), or "".
-func copiedScript(fsys fs.FS, copies []*rewrite.Instruction, p string) string {
-	base := path.Base(p)
-	for i := len(copies) - 1; i >= 0; i-- {
-		var srcs []string
-		var dest, from string
-		switch c := copies[i].Command.(type) {
-		case *instructions.CopyCommand:
-			srcs, dest, from = c.SourcePaths, c.DestPath, c.From
-		case *instructions.AddCommand:
-			srcs, dest = c.SourcePaths, c.DestPath
-		}
-		if from != "" {
-			continue
-		}
-		for _, src := range srcs {
-			if strings.Contains(src, "://") || strings.ContainsAny(src, "*?[$") {
-				continue
-			}
-			intoDir := strings.HasSuffix(dest, "/") || len(srcs) > 1
-			if intoDir && path.Base(src) != base || !intoDir && path.Base(dest) != base {
-				continue
-			}
-			if text := buildctx.ReadFile(fsys, src); text != "" {
-				return text
-			}
-		}
-	}
-	return ""
 }
