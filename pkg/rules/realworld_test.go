@@ -34,6 +34,8 @@ func TestRealWorld(t *testing.T) {
 	kinds := map[string]int{}
 	type tally struct{ files, root, rootAfter int }
 	perDir := map[string]*tally{}
+	openContext := rewrite.OpenContext(t.TempDir())
+	defer func() { openContext.Close() }()
 	for _, p := range files {
 		total++
 		src, err := os.ReadFile(p)
@@ -51,10 +53,13 @@ func TestRealWorld(t *testing.T) {
 			perDir[top] = &tally{}
 		}
 		perDir[top].files++
+		// The context stays open for the invariants' runs and RunsAs
+		// below (a closed one reads as empty); the next file closes it.
+		openContext.Close()
 		buildContext := rewrite.OpenContext(filepath.Dir(p))
+		openContext = buildContext
 		env := &rewrite.Env{BuildContext: buildContext}
 		res, err := rewrite.Run(context.Background(), p, src, rules, env)
-		buildContext.Close()
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
 			continue
