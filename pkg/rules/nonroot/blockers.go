@@ -489,7 +489,12 @@ func (a *stageAnalysis) bareInterpreter() string {
 	if a.entrypoint != nil {
 		words = strings.Fields(strings.Join(a.entrypointLine, " "))
 		for len(words) > 0 && (entrypointWrappers[path.Base(words[0])] || words[0] == "--") {
+			init := initWrappers[path.Base(words[0])]
 			words = words[1:]
+			// tini -g sh: the init's own flags, as unwrapInit skips them.
+			for init && len(words) > 0 && strings.HasPrefix(words[0], "-") && words[0] != "--" {
+				words = words[1:]
+			}
 		}
 	}
 	if a.cmd != nil {
