@@ -332,6 +332,11 @@ func recommendsNeeded(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruc
 		if later := pkgmgr.LaterUse(d, in, r.uses, func(rewrite.ShellCommand) bool { return false }); later > 0 {
 			return fmt.Sprintf("%s installed here %s in line %d and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, later, r.needs, r.needs)
 		}
+		// discourse's image/base: wget installed in the builder, used
+		// by /tmp/install-libheif that a stage built on it runs.
+		if later, script := pkgmgr.LaterScriptUse(d, env, in, r.uses, func(rewrite.ShellCommand) bool { return false }); later > 0 {
+			return fmt.Sprintf("%s installed here %s in %s, which the RUN in line %d runs, and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, script, later, r.needs, r.needs)
+		}
 	}
 	return ""
 }
