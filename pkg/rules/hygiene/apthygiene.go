@@ -128,6 +128,13 @@ func aptListsLeft(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction
 			aptListsRemoval.MatchString(rewrite.ShellWrapperScript(c)) {
 			return nil, nil
 		}
+		// photoprism: RUN apt-get update && … && /scripts/cleanup.sh,
+		// a script from the context that removes the lists.
+		for _, text := range pkgmgr.ScriptsRun(d, env, in, c) {
+			if aptListsRemoval.MatchString(text) {
+				return nil, nil
+			}
+		}
 	}
 	note := func(msg string) []rewrite.Note { return []rewrite.Note{{Line: in.Line, Message: msg}} }
 	needs := func(c rewrite.ShellCommand) bool {

@@ -70,6 +70,40 @@ func LaterScriptUse(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instructi
 	return 0, ""
 }
 
+// ScriptsRun returns the text of each script from the build context that
+// command c of RUN in runs: one a COPY or ADD before in, in its stage or a
+// stage it is built FROM, put at the path c runs.
+func ScriptsRun(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction, c rewrite.ShellCommand) []string {
+	if env == nil || env.BuildContext == nil {
+		return nil
+	}
+	paths := scriptArgs(c)
+	if len(paths) == 0 {
+		return nil
+	}
+	chain, _, _ := d.StageChain(in.Stage)
+	inChain := map[int]bool{}
+	for _, st := range chain {
+		inChain[st] = true
+	}
+	var copies []*rewrite.Instruction
+	for _, other := range d.Instructions {
+		if other.Span.Start >= in.Span.Start {
+			break
+		}
+		if inChain[other.Stage] && (other.Keyword == "COPY" || other.Keyword == "ADD") {
+			copies = append(copies, other)
+		}
+	}
+	var out []string
+	for _, p := range paths {
+		if _, text, _ := buildctx.CopiedTo(env.BuildContext, copies, p); text != "" {
+			out = append(out, text)
+		}
+	}
+	return out
+}
+
 // scriptArgs returns the paths a command may run as a script: the command
 // itself when it is a path, or the first argument of sh, bash and the like.
 func scriptArgs(c rewrite.ShellCommand) []string {
