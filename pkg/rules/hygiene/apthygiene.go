@@ -317,6 +317,12 @@ var runtimeRecommends = []struct {
 	// xvfb Recommends xauth (packages.debian.org/bookworm/xvfb); the
 	// xvfb-run(1) man page: "xvfb-run requires the xauth command to
 	// function".
+	// devscripts Recommends lintian (packages.debian.org/trixie/devscripts),
+	// which debuild runs after the build unless told not to.
+	{map[string]bool{"devscripts": true}, "lintian", func(c rewrite.ShellCommand) bool {
+		p := path.Base(c.Program())
+		return p == "lintian" || p == "debuild"
+	}, "runs lintian (itself or through debuild)", ""},
 	{map[string]bool{"xvfb": true}, "xauth", func(c rewrite.ShellCommand) bool { return path.Base(c.Program()) == "xvfb-run" }, "is used by xvfb-run", ""},
 }
 
@@ -353,6 +359,15 @@ func recommendsNeeded(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruc
 		// by /tmp/install-libheif that a stage built on it runs.
 		if later, script := pkgmgr.LaterScriptUse(d, env, in, r.uses, func(rewrite.ShellCommand) bool { return false }); later > 0 {
 			return fmt.Sprintf("%s installed here %s in %s, which the RUN in line %d runs, and needs %s%s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, script, later, r.needs, r.hint, r.needs)
+		}
+		// miniflux's packaging/debian: devscripts installed, its
+		// Recommends lintian run by the build.sh the CMD starts.
+		if at, script := pkgmgr.StartUse(d, env, in, r.uses); at > 0 {
+			where := fmt.Sprintf("when the container starts (line %d)", at)
+			if script != "" {
+				where = fmt.Sprintf("in %s, which line %d starts,", script, at)
+			}
+			return fmt.Sprintf("%s installed here %s %s and needs %s%s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, where, r.needs, r.hint, r.needs)
 		}
 	}
 	return ""
