@@ -141,14 +141,22 @@ func checkMultiStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env)
 	} else if why != "" {
 		return note(why)
 	}
-	if run, why := runtimeInstall(d, env, steps, rec, rec.runtimeLibs); why != "" {
-		return note(why)
-	} else if run != "" {
-		rec.prelude = append(rec.prelude, run)
-	}
-	plan, why := planSplit(d, steps, rec)
+	run, why := runtimeInstall(d, env, steps, rec, rec.runtimeLibs, nil)
 	if why != "" {
 		return note(why)
+	}
+	plan, why := planSplit(d, env, steps, rec)
+	if why != "" {
+		return note(why)
+	}
+	if len(plan.tools) > 0 {
+		// The HEALTHCHECK's curl or wget came with the build image.
+		if run, why = runtimeInstall(d, env, steps, rec, rec.runtimeLibs, plan.tools); why != "" {
+			return note(why)
+		}
+	}
+	if run != "" {
+		rec.prelude = append(rec.prelude, run)
 	}
 	var pinNote string
 	if runtime, why := carryPin(ctx, image, rec.runtime, env); why != "" {
@@ -164,6 +172,9 @@ func checkMultiStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env)
 	notes := []rewrite.Note{{Line: from.Line, Message: "the final stage holds only " + describeArtifacts(rec.artifacts) + "; if the application reads other files at run time (templates, static assets, configuration), add COPY --from=" + plan.stageName + " lines for them"}}
 	if rec.caveat != "" {
 		notes = append(notes, rewrite.Note{Line: from.Line, Message: rec.caveat})
+	}
+	if len(plan.tools) > 0 {
+		notes = append(notes, rewrite.Note{Line: from.Line, Message: fmt.Sprintf("the final stage installs %s: the HEALTHCHECK runs it, and %s does not have it", strings.Join(plan.tools, " and "), rec.runtime)})
 	}
 	if pinNote != "" {
 		notes = append(notes, rewrite.Note{Line: from.Line, Message: pinNote})
@@ -288,6 +299,10 @@ type splitPlan struct {
 	// stage: legacy `ENV key value` lines in key=value form, so the copy
 	// adds no BuildKit LegacyKeyValueFormat warning.
 	texts map[*rewrite.Instruction]string
+	// finalWorkdir is where the container starts; tools are what the
+	// HEALTHCHECK needs installed in the final stage (curl, wget).
+	finalWorkdir string
+	tools        []string
 }
 
 // runtimeKeywords are instructions that only describe how the image runs.
@@ -298,7 +313,7 @@ var runtimeKeywords = map[string]bool{
 
 // planSplit checks the preconditions every recipe shares and decides what
 // goes into the final stage. It returns a reason when the split is unsafe.
-func planSplit(d *rewrite.Document, steps []stageStep, rec *recipe) (*splitPlan, string) {
+func planSplit(d *rewrite.Document, env *rewrite.Env, steps []stageStep, rec *recipe) (*splitPlan, string) {
 	plan := &splitPlan{stageName: "build"}
 	if n := d.Stages[0].Name; n != "" {
 		plan.stageName = n
@@ -324,6 +339,10 @@ func planSplit(d *rewrite.Document, steps []stageStep, rec *recipe) (*splitPlan,
 		return nil, workdirReason(steps[len(steps)-1], "the working directory depends on a variable with no known value")
 	}
 	if why := checkProgram(argv, finalWorkdir, rec); why != "" {
+		return nil, why
+	}
+	plan.finalWorkdir = finalWorkdir
+	if plan.tools, why = plan.healthcheckTools(env, steps, rec); why != "" {
 		return nil, why
 	}
 	return plan, ""

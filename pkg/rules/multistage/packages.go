@@ -273,10 +273,10 @@ func debianSuite(tag string) string {
 // runtimeInstall decides what the final stage must install: the stage's
 // packages less the build-only ones, -dev packages as their libraries,
 // plus extra (libraries the recipe found, e.g. for Python packages built
-// from source), in the runtime image's package manager. It returns the
-// RUN line to add ("" when nothing is needed), or why the split cannot
-// carry them.
-func runtimeInstall(d *rewrite.Document, env *rewrite.Env, steps []stageStep, rec *recipe, extra []string) (string, string) {
+// from source) and tools (the HEALTHCHECK's curl or wget), in the runtime
+// image's package manager. It returns the RUN line to add ("" when nothing
+// is needed), or why the split cannot carry them.
+func runtimeInstall(d *rewrite.Document, env *rewrite.Env, steps []stageStep, rec *recipe, extra, tools []string) (string, string) {
 	inst, why := stagePackages(steps)
 	if why != "" {
 		return "", why
@@ -319,6 +319,12 @@ func runtimeInstall(d *rewrite.Document, env *rewrite.Env, steps []stageStep, re
 			inst.pm = "apt"
 		}
 		add(lib)
+	}
+	for _, t := range tools {
+		if inst.pm == "" {
+			inst.pm = rt.PackageManager // curl and wget are named alike in every one
+		}
+		add(t)
 	}
 	if len(keep) == 0 {
 		return "", ""
