@@ -303,6 +303,9 @@ type splitPlan struct {
 	// HEALTHCHECK needs installed in the final stage (curl, wget).
 	finalWorkdir string
 	tools        []string
+	// preBuildWhy says why a RUN before the build step may prepare
+	// something the runtime needs ("" when none does).
+	preBuildWhy string
 }
 
 // runtimeKeywords are instructions that only describe how the image runs.
@@ -341,6 +344,9 @@ func planSplit(d *rewrite.Document, env *rewrite.Env, steps []stageStep, rec *re
 	if why := checkProgram(argv, finalWorkdir, rec); why != "" {
 		return nil, why
 	}
+	if plan.preBuildWhy != "" {
+		return nil, plan.preBuildWhy
+	}
 	plan.finalWorkdir = finalWorkdir
 	if plan.tools, why = plan.healthcheckTools(env, steps, rec); why != "" {
 		return nil, why
@@ -376,6 +382,14 @@ func (p *splitPlan) place(d *rewrite.Document, steps []stageStep, rec *recipe) (
 		case in.Keyword == "RUN" && i > rec.buildStep:
 			if !buildOnly(st, rec) {
 				return nil, fmt.Sprintf("the RUN at line %d comes after the build step and may prepare something the runtime needs", in.Line)
+			}
+		case in.Keyword == "RUN":
+			srcDir := "" // a compiled build's sources are only its inputs
+			if !rec.interpreted {
+				srcDir = p.workdir
+			}
+			if why := preBuildRun(st, rec, srcDir); why != "" && p.preBuildWhy == "" {
+				p.preBuildWhy = why // said after the entrypoint's checks, which are more precise
 			}
 		case (in.Keyword == "ARG" || in.Keyword == "ENV") && i < rec.buildStep:
 			if why := p.modernEnv(d, in); why != "" {
