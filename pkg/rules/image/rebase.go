@@ -201,6 +201,9 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *rewrite.E
 		if why := releaseChecks(cat, d, r.Stage, p, tp, rep, pm); why != "" {
 			return why
 		}
+		if why := imagePathBlocker(d, r.Stage, p); why != "" {
+			return why
+		}
 		tf, _ := cat.Facts(rep.target)
 		if pm != "" {
 			switch {

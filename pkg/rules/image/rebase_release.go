@@ -386,3 +386,37 @@ func stageNamed(d *rewrite.Document, name string, before int) int {
 	}
 	return idx
 }
+
+// imagePaths are where a deprecated image keeps what its successor keeps
+// elsewhere. openjdk's Debian images put the JDK in /usr/local/openjdk-N,
+// its Oracle Linux ones in /usr/java/openjdk-N (with /usr/java/default and
+// latest), its older and Alpine ones in Debian's and Alpine's
+// /usr/lib/jvm/… (docker-library/openjdk's Dockerfile templates); Eclipse
+// Temurin keeps it in /opt/java/openjdk. A Dockerfile that names the old
+// path (a java binary in CMD, a cacerts keystore for keytool, a PATH
+// entry) breaks on the successor unless it goes through $JAVA_HOME.
+var imagePaths = map[string]struct {
+	re    *regexp.Regexp
+	where string
+}{
+	"docker.io/library/openjdk": {regexp.MustCompile(`/usr/local/openjdk-\d+|/usr/java/(?:openjdk-\d+|default|latest)\b|/usr/lib/jvm/[A-Za-z0-9._-]+`), "the JDK, which eclipse-temurin keeps in /opt/java/openjdk ($JAVA_HOME)"},
+}
+
+// imagePathBlocker says why moving stage off orig breaks a path the
+// Dockerfile names inside the old image ("" when none is named).
+func imagePathBlocker(d *rewrite.Document, stage int, orig imageref.Parsed) string {
+	paths, ok := imagePaths[orig.Named.Name()]
+	if !ok {
+		return ""
+	}
+	stages := stageAndDescendants(d, stage)
+	for _, in := range d.Instructions {
+		if !stages[in.Stage] || in.Keyword == "FROM" {
+			continue
+		}
+		if m := paths.re.FindString(in.Span.Text(d.Src)); m != "" {
+			return fmt.Sprintf("line %d names %s, where %s keeps %s; reach the JDK through $JAVA_HOME or java on PATH instead, then run hardenfix again", in.Line, m, orig.Named.Name()[len("docker.io/library/"):], paths.where)
+		}
+	}
+	return ""
+}
