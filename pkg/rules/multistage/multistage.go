@@ -877,6 +877,11 @@ func slimFinalStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env) 
 		slimTag = tag + "-slim"
 	}
 	from := ins[0]
+	if name == "python" {
+		if why := builtAgainstFullImage(d, env, last, name+":"+slimTag); why != "" {
+			return nil, []rewrite.Note{{Line: from.Line, Message: fmt.Sprintf("the final stage only runs python but stays on %s: %s", image, why)}}, nil
+		}
+	}
 	words := d.Words(from.ArgsSpan)
 	for _, w := range words {
 		if w.Value != st.BaseName {
