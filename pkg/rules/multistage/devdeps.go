@@ -82,8 +82,40 @@ func packageOfModule(m string) string {
 // packageDevDependencies reads the devDependencies of the package.json the
 // stage copies from the build context (nil when it is not there).
 func packageDevDependencies(d *rewrite.Document, steps []stageStep, env *rewrite.Env) map[string]bool {
+	_, dev := packageDependencies(d, steps, env)
+	return dev
+}
+
+// nativeAddonLibs are native addons node-gyp builds against a library the
+// full node image carries as -dev headers (buildpack-deps: libpq-dev,
+// libkrb5-dev) and node:X-slim lacks; their Debian runtime packages, named
+// alike on bullseye, bookworm and trixie. Sources: pg-native's and
+// kerberos's READMEs.
+var nativeAddonLibs = map[string][]string{
+	"pg-native": {"libpq5"},
+	"libpq":     {"libpq5"},
+	"kerberos":  {"libkrb5-3", "libgssapi-krb5-2"},
+}
+
+// nodeRuntimeLibs returns the libraries the native addons package.json
+// depends on need at run time.
+func nodeRuntimeLibs(d *rewrite.Document, steps []stageStep, env *rewrite.Env) []string {
+	deps, _ := packageDependencies(d, steps, env)
+	var libs []string
+	for _, name := range []string{"pg-native", "libpq", "kerberos"} {
+		if deps[name] {
+			libs = append(libs, nativeAddonLibs[name]...)
+		}
+	}
+	return libs
+}
+
+// packageDependencies reads the dependencies and devDependencies of the
+// package.json the stage copies from the build context (nil when it is
+// not there).
+func packageDependencies(d *rewrite.Document, steps []stageStep, env *rewrite.Env) (deps, dev map[string]bool) {
 	if env == nil || env.BuildContext == nil {
-		return nil
+		return nil, nil
 	}
 	for _, dir := range packageJSONDirs(d, steps) {
 		text := buildctx.ReadFile(env.BuildContext, path.Join(dir, "package.json"))
@@ -91,18 +123,26 @@ func packageDevDependencies(d *rewrite.Document, steps []stageStep, env *rewrite
 			continue
 		}
 		var pkg struct {
-			DevDependencies map[string]any `json:"devDependencies"`
+			Dependencies         map[string]any `json:"dependencies"`
+			OptionalDependencies map[string]any `json:"optionalDependencies"`
+			DevDependencies      map[string]any `json:"devDependencies"`
 		}
 		if err := json.Unmarshal([]byte(text), &pkg); err != nil {
-			return nil
+			return nil, nil
 		}
-		out := map[string]bool{}
+		deps, dev = map[string]bool{}, map[string]bool{}
+		for name := range pkg.Dependencies {
+			deps[name] = true
+		}
+		for name := range pkg.OptionalDependencies {
+			deps[name] = true
+		}
 		for name := range pkg.DevDependencies {
-			out[name] = true
+			dev[name] = true
 		}
-		return out
+		return deps, dev
 	}
-	return nil
+	return nil, nil
 }
 
 // devDependencyCaveat is the note for an app folder copied with its

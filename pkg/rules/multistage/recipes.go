@@ -272,6 +272,9 @@ func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 			rec.caveat, rec.buildEdit = devDependencyCaveat(prog), nil
 		}
 	}
+	if !strings.Contains(tag, "alpine") {
+		rec.runtimeLibs = nodeRuntimeLibs(d, steps, env) // Debian names; alpine stays on its image
+	}
 	return rec, ""
 }
 
