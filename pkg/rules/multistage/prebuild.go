@@ -16,10 +16,11 @@ import (
 // fails at run time, so such a RUN means no split.
 
 // buildStageCommands only install packages, run the toolchain, or change
-// nothing on disk.
+// nothing on disk. corepack is not one: corepack enable puts yarn and pnpm
+// shims in /usr/local/bin, which the runtime image would lack.
 var buildStageCommands = stringSet(
 	"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "apt-mark", "dpkg",
-	"go", "npm", "yarn", "pnpm", "npx", "corepack", "pip", "pip3",
+	"go", "npm", "yarn", "pnpm", "npx", "pip", "pip3",
 	"mvn", "mvnw", "gradle", "gradlew", "dotnet", "cargo", "rustup",
 	"rm", "echo", "true", "set", "cd", "export", ":", "test", "[", "ls", "env", "printenv",
 )
