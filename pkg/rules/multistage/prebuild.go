@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/hardenfix/hardenfix/pkg/rewrite"
 )
 
 // A RUN before the build step stays in the build stage. Package installs
@@ -41,8 +43,16 @@ func preBuildRun(st stageStep, rec *recipe, srcDir string) string {
 	if len(st.cmds) == 0 {
 		return fmt.Sprintf("the RUN at line %d before the build step cannot be read, and may prepare something the runtime needs", st.in.Line)
 	}
-	for i := range st.cmds {
+	for i, c := range st.cmds {
 		prog, args := st.progs[i], st.args[i]
+		for _, r := range rewrite.Values(c.Redirects) {
+			if strings.HasPrefix(r, "/dev/") || strings.HasPrefix(r, "&") {
+				continue
+			}
+			if p := outsidePath("", []string{r}, st.workdir, rec, srcDir); p != "" {
+				return fmt.Sprintf("the RUN at line %d (%s) writes %s before the build step, outside what the final stage would copy, and the runtime may need it", st.in.Line, prog, p)
+			}
+		}
 		switch {
 		case buildStageCommands[prog] || isPip(prog):
 			continue
