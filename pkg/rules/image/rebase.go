@@ -201,6 +201,9 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *rewrite.E
 		if why := releaseChecks(cat, d, r.Stage, p, tp, rep, pm); why != "" {
 			return why
 		}
+		if why := imagePathBlocker(d, r.Stage, p); why != "" {
+			return why
+		}
 		tf, _ := cat.Facts(rep.target)
 		if pm != "" {
 			switch {
@@ -210,6 +213,10 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *rewrite.E
 				return fmt.Sprintf("%s runs on this image, and the OS family would change from %s to %s", pm, rep.family, tf.Family)
 			case rep.libc != tf.Libc:
 				return fmt.Sprintf("%s runs on this image, and the C library would change from %s to %s", pm, orUnknown(rep.libc), orUnknown(tf.Libc))
+			case rep.family != tf.Family:
+				if why := distroNamesBlocker(d, r.Stage, rep.family, tf.Family); why != "" {
+					return why
+				}
 			}
 		}
 		img, _ := cat.Lookup(rep.target)

@@ -386,3 +386,97 @@ func stageNamed(d *rewrite.Document, name string, before int) int {
 	}
 	return idx
 }
+
+// imagePaths are where a deprecated image keeps what its successor keeps
+// elsewhere. openjdk's Debian images put the JDK in /usr/local/openjdk-N,
+// its Oracle Linux ones in /usr/java/openjdk-N (with /usr/java/default and
+// latest), its older and Alpine ones in Debian's and Alpine's
+// /usr/lib/jvm/… (docker-library/openjdk's Dockerfile templates); Eclipse
+// Temurin keeps it in /opt/java/openjdk. A Dockerfile that names the old
+// path (a java binary in CMD, a cacerts keystore for keytool, a PATH
+// entry) breaks on the successor unless it goes through $JAVA_HOME.
+var imagePaths = map[string]struct {
+	re    *regexp.Regexp
+	where string
+}{
+	"docker.io/library/openjdk": {regexp.MustCompile(`/usr/local/openjdk-\d+|/usr/java/(?:openjdk-\d+|default|latest)\b|/usr/lib/jvm/[A-Za-z0-9._-]+`), "the JDK, which eclipse-temurin keeps in /opt/java/openjdk ($JAVA_HOME)"},
+}
+
+// imagePathBlocker says why moving stage off orig breaks a path the
+// Dockerfile names inside the old image ("" when none is named).
+func imagePathBlocker(d *rewrite.Document, stage int, orig imageref.Parsed) string {
+	paths, ok := imagePaths[orig.Named.Name()]
+	if !ok {
+		return ""
+	}
+	stages := stageAndDescendants(d, stage)
+	for _, in := range d.Instructions {
+		if !stages[in.Stage] || in.Keyword == "FROM" {
+			continue
+		}
+		if m := paths.re.FindString(in.Span.Text(d.Src)); m != "" {
+			return fmt.Sprintf("line %d names %s, where %s keeps %s; reach the JDK through $JAVA_HOME or java on PATH instead, then run hardenfix again", in.Line, m, orig.Named.Name()[len("docker.io/library/"):], paths.where)
+		}
+	}
+	return ""
+}
+
+// stableAptNames are packages named alike on every Debian and Ubuntu
+// release a rebase can move between (packages.debian.org and
+// packages.ubuntu.com): tools, fonts and data. Anything else an apt
+// install names may be named differently on the other distribution
+// (libssl1.1 against libssl3t64, libpng16-16 against Ubuntu 24.04's
+// libpng16-16t64, netcat a virtual package), so the build would fail.
+var stableAptNames = map[string]bool{
+	"bash": true, "ca-certificates": true, "curl": true, "wget": true, "git": true, "gnupg": true,
+	"unzip": true, "zip": true, "xz-utils": true, "bzip2": true, "tar": true, "gzip": true,
+	"procps": true, "tzdata": true, "locales": true, "fontconfig": true, "fonts-dejavu": true,
+	"fonts-dejavu-core": true, "libfreetype6": true, "jq": true, "less": true, "vim": true, "nano": true,
+	"openssl": true, "tini": true, "dumb-init": true, "gosu": true, "netcat-openbsd": true,
+	"iputils-ping": true, "dnsutils": true, "net-tools": true, "telnet": true, "gettext-base": true,
+	"python3": true, "python3-pip": true, "build-essential": true, "make": true, "gcc": true, "g++": true,
+	"maven": true, "ant": true, "graphviz": true, "file": true, "rsync": true, "openssh-client": true,
+}
+
+// aptOptionValues are apt-get options whose value is the next word.
+var aptOptionValues = map[string]bool{"-o": true, "--option": true, "-t": true, "--target-release": true, "-c": true, "--config-file": true}
+
+// distroNamesBlocker says why moving a stage between Debian and Ubuntu
+// (openjdk's Debian tags onto eclipse-temurin's Ubuntu) breaks the apt
+// installs it runs: a package whose name is not known to be the same on
+// both. "" when every package is.
+func distroNamesBlocker(d *rewrite.Document, stage int, fromFamily, toFamily string) string {
+	stages := stageAndDescendants(d, stage)
+	for _, in := range d.Instructions {
+		if in.Keyword != "RUN" || !stages[in.Stage] {
+			continue
+		}
+		for _, c := range d.ShellCommands(in) {
+			argv := c.Argv()
+			if len(argv) < 2 || (c.Program() != "apt-get" && c.Program() != "apt") {
+				continue
+			}
+			args := rewrite.Values(argv[1:])
+			install := false
+			for i := 0; i < len(args); i++ {
+				a := args[i]
+				switch {
+				case aptOptionValues[a]:
+					i++
+				case strings.HasPrefix(a, "-"):
+				case !install:
+					if a != "install" {
+						i = len(args) // another subcommand
+					}
+					install = true
+				default:
+					name, _, _ := strings.Cut(a, "=")
+					if !stableAptNames[name] {
+						return fmt.Sprintf("line %d installs %s with apt, and the distribution would change from %s to %s, where a package may be named differently or not exist (library sonames, t64 renames, virtual packages); check the names on %s and rebase by hand", in.Line, a, fromFamily, toFamily, toFamily)
+					}
+				}
+			}
+		}
+	}
+	return ""
+}

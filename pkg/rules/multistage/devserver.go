@@ -83,6 +83,8 @@ type devJudge struct {
 	vars         rewrite.Vars      // ENV and ARG in effect where the container starts
 	scripts      map[string]string // package.json scripts
 	scriptsKnown bool              // package.json was read from the build context
+	// check, when set, judges each program instead of devTool.
+	check func(prog string, args []string) string
 }
 
 // maxScriptDepth bounds how deep scripts calling scripts are followed.
@@ -137,6 +139,9 @@ func (j devJudge) command(words []string, depth int) string {
 		case sub != "" && !strings.HasPrefix(sub, "-") && !packageManagerVerbs[sub]:
 			return j.packageScript(prog, sub, depth)
 		}
+	}
+	if j.check != nil {
+		return j.check(prog, args)
 	}
 	if tool := devTool(prog, args, j.vars, local); tool != "" {
 		return tool

@@ -141,14 +141,22 @@ func checkMultiStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env)
 	} else if why != "" {
 		return note(why)
 	}
-	if run, why := runtimeInstall(d, env, steps, rec, rec.runtimeLibs); why != "" {
-		return note(why)
-	} else if run != "" {
-		rec.prelude = append(rec.prelude, run)
-	}
-	plan, why := planSplit(d, steps, rec)
+	run, why := runtimeInstall(d, env, steps, rec, rec.runtimeLibs, nil)
 	if why != "" {
 		return note(why)
+	}
+	plan, why := planSplit(d, env, steps, rec)
+	if why != "" {
+		return note(why)
+	}
+	if len(plan.tools) > 0 {
+		// The HEALTHCHECK's curl or wget came with the build image.
+		if run, why = runtimeInstall(d, env, steps, rec, rec.runtimeLibs, plan.tools); why != "" {
+			return note(why)
+		}
+	}
+	if run != "" {
+		rec.prelude = append(rec.prelude, run)
 	}
 	var pinNote string
 	if runtime, why := carryPin(ctx, image, rec.runtime, env); why != "" {
@@ -164,6 +172,9 @@ func checkMultiStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env)
 	notes := []rewrite.Note{{Line: from.Line, Message: "the final stage holds only " + describeArtifacts(rec.artifacts) + "; if the application reads other files at run time (templates, static assets, configuration), add COPY --from=" + plan.stageName + " lines for them"}}
 	if rec.caveat != "" {
 		notes = append(notes, rewrite.Note{Line: from.Line, Message: rec.caveat})
+	}
+	if len(plan.tools) > 0 {
+		notes = append(notes, rewrite.Note{Line: from.Line, Message: fmt.Sprintf("the final stage installs %s: the HEALTHCHECK runs it, and %s does not have it", strings.Join(plan.tools, " and "), rec.runtime)})
 	}
 	if pinNote != "" {
 		notes = append(notes, rewrite.Note{Line: from.Line, Message: pinNote})
@@ -288,6 +299,13 @@ type splitPlan struct {
 	// stage: legacy `ENV key value` lines in key=value form, so the copy
 	// adds no BuildKit LegacyKeyValueFormat warning.
 	texts map[*rewrite.Instruction]string
+	// finalWorkdir is where the container starts; tools are what the
+	// HEALTHCHECK needs installed in the final stage (curl, wget).
+	finalWorkdir string
+	tools        []string
+	// preBuildWhy says why a RUN before the build step may prepare
+	// something the runtime needs ("" when none does).
+	preBuildWhy string
 }
 
 // runtimeKeywords are instructions that only describe how the image runs.
@@ -298,7 +316,7 @@ var runtimeKeywords = map[string]bool{
 
 // planSplit checks the preconditions every recipe shares and decides what
 // goes into the final stage. It returns a reason when the split is unsafe.
-func planSplit(d *rewrite.Document, steps []stageStep, rec *recipe) (*splitPlan, string) {
+func planSplit(d *rewrite.Document, env *rewrite.Env, steps []stageStep, rec *recipe) (*splitPlan, string) {
 	plan := &splitPlan{stageName: "build"}
 	if n := d.Stages[0].Name; n != "" {
 		plan.stageName = n
@@ -324,6 +342,13 @@ func planSplit(d *rewrite.Document, steps []stageStep, rec *recipe) (*splitPlan,
 		return nil, workdirReason(steps[len(steps)-1], "the working directory depends on a variable with no known value")
 	}
 	if why := checkProgram(argv, finalWorkdir, rec); why != "" {
+		return nil, why
+	}
+	if plan.preBuildWhy != "" {
+		return nil, plan.preBuildWhy
+	}
+	plan.finalWorkdir = finalWorkdir
+	if plan.tools, why = plan.healthcheckTools(env, steps, rec); why != "" {
 		return nil, why
 	}
 	return plan, ""
@@ -357,6 +382,14 @@ func (p *splitPlan) place(d *rewrite.Document, steps []stageStep, rec *recipe) (
 		case in.Keyword == "RUN" && i > rec.buildStep:
 			if !buildOnly(st, rec) {
 				return nil, fmt.Sprintf("the RUN at line %d comes after the build step and may prepare something the runtime needs", in.Line)
+			}
+		case in.Keyword == "RUN":
+			srcDir := "" // a compiled build's sources are only its inputs
+			if !rec.interpreted {
+				srcDir = p.workdir
+			}
+			if why := preBuildRun(st, rec, srcDir); why != "" && p.preBuildWhy == "" {
+				p.preBuildWhy = why // said after the entrypoint's checks, which are more precise
 			}
 		case (in.Keyword == "ARG" || in.Keyword == "ENV") && i < rec.buildStep:
 			if why := p.modernEnv(d, in); why != "" {
@@ -844,6 +877,11 @@ func slimFinalStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env) 
 		slimTag = tag + "-slim"
 	}
 	from := ins[0]
+	if name == "python" {
+		if why := builtAgainstFullImage(d, env, last, name+":"+slimTag); why != "" {
+			return nil, []rewrite.Note{{Line: from.Line, Message: fmt.Sprintf("the final stage only runs python but stays on %s: %s", image, why)}}, nil
+		}
+	}
 	words := d.Words(from.ArgsSpan)
 	for _, w := range words {
 		if w.Value != st.BaseName {

@@ -273,10 +273,10 @@ func debianSuite(tag string) string {
 // runtimeInstall decides what the final stage must install: the stage's
 // packages less the build-only ones, -dev packages as their libraries,
 // plus extra (libraries the recipe found, e.g. for Python packages built
-// from source), in the runtime image's package manager. It returns the
-// RUN line to add ("" when nothing is needed), or why the split cannot
-// carry them.
-func runtimeInstall(d *rewrite.Document, env *rewrite.Env, steps []stageStep, rec *recipe, extra []string) (string, string) {
+// from source) and tools (the HEALTHCHECK's curl or wget), in the runtime
+// image's package manager. It returns the RUN line to add ("" when nothing
+// is needed), or why the split cannot carry them.
+func runtimeInstall(d *rewrite.Document, env *rewrite.Env, steps []stageStep, rec *recipe, extra, tools []string) (string, string) {
 	inst, why := stagePackages(steps)
 	if why != "" {
 		return "", why
@@ -319,6 +319,12 @@ func runtimeInstall(d *rewrite.Document, env *rewrite.Env, steps []stageStep, re
 			inst.pm = "apt"
 		}
 		add(lib)
+	}
+	for _, t := range tools {
+		if inst.pm == "" {
+			inst.pm = rt.PackageManager // curl and wget are named alike in every one
+		}
+		add(t)
 	}
 	if len(keep) == 0 {
 		return "", ""
@@ -384,11 +390,22 @@ var sourceBuiltLibs = map[string][]string{
 	"mysqlclient": {"libmariadb3"},
 	"uwsgi":       {"libxml2"},
 	"lxml":        {"libxml2", "libxslt1.1"},
+	// GitPython is not built either: it runs git, which the full image
+	// has (buildpack-deps:scm) and slim does not.
+	"gitpython": {"git"},
 }
 
 // sourceBuiltLibsBySuite are those whose library is named per release.
+// The packages after python-ldap are not built but load a library at run
+// time that the full python image carries through buildpack-deps (file,
+// imagemagick) and python:X-slim does not: python-magic loads libmagic
+// with ctypes, Wand loads ImageMagick's MagickWand. Releases past
+// bookworm are left out (trixie renamed libmagic1 for 64-bit time_t and
+// moved to ImageMagick 7), so there they mean no split.
 var sourceBuiltLibsBySuite = map[string]map[string][]string{
-	"python-ldap": {"bullseye": {"libldap-2.4-2"}, "bookworm": {"libldap-2.5-0"}, "trixie": {"libldap2"}},
+	"python-ldap":  {"bullseye": {"libldap-2.4-2"}, "bookworm": {"libldap-2.5-0"}, "trixie": {"libldap2"}},
+	"python-magic": {"bullseye": {"libmagic1"}, "bookworm": {"libmagic1"}},
+	"wand":         {"bullseye": {"libmagickwand-6.q16-6"}, "bookworm": {"libmagickwand-6.q16-6"}},
 }
 
 // pythonRuntimeLibs returns the libraries the Python packages the stage
@@ -410,16 +427,37 @@ func pythonRuntimeLibs(env *rewrite.Env, cmds []rewrite.ShellCommand, suite, run
 		}
 		if bySuite, ok := sourceBuiltLibsBySuite[name]; ok {
 			if suite == "" {
+				if _, built := builtFromSource[name]; !built {
+					return nil, fmt.Sprintf("%s loads %s at run time, which %s lacks, and the package's name differs between Debian releases, which the tag names none of (a -bookworm tag names one)", req.name, strings.Join(firstLibs(bySuite), ", "), runtime)
+				}
 				return nil, fmt.Sprintf("%s is built from source against a library named differently in each Debian release, and the tag of %s names none", req.name, runtime)
 			}
 			l, ok := bySuite[suite]
 			if !ok {
+				if _, built := builtFromSource[name]; !built {
+					return nil, fmt.Sprintf("%s loads %s at run time, which %s lacks, and hardenfix cannot name its package on Debian %s", req.name, strings.Join(firstLibs(bySuite), ", "), runtime, suite)
+				}
 				return nil, fmt.Sprintf("%s is built from source against a library hardenfix cannot name on Debian %s", req.name, suite)
 			}
 			libs = append(libs, l...)
 		}
 	}
 	return libs, ""
+}
+
+// builtFromSource are the sourceBuiltLibsBySuite packages that are built
+// against their library (the others load it at run time).
+var builtFromSource = stringSet("python-ldap")
+
+// firstLibs names what a sourceBuiltLibsBySuite entry installs, from the
+// newest release it knows (for a note).
+func firstLibs(bySuite map[string][]string) []string {
+	for _, s := range []string{"trixie", "bookworm", "bullseye"} {
+		if l, ok := bySuite[s]; ok {
+			return l
+		}
+	}
+	return nil
 }
 
 // pipOptionWithValue are pip install options whose value is the next word.

@@ -267,6 +267,14 @@ func nodeRecipe(d *rewrite.Document, image string, steps []stageStep, env *rewri
 		interpreted: true,
 	}
 	rec.caveat, rec.buildEdit = nodeDevDependencies(d, steps, cmds, st, last, tag)
+	if rec.buildEdit != nil {
+		if prog := devDependencyAtRun(d, steps, env); prog != "" {
+			rec.caveat, rec.buildEdit = devDependencyCaveat(prog), nil
+		}
+	}
+	if !strings.Contains(tag, "alpine") {
+		rec.runtimeLibs = nodeRuntimeLibs(d, steps, env) // Debian names; alpine stays on its image
+	}
 	return rec, ""
 }
 
