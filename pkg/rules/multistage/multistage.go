@@ -149,6 +149,9 @@ func checkMultiStage(ctx context.Context, d *rewrite.Document, env *rewrite.Env)
 	if why != "" {
 		return note(why)
 	}
+	if why := userChangeReason(env, image, steps, rec); why != "" {
+		return note(why)
+	}
 	if len(plan.tools) > 0 {
 		// The HEALTHCHECK's curl or wget came with the build image.
 		if run, why = runtimeInstall(d, env, steps, rec, rec.runtimeLibs, plan.tools); why != "" {
