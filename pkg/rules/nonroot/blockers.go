@@ -238,9 +238,14 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *rewrite.Instruction, text, scrip
 			}
 		}
 	}
+	chowned := false
 	for _, cmd := range shellCommands(text) {
 		cmd = unwrapInit(cmd) // tini -- strace ...: the child counts
 		name := cmd.Program()
+		if script != "" && !chowned && (name == "chown" || name == "chgrp") && !checksOwnUID(text) {
+			chowned = true
+			a.block(in.Line, "%s runs %s when the container starts: changing a file's owner is root's work (the files are root's, or a volume's), so as a non-root user the script would fail there; no USER was added: do that in the build (RUN chown) and drop it from the script, or run it only as root (if [ \"$(id -u)\" = 0 ]), then run hardenfix again", script, commandText(cmd))
+		}
 		if dir, ok := a.buildTools[name]; ok && script == "" && resolvesDependencies(cmd) {
 			a.block(in.Line, "%s runs %s, whose dependencies the build downloaded into root's home (%s), which another user can neither read nor reuse: it would fetch them again at start; no USER was added", in.Keyword, name, dir)
 			break
@@ -548,3 +553,24 @@ func resolvesDependencies(cmd rewrite.ShellCommand) bool {
 
 // varRefs matches the variable references in a word.
 var varRefs = regexp.MustCompile(`\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*`)
+
+// checksOwnUID reports a script that asks which user runs it (id -u,
+// $EUID, whoami), so it can tell root's start-up work from a non-root
+// one's.
+func checksOwnUID(script string) bool {
+	for _, w := range []string{"id -u", "$EUID", "${EUID", "$UID", "${UID", "whoami"} {
+		if strings.Contains(script, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// commandText is a command's program and arguments as written.
+func commandText(cmd rewrite.ShellCommand) string {
+	var ws []string
+	for _, w := range cmd.Argv() {
+		ws = append(ws, w.Value)
+	}
+	return strings.Join(ws, " ")
+}
