@@ -345,7 +345,10 @@ func (p *nonRootPlan) blocked() bool {
 		return true
 	}
 	if m, where := a.emptyDataDir(); where != "" && !p.windowsOS {
-		p.note(m.In.Line, "RUN mkdir %s makes an empty folder owned by root, and %s names it or a path in it: the process writes there (there is nothing in it to read), which a non-root user could not; no USER was added: hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s), then run hardenfix again", m.Path, where, m.Path, m.Path)
+		if m.How != "WORKDIR" {
+			where += " names it or a path in it"
+		}
+		p.note(m.In.Line, "%s %s makes an empty folder owned by root, and %s: the process writes there (there is nothing in it to read), which a non-root user could not; no USER was added: hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s, or COPY --chown), then run hardenfix again", m.How, m.Path, where, m.Path, m.Path)
 		return true
 	}
 	// A base that runs as its own non-root user has a command made for

@@ -21,6 +21,8 @@ import (
 type madeDir struct {
 	Path string
 	In   *rewrite.Instruction
+	// How is what made it: "RUN mkdir" or "WORKDIR".
+	How string
 }
 
 // mkdirOpts are mkdir's options that take a value.
@@ -44,7 +46,7 @@ func (a *stageAnalysis) scanMkdir(d *rewrite.Document, in *rewrite.Instruction, 
 			a.openDirs = append(a.openDirs, v)
 			continue
 		}
-		a.madeDirs = append(a.madeDirs, madeDir{v, in})
+		a.madeDirs = append(a.madeDirs, madeDir{v, in, "RUN mkdir"})
 	}
 }
 
@@ -132,6 +134,12 @@ func (a *stageAnalysis) emptyDataDir() (madeDir, string) {
 		if systemPath(m.Path) || rootPath(m.Path) || m.Path == "/" || a.owned(m.Path) || a.opened(m.Path) || a.fills(m.Path) {
 			continue
 		}
+		if m.Path == a.WorkdirPath && stateDir(m.Path) {
+			return m, "the process starts in it, a folder for the state a program keeps"
+		}
+		if m.How == "WORKDIR" {
+			continue // a WORKDIR named elsewhere may hold what it runs
+		}
 		re := pathWordRE(m.Path)
 		for i, line := range [2][]string{a.entrypointLine, a.cmdLine} {
 			if text := strings.Join(line, " "); re.MatchString(text) {
@@ -174,3 +182,15 @@ func (a *stageAnalysis) fills(p string) bool {
 }
 
 type runtimeScript struct{ name, text string }
+
+// stateDir reports a folder that by its place holds what a program writes
+// while it runs: the FHS's /var/lib, /var/cache, /var/spool and /var/log,
+// and /data.
+func stateDir(p string) bool {
+	for _, dir := range []string{"/var/lib/", "/var/cache/", "/var/spool/", "/var/log/"} {
+		if strings.HasPrefix(p, dir) && len(p) > len(dir) {
+			return true
+		}
+	}
+	return p == "/data" || strings.HasPrefix(p, "/data/")
+}

@@ -255,6 +255,7 @@ func (a *stageAnalysis) scan(d *rewrite.Document, in *rewrite.Instruction, final
 				wd = path.Join(a.workdirBase, wd)
 			}
 			a.WorkdirPath = path.Clean(wd)
+			a.madeDirs = append(a.madeDirs, madeDir{a.WorkdirPath, in, "WORKDIR"})
 		}
 		a.workdirBase = a.WorkdirPath
 	case *instructions.ExposeCommand:
