@@ -238,10 +238,14 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *rewrite.Instruction, text, scrip
 			}
 		}
 	}
-	chowned := false
+	chowned, installs := false, false
 	for _, cmd := range shellCommands(text) {
 		cmd = unwrapInit(cmd) // tini -- strace ...: the child counts
 		name := cmd.Program()
+		if script != "" && !installs && installsPackages(cmd) && !checksOwnUID(text) {
+			installs = true
+			a.block(in.Line, "%s runs %s when the container starts: the package manager writes where only root may, so as a non-root user the script would fail there; no USER was added: install the packages in the build (RUN), or run that only as root (if [ \"$(id -u)\" = 0 ]), then run hardenfix again", script, commandText(cmd))
+		}
 		if script != "" && !chowned && (name == "chown" || name == "chgrp") && !checksOwnUID(text) {
 			chowned = true
 			a.block(in.Line, "%s runs %s when the container starts: changing a file's owner is root's work (the files are root's, or a volume's), so as a non-root user the script would fail there; no USER was added: do that in the build (RUN chown) and drop it from the script, or run it only as root (if [ \"$(id -u)\" = 0 ]), then run hardenfix again", script, commandText(cmd))
@@ -580,4 +584,20 @@ func commandText(cmd rewrite.ShellCommand) string {
 		ws = append(ws, w.Value)
 	}
 	return strings.Join(ws, " ")
+}
+
+// installsPackages reports a system package manager that changes the
+// installed packages or their index (apt-get update, apk add, dpkg -i),
+// not one that only reports (dpkg --print-architecture, apk info).
+func installsPackages(cmd rewrite.ShellCommand) bool {
+	if _, ok := packageManagers[cmd.Program()]; !ok || cmd.Sudo() {
+		return false
+	}
+	for _, w := range argsOf(cmd) {
+		switch w {
+		case "install", "add", "update", "upgrade", "dist-upgrade", "full-upgrade", "remove", "del", "purge", "reinstall", "-i", "--install":
+			return true
+		}
+	}
+	return false
 }
