@@ -99,13 +99,12 @@ func othersWrite(mode string) bool {
 // destinations from the WORKDIR they land in.
 func (a *stageAnalysis) scanCopyDest(d *rewrite.Document, dest string, vars rewrite.Vars) {
 	v, ok := expandWord(d, dest, vars)
-	if !ok {
-		return
-	}
-	if !path.IsAbs(v) {
-		if a.WorkdirPath == "" {
-			return
-		}
+	switch {
+	case !ok:
+		v = "/" // somewhere: a variable with no known value
+	case !path.IsAbs(v) && a.WorkdirPath == "":
+		v = "/" // somewhere in the base image's working directory
+	case !path.IsAbs(v):
 		v = path.Join(a.WorkdirPath, v)
 	}
 	a.filled = append(a.filled, path.Clean(v))
