@@ -130,7 +130,7 @@ func pathWordRE(p string) *regexp.Regexp {
 // it starts (CMD, ENTRYPOINT, an ENV value, a start script), and where.
 func (a *stageAnalysis) emptyDataDir() (madeDir, string) {
 	for _, m := range a.madeDirs {
-		if systemPath(m.Path) || rootPath(m.Path) || m.Path == "/" || a.owned(m.Path) || a.opened(m.Path) || a.fills(m.Path) {
+		if tempPath(m.Path) || rootPath(m.Path) || m.Path == "/" || a.owned(m.Path) || a.opened(m.Path) || a.fills(m.Path) {
 			continue
 		}
 		if m.Path == a.WorkdirPath && stateDir(m.Path) {
@@ -192,4 +192,16 @@ func stateDir(p string) bool {
 		}
 	}
 	return p == "/data" || strings.HasPrefix(p, "/data/")
+}
+
+// tempPath reports a path in the system's temporary or kernel folders,
+// which everyone may write or nobody creates: unlike systemPath, /run and
+// /var/run are not among them, as a folder made there is root's.
+func tempPath(p string) bool {
+	for _, sys := range []string{"/tmp", "/var/tmp", "/sys", "/proc", "/dev"} {
+		if p == sys || strings.HasPrefix(p, sys+"/") {
+			return true
+		}
+	}
+	return false
 }
