@@ -121,6 +121,18 @@ var cases = []testCase{
 		Want:      "cached the answer 42",
 	},
 	{
+		// A VOLUME the process writes: the folder is made and handed to
+		// the new user before the VOLUME, so the volume the container
+		// gets (podman copies the image's folder, owner included) is the
+		// user's.
+		Name:      "volume-data",
+		Rules:     []string{"non-root"},
+		UID:       "10001",
+		SizeSlack: 24 << 10,
+		Changed:   true,
+		Want:      "kept 42 in the volume",
+	},
+	{
 		// WORKDIR /root: the application moves to /app, which the new
 		// user can enter (root's home is mode 0700).
 		Name:      "root-home",

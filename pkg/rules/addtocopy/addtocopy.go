@@ -127,7 +127,13 @@ func addKeepReasons(d *rewrite.Document, cmd *instructions.AddCommand, vars rewr
 	}
 	for _, raw := range cmd.SourcePaths {
 		src, unset, err := d.Expand(raw, vars)
-		if err != nil || len(unset) > 0 {
+		if err != nil {
+			// A stray $ or backslash (moby's parser testfiles/escapes:
+			// ADD \conf\\" /.znc): what the source names cannot be told.
+			reasons = append(reasons, fmt.Sprintf("source %q cannot be read as a path (%v)", raw, err))
+			continue
+		}
+		if len(unset) > 0 {
 			reasons = append(reasons, fmt.Sprintf("source %q uses $%s, whose value is only known at build time (it could be a URL or an archive)", raw, strings.Join(unset, ", $")))
 			continue
 		}

@@ -4,7 +4,10 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"fmt"
 	"strings"
+
+	"github.com/distribution/reference"
 
 	"github.com/hardenfix/hardenfix/pkg/rewrite"
 	"github.com/hardenfix/hardenfix/pkg/rules/internal/buildctx"
@@ -59,6 +62,8 @@ func checkExecForm(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]
 				msg = "the exec form runs the program as PID 1 without a shell, so it receives docker stop's SIGTERM"
 				if stageHas(d, in.Stage, "ENTRYPOINT", true, false) {
 					why = "an ENTRYPOINT is set (in this stage or one it is built FROM), and it receives a shell-form CMD as /bin/sh -c \"…\""
+				} else if name, ep, ok := baseEntrypointTestsCommand(d, in); ok {
+					why = fmt.Sprintf("the ENTRYPOINT of %s (%s) receives a shell-form CMD as /bin/sh -c \"…\" and decides from its first argument whether to run its start-up steps; the exec form would run them (%s). If that is what you want, write CMD [%q, …] by hand", name, ep.script, ep.steps, argv[0])
 				}
 			} else {
 				msg = "the exec form runs the program as PID 1 without a shell, so it receives docker stop's SIGTERM; arguments given to docker run are now passed to it (the shell form ignored them)"
@@ -88,6 +93,58 @@ func checkExecForm(_ context.Context, d *rewrite.Document, env *rewrite.Env) ([]
 		})
 	}
 	return fixes, notes, nil
+}
+
+// entrypoint is an image's ENTRYPOINT script and the start-up steps it
+// runs only when its first argument names the image's program.
+type entrypoint struct{ script, steps string }
+
+// commandTestingEntrypoints are the official images whose ENTRYPOINT
+// script tests its first argument (docker-library's docker-entrypoint.sh
+// of each, nextcloud/docker's entrypoint.sh, nginxinc/docker-nginx's
+// entrypoint/docker-entrypoint.sh). A shell-form CMD reaches the script as
+// /bin/sh -c "…", so the script skips those steps and runs the shell; the
+// exec form hands it the program's name and the steps run. Images whose
+// script only tests for a leading "-" (node, php, memcached) are not here:
+// neither form starts with one.
+var commandTestingEntrypoints = map[string]entrypoint{
+	"postgres":  {"docker-entrypoint.sh", "initdb, the switch to the postgres user"},
+	"mysql":     {"docker-entrypoint.sh", "the database initialisation, the switch to the mysql user"},
+	"redis":     {"docker-entrypoint.sh", "the switch to the redis user"},
+	"mongo":     {"docker-entrypoint.sh", "the database initialisation, the switch to the mongodb user"},
+	"rabbitmq":  {"docker-entrypoint.sh", "the switch to the rabbitmq user"},
+	"wordpress": {"docker-entrypoint.sh", "copying WordPress into /var/www/html, writing wp-config.php"},
+	"ghost":     {"docker-entrypoint.sh", "seeding the content folder, the switch to the node user"},
+	"nextcloud": {"entrypoint.sh", "installing or upgrading Nextcloud in /var/www/html"},
+	"nginx":     {"docker-entrypoint.sh", "the scripts in /docker-entrypoint.d"},
+	"haproxy":   {"docker-entrypoint.sh", "adding -W -db to haproxy's arguments"},
+}
+
+// baseEntrypointTestsCommand reports whether the image in's stage is
+// built on (through the stages it is built FROM) is one of
+// commandTestingEntrypoints, with its familiar name.
+func baseEntrypointTestsCommand(d *rewrite.Document, in *rewrite.Instruction) (string, entrypoint, bool) {
+	_, image, known := d.StageChain(in.Stage)
+	if !known {
+		return "", entrypoint{}, false
+	}
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		return "", entrypoint{}, false
+	}
+	repo := reference.Path(named)
+	if reference.Domain(named) != "docker.io" {
+		return "", entrypoint{}, false
+	}
+	name := strings.TrimPrefix(repo, "library/")
+	if repo == "nginxinc/nginx-unprivileged" {
+		// The same entrypoint as nginx's.
+		name = "nginx"
+	} else if name == repo {
+		return "", entrypoint{}, false
+	}
+	ep, ok := commandTestingEntrypoints[name]
+	return reference.FamiliarName(named), ep, ok
 }
 
 // plainArgv returns the words of a shell-form CMD or ENTRYPOINT when the

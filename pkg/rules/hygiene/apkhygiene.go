@@ -3,6 +3,7 @@ package hygiene
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"path"
 	"regexp"
 
@@ -33,11 +34,16 @@ var apkArgOpts = map[string]bool{"-X": true, "--repository": true, "-p": true, "
 
 func checkApkHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
 	var fixes []rewrite.Fix
-	notes := pkgmgr.EachRun(d, apkText, "apk add", apkNeedsFix, func(in *rewrite.Instruction, s *rewrite.ShellScript) {
+	var notes []rewrite.Note
+	opaque := pkgmgr.EachRun(d, apkText, "apk add", apkNeedsFix, func(in *rewrite.Instruction, s *rewrite.ShellScript) {
 		if s.HasCacheMount("/var/cache/apk", "/etc/apk/cache") {
 			return
 		}
-		for _, c := range s.Commands {
+		lastUpdate := -1
+		for i, c := range s.Commands {
+			if apkSub(c) == "update" {
+				lastUpdate = i
+			}
 			argv, sub := apkAddWithoutNoCache(c)
 			if argv == nil {
 				continue
@@ -48,8 +54,95 @@ func checkApkHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]
 				Edits:   []rewrite.Edit{rewrite.Insert(argv[sub].Span.End, " --no-cache")},
 			})
 		}
+		if lastUpdate >= 0 {
+			fix, note := apkIndexLeft(d, in, s, lastUpdate)
+			fixes, notes = append(fixes, fix...), append(notes, note...)
+		}
 	})
-	return fixes, notes, nil
+	return fixes, append(opaque, notes...), nil
+}
+
+const apkCacheCleanup = "rm -rf /var/cache/apk/*"
+
+// apkSub returns the subcommand of an apk command, or "".
+func apkSub(c rewrite.ShellCommand) string {
+	argv := c.Argv()
+	if len(argv) == 0 || path.Base(argv[0].Value) != "apk" {
+		return ""
+	}
+	sub := pkgmgr.Subcommand(argv, apkArgOpts)
+	if sub < 0 {
+		return ""
+	}
+	return argv[sub].Value
+}
+
+// apkIndexLeft is what to do about the index the last apk update of the
+// RUN s (command lastUpdate) writes to /var/cache/apk, which --no-cache
+// on the apk add after it does not keep out of the layer (linkding: RUN
+// apk update && apk add …): a fix that removes it at the end of the RUN,
+// or a note that says why not; nothing when the RUN removes it already or
+// installs nothing after the update.
+func apkIndexLeft(d *rewrite.Document, in *rewrite.Instruction, s *rewrite.ShellScript, lastUpdate int) ([]rewrite.Fix, []rewrite.Note) {
+	edit, why := apkCleanup(d, in, s, s.Commands[lastUpdate+1:])
+	switch {
+	case edit != nil:
+		return []rewrite.Fix{{Line: d.LineOf(edit.Start), Message: "apk update leaves the package index in /var/cache/apk, which apk add --no-cache does not remove; remove it at the end of the same RUN", Edits: []rewrite.Edit{*edit}}}, nil
+	case why != "":
+		return nil, []rewrite.Note{{Line: in.Line, Message: why}}
+	}
+	return nil, nil
+}
+
+// apkMergedCleanup is the removal apk-hygiene would add to the install RUN
+// once apt-update-merge has put apk update in front of it: the merge adds
+// it itself, so the result is the same whichever rule runs first.
+func apkMergedCleanup(d *rewrite.Document, run *rewrite.Instruction) []rewrite.Edit {
+	s := d.Shell(run)
+	if s == nil || s.HasCacheMount("/var/cache/apk", "/etc/apk/cache") {
+		return nil
+	}
+	if edit, _ := apkCleanup(d, run, s, s.Commands); edit != nil {
+		return []rewrite.Edit{*edit}
+	}
+	return nil
+}
+
+// apkCleanup is the edit that ends the RUN s of in with the removal of
+// /var/cache/apk after an apk update followed by cmds, or why not (""
+// when nothing needs saying: cmds remove the index already or install
+// nothing, so the update is for later RUNs, which apt-update-merge folds
+// it into).
+func apkCleanup(d *rewrite.Document, in *rewrite.Instruction, s *rewrite.ShellScript, cmds []rewrite.ShellCommand) (*rewrite.Edit, string) {
+	installs := false
+	for _, c := range cmds {
+		if pkgmgr.IsRemoveOf(c, "/var/cache/apk") || apkSub(c) == "cache" {
+			return nil, ""
+		}
+		installs = installs || apkSub(c) == "add" || apkSub(c) == "upgrade"
+	}
+	if !installs {
+		return nil, ""
+	}
+	// A later RUN whose apk reads the index without fetching it.
+	needs := func(c rewrite.ShellCommand) bool {
+		switch apkSub(c) {
+		case "upgrade", "search", "fetch", "policy", "version", "list", "dot":
+			return !pkgmgr.HasWord(c.Argv(), "--no-cache", "-U", "--update", "--update-cache")
+		}
+		return false
+	}
+	refresh := func(c rewrite.ShellCommand) bool {
+		return apkSub(c) == "update" || pkgmgr.HasWord(c.Argv(), "-U", "--update", "--update-cache")
+	}
+	if later := pkgmgr.LaterUse(d, in, needs, refresh); later > 0 {
+		return nil, fmt.Sprintf("apk update in this RUN feeds the apk in line %d, so the package index stays in /var/cache/apk in this layer; end that RUN with %s by hand", later, apkCacheCleanup)
+	}
+	edit, why := pkgmgr.AppendAtEnd(s, apkCacheCleanup)
+	if why != "" {
+		return nil, "package index not removed: " + why + "; end the RUN with " + apkCacheCleanup + " by hand"
+	}
+	return &edit, ""
 }
 
 // apkAddWithoutNoCache returns argv and the index of add for an apk add

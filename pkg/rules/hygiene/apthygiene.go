@@ -128,6 +128,13 @@ func aptListsLeft(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruction
 			aptListsRemoval.MatchString(rewrite.ShellWrapperScript(c)) {
 			return nil, nil
 		}
+		// photoprism: RUN apt-get update && … && /scripts/cleanup.sh,
+		// a script from the context that removes the lists.
+		for _, text := range pkgmgr.ScriptsRun(d, env, in, c) {
+			if aptListsRemoval.MatchString(text) {
+				return nil, nil
+			}
+		}
 	}
 	note := func(msg string) []rewrite.Note { return []rewrite.Note{{Line: in.Line, Message: msg}} }
 	needs := func(c rewrite.ShellCommand) bool {
@@ -295,12 +302,28 @@ var runtimeRecommends = []struct {
 	needs    string                          // the recommended package
 	uses     func(rewrite.ShellCommand) bool // a command that fails without it
 	use      string
+	hint     string // why it is needed, when needs alone does not say
 }{
-	{pkgmgr.HTTPSClients, "ca-certificates", downloadsHTTPS, "downloads over https"},
+	{pkgmgr.HTTPSClients, "ca-certificates", downloadsHTTPS, "downloads over https", ""},
+	// python3-pip Recommends build-essential, python3-dev,
+	// python3-setuptools and python3-wheel (packages.debian.org/bookworm/python3-pip,
+	// packages.ubuntu.com/jammy/python3-pip): what pip builds a package
+	// with when it finds no wheel for the platform (an sdist, a C
+	// extension on arm64).
+	{map[string]bool{"python3-pip": true, "python-pip": true}, "build-essential", func(c rewrite.ShellCommand) bool {
+		argv, _ := pipInstall(c)
+		return argv != nil
+	}, "installs with pip", " (with python3-dev, python3-setuptools and python3-wheel, to build the packages that have no wheel)"},
 	// xvfb Recommends xauth (packages.debian.org/bookworm/xvfb); the
 	// xvfb-run(1) man page: "xvfb-run requires the xauth command to
 	// function".
-	{map[string]bool{"xvfb": true}, "xauth", func(c rewrite.ShellCommand) bool { return path.Base(c.Program()) == "xvfb-run" }, "is used by xvfb-run"},
+	// devscripts Recommends lintian (packages.debian.org/trixie/devscripts),
+	// which debuild runs after the build unless told not to.
+	{map[string]bool{"devscripts": true}, "lintian", func(c rewrite.ShellCommand) bool {
+		p := path.Base(c.Program())
+		return p == "lintian" || p == "debuild"
+	}, "runs lintian (itself or through debuild)", ""},
+	{map[string]bool{"xvfb": true}, "xauth", func(c rewrite.ShellCommand) bool { return path.Base(c.Program()) == "xvfb-run" }, "is used by xvfb-run", ""},
 }
 
 // recommendsNeeded says why dropping the Recommends of the packages an
@@ -326,11 +349,25 @@ func recommendsNeeded(d *rewrite.Document, env *rewrite.Env, in *rewrite.Instruc
 		}
 		for _, c := range s.Commands[at+1:] {
 			if r.uses(c) {
-				return fmt.Sprintf("%s installed here %s later in this RUN and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, r.needs, r.needs)
+				return fmt.Sprintf("%s installed here %s later in this RUN and needs %s%s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, r.needs, r.hint, r.needs)
 			}
 		}
 		if later := pkgmgr.LaterUse(d, in, r.uses, func(rewrite.ShellCommand) bool { return false }); later > 0 {
-			return fmt.Sprintf("%s installed here %s in line %d and needs %s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, later, r.needs, r.needs)
+			return fmt.Sprintf("%s installed here %s in line %d and needs %s%s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, later, r.needs, r.hint, r.needs)
+		}
+		// discourse's image/base: wget installed in the builder, used
+		// by /tmp/install-libheif that a stage built on it runs.
+		if later, script := pkgmgr.LaterScriptUse(d, env, in, r.uses, func(rewrite.ShellCommand) bool { return false }); later > 0 {
+			return fmt.Sprintf("%s installed here %s in %s, which the RUN in line %d runs, and needs %s%s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, script, later, r.needs, r.hint, r.needs)
+		}
+		// miniflux's packaging/debian: devscripts installed, its
+		// Recommends lintian run by the build.sh the CMD starts.
+		if at, script := pkgmgr.StartUse(d, env, in, r.uses); at > 0 {
+			where := fmt.Sprintf("when the container starts (line %d)", at)
+			if script != "" {
+				where = fmt.Sprintf("in %s, which line %d starts,", script, at)
+			}
+			return fmt.Sprintf("%s installed here %s %s and needs %s%s, which it only Recommends; add %s to this install and the flag by hand", pkg, r.use, where, r.needs, r.hint, r.needs)
 		}
 	}
 	return ""

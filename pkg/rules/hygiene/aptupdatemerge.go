@@ -116,6 +116,9 @@ func checkAptUpdateMerge(_ context.Context, d *rewrite.Document, _ *rewrite.Env)
 		if family == "apt" && !onbuild {
 			edits = append(edits, aptMergedCleanup(d, target)...)
 		}
+		if family == "apk" && !onbuild {
+			edits = append(edits, apkMergedCleanup(d, target)...)
+		}
 		fixes = append(fixes, rewrite.Fix{
 			Line:    in.Line,
 			Message: fmt.Sprintf("%s in a RUN of its own is cached apart from the install, so later builds install from a stale index; moved into the RUN in line %d", text, target.Line),

@@ -113,7 +113,13 @@ func rpmCleans(c rewrite.ShellCommand, tool string) bool {
 	if tool == "zypper" {
 		return t == "zypper" && (argv[sub].Value == "clean" || argv[sub].Value == "cc")
 	}
-	return t != "zypper" && argv[sub].Value == "clean" && sub+1 < len(argv) && argv[sub+1].Value == "all"
+	if t == "zypper" || argv[sub].Value != "clean" {
+		return false
+	}
+	// The options may come after the verb: jenkinsci/docker's rhel image
+	// runs dnf clean --disableplugin=subscription-manager all.
+	what := pkgmgr.Subcommand(argv[sub:], yumArgOpts)
+	return what > 0 && argv[sub+what].Value == "all"
 }
 
 func checkRpmHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {

@@ -334,9 +334,13 @@ func (p *nonRootPlan) blocked() bool {
 		p.note(in.Line, "the container starts %s and nothing else: this is a base or toolchain image, which others extend with RUN steps that need root (or use interactively); no USER was added, set it in the images built on it", what)
 		return true
 	}
-	if v, vol := a.unownedVolume(); v != nil && !p.windowsOS {
-		p.note(v.Line, "VOLUME %s: the process probably writes there (a volume is for data), and a new volume takes the owner of %s in the image, root here; hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s, or COPY --chown), then run hardenfix again", vol, vol, vol, vol)
-		return true
+	if vols := a.unownedVolumes(); len(vols) > 0 && !p.windowsOS {
+		// Handed over by the fix (volumes.go) when the rule can.
+		if why := p.cannotHandOver(vols); why != "" {
+			p.volumeNote(vols[0], why)
+			return true
+		}
+		p.volumes = vols
 	}
 	if len(a.Blockers) > 0 {
 		seen := map[string]bool{}
@@ -347,6 +351,9 @@ func (p *nonRootPlan) blocked() bool {
 			}
 		}
 		return true
+	}
+	for _, v := range p.volumes { // handed over by the fix
+		a.openDirs = append(a.openDirs, v.paths...)
 	}
 	if m, where := a.emptyDataDir(); where != "" && !p.windowsOS {
 		if m.How != "WORKDIR" {
@@ -505,7 +512,12 @@ func (a *stageAnalysis) bareInterpreter() string {
 	if a.entrypoint != nil {
 		words = strings.Fields(strings.Join(a.entrypointLine, " "))
 		for len(words) > 0 && (entrypointWrappers[path.Base(words[0])] || words[0] == "--") {
+			init := initWrappers[path.Base(words[0])]
 			words = words[1:]
+			// tini -g sh: the init's own flags, as unwrapInit skips them.
+			for init && len(words) > 0 && strings.HasPrefix(words[0], "-") && words[0] != "--" {
+				words = words[1:]
+			}
 		}
 	}
 	if a.cmd != nil {
@@ -522,19 +534,6 @@ func (a *stageAnalysis) bareInterpreter() string {
 		return strings.Join(words, " ")
 	}
 	return ""
-}
-
-// unownedVolume returns the first VOLUME of the final stage whose path no
-// non-root user was handed, outside the system's temporary folders.
-func (a *stageAnalysis) unownedVolume() (*rewrite.Instruction, string) {
-	for _, v := range a.Volumes {
-		for _, vol := range v.Values {
-			if !a.owned(vol) && !systemPath(vol) {
-				return v.In, vol
-			}
-		}
-	}
-	return nil, ""
 }
 
 // capabilityTools need capabilities a non-root process does not have:

@@ -97,6 +97,9 @@ type nonRootPlan struct {
 	// reg is what the base image's registry config told, when the
 	// catalog does not know the image (registryfacts.go).
 	reg registryFacts
+	// volumes are the VOLUMEs the fix hands to the runtime user
+	// (volumes.go).
+	volumes []volumeHandover
 }
 
 func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {
@@ -790,7 +793,7 @@ func (p *nonRootPlan) fixes() []rewrite.Fix {
 		if !p.changes {
 			risk = rewrite.Safe // the same user, only stated: nothing changes at run time
 		}
-		return []rewrite.Fix{{Line: userFixLine, Message: p.userWhy, Risk: risk, Edits: []rewrite.Edit{userEdit}}}
+		return p.withVolumes([]rewrite.Fix{{Line: userFixLine, Message: p.userWhy, Risk: risk, Edits: []rewrite.Edit{userEdit}}}, userEdit)
 	}
 	createEdit := rewrite.InsertLineAfter(d, p.anchor, d.Keyword("RUN")+" "+p.create)
 	if createEdit.Start == userEdit.Start && userEdit.Start == userEdit.End {
@@ -801,12 +804,12 @@ func (p *nonRootPlan) fixes() []rewrite.Fix {
 		} else {
 			merged.New += userLine + d.Newline
 		}
-		return []rewrite.Fix{{Line: p.anchor.Line, Message: p.createW + "; " + p.userWhy, Edits: []rewrite.Edit{merged}}}
+		return p.withVolumes([]rewrite.Fix{{Line: p.anchor.Line, Message: p.createW + "; " + p.userWhy, Edits: []rewrite.Edit{merged}}}, userEdit)
 	}
-	return []rewrite.Fix{
+	return p.withVolumes([]rewrite.Fix{
 		{Line: p.anchor.Line, Message: p.createW, Edits: []rewrite.Edit{createEdit}},
 		{Line: userFixLine, Message: p.userWhy, Edits: []rewrite.Edit{userEdit}},
-	}
+	}, userEdit)
 }
 
 // userFromArg reports a USER whose value is written with a variable that

@@ -41,6 +41,22 @@ func IsSecretName(name string) bool {
 	return secretWords.MatchString(name) && !secretAllowed.MatchString(name)
 }
 
+// notCredential matches the names BuildKit's words take for a credential
+// whose value is not one: what a credential is found by or called (a
+// URL, a host, a path, a name, an ID, a fingerprint, a header name, a
+// length) and OpenPGP keys (GPG_KEY, PGP_KEY_IDS: the fingerprints of the
+// public keys a download is verified with, as docker-library's images set
+// them).
+var notCredential = regexp.MustCompile(`(?i)(?:_|^)(?:(?:apikey|auth|credentials?|key|password|pword|passwd|secret|token)_(?:url|uri|endpoint|host|server|path|dir|name|id|ids|fingerprint|header|length|type)|(?:gpg|pgp)_key(?:_ids?)?)$`)
+
+// isCredential reports whether the rule takes name for a credential:
+// BuildKit's words, less the names of notCredential, which the rule
+// neither moves nor notes (moving GITHUB_TOKEN_URL to a secret mount would
+// only stop the build's --build-arg from reaching it).
+func isCredential(name string) bool {
+	return IsSecretName(name) && !notCredential.MatchString(name)
+}
+
 // secretSyntax is the frontend a file gets when it has no syntax directive:
 // the env= option of secret mounts needs Dockerfile 1.10 or newer.
 const secretSyntax = "# syntax=docker/dockerfile:1"
@@ -84,7 +100,7 @@ func checkSecrets(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]rew
 			}
 			decls := declaredArgs(in)
 			for _, a := range decls {
-				if !IsSecretName(a.name) {
+				if !isCredential(a.name) {
 					continue
 				}
 				runs, why := secretArgRuns(d, a, len(decls))
@@ -212,7 +228,7 @@ func unusedGlobalSecrets(d *rewrite.Document, fixed []argDecl) []*rewrite.Instru
 			continue
 		}
 		decls := declaredArgs(g)
-		if len(decls) != 1 || decls[0].value != "" || !IsSecretName(decls[0].name) {
+		if len(decls) != 1 || decls[0].value != "" || !isCredential(decls[0].name) {
 			continue
 		}
 		name, ref := decls[0].name, secretRef(decls[0].name)
@@ -366,7 +382,7 @@ func envSecretNotes(d *rewrite.Document, in *rewrite.Instruction) []rewrite.Note
 	args := rewrite.NodeArgs(in)
 	for i := 0; i+1 < len(args); i += 2 {
 		key, value := args[i], args[i+1]
-		if !IsSecretName(key) {
+		if !isCredential(key) {
 			continue
 		}
 		msg := fmt.Sprintf("ENV %s has a credential's name (BuildKit's SecretsUsedInArgOrEnv words), and ENV values stay in the image config, which every user of the image can read; not changed: if it is a credential, ", key)
@@ -387,7 +403,7 @@ func envSecretNotes(d *rewrite.Document, in *rewrite.Instruction) []rewrite.Note
 func globalSecretNotes(d *rewrite.Document, in *rewrite.Instruction) []rewrite.Note {
 	var notes []rewrite.Note
 	for _, a := range declaredArgs(in) {
-		if !IsSecretName(a.name) {
+		if !isCredential(a.name) {
 			continue
 		}
 		ref := secretRef(a.name)

@@ -46,10 +46,38 @@ func CopiedTo(fsys fs.FS, copies []*rewrite.Instruction, p string) (src, text st
 			}
 			intoDir := strings.HasSuffix(dest, "/") || len(srcs) > 1
 			if intoDir && path.Base(s) != base || !intoDir && path.Base(dest) != base {
+				// A folder copied whole (COPY scripts/ /scripts/,
+				// COPY . /app) puts p at its path under dest.
+				if f := folderFile(fsys, s, dest, p); f != "" {
+					return f, ReadFile(fsys, f), true
+				}
 				continue
 			}
 			return s, ReadFile(fsys, s), true
 		}
 	}
 	return "", "", false
+}
+
+// folderFile is the context file a copy of the folder src to dest puts at
+// the absolute path p, or "" when src is not a folder of the context or
+// holds no such file.
+func folderFile(fsys fs.FS, src, dest, p string) string {
+	if !path.IsAbs(dest) || !path.IsAbs(p) {
+		return ""
+	}
+	rel, ok := strings.CutPrefix(path.Clean(p), strings.TrimSuffix(path.Clean(dest), "/")+"/")
+	if !ok {
+		return ""
+	}
+	if info, err := fs.Stat(fsys, Name(src)); err != nil || !info.IsDir() {
+		return ""
+	}
+	f := path.Join(Name(src), rel)
+	file := Open(fsys, f)
+	if file == nil {
+		return ""
+	}
+	file.Close()
+	return f
 }
