@@ -238,9 +238,18 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *rewrite.Instruction, text, scrip
 			}
 		}
 	}
+	chowned, installs := false, false
 	for _, cmd := range shellCommands(text) {
 		cmd = unwrapInit(cmd) // tini -- strace ...: the child counts
 		name := cmd.Program()
+		if script != "" && !installs && installsPackages(cmd) && !checksOwnUID(text) {
+			installs = true
+			a.block(in.Line, "%s runs %s when the container starts: the package manager writes where only root may, so as a non-root user the script would fail there; no USER was added: install the packages in the build (RUN), or run that only as root (if [ \"$(id -u)\" = 0 ]), then run hardenfix again", script, commandText(cmd))
+		}
+		if script != "" && !chowned && (name == "chown" || name == "chgrp") && !checksOwnUID(text) {
+			chowned = true
+			a.block(in.Line, "%s runs %s when the container starts: changing a file's owner is root's work (the files are root's, or a volume's), so as a non-root user the script would fail there; no USER was added: do that in the build (RUN chown) and drop it from the script, or run it only as root (if [ \"$(id -u)\" = 0 ]), then run hardenfix again", script, commandText(cmd))
+		}
 		if dir, ok := a.buildTools[name]; ok && script == "" && resolvesDependencies(cmd) {
 			a.block(in.Line, "%s runs %s, whose dependencies the build downloaded into root's home (%s), which another user can neither read nor reuse: it would fetch them again at start; no USER was added", in.Keyword, name, dir)
 			break
@@ -341,6 +350,20 @@ func (p *nonRootPlan) blocked() bool {
 				p.note(b.Line, "%s", b.Message)
 			}
 		}
+		return true
+	}
+	for _, v := range p.volumes { // handed over by the fix
+		a.openDirs = append(a.openDirs, v.paths...)
+	}
+	if m, where := a.emptyDataDir(); where != "" && !p.windowsOS {
+		if m.How != "WORKDIR" {
+			where += " names it or a path in it"
+		}
+		p.note(m.In.Line, "%s %s makes an empty folder owned by root, and %s: the process writes there (there is nothing in it to read), which a non-root user could not; no USER was added: hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s, or COPY --chown), then run hardenfix again", m.How, m.Path, where, m.Path, m.Path)
+		return true
+	}
+	if in, prog := a.mountedProgram(p.d); prog != "" {
+		p.note(in.Line, "%s runs %s, which neither %s nor this Dockerfile puts in the image: it is mounted when the container runs (a compose volume, a ConfigMap), so what it does, and whether it needs root, cannot be read; no USER was added: COPY it into the image, then run hardenfix again", in.Keyword, prog, a.Image)
 		return true
 	}
 	// A base that runs as its own non-root user has a command made for
@@ -544,3 +567,40 @@ func resolvesDependencies(cmd rewrite.ShellCommand) bool {
 
 // varRefs matches the variable references in a word.
 var varRefs = regexp.MustCompile(`\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*`)
+
+// checksOwnUID reports a script that asks which user runs it (id -u,
+// $EUID, whoami), so it can tell root's start-up work from a non-root
+// one's.
+func checksOwnUID(script string) bool {
+	for _, w := range []string{"id -u", "$EUID", "${EUID", "$UID", "${UID", "whoami"} {
+		if strings.Contains(script, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// commandText is a command's program and arguments as written.
+func commandText(cmd rewrite.ShellCommand) string {
+	var ws []string
+	for _, w := range cmd.Argv() {
+		ws = append(ws, w.Value)
+	}
+	return strings.Join(ws, " ")
+}
+
+// installsPackages reports a system package manager that changes the
+// installed packages or their index (apt-get update, apk add, dpkg -i),
+// not one that only reports (dpkg --print-architecture, apk info).
+func installsPackages(cmd rewrite.ShellCommand) bool {
+	if _, ok := packageManagers[cmd.Program()]; !ok || cmd.Sudo() {
+		return false
+	}
+	for _, w := range argsOf(cmd) {
+		switch w {
+		case "install", "add", "update", "upgrade", "dist-upgrade", "full-upgrade", "remove", "del", "purge", "reinstall", "-i", "--install":
+			return true
+		}
+	}
+	return false
+}

@@ -59,6 +59,9 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 			script = a.contextFileIn(d, env.BuildContext, path.Clean(abs))
 		}
 		if script != "" {
+			if strings.HasPrefix(script, "#!") || strings.HasSuffix(base, ".sh") { // not a template or a config file
+				a.runtimeScripts = append(a.runtimeScripts, runtimeScript{base, script})
+			}
 			funcs := scriptFunctions(script)
 			for _, cmd := range shellCommands(script) {
 				if !funcs[cmd.Program()] { // init() { ...; }; init calls the function

@@ -310,6 +310,9 @@ func (p *nonRootPlan) staysRoot() bool {
 	}
 	stuck := p.rootWorkdir() // WORKDIR under /root: move it (roothome.go)
 	if p.blocked() {
+		if stuck != nil { // the next run's note: say it now
+			p.notes = append(p.notes, *stuck)
+		}
 		return true
 	}
 	if stuck != nil {

@@ -90,6 +90,13 @@ type stageAnalysis struct {
 	Workdir     *rewrite.Instruction
 	WorkdirPath string
 	workdirBase string
+	// madeDirs, openDirs, filled, envValues and runtimeScripts are what
+	// emptyDataDir reads (datadirs.go).
+	madeDirs       []madeDir
+	openDirs       []string
+	filled         []string
+	envValues      []string
+	runtimeScripts []runtimeScript
 	// Exposes and Volumes are the final stage's EXPOSE and VOLUME
 	// instructions with their values expanded.
 	Exposes, Volumes []expanded
@@ -209,7 +216,10 @@ func (a *stageAnalysis) scan(d *rewrite.Document, in *rewrite.Instruction, final
 				a.scanCommand(d, in, cmd, vars, final)
 			}
 		}
+	case *instructions.EnvCommand:
+		a.scanEnvPaths(d, c, vars)
 	case *instructions.CopyCommand:
+		a.scanCopyDest(d, c.DestPath, vars)
 		a.scanWindowsPaths(append([]string{c.DestPath}, c.SourcePaths...))
 		if final && (c.DestPath == "/root" || strings.HasPrefix(c.DestPath, "/root/")) {
 			a.RootHome = appendOnce(a.RootHome, in)
@@ -219,6 +229,7 @@ func (a *stageAnalysis) scan(d *rewrite.Document, in *rewrite.Instruction, final
 			a.Owners = append(a.Owners, owner{Spec: userspec.Parse(text, ok), Paths: []string{c.DestPath}, In: in})
 		}
 	case *instructions.AddCommand:
+		a.scanCopyDest(d, c.DestPath, vars)
 		if c.Chown != "" {
 			text, ok := expandWord(d, c.Chown, vars)
 			a.Owners = append(a.Owners, owner{Spec: userspec.Parse(text, ok), Paths: []string{c.DestPath}, In: in})
@@ -244,6 +255,7 @@ func (a *stageAnalysis) scan(d *rewrite.Document, in *rewrite.Instruction, final
 				wd = path.Join(a.workdirBase, wd)
 			}
 			a.WorkdirPath = path.Clean(wd)
+			a.madeDirs = append(a.madeDirs, madeDir{a.WorkdirPath, in, "WORKDIR"})
 		}
 		a.workdirBase = a.WorkdirPath
 	case *instructions.ExposeCommand:
@@ -352,7 +364,10 @@ func (a *stageAnalysis) scanCommand(d *rewrite.Document, in *rewrite.Instruction
 			first = false
 		}
 	}
+	a.scanFill(d, cmd, vars)
 	switch name {
+	case "mkdir":
+		a.scanMkdir(d, in, cmd, vars)
 	case "chown":
 		opts, pos := parseOpts(argsOf(cmd), map[string]bool{"from": true, "reference": true})
 		if _, ref := opts["reference"]; ref || len(pos) < 2 {
@@ -374,10 +389,11 @@ func (a *stageAnalysis) scanCommand(d *rewrite.Document, in *rewrite.Instruction
 		}
 		a.Owners = append(a.Owners, owner{Spec: spec, Paths: paths, In: in})
 	case "chmod":
+		_, pos := parseOpts(argsOf(cmd), map[string]bool{"reference": true})
+		a.scanChmodOpen(d, pos, vars)
 		if !final {
 			return
 		}
-		_, pos := parseOpts(argsOf(cmd), map[string]bool{"reference": true})
 		if len(pos) > 0 && worldWritable(pos[0]) {
 			a.WorldWritable = appendOnce(a.WorldWritable, in)
 		}
