@@ -355,12 +355,24 @@ func (p *nonRootPlan) blocked() bool {
 	for _, v := range p.volumes { // handed over by the fix
 		a.openDirs = append(a.openDirs, v.paths...)
 	}
-	if m, where := a.emptyDataDir(); where != "" && !p.windowsOS {
+	for !p.windowsOS {
+		m, where := a.emptyDataDir()
+		if where == "" {
+			break
+		}
 		if m.How != "WORKDIR" {
 			where += " names it or a path in it"
 		}
-		p.note(m.In.Line, "%s %s makes an empty folder owned by root, and %s: the process writes there (there is nothing in it to read), which a non-root user could not; no USER was added: hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s, or COPY --chown), then run hardenfix again", m.How, m.Path, where, m.Path, m.Path)
-		return true
+		note := rewrite.Note{Line: m.In.Line, Message: fmt.Sprintf("%s %s makes an empty folder owned by root, and %s: the process writes there (there is nothing in it to read), which a non-root user could not; no USER was added: hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s, or COPY --chown), then run hardenfix again", m.How, m.Path, where, m.Path, m.Path)}
+		if p.cannotChown() != "" || !plainPath.MatchString(m.Path) {
+			p.notes = append(p.notes, note)
+			return true
+		}
+		// Handed over by the fix, before the USER (volumes.go); the note
+		// stands if that cannot be done.
+		p.dirs = append(p.dirs, m.Path)
+		p.dirNotes = append(p.dirNotes, note)
+		a.openDirs = append(a.openDirs, m.Path)
 	}
 	if in, prog := a.mountedProgram(p.d); prog != "" {
 		p.note(in.Line, "%s runs %s, which neither %s nor this Dockerfile puts in the image: it is mounted when the container runs (a compose volume, a ConfigMap), so what it does, and whether it needs root, cannot be read; no USER was added: COPY it into the image, then run hardenfix again", in.Keyword, prog, a.Image)

@@ -100,6 +100,10 @@ type nonRootPlan struct {
 	// volumes are the VOLUMEs the fix hands to the runtime user
 	// (volumes.go).
 	volumes []volumeHandover
+	// dirs are empty folders the process writes, handed to the runtime
+	// user before the USER; dirNotes say why not, if that fails.
+	dirs     []string
+	dirNotes []rewrite.Note
 }
 
 func checkNonRoot(ctx context.Context, d *rewrite.Document, env *rewrite.Env) ([]rewrite.Fix, []rewrite.Note, error) {

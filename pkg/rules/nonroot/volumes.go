@@ -50,6 +50,28 @@ func (a *stageAnalysis) unownedVolumes() (list []volumeHandover) {
 // start script that manages owners itself (it runs as root and would
 // fail as the runtime user).
 func (p *nonRootPlan) cannotHandOver(vols []volumeHandover) string {
+	if why := p.cannotChown(); why != "" {
+		return why
+	}
+	for _, v := range vols {
+		for _, path := range v.paths {
+			if !plainPath.MatchString(path) {
+				return fmt.Sprintf("the path %q is not a plain absolute path", path)
+			}
+			if !dataFolder(path) {
+				return fmt.Sprintf("%s does not look like a folder of data the process keeps (data, uploads, storage, /var/lib/...): it may be a workspace or code mounted from the host at run time, whose owner no image can set", path)
+			}
+		}
+		if !p.rootAt(v.in) {
+			return fmt.Sprintf("the build does not run as root at line %d", v.in.Line)
+		}
+	}
+	return ""
+}
+
+// cannotChown says why the rule cannot add a RUN chown to the stage, or
+// "".
+func (p *nonRootPlan) cannotChown() string {
 	a := p.a
 	if a.ScriptChown != "" {
 		return fmt.Sprintf("the start script %s changes owners when the container starts, which it cannot do as a non-root user", a.ScriptChown)
@@ -65,19 +87,6 @@ func (p *nonRootPlan) cannotHandOver(vols []volumeHandover) string {
 	for _, in := range p.d.Instructions {
 		if in.Keyword == "SHELL" && inChain(a.Chain, in.Stage) {
 			return fmt.Sprintf("line %d sets another SHELL", in.Line)
-		}
-	}
-	for _, v := range vols {
-		for _, path := range v.paths {
-			if !plainPath.MatchString(path) {
-				return fmt.Sprintf("the path %q is not a plain absolute path", path)
-			}
-			if !dataFolder(path) {
-				return fmt.Sprintf("%s does not look like a folder of data the process keeps (data, uploads, storage, /var/lib/...): it may be a workspace or code mounted from the host at run time, whose owner no image can set", path)
-			}
-		}
-		if !p.rootAt(v.in) {
-			return fmt.Sprintf("the build does not run as root at line %d", v.in.Line)
 		}
 	}
 	return ""
@@ -176,6 +185,7 @@ func (p *nonRootPlan) volumeNote(v volumeHandover, why string) {
 // user's creation after a FROM the VOLUME follows) joins that insertion,
 // after it.
 func (p *nonRootPlan) withVolumes(fixes []rewrite.Fix, userEdit rewrite.Edit) []rewrite.Fix {
+	fixes = p.withDirs(fixes, userEdit)
 	if len(p.volumes) == 0 || len(fixes) == 0 {
 		return fixes
 	}
@@ -210,4 +220,39 @@ func (p *nonRootPlan) withVolumes(fixes []rewrite.Fix, userEdit rewrite.Edit) []
 	}
 	vf.Edits = own
 	return append(fixes, vf)
+}
+
+// withDirs hands the empty folders the process writes (p.dirs: made by
+// mkdir or WORKDIR, named by the command, an ENV or the start script) to
+// the runtime user with a RUN chown right before the USER, where the
+// build still runs as root and the folders exist; nil with the note of
+// before when the USER replaces a trailing USER root (the user before it
+// is not known to be root) or is not numeric.
+func (p *nonRootPlan) withDirs(fixes []rewrite.Fix, userEdit rewrite.Edit) []rewrite.Fix {
+	if len(p.dirs) == 0 || len(fixes) == 0 {
+		return fixes
+	}
+	if !numericSpec.MatchString(p.spec) || userEdit.Start != userEdit.End {
+		p.notes = append(p.notes, p.dirNotes...)
+		return nil
+	}
+	d := p.d
+	run := fmt.Sprintf("%s chown %s %s", d.Keyword("RUN"), p.spec, strings.Join(p.dirs, " "))
+	for i := range fixes {
+		for j := range fixes[i].Edits {
+			e := &fixes[i].Edits[j]
+			if e.Start != userEdit.Start || e.End != e.Start || e.New != userEdit.New {
+				continue
+			}
+			if strings.HasPrefix(e.New, d.Newline) {
+				e.New = d.Newline + run + e.New
+			} else {
+				e.New = run + d.Newline + e.New
+			}
+			fixes[i].Message += fmt.Sprintf("; hand %s, which the build makes empty for the process to write, to %s first", strings.Join(p.dirs, ", "), p.spec)
+			return fixes
+		}
+	}
+	p.notes = append(p.notes, p.dirNotes...)
+	return nil
 }
