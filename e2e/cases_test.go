@@ -133,6 +133,16 @@ var cases = []testCase{
 		Want:      "kept 42 in the volume",
 	},
 	{
+		// An empty folder the build makes and an ENV names: handed to the
+		// new user with RUN chown right before the USER.
+		Name:      "data-dir",
+		Rules:     []string{"non-root"},
+		UID:       "10001",
+		SizeSlack: 24 << 10,
+		Changed:   true,
+		Want:      "kept 42 in /var/lib/keeper",
+	},
+	{
 		// WORKDIR /root: the application moves to /app, which the new
 		// user can enter (root's home is mode 0700).
 		Name:      "root-home",
