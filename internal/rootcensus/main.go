@@ -20,10 +20,12 @@
 // context show; -v lists the files of each class with the non-root note.
 // Besides the classes of issue 16, "USER from a build ARG" (a USER root
 // only through the defaults of its variables, which the rule leaves),
-// "root daemon", "host access" and "root-owned VOLUME" are the rule's own
-// blockers (a daemon that runs as
+// "root daemon", "host access", "root-owned VOLUME", "start script changes
+// owners or installs", "root-owned data folder" and "start script not in
+// the image" are the rule's own blockers (a daemon that runs as
 // root by design, the Docker socket, root's capabilities or a device, a
-// volume root owns), so that a stage kept root by one of them is not
+// volume or an empty folder root owns that hardenfix could not hand over,
+// chown or apt at start, a script mounted at run time), so that a stage kept root by one of them is not
 // counted under a weaker sign it also shows. A base image is seen as the
 // rule sees it (the catalog, with the rule's built-in facts over it).
 package main
@@ -50,28 +52,32 @@ import (
 // classes in the order a root final stage is tried against them.
 var classes = []string{
 	"development container", "USER from a build ARG", "windows", "nginx", "apache/php-apache", "init/supervisor", "privilege-dropping entrypoint",
-	"root daemon", "/root workdir or HOME", "ONBUILD/base image", "host access", "root-owned VOLUME",
+	"root daemon", "/root workdir or HOME", "ONBUILD/base image", "host access",
+	"start script changes owners or installs", "root-owned VOLUME", "root-owned data folder", "start script not in the image",
 	"build image as final stage", "unknown base", "other",
 }
 
 // noteWords are words a non-root note about each class must contain to
 // name it.
 var noteWords = map[string]*regexp.Regexp{
-	"development container":         regexp.MustCompile(`(?i)development container|devcontainer`),
-	"USER from a build ARG":         regexp.MustCompile(`(?i)--build-arg|variables' defaults`),
-	"windows":                       regexp.MustCompile(`(?i)windows|ContainerUser|ContainerAdministrator`),
-	"nginx":                         regexp.MustCompile(`(?i)nginx`),
-	"apache/php-apache":             regexp.MustCompile(`(?i)apache|httpd`),
-	"init/supervisor":               regexp.MustCompile(`(?i)s6|supervisor|tini|dumb-init|runit|runsv|systemd|init|cron`),
-	"privilege-dropping entrypoint": regexp.MustCompile(`(?i)gosu|su-exec|setpriv|runuser|chpst|setuidgid|drops? privileges|switches to`),
-	"root daemon":                   regexp.MustCompile(`(?i)runs as root by design|` + rootDaemonNames),
-	"/root workdir or HOME":         regexp.MustCompile(`/root`),
-	"ONBUILD/base image":            regexp.MustCompile(`(?i)ONBUILD|base for other|no CMD or ENTRYPOINT|built on|extend|interpreter|shell|platform`),
-	"host access":                   regexp.MustCompile(`(?i)Docker socket|capabilities|host resource`),
-	"root-owned VOLUME":             regexp.MustCompile(`VOLUME`),
-	"build image as final stage":    regexp.MustCompile(`(?i)build|toolchain|sdk`),
-	"unknown base":                  regexp.MustCompile(`(?i)catalog|not known|registry|build time`),
-	"other":                         regexp.MustCompile(`.`),
+	"development container":                   regexp.MustCompile(`(?i)development container|devcontainer`),
+	"USER from a build ARG":                   regexp.MustCompile(`(?i)--build-arg|variables' defaults`),
+	"windows":                                 regexp.MustCompile(`(?i)windows|ContainerUser|ContainerAdministrator`),
+	"nginx":                                   regexp.MustCompile(`(?i)nginx`),
+	"apache/php-apache":                       regexp.MustCompile(`(?i)apache|httpd`),
+	"init/supervisor":                         regexp.MustCompile(`(?i)s6|supervisor|tini|dumb-init|runit|runsv|systemd|init|cron`),
+	"privilege-dropping entrypoint":           regexp.MustCompile(`(?i)gosu|su-exec|setpriv|runuser|chpst|setuidgid|drops? privileges|switches to`),
+	"start script changes owners or installs": regexp.MustCompile(`(?i)chown|chgrp|package manager|changes owners`),
+	"root daemon":                             regexp.MustCompile(`(?i)runs as root by design|` + rootDaemonNames),
+	"root-owned data folder":                  regexp.MustCompile(`(?i)empty folder`),
+	"start script not in the image":           regexp.MustCompile(`(?i)puts in the image|mounted when the container runs`),
+	"/root workdir or HOME":                   regexp.MustCompile(`/root`),
+	"ONBUILD/base image":                      regexp.MustCompile(`(?i)ONBUILD|base for other|no CMD or ENTRYPOINT|built on|extend|interpreter|shell|platform`),
+	"host access":                             regexp.MustCompile(`(?i)Docker socket|capabilities|host resource`),
+	"root-owned VOLUME":                       regexp.MustCompile(`VOLUME`),
+	"build image as final stage":              regexp.MustCompile(`(?i)build|toolchain|sdk`),
+	"unknown base":                            regexp.MustCompile(`(?i)catalog|not known|registry|build time`),
+	"other":                                   regexp.MustCompile(`.`),
 }
 
 type entry struct {
@@ -564,7 +570,7 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 		add("ONBUILD/base image", "generated template")
 	case !hasCmd:
 		add("ONBUILD/base image", "no CMD or ENTRYPOINT")
-	case reShellCmd.MatchString(lastRuntime(runtime.String())):
+	case reShellCmd.MatchString(reInitFlags.ReplaceAllString(lastRuntime(runtime.String()), "$1[")):
 		add("ONBUILD/base image", "shell or interpreter CMD")
 	case reKeepAlive.MatchString(lastRuntime(runtime.String())):
 		add("ONBUILD/base image", "keep-alive CMD")
@@ -577,11 +583,27 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 	case reDevice.MatchString(all):
 		add("host access", "device")
 	}
+	// The rule's start-script blockers: owners changed or packages
+	// installed at start, without a check of the uid first.
+	if !reUIDCheck.MatchString(scripts) {
+		switch {
+		case reScriptChown.MatchString(scripts):
+			add("start script changes owners or installs", "chown")
+		case reScriptInstall.MatchString(scripts):
+			add("start script changes owners or installs", "package manager")
+		}
+	}
 	for _, l := range lines {
 		if reVolume.MatchString(l) && !reVolumeTmp.MatchString(l) {
 			add("root-owned VOLUME", "")
 			break
 		}
+	}
+	if dir := emptyDataFolder(lines, cmd); dir != "" {
+		add("root-owned data folder", dir)
+	}
+	if script := mountedScript(lastRuntime(runtime.String()), text.String()); script != "" {
+		add("start script not in the image", script)
 	}
 	if u.image != "" {
 		if row, ok := cat.Lookup(u.image); ok && row.Role == "build" {
@@ -595,6 +617,83 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 		add("unknown base", "not in the catalog")
 	}
 	return append(labels, label{"other", ""})
+}
+
+var (
+	// reInitFlags is an exec-form init wrapper with its flags, which the
+	// rule looks through (tini -g sh is a bare shell).
+	reInitFlags     = regexp.MustCompile(`(?i)^(\s*(?:cmd|entrypoint)\s+)\[\s*"(?:\S*/)?(?:tini|tini-static|dumb-init)"\s*(?:,\s*"-[^"]*"\s*)*,\s*`)
+	reUIDCheck      = regexp.MustCompile(`id -u|\$EUID|\$\{EUID|\$UID\b|whoami`)
+	reScriptChown   = regexp.MustCompile(`(?m)^[^#\n]*\b(chown|chgrp)\s`)
+	reScriptInstall = regexp.MustCompile(`(?m)^[^#\n]*\b(apt-get\s+(-\S+\s+)*(install|update)|apt\s+install|apk\s+add|dnf\s+install|yum\s+install|microdnf\s+install)\b`)
+	reMkdirRun      = regexp.MustCompile(`(?i)^\s*run\b.*\bmkdir\b`)
+	reMkdirPath     = regexp.MustCompile(`\bmkdir\s+(?:-\S+\s+)*((?:/[\w.@+-]+)+)`)
+	reStateWorkdir  = regexp.MustCompile(`(?i)^\s*workdir\s+((/var/(lib|cache|spool|log)|/data)(/\S*)?)\s*$`)
+	reCmdScript     = regexp.MustCompile(`(/[\w./-]*?([\w.-]+\.sh))\b`)
+)
+
+// emptyDataFolder returns a folder a RUN makes with mkdir that the command,
+// a start script or an ENV line names, or a WORKDIR under the folders of a
+// program's state: the signs of the rule's empty-folder blocker (the census
+// does not check that nothing fills it).
+func emptyDataFolder(lines []string, cmd string) string {
+	env := ""
+	for _, l := range lines {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(l)), "env") {
+			env += l + "\n"
+		}
+	}
+	for _, l := range logicalLines(lines) {
+		if m := reStateWorkdir.FindStringSubmatch(l); m != nil {
+			return "WORKDIR " + m[1]
+		}
+		if !reMkdirRun.MatchString(l) {
+			continue
+		}
+		for _, m := range reMkdirPath.FindAllStringSubmatch(l, -1) {
+			if strings.HasPrefix(m[1], "/tmp") {
+				continue
+			}
+			if strings.Contains(cmd, m[1]) || strings.Contains(env, m[1]) {
+				return "mkdir " + m[1]
+			}
+		}
+	}
+	return ""
+}
+
+// logicalLines joins lines continued with a backslash, so a RUN's later
+// lines are read as part of it.
+func logicalLines(lines []string) []string {
+	var out []string
+	cur := ""
+	for _, l := range lines {
+		t := strings.TrimRight(l, " \t\r")
+		if strings.HasSuffix(t, "\\") {
+			cur += strings.TrimSuffix(t, "\\") + " "
+			continue
+		}
+		out = append(out, cur+l)
+		cur = ""
+	}
+	if cur != "" {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// mountedScript returns the script the last CMD or ENTRYPOINT runs when
+// no instruction names it: it comes in at run time.
+func mountedScript(runtime, text string) string {
+	m := reCmdScript.FindStringSubmatch(runtime)
+	if m == nil {
+		return ""
+	}
+	rest := strings.Replace(text, runtime, "", 1)
+	if strings.Contains(rest, m[2]) {
+		return ""
+	}
+	return m[1]
 }
 
 // initIn reports a sign of an init system or supervisor (s6 in all).

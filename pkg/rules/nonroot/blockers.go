@@ -363,15 +363,21 @@ func (p *nonRootPlan) blocked() bool {
 		if m.How != "WORKDIR" {
 			where += " names it or a path in it"
 		}
-		note := rewrite.Note{Line: m.In.Line, Message: fmt.Sprintf("%s %s makes an empty folder owned by root, and %s: the process writes there (there is nothing in it to read), which a non-root user could not; no USER was added: hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s, or COPY --chown), then run hardenfix again", m.How, m.Path, where, m.Path, m.Path)}
-		if p.cannotChown() != "" || !plainPath.MatchString(m.Path) {
-			p.notes = append(p.notes, note)
+		msg := func(why string) rewrite.Note {
+			return rewrite.Note{Line: m.In.Line, Message: fmt.Sprintf("%s %s makes an empty folder owned by root, and %s: the process writes there (there is nothing in it to read), which a non-root user could not; no USER was added%s: hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s, or COPY --chown), then run hardenfix again", m.How, m.Path, where, why, m.Path, m.Path)}
+		}
+		why := p.cannotChown()
+		if why == "" && !plainPath.MatchString(m.Path) {
+			why = "the path is not a plain absolute path"
+		}
+		if why != "" {
+			p.notes = append(p.notes, msg(", and hardenfix did not hand it over itself ("+why+")"))
 			return true
 		}
 		// Handed over by the fix, before the USER (volumes.go); the note
 		// stands if that cannot be done.
 		p.dirs = append(p.dirs, m.Path)
-		p.dirNotes = append(p.dirNotes, note)
+		p.dirNotes = append(p.dirNotes, msg(""))
 		a.openDirs = append(a.openDirs, m.Path)
 	}
 	if in, prog := a.mountedProgram(p.d); prog != "" {

@@ -74,7 +74,7 @@ func (p *nonRootPlan) cannotHandOver(vols []volumeHandover) string {
 func (p *nonRootPlan) cannotChown() string {
 	a := p.a
 	if a.ScriptChown != "" {
-		return fmt.Sprintf("the start script %s changes owners when the container starts, which it cannot do as a non-root user", a.ScriptChown)
+		return fmt.Sprintf("the start script %s changes file owners or modes when the container starts, which it could not do as a non-root user on files it does not own", a.ScriptChown)
 	}
 	shell := a.HasFacts && a.Facts.HasShell
 	if !a.HasFacts {
