@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -121,6 +122,8 @@ func readFolderRefs(dir string) []buildRef {
 			read = composeRefs
 		case lower == "docker-bake.hcl":
 			read = bakeHCLRefs
+		case lower == "devcontainer.json" || lower == ".devcontainer.json":
+			read = devcontainerRefs
 		case lower == "docker-bake.json":
 			read = bakeJSONRefs
 		case lower == "makefile" || lower == "gnumakefile" || strings.HasSuffix(lower, ".mk"):
@@ -144,6 +147,7 @@ func readFolderRefs(dir string) []buildRef {
 			// A workflow's steps run in the repository's folder.
 			if data := readSmall(filepath.Join(wf, e.Name())); data != nil {
 				out = append(out, scriptRefs(dir, data)...)
+				out = append(out, buildActionRefs(dir, data)...)
 			}
 		}
 	}
@@ -232,6 +236,142 @@ func composeRefs(dir string, data []byte) []buildRef {
 		}
 		if r, ok := contextRef(dir, context, dockerfile); ok {
 			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// buildActionRefs reads a workflow's docker/build-push-action steps:
+// with: context (default the repository) and file (default
+// CONTEXT/Dockerfile), both relative to the repository's folder dir,
+// where the action runs buildx.
+func buildActionRefs(dir string, data []byte) []buildRef {
+	var doc struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Uses string               `yaml:"uses"`
+				With map[string]yaml.Node `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if yaml.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	var out []buildRef
+	for _, job := range doc.Jobs {
+		for _, step := range job.Steps {
+			if !strings.HasPrefix(step.Uses, "docker/build-push-action@") {
+				continue
+			}
+			context, file := ".", ""
+			if n, ok := step.With["context"]; ok {
+				if n.Kind != yaml.ScalarNode {
+					continue
+				}
+				context = n.Value
+			}
+			if n, ok := step.With["file"]; ok {
+				if n.Kind != yaml.ScalarNode {
+					continue
+				}
+				file = n.Value
+			} else {
+				file = path.Join(context, "Dockerfile")
+			}
+			if !literalPath(context) || !literalPath(file) {
+				continue
+			}
+			out = append(out, buildRef{
+				dockerfile: filepath.Join(dir, filepath.FromSlash(file)),
+				context:    filepath.Join(dir, filepath.FromSlash(context)),
+			})
+		}
+	}
+	return out
+}
+
+// devcontainerRefs reads devcontainer.json (JSON with comments):
+// build.dockerfile and build.context (or the older top-level dockerFile
+// and context), both relative to the file's folder; a configuration that
+// runs a compose file is left to the compose file.
+func devcontainerRefs(dir string, data []byte) []buildRef {
+	type build struct {
+		Dockerfile *string `json:"dockerfile"`
+		Context    *string `json:"context"`
+	}
+	var doc struct {
+		Build       build           `json:"build"`
+		DockerFile  *string         `json:"dockerFile"`
+		Context     *string         `json:"context"`
+		ComposeFile json.RawMessage `json:"dockerComposeFile"`
+	}
+	if json.Unmarshal(plainJSON(data), &doc) != nil || doc.ComposeFile != nil {
+		return nil
+	}
+	file, context := doc.Build.Dockerfile, doc.Build.Context
+	if file == nil {
+		file, context = doc.DockerFile, doc.Context
+	}
+	if file == nil {
+		return nil
+	}
+	ctx := "."
+	if context != nil {
+		ctx = *context
+	}
+	if !literalPath(*file) || !literalPath(ctx) {
+		return nil
+	}
+	return []buildRef{{
+		dockerfile: filepath.Join(dir, filepath.FromSlash(*file)),
+		context:    filepath.Join(dir, filepath.FromSlash(ctx)),
+	}}
+}
+
+// plainJSON is JSON with comments (// and /* */, outside strings) and
+// trailing commas removed, as devcontainer.json allows them.
+func plainJSON(data []byte) []byte {
+	out := make([]byte, 0, len(data))
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for j < len(data) && data[j] != '"' {
+				if data[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(data) {
+				return nil
+			}
+			out = append(out, data[i:j+1]...)
+			i = j
+		case c == '/' && i+1 < len(data) && data[i+1] == '/':
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+			out = append(out, '\n')
+		case c == '/' && i+1 < len(data) && data[i+1] == '*':
+			end := bytes.Index(data[i+2:], []byte("*/"))
+			if end < 0 {
+				return nil
+			}
+			i += end + 3
+			out = append(out, ' ')
+		case c == '}' || c == ']':
+			// A comma before the closing bracket, blanks between.
+			k := len(out) - 1
+			for k >= 0 && (out[k] == ' ' || out[k] == '\t' || out[k] == '\n' || out[k] == '\r') {
+				k--
+			}
+			if k >= 0 && out[k] == ',' {
+				out = append(out[:k], out[k+1:]...)
+			}
+			out = append(out, c)
+		default:
+			out = append(out, c)
 		}
 	}
 	return out

@@ -52,6 +52,21 @@ func TestNamedContext(t *testing.T) {
 		{"workflow run line, in the repository's folder", map[string]string{
 			".github/workflows/ci.yml": "jobs:\n  b:\n    steps:\n      - run: docker build -t x:${{ github.sha }} -f docker/Dockerfile .\n",
 		}, "docker/Dockerfile", ".", "."},
+		{"workflow build-push-action", map[string]string{
+			".github/workflows/release.yml": "jobs:\n  b:\n    steps:\n      - uses: actions/checkout@v4\n      - uses: docker/build-push-action@v6\n        with:\n          context: .\n          file: ./docker/alpine.Dockerfile\n          push: true\n",
+		}, "docker/alpine.Dockerfile", ".", "."},
+		{"workflow build-push-action, file by default in the context", map[string]string{
+			".github/workflows/release.yml": "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: web\n",
+		}, "web/Dockerfile", ".", "web"},
+		{"workflow build-push-action with an expression", map[string]string{
+			".github/workflows/release.yml": "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: .\n          file: docker/${{ matrix.flavor }}.Dockerfile\n",
+		}, "docker/alpine.Dockerfile", ".", ""},
+		{"devcontainer.json with comments and a trailing comma", map[string]string{
+			".devcontainer/devcontainer.json": "// see https://aka.ms/devcontainer.json\n{\n  \"name\": \"a // b\",\n  \"build\": {\n    \"dockerfile\": \"Dockerfile\", /* the image */\n    \"context\": \"..\",\n  },\n}\n",
+		}, ".devcontainer/Dockerfile", ".", "."},
+		{"devcontainer.json running a compose file", map[string]string{
+			".devcontainer/devcontainer.json": `{"dockerComposeFile": "compose.yml", "build": {"dockerfile": "Dockerfile", "context": ".."}}`,
+		}, ".devcontainer/Dockerfile", ".", ""},
 		{"an unknown flag: no reading", map[string]string{
 			"Makefile": "a:\n\tdocker build --frobnicate x -f docker/Dockerfile .\n",
 		}, "docker/Dockerfile", ".", ""},
