@@ -86,6 +86,12 @@ func (b *buildRefs) namedContext(path, root string) string {
 	if found == "" || !within(found, top) || !isDir(found) {
 		return ""
 	}
+	// Through a symbolic link the folder may be outside after all.
+	realFound, err1 := filepath.EvalSymlinks(found)
+	realTop, err2 := filepath.EvalSymlinks(top)
+	if err1 != nil || err2 != nil || !within(realFound, realTop) {
+		return ""
+	}
 	return found
 }
 

@@ -124,6 +124,28 @@ func TestNamedContext(t *testing.T) {
 	}
 }
 
+// TestNamedContextThroughALink: a context folder that is a link out of
+// the walk's root is not used.
+func TestNamedContextThroughALink(t *testing.T) {
+	tree, outside := t.TempDir(), t.TempDir()
+	repo := filepath.Join(tree, "repo")
+	if err := os.MkdirAll(filepath.Join(repo, "web"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(repo, "ctx")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, "Dockerfile"), []byte("FROM a\nADD . /src\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "docker-compose.yml"), []byte("services:\n  a:\n    build: ./ctx\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := newBuildRefs().namedContext(filepath.Join(repo, "ctx", "Dockerfile"), repo); got != "" {
+		t.Errorf("namedContext = %q, want \"\" for a link out of the root", got)
+	}
+}
+
 // TestNamedContextRelativePaths checks the paths in the form the walk
 // gives them, relative to the working directory, and that a file named on
 // the command line (no walk root) is not read for.
