@@ -109,7 +109,8 @@ type Result struct {
 	Rewrite *rewrite.Result
 	Err     error
 	// Context is the build context the rules read: Options.ContextDir,
-	// the configuration's verify.context, or the folder contextDir chose.
+	// the configuration's verify.context, the one context the
+	// repository's build files name, or the folder contextDir chose.
 	Context string
 	// Skipped is true when the file's configuration excludes it.
 	Skipped bool
@@ -131,6 +132,9 @@ type Hardener struct {
 	options rewrite.Options // Options.RuleOptions and the shorthands
 	// catalogs adds the catalog files .hardenfix.yaml files name.
 	catalogs *catalogCache
+	// refs are the builds compose, bake, Makefile, script and workflow
+	// files name, read once per folder.
+	refs *buildRefs
 }
 
 // New checks the options and prepares what every file shares: the rule
@@ -144,6 +148,7 @@ func New(opts Options) (*Hardener, error) {
 		h.catalog = registry.Embedded()
 	}
 	h.catalogs = newCatalogCache(h.catalog)
+	h.refs = newBuildRefs()
 	var err error
 	if h.rules, err = rules.Select(opts.Enable, opts.Disable); err != nil {
 		return nil, err
@@ -334,12 +339,17 @@ func (h *Hardener) env(dir string, cfg *config.Config, catalog *registry.Catalog
 
 // contextFor is the build context of the file at path (found under root,
 // see walkRoot): Options.ContextDir, else the configuration's
-// verify.context for it, else the folder contextDir chooses.
+// verify.context for it, else the one context the repository's compose,
+// bake, Makefile, script and workflow files name for it (see buildRefs),
+// else the folder contextDir chooses.
 func (h *Hardener) contextFor(path, root string, src []byte, cfg *config.Config) string {
 	if h.opts.ContextDir != "" {
 		return h.opts.ContextDir
 	}
 	if dir := cfg.VerifyFor(path).Context; dir != "" {
+		return dir
+	}
+	if dir := h.refs.namedContext(path, root); dir != "" {
 		return dir
 	}
 	return contextDir(path, root, src)
