@@ -56,13 +56,37 @@ func checkApkHygiene(_ context.Context, d *rewrite.Document, _ *rewrite.Env) ([]
 		}
 		if lastUpdate >= 0 {
 			fix, note := apkIndexLeft(d, in, s, lastUpdate)
-			fixes, notes = append(fixes, fix...), append(notes, note...)
+			fixes, notes = joinAtEnd(fixes, fix), append(notes, note...)
 		}
 	})
 	return fixes, append(opaque, notes...), nil
 }
 
 const apkCacheCleanup = "rm -rf /var/cache/apk/*"
+
+// joinAtEnd adds the cleanup fixes to fixes; a cleanup inserted where a
+// --no-cache goes (the RUN ends on a bare apk add) joins that insertion,
+// after it, as two insertions at one place would overlap.
+func joinAtEnd(fixes, cleanup []rewrite.Fix) []rewrite.Fix {
+	for _, c := range cleanup {
+		joined := false
+		if len(c.Edits) == 1 && c.Edits[0].Start == c.Edits[0].End {
+			for i := range fixes {
+				e := &fixes[i].Edits[0]
+				if e.Start == c.Edits[0].Start && e.End == e.Start {
+					e.New += c.Edits[0].New
+					fixes[i].Message += "; " + c.Message
+					joined = true
+					break
+				}
+			}
+		}
+		if !joined {
+			fixes = append(fixes, c)
+		}
+	}
+	return fixes
+}
 
 // apkSub returns the subcommand of an apk command, or "".
 func apkSub(c rewrite.ShellCommand) string {
