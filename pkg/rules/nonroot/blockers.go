@@ -254,6 +254,10 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *rewrite.Instruction, text, scrip
 			a.block(in.Line, "%s runs %s, whose dependencies the build downloaded into root's home (%s), which another user can neither read nor reuse: it would fetch them again at start; no USER was added", in.Keyword, name, dir)
 			break
 		}
+		if buildAtStart[name] {
+			a.block(in.Line, "the container runs %s%s when it starts: a build or packaging container, which writes its outputs next to the sources the build copied in as root (and into the folders mounted for it); no USER was added: build in RUN steps (a multi-stage build), or hand the sources to the runtime user (COPY --chown), then run hardenfix again", commandText(cmd), where)
+			break
+		}
 		if capabilityTools[name] {
 			a.block(in.Line, "the container runs %s%s, which needs root's capabilities (raw sockets, ptrace, network or device administration) that a non-root user does not get even with --cap-add; no USER was added", name, where)
 			break
@@ -553,6 +557,11 @@ func (a *stageAnalysis) bareInterpreter() string {
 	}
 	return ""
 }
+
+// buildAtStart are build and packaging tools: a container that runs one
+// when it starts builds there (miniflux's Debian packaging image runs
+// make and dpkg-buildpackage), in folders root's COPY made.
+var buildAtStart = setOf("make", "gmake", "cmake", "ninja", "meson", "dpkg-buildpackage", "debuild", "rpmbuild", "abuild", "makepkg")
 
 // capabilityTools need capabilities a non-root process does not have:
 // Linux drops a non-root user's effective capabilities, so --cap-add
