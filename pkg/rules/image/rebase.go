@@ -217,6 +217,10 @@ func checkReplacement(ctx context.Context, cat *registry.Catalog, env *rewrite.E
 				if why := distroNamesBlocker(d, r.Stage, rep.family, tf.Family); why != "" {
 					return why
 				}
+			case tf.Family == "alpine":
+				if why := alpineNamesBlocker(d, r.Stage, p, tp); why != "" {
+					return why
+				}
 			}
 		}
 		img, _ := cat.Lookup(rep.target)

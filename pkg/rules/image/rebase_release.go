@@ -480,3 +480,178 @@ func distroNamesBlocker(d *rewrite.Document, stage int, fromFamily, toFamily str
 	}
 	return ""
 }
+
+// alpineRelease reads the Alpine release ("3.9") an image reference names:
+// the alpine repository's own version tags (and gliderlabs/alpine's, which
+// the official image grew from) and an alpine3.N word in a tag
+// (node:20-alpine3.19); "" when the reference does not say (node:20-alpine
+// follows the newest Alpine).
+func alpineRelease(ref string) string {
+	p, err := imageref.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	if path.Base(p.Named.Name()) == "alpine" {
+		if m := alpineVersionTag.FindStringSubmatch(p.Tag); m != nil {
+			return m[1]
+		}
+	}
+	if m := alpineTagWord.FindStringSubmatch(p.Tag); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+var (
+	alpineVersionTag = regexp.MustCompile(`^(3\.\d+)(?:\.\d+)?$`)
+	alpineTagWord    = regexp.MustCompile(`(?:^|[-_])alpine(3\.\d+)(?:$|[-_])`)
+	apkWord          = regexp.MustCompile(`\bapk\b`)
+)
+
+// stableApkNames are packages named alike, and meaning the same, on every
+// Alpine release from 3.4 (mhart/alpine-node's oldest) to the newest
+// (pkgs.alpinelinux.org): tools, certificates, time zones, the compiler
+// toolchain. Left out are the names Alpine renamed or dropped (python and
+// py-pip became python3 and py3-pip, ttf-dejavu font-dejavu, procps
+// procps-ng, libssl1.1 libssl3, openjdk8 is gone from main) and those whose
+// meaning changed under the same name (py3-pip's pip refuses to install
+// into the system Python from 3.19, PEP 668; nodejs and the -dev libraries
+// move major versions).
+var stableApkNames = map[string]bool{
+	"bash": true, "ca-certificates": true, "curl": true, "wget": true, "git": true, "openssl": true,
+	"tzdata": true, "tar": true, "gzip": true, "bzip2": true, "xz": true, "unzip": true, "zip": true,
+	"coreutils": true, "findutils": true, "grep": true, "sed": true, "gawk": true, "file": true,
+	"jq": true, "less": true, "vim": true, "nano": true, "rsync": true, "openssh-client": true,
+	"su-exec": true, "tini": true, "dumb-init": true, "shadow": true, "sudo": true, "bind-tools": true,
+	"netcat-openbsd": true, "fontconfig": true, "freetype": true, "libstdc++": true, "libgcc": true,
+	"make": true, "gcc": true, "g++": true, "musl-dev": true, "build-base": true, "linux-headers": true,
+}
+
+// apkOptionValues are apk options whose value is the next word.
+var apkOptionValues = map[string]bool{
+	"-X": true, "--repository": true, "-p": true, "--root": true, "-t": true, "--virtual": true,
+	"--arch": true, "--cache-dir": true, "--keys-dir": true, "--repositories-file": true,
+	"--wait": true, "--progress-fd": true, "--cache-max-age": true, "--timeout": true,
+}
+
+// alpineNamesBlocker says why moving a stage from orig to target, both
+// Alpine, breaks the apk installs of the stage and those built FROM it:
+// unless both are known to be the same Alpine release, every package apk
+// adds must be on stableApkNames, unpinned. A variable among the packages
+// counts by its value when the Dockerfile gives it one (ENV, ARG default,
+// or an assignment earlier in the same RUN). "" when nothing blocks.
+func alpineNamesBlocker(d *rewrite.Document, stage int, orig, target imageref.Parsed) string {
+	from, to := alpineRelease(orig.Written), alpineRelease(target.Written)
+	if from != "" && from == to {
+		return ""
+	}
+	change := fmt.Sprintf("the Alpine release of %s and %s is not known to be the same", orig.Written, target.Written)
+	if from != "" && to != "" {
+		change = fmt.Sprintf("the Alpine release would change from %s to %s", from, to)
+	}
+	const why = "packages are renamed or dropped between releases (python became python3, ttf-dejavu font-dejavu) and version pins go stale; check the names on the new release and rebase by hand"
+	stages := stageAndDescendants(d, stage)
+	for _, in := range d.Instructions {
+		if in.Keyword != "RUN" || !stages[in.Stage] {
+			continue
+		}
+		if d.Shell(in) == nil {
+			if apkWord.MatchString(in.Span.Text(d.Src)) {
+				return fmt.Sprintf("line %d runs apk in a form hardenfix does not read, and %s: %s", in.Line, change, why)
+			}
+			continue
+		}
+		vars := rewrite.Vars{}
+		for k, v := range d.VarsAt(in) {
+			vars[k] = v
+		}
+		for _, c := range d.ShellCommands(in) {
+			argv := c.Argv()
+			if argv == nil {
+				shellAssignments(c.Words, vars)
+				continue
+			}
+			if c.Program() != "apk" {
+				continue
+			}
+			for _, pkg := range apkAddPackages(d, argv[1:], vars) {
+				if pkg.unknown != "" {
+					return fmt.Sprintf("line %d installs %s with apk, whose value the Dockerfile does not give, and %s: %s", in.Line, pkg.unknown, change, why)
+				}
+				if !stableApkNames[pkg.name] {
+					return fmt.Sprintf("line %d installs %s with apk, and %s: %s", in.Line, pkg.name, change, why)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// shellAssignments records the NAME=value words of an assignment-only
+// command in vars: a literal value by its value, any other as unknown
+// (absent).
+func shellAssignments(words []rewrite.Word, vars rewrite.Vars) {
+	for _, w := range words {
+		if !rewrite.IsAssignment(w) {
+			continue
+		}
+		name, raw, _ := strings.Cut(w.Raw, "=")
+		_, value, _ := strings.Cut(w.Value, "=")
+		if strings.ContainsAny(raw, "$`") {
+			delete(vars, name)
+			continue
+		}
+		vars[name] = value
+	}
+}
+
+// apkPackage is one package an apk add names, or the word whose value is
+// not known.
+type apkPackage struct{ name, unknown string }
+
+// apkAddPackages returns the packages an apk command line (after the
+// program) adds; nil when its subcommand is not add. Words holding
+// variables are expanded with vars and split like the shell splits them.
+func apkAddPackages(d *rewrite.Document, args []rewrite.Word, vars rewrite.Vars) []apkPackage {
+	var out []apkPackage
+	add := false
+	for i := 0; i < len(args); i++ {
+		w := args[i]
+		values := []string{w.Value}
+		if !w.Literal() {
+			if len(w.Substitutions()) > 0 {
+				if add {
+					out = append(out, apkPackage{unknown: w.Raw})
+				}
+				continue
+			}
+			v, unset, err := d.Expand(w.Raw, vars)
+			if err != nil || len(unset) > 0 {
+				if add {
+					name := w.Raw
+					if len(unset) > 0 {
+						name = "$" + unset[0]
+					}
+					out = append(out, apkPackage{unknown: name})
+				}
+				continue
+			}
+			values = strings.Fields(v)
+		}
+		for _, a := range values {
+			switch {
+			case apkOptionValues[a]:
+				i++
+			case strings.HasPrefix(a, "-"):
+			case !add:
+				if a != "add" {
+					return nil
+				}
+				add = true
+			default:
+				out = append(out, apkPackage{name: a})
+			}
+		}
+	}
+	return out
+}
