@@ -43,7 +43,7 @@ func (a *stageAnalysis) scanMkdir(d *rewrite.Document, in *rewrite.Instruction, 
 		}
 		v = path.Clean(v)
 		if othersWrite(mode) {
-			a.openDirs = append(a.openDirs, v)
+			a.openExact = append(a.openExact, v) // -m is the last folder's mode only
 			continue
 		}
 		a.madeDirs = append(a.madeDirs, madeDir{v, in, "RUN mkdir"})
@@ -72,14 +72,24 @@ func (a *stageAnalysis) scanFill(d *rewrite.Document, cmd rewrite.ShellCommand, 
 }
 
 // scanChmodOpen records the paths a chmod lets everyone write, the sticky
-// bit or not (caddy's chmod 1777 /data/caddy).
-func (a *stageAnalysis) scanChmodOpen(d *rewrite.Document, pos []string, vars rewrite.Vars) {
+// bit or not (caddy's chmod 1777 /data/caddy). Without -R only the named
+// folder opens: the folders mkdir made inside it stay root's, 0755
+// (mkdir -p /t/config && chmod 1777 /t, then the program writes /t/config).
+func (a *stageAnalysis) scanChmodOpen(d *rewrite.Document, opts map[string]string, pos []string, vars rewrite.Vars) {
 	if len(pos) < 2 || !othersWrite(pos[0]) {
 		return
 	}
+	_, r := opts["R"]
+	if _, long := opts["recursive"]; long {
+		r = true
+	}
 	for _, p := range pos[1:] {
 		if v, ok := expandWord(d, p, vars); ok && path.IsAbs(v) {
-			a.openDirs = append(a.openDirs, path.Clean(v))
+			if r {
+				a.openDirs = append(a.openDirs, path.Clean(v))
+			} else {
+				a.openExact = append(a.openExact, path.Clean(v))
+			}
 		}
 	}
 }
@@ -160,8 +170,14 @@ func (a *stageAnalysis) emptyDataDir() (madeDir, string) {
 	return madeDir{}, ""
 }
 
-// opened reports a path at or under a folder everyone may write.
+// opened reports a path at or under a folder everyone may write (a
+// folder chmod opened without -R only itself).
 func (a *stageAnalysis) opened(p string) bool {
+	for _, o := range a.openExact {
+		if o == p {
+			return true
+		}
+	}
 	for _, o := range a.openDirs {
 		if o == p || strings.HasPrefix(p, o+"/") {
 			return true

@@ -94,6 +94,7 @@ type stageAnalysis struct {
 	// emptyDataDir reads (datadirs.go).
 	madeDirs       []madeDir
 	openDirs       []string
+	openExact      []string
 	filled         []string
 	envValues      []string
 	runtimeScripts []runtimeScript
@@ -389,8 +390,8 @@ func (a *stageAnalysis) scanCommand(d *rewrite.Document, in *rewrite.Instruction
 		}
 		a.Owners = append(a.Owners, owner{Spec: spec, Paths: paths, In: in})
 	case "chmod":
-		_, pos := parseOpts(argsOf(cmd), map[string]bool{"reference": true})
-		a.scanChmodOpen(d, pos, vars)
+		opts, pos := parseOpts(argsOf(cmd), map[string]bool{"reference": true})
+		a.scanChmodOpen(d, opts, pos, vars)
 		if !final {
 			return
 		}
