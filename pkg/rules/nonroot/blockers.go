@@ -362,6 +362,10 @@ func (p *nonRootPlan) blocked() bool {
 		p.note(m.In.Line, "%s %s makes an empty folder owned by root, and %s: the process writes there (there is nothing in it to read), which a non-root user could not; no USER was added: hand it to the runtime user in the build (RUN mkdir -p %s && chown UID %s, or COPY --chown), then run hardenfix again", m.How, m.Path, where, m.Path, m.Path)
 		return true
 	}
+	if in, dir, where := a.missingStateDir(); dir != "" && !p.windowsOS {
+		p.note(in.Line, "%s keeps its state in %s, which the build does not make: the program creates it when it starts, and a non-root user may not create folders in a parent owned by root (a volume mounted there is root's too); no USER was added: make it and hand it to the runtime user (RUN mkdir -p %s && chown UID %s, or VOLUME %s after it), then run hardenfix again", where, dir, dir, dir, dir)
+		return true
+	}
 	if in, prog := a.mountedProgram(p.d); prog != "" {
 		p.note(in.Line, "%s runs %s, which neither %s nor this Dockerfile puts in the image: it is mounted when the container runs (a compose volume, a ConfigMap), so what it does, and whether it needs root, cannot be read; no USER was added: COPY it into the image, then run hardenfix again", in.Keyword, prog, a.Image)
 		return true

@@ -221,3 +221,55 @@ func tempPath(p string) bool {
 	}
 	return false
 }
+
+// stateDirFlagRE matches the options that name the folder a program keeps
+// its state in (--datadir, --data-dir, --data_dir, --config-dir,
+// --download-dir), the value after = or as the next word.
+var stateDirFlagRE = regexp.MustCompile(`^--?(?:[a-z]+[-_])?(?:data|config|conf|state|storage|db|download|downloads|incomplete|watch|library|media)[-_]?dir(?:ectory)?(?:=(.*))?$`)
+
+// missingStateDir returns a folder the container's command names as the
+// one it keeps its state in (CMD ["--datadir", "/data"]) that the build
+// neither makes, fills, opens nor hands over: the program creates it when
+// it starts, in a parent only root may write (or a volume is mounted there
+// that Docker makes root's), so as a non-root user it fails. Also the
+// instruction and where.
+func (a *stageAnalysis) missingStateDir() (*rewrite.Instruction, string, string) {
+	for i, line := range [2][]string{a.entrypointLine, a.cmdLine} {
+		in := [2]*rewrite.Instruction{a.entrypoint, a.cmd}[i]
+		if in == nil {
+			continue
+		}
+		words := strings.Fields(strings.Join(line, " "))
+		for j, w := range words {
+			m := stateDirFlagRE.FindStringSubmatch(w)
+			if m == nil {
+				continue
+			}
+			v := m[1]
+			if !strings.Contains(w, "=") && j+1 < len(words) {
+				v = words[j+1]
+			}
+			v = strings.Trim(v, `"'`)
+			if !path.IsAbs(v) || strings.ContainsAny(v, "$*?") {
+				continue
+			}
+			v = path.Clean(v)
+			if v == "/" || tempPath(v) || rootPath(v) || strings.HasPrefix(v, "/home/") || v == a.WorkdirPath ||
+				a.owned(v) || a.opened(v) || a.fills(v) || a.made(v) {
+				continue
+			}
+			return in, v, [2]string{"ENTRYPOINT", "CMD"}[i] + " " + strings.Join(line, " ")
+		}
+	}
+	return nil, "", ""
+}
+
+// made reports a folder the chain makes with mkdir or WORKDIR.
+func (a *stageAnalysis) made(p string) bool {
+	for _, m := range a.madeDirs {
+		if m.Path == p {
+			return true
+		}
+	}
+	return false
+}
