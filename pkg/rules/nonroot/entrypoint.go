@@ -26,6 +26,10 @@ var rootDaemons = setOf("nginx", "httpd", "apache2", "apachectl", "apache2ctl", 
 	"nginx-debug", // the official nginx image's debug build
 	"slapd",       // binds 389, then switches with -u
 	"certbot",     // writes /etc/letsencrypt and /var/log/letsencrypt, --standalone binds 80
+	// FreeRADIUS: the package's configuration is its service user's alone
+	// (Debian's /etc/freeradius freerad 0750, Alpine's /etc/raddb group
+	// radius), and radiusd switches to that user itself.
+	"radiusd", "freeradius",
 )
 
 // initWrappers start the command that follows them.
