@@ -62,6 +62,10 @@ func hostResource(value string) string {
 			return w
 		case strings.HasPrefix(w, "/etc/kubernetes/") && strings.HasSuffix(w, ".conf"):
 			return w
+		case strings.HasPrefix(w, "qemu:///system") || strings.HasPrefix(w, "qemu+unix:///system"):
+			return w + " (the host's libvirt socket, root's or the libvirt group's)"
+		case strings.HasPrefix(w, "/var/run/libvirt/") || strings.HasPrefix(w, "/run/libvirt/"):
+			return w
 		case strings.HasPrefix(w, "/dev/") && !harmlessDevice(w):
 			return w
 		}
@@ -252,6 +256,10 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *rewrite.Instruction, text, scrip
 		}
 		if dir, ok := a.buildTools[name]; ok && script == "" && resolvesDependencies(cmd) {
 			a.block(in.Line, "%s runs %s, whose dependencies the build downloaded into root's home (%s), which another user can neither read nor reuse: it would fetch them again at start; no USER was added", in.Keyword, name, dir)
+			break
+		}
+		if dockerAPIClients[name] {
+			a.dockerCLIBlock(in.Line, "the container runs "+name+where)
 			break
 		}
 		if capabilityTools[name] {
@@ -539,6 +547,12 @@ func (a *stageAnalysis) bareInterpreter() string {
 	}
 	return ""
 }
+
+// dockerAPIClients are programs whose work is the Docker Engine API over
+// the host's socket, mounted into the container: watchtower updates the
+// host's containers, docker-gen renders their metadata, lazydocker, ctop
+// and dive show them (the Docker CLI itself: dockerCLIPackage).
+var dockerAPIClients = setOf("watchtower", "docker-gen", "lazydocker", "ctop", "dive")
 
 // capabilityTools need capabilities a non-root process does not have:
 // Linux drops a non-root user's effective capabilities, so --cap-add
