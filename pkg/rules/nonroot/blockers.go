@@ -205,6 +205,37 @@ var baseHelperRE = regexp.MustCompile(`^docker-[a-z0-9]+-(ext|ext-[a-z]+|source|
 
 func baseHelperScript(name string) bool { return baseHelperRE.MatchString(name) }
 
+// rootMountRE matches a volume of a docker run command that lands in
+// root's home (-v $HOME/.ssh:/root/.ssh:ro).
+var rootMountRE = regexp.MustCompile(`(?:^|\s)(?:-v|--volume)(?:\s+|=)["']?(\S+?):(/root(?:/[^\s:"']*)?)(?::[^\s"']*)?["']?(?:\s|$)`)
+
+// documentedRootMount finds, in the comments of a file that shows how to
+// run its image (docker run ...), a volume mounted into root's home: the
+// program reads its configuration or data there, under root's HOME. It
+// returns the comment's line, the source and the target, or 0.
+func documentedRootMount(d *rewrite.Document) (int, string, string) {
+	lines := strings.Split(string(d.Src), "\n")
+	run := false
+	for _, line := range lines {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "#") && strings.Contains(l, "docker run") {
+			run = true
+		}
+	}
+	if !run {
+		return 0, "", ""
+	}
+	for i, line := range lines {
+		l := strings.TrimSpace(line)
+		if !strings.HasPrefix(l, "#") {
+			continue
+		}
+		if m := rootMountRE.FindStringSubmatch(strings.TrimLeft(l, "# \t")); m != nil {
+			return i + 1, m[1], m[2]
+		}
+	}
+	return 0, "", ""
+}
+
 // generatedHeader finds a generated-file marker in the comments before
 // the first instruction: such a file is rewritten by its generator, and
 // official image templates (which build images for others) carry one.
@@ -362,6 +393,10 @@ func (p *nonRootPlan) blocked() bool {
 	}
 	for _, v := range p.volumes { // handed over by the fix
 		a.openDirs = append(a.openDirs, v.paths...)
+	}
+	if line, src, dst := documentedRootMount(p.d); line > 0 {
+		p.note(line, "the docker run shown in the comments mounts %s at %s, in root's home: the program finds it there only as root (a new user's home is elsewhere, and /root is closed to other users); no USER was added: mount it into the runtime user's home instead (or set HOME), then add USER", src, dst)
+		return true
 	}
 	if m, where := a.emptyDataDir(); where != "" && !p.windowsOS {
 		if m.How != "WORKDIR" {
