@@ -209,19 +209,13 @@ func baseHelperScript(name string) bool { return baseHelperRE.MatchString(name) 
 // root's home (-v $HOME/.ssh:/root/.ssh:ro).
 var rootMountRE = regexp.MustCompile(`(?:^|\s)(?:-v|--volume)(?:\s+|=)["']?(\S+?):(/root(?:/[^\s:"']*)?)(?::[^\s"']*)?["']?(?:\s|$)`)
 
-// documentedRootMount finds, in the comments of a file that shows how to
-// run its image (docker run ...), a volume mounted into root's home: the
+// documentedRootMount finds, in the header comments of a file that shows
+// how to run its image (docker run ...), a volume mounted into root's home: the
 // program reads its configuration or data there, under root's HOME. It
 // returns the comment's line, the source and the target, or 0.
 func documentedRootMount(d *rewrite.Document) (int, string, string) {
-	lines := strings.Split(string(d.Src), "\n")
-	run := false
-	for _, line := range lines {
-		if l := strings.TrimSpace(line); strings.HasPrefix(l, "#") && strings.Contains(l, "docker run") {
-			run = true
-		}
-	}
-	if !run {
+	lines := headerLines(d)
+	if !documentsRun(lines) {
 		return 0, "", ""
 	}
 	for i, line := range lines {
@@ -234,6 +228,56 @@ func documentedRootMount(d *rewrite.Document) (int, string, string) {
 		}
 	}
 	return 0, "", ""
+}
+
+// deviceFlagRE matches the device a docker run command passes in
+// (--device /dev/snd, --device=/dev/dri:/dev/dri) and --privileged.
+var deviceFlagRE = regexp.MustCompile(`(?:^|\s)(?:--device(?:\s+|=)["']?(/dev/[^\s:"']+)|(--privileged))(?:[\s:"']|$)`)
+
+// documentedDevice finds, in the header comments of a file that shows how
+// to run its image (docker run ...), a device passed in (or --privileged, which
+// passes them all): its line and the flag, or 0.
+func documentedDevice(d *rewrite.Document) (int, string) {
+	lines := headerLines(d)
+	if !documentsRun(lines) {
+		return 0, ""
+	}
+	for i, line := range lines {
+		l := strings.TrimSpace(line)
+		if !strings.HasPrefix(l, "#") {
+			continue
+		}
+		for _, m := range deviceFlagRE.FindAllStringSubmatch(strings.TrimLeft(l, "# \t"), -1) {
+			switch {
+			case m[2] != "":
+				return i + 1, "--privileged (every host device)"
+			case !harmlessDevice(m[1]):
+				return i + 1, "--device " + m[1]
+			}
+		}
+	}
+	return 0, ""
+}
+
+// headerLines are the lines before the file's first instruction, where a
+// file documents how to run its own image (a docker run further down is
+// often another image's: a binfmt helper, a builder).
+func headerLines(d *rewrite.Document) []string {
+	first := len(d.Src)
+	if len(d.Instructions) > 0 {
+		first = d.LineStart(d.Instructions[0].Line)
+	}
+	return strings.Split(string(d.Src[:first]), "\n")
+}
+
+// documentsRun reports comments that show a docker run command.
+func documentsRun(lines []string) bool {
+	for _, line := range lines {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "#") && strings.Contains(l, "docker run") {
+			return true
+		}
+	}
+	return false
 }
 
 // generatedHeader finds a generated-file marker in the comments before
@@ -396,6 +440,10 @@ func (p *nonRootPlan) blocked() bool {
 	}
 	if line, src, dst := documentedRootMount(p.d); line > 0 {
 		p.note(line, "the docker run shown in the comments mounts %s at %s, in root's home: the program finds it there only as root (a new user's home is elsewhere, and /root is closed to other users); no USER was added: mount it into the runtime user's home instead (or set HOME), then add USER", src, dst)
+		return true
+	}
+	if line, dev := documentedDevice(p.d); line > 0 {
+		p.note(line, "the docker run shown in the comments passes %s: a device node keeps the host's owner and mode (root, or a group such as audio, video or render), which a new user is not in; no USER was added: run it with --group-add for the device's group (or a device cgroup rule and udev mode), then add USER", dev)
 		return true
 	}
 	if m, where := a.emptyDataDir(); where != "" && !p.windowsOS {
