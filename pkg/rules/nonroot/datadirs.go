@@ -227,6 +227,11 @@ func tempPath(p string) bool {
 // --download-dir), the value after = or as the next word.
 var stateDirFlagRE = regexp.MustCompile(`^--?(?:[a-z]+[-_])?(?:data|config|conf|state|storage|db|download|downloads|incomplete|watch|library|media)[-_]?dir(?:ectory)?(?:=(.*))?$`)
 
+// stateDirKeyRE matches a configuration key that names the folder a
+// program keeps its state in (path_prefix: /loki, data_dir = "/data",
+// chunks_directory: /loki/chunks), YAML, TOML or INI.
+var stateDirKeyRE = regexp.MustCompile(`(?m)^\s*((?:[A-Za-z]+[-_.])*(?:path_prefix|data_?dir|datadir|data_directory|data_path|storage_path|state_?dir|[a-z]+_directory))\s*[:=]\s*["']?(/[^\s"',#]+)`)
+
 // missingStateDir returns a folder the container's command names as the
 // one it keeps its state in (CMD ["--datadir", "/data"]) that the build
 // neither makes, fills, opens nor hands over: the program creates it when
@@ -259,6 +264,20 @@ func (a *stageAnalysis) missingStateDir() (*rewrite.Instruction, string, string)
 				continue
 			}
 			return in, v, [2]string{"ENTRYPOINT", "CMD"}[i] + " " + strings.Join(line, " ")
+		}
+	}
+	in := a.cmd
+	if a.entrypoint != nil {
+		in = a.entrypoint
+	}
+	for _, c := range a.runtimeConfigs {
+		for _, m := range stateDirKeyRE.FindAllStringSubmatch(c.text, -1) {
+			v := path.Clean(m[2])
+			if in == nil || v == "/" || tempPath(v) || rootPath(v) || strings.HasPrefix(v, "/home/") || strings.ContainsAny(v, "$*?{") ||
+				a.owned(v) || a.opened(v) || a.fills(v) || a.made(v) {
+				continue
+			}
+			return in, v, "the configuration " + c.name + " (" + strings.TrimSpace(m[1]) + ")"
 		}
 	}
 	return nil, "", ""

@@ -55,6 +55,11 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 		if env.BuildContext == nil || a.Dropper != "" || a.Daemon != "" {
 			continue
 		}
+		if _, v, ok := strings.Cut(w, "="); ok && strings.HasPrefix(w, "-") && path.IsAbs(v) && configFile(v) {
+			if text := a.contextFileIn(d, env.BuildContext, path.Clean(v)); text != "" {
+				a.runtimeConfigs = append(a.runtimeConfigs, runtimeScript{path.Base(v), text})
+			}
+		}
 		script := a.contextScript(d, env.BuildContext, base)
 		if abs := w; script == "" && (path.IsAbs(w) || strings.Contains(w, "/") && a.WorkdirPath != "") {
 			if !path.IsAbs(abs) { // ./bootstrap.sh: from the WORKDIR the process starts in
@@ -174,4 +179,14 @@ func dropperIn(script string) string {
 		}
 	}
 	return ""
+}
+
+// configFile reports a path that names a configuration file by its
+// extension.
+func configFile(p string) bool {
+	switch path.Ext(p) {
+	case ".yaml", ".yml", ".toml", ".conf", ".ini", ".cfg", ".json":
+		return true
+	}
+	return false
 }

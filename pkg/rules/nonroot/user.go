@@ -98,6 +98,9 @@ type stageAnalysis struct {
 	filled         []string
 	envValues      []string
 	runtimeScripts []runtimeScript
+	// runtimeConfigs are the build-context configuration files the command
+	// names (-config.file=/etc/app/config.yaml), which missingStateDir reads.
+	runtimeConfigs []runtimeScript
 	// Exposes and Volumes are the final stage's EXPOSE and VOLUME
 	// instructions with their values expanded.
 	Exposes, Volumes []expanded
