@@ -62,6 +62,10 @@ func hostResource(value string) string {
 			return w
 		case strings.HasPrefix(w, "/etc/kubernetes/") && strings.HasSuffix(w, ".conf"):
 			return w
+		case strings.HasPrefix(w, "qemu:///system") || strings.HasPrefix(w, "qemu+unix:///system"):
+			return w + " (the host's libvirt socket, root's or the libvirt group's)"
+		case strings.HasPrefix(w, "/var/run/libvirt/") || strings.HasPrefix(w, "/run/libvirt/"):
+			return w
 		case strings.HasPrefix(w, "/dev/") && !harmlessDevice(w):
 			return w
 		}
@@ -201,6 +205,81 @@ var baseHelperRE = regexp.MustCompile(`^docker-[a-z0-9]+-(ext|ext-[a-z]+|source|
 
 func baseHelperScript(name string) bool { return baseHelperRE.MatchString(name) }
 
+// rootMountRE matches a volume of a docker run command that lands in
+// root's home (-v $HOME/.ssh:/root/.ssh:ro).
+var rootMountRE = regexp.MustCompile(`(?:^|\s)(?:-v|--volume)(?:\s+|=)["']?(\S+?):(/root(?:/[^\s:"']*)?)(?::[^\s"']*)?["']?(?:\s|$)`)
+
+// documentedRootMount finds, in the header comments of a file that shows
+// how to run its image (docker run ...), a volume mounted into root's home: the
+// program reads its configuration or data there, under root's HOME. It
+// returns the comment's line, the source and the target, or 0.
+func documentedRootMount(d *rewrite.Document) (int, string, string) {
+	lines := headerLines(d)
+	if !documentsRun(lines) {
+		return 0, "", ""
+	}
+	for i, line := range lines {
+		l := strings.TrimSpace(line)
+		if !strings.HasPrefix(l, "#") {
+			continue
+		}
+		if m := rootMountRE.FindStringSubmatch(strings.TrimLeft(l, "# \t")); m != nil {
+			return i + 1, m[1], m[2]
+		}
+	}
+	return 0, "", ""
+}
+
+// deviceFlagRE matches the device a docker run command passes in
+// (--device /dev/snd, --device=/dev/dri:/dev/dri) and --privileged.
+var deviceFlagRE = regexp.MustCompile(`(?:^|\s)(?:--device(?:\s+|=)["']?(/dev/[^\s:"']+)|(--privileged))(?:[\s:"']|$)`)
+
+// documentedDevice finds, in the header comments of a file that shows how
+// to run its image (docker run ...), a device passed in (or --privileged, which
+// passes them all): its line and the flag, or 0.
+func documentedDevice(d *rewrite.Document) (int, string) {
+	lines := headerLines(d)
+	if !documentsRun(lines) {
+		return 0, ""
+	}
+	for i, line := range lines {
+		l := strings.TrimSpace(line)
+		if !strings.HasPrefix(l, "#") {
+			continue
+		}
+		for _, m := range deviceFlagRE.FindAllStringSubmatch(strings.TrimLeft(l, "# \t"), -1) {
+			switch {
+			case m[2] != "":
+				return i + 1, "--privileged (every host device)"
+			case !harmlessDevice(m[1]):
+				return i + 1, "--device " + m[1]
+			}
+		}
+	}
+	return 0, ""
+}
+
+// headerLines are the lines before the file's first instruction, where a
+// file documents how to run its own image (a docker run further down is
+// often another image's: a binfmt helper, a builder).
+func headerLines(d *rewrite.Document) []string {
+	first := len(d.Src)
+	if len(d.Instructions) > 0 {
+		first = d.LineStart(d.Instructions[0].Line)
+	}
+	return strings.Split(string(d.Src[:first]), "\n")
+}
+
+// documentsRun reports comments that show a docker run command.
+func documentsRun(lines []string) bool {
+	for _, line := range lines {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "#") && strings.Contains(l, "docker run") {
+			return true
+		}
+	}
+	return false
+}
+
 // generatedHeader finds a generated-file marker in the comments before
 // the first instruction: such a file is rewritten by its generator, and
 // official image templates (which build images for others) carry one.
@@ -256,6 +335,10 @@ func (a *stageAnalysis) scanRuntimeBlockers(in *rewrite.Instruction, text, scrip
 		}
 		if buildAtStart[name] {
 			a.block(in.Line, "the container runs %s%s when it starts: a build or packaging container, which writes its outputs next to the sources the build copied in as root (and into the folders mounted for it); no USER was added: build in RUN steps (a multi-stage build), or hand the sources to the runtime user (COPY --chown), then run hardenfix again", commandText(cmd), where)
+			break
+		}
+		if dockerAPIClients[name] {
+			a.dockerCLIBlock(in.Line, "the container runs "+name+where)
 			break
 		}
 		if capabilityTools[name] {
@@ -359,6 +442,14 @@ func (p *nonRootPlan) blocked() bool {
 	for _, v := range p.volumes { // handed over by the fix
 		a.openDirs = append(a.openDirs, v.paths...)
 	}
+	if line, src, dst := documentedRootMount(p.d); line > 0 {
+		p.note(line, "the docker run shown in the comments mounts %s at %s, in root's home: the program finds it there only as root (a new user's home is elsewhere, and /root is closed to other users); no USER was added: mount it into the runtime user's home instead (or set HOME), then add USER", src, dst)
+		return true
+	}
+	if line, dev := documentedDevice(p.d); line > 0 {
+		p.note(line, "the docker run shown in the comments passes %s: a device node keeps the host's owner and mode (root, or a group such as audio, video or render), which a new user is not in; no USER was added: run it with --group-add for the device's group (or a device cgroup rule and udev mode), then add USER", dev)
+		return true
+	}
 	for !p.windowsOS {
 		m, where := a.emptyDataDir()
 		if where == "" {
@@ -383,6 +474,10 @@ func (p *nonRootPlan) blocked() bool {
 		p.dirs = append(p.dirs, m.Path)
 		p.dirNotes = append(p.dirNotes, msg(""))
 		a.openDirs = append(a.openDirs, m.Path)
+	}
+	if in, dir, where := a.missingStateDir(); dir != "" && !p.windowsOS {
+		p.note(in.Line, "%s keeps its state in %s, which the build does not make: the program creates it when it starts, and a non-root user may not create folders in a parent owned by root (a volume mounted there is root's too); no USER was added: make it and hand it to the runtime user (RUN mkdir -p %s && chown UID %s, or VOLUME %s after it), then run hardenfix again", where, dir, dir, dir, dir)
+		return true
 	}
 	if in, prog := a.mountedProgram(p.d); prog != "" {
 		p.note(in.Line, "%s runs %s, which neither %s nor this Dockerfile puts in the image: it is mounted when the container runs (a compose volume, a ConfigMap), so what it does, and whether it needs root, cannot be read; no USER was added: COPY it into the image, then run hardenfix again", in.Keyword, prog, a.Image)
@@ -562,6 +657,12 @@ func (a *stageAnalysis) bareInterpreter() string {
 // when it starts builds there (miniflux's Debian packaging image runs
 // make and dpkg-buildpackage), in folders root's COPY made.
 var buildAtStart = setOf("make", "gmake", "cmake", "ninja", "meson", "dpkg-buildpackage", "debuild", "rpmbuild", "abuild", "makepkg")
+
+// dockerAPIClients are programs whose work is the Docker Engine API over
+// the host's socket, mounted into the container: watchtower updates the
+// host's containers, docker-gen renders their metadata, lazydocker, ctop
+// and dive show them (the Docker CLI itself: dockerCLIPackage).
+var dockerAPIClients = setOf("watchtower", "docker-gen", "lazydocker", "ctop", "dive")
 
 // capabilityTools need capabilities a non-root process does not have:
 // Linux drops a non-root user's effective capabilities, so --cap-add

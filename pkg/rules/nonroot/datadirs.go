@@ -43,7 +43,7 @@ func (a *stageAnalysis) scanMkdir(d *rewrite.Document, in *rewrite.Instruction, 
 		}
 		v = path.Clean(v)
 		if othersWrite(mode) {
-			a.openDirs = append(a.openDirs, v)
+			a.openExact = append(a.openExact, v) // -m is the last folder's mode only
 			continue
 		}
 		a.madeDirs = append(a.madeDirs, madeDir{v, in, "RUN mkdir"})
@@ -72,14 +72,24 @@ func (a *stageAnalysis) scanFill(d *rewrite.Document, cmd rewrite.ShellCommand, 
 }
 
 // scanChmodOpen records the paths a chmod lets everyone write, the sticky
-// bit or not (caddy's chmod 1777 /data/caddy).
-func (a *stageAnalysis) scanChmodOpen(d *rewrite.Document, pos []string, vars rewrite.Vars) {
+// bit or not (caddy's chmod 1777 /data/caddy). Without -R only the named
+// folder opens: the folders mkdir made inside it stay root's, 0755
+// (mkdir -p /t/config && chmod 1777 /t, then the program writes /t/config).
+func (a *stageAnalysis) scanChmodOpen(d *rewrite.Document, opts map[string]string, pos []string, vars rewrite.Vars) {
 	if len(pos) < 2 || !othersWrite(pos[0]) {
 		return
 	}
+	_, r := opts["R"]
+	if _, long := opts["recursive"]; long {
+		r = true
+	}
 	for _, p := range pos[1:] {
 		if v, ok := expandWord(d, p, vars); ok && path.IsAbs(v) {
-			a.openDirs = append(a.openDirs, path.Clean(v))
+			if r {
+				a.openDirs = append(a.openDirs, path.Clean(v))
+			} else {
+				a.openExact = append(a.openExact, path.Clean(v))
+			}
 		}
 	}
 }
@@ -160,8 +170,14 @@ func (a *stageAnalysis) emptyDataDir() (madeDir, string) {
 	return madeDir{}, ""
 }
 
-// opened reports a path at or under a folder everyone may write.
+// opened reports a path at or under a folder everyone may write (a
+// folder chmod opened without -R only itself).
 func (a *stageAnalysis) opened(p string) bool {
+	for _, o := range a.openExact {
+		if o == p {
+			return true
+		}
+	}
 	for _, o := range a.openDirs {
 		if o == p || strings.HasPrefix(p, o+"/") {
 			return true
@@ -200,6 +216,77 @@ func stateDir(p string) bool {
 func tempPath(p string) bool {
 	for _, sys := range []string{"/tmp", "/var/tmp", "/sys", "/proc", "/dev"} {
 		if p == sys || strings.HasPrefix(p, sys+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// stateDirFlagRE matches the options that name the folder a program keeps
+// its state in (--datadir, --data-dir, --data_dir, --config-dir,
+// --download-dir), the value after = or as the next word.
+var stateDirFlagRE = regexp.MustCompile(`^--?(?:[a-z]+[-_])?(?:data|config|conf|state|storage|db|download|downloads|incomplete|watch|library|media)[-_]?dir(?:ectory)?(?:=(.*))?$`)
+
+// stateDirKeyRE matches a configuration key that names the folder a
+// program keeps its state in (path_prefix: /loki, data_dir = "/data",
+// chunks_directory: /loki/chunks), YAML, TOML or INI.
+var stateDirKeyRE = regexp.MustCompile(`(?m)^\s*((?:[A-Za-z]+[-_.])*(?:path_prefix|data_?dir|datadir|data_directory|data_path|storage_path|state_?dir|[a-z]+_directory))\s*[:=]\s*["']?(/[^\s"',#]+)`)
+
+// missingStateDir returns a folder the container's command names as the
+// one it keeps its state in (CMD ["--datadir", "/data"]) that the build
+// neither makes, fills, opens nor hands over: the program creates it when
+// it starts, in a parent only root may write (or a volume is mounted there
+// that Docker makes root's), so as a non-root user it fails. Also the
+// instruction and where.
+func (a *stageAnalysis) missingStateDir() (*rewrite.Instruction, string, string) {
+	for i, line := range [2][]string{a.entrypointLine, a.cmdLine} {
+		in := [2]*rewrite.Instruction{a.entrypoint, a.cmd}[i]
+		if in == nil {
+			continue
+		}
+		words := strings.Fields(strings.Join(line, " "))
+		for j, w := range words {
+			m := stateDirFlagRE.FindStringSubmatch(w)
+			if m == nil {
+				continue
+			}
+			v := m[1]
+			if !strings.Contains(w, "=") && j+1 < len(words) {
+				v = words[j+1]
+			}
+			v = strings.Trim(v, `"'`)
+			if !path.IsAbs(v) || strings.ContainsAny(v, "$*?") {
+				continue
+			}
+			v = path.Clean(v)
+			if v == "/" || tempPath(v) || rootPath(v) || strings.HasPrefix(v, "/home/") || v == a.WorkdirPath ||
+				a.owned(v) || a.opened(v) || a.fills(v) || a.made(v) {
+				continue
+			}
+			return in, v, [2]string{"ENTRYPOINT", "CMD"}[i] + " " + strings.Join(line, " ")
+		}
+	}
+	in := a.cmd
+	if a.entrypoint != nil {
+		in = a.entrypoint
+	}
+	for _, c := range a.runtimeConfigs {
+		for _, m := range stateDirKeyRE.FindAllStringSubmatch(c.text, -1) {
+			v := path.Clean(m[2])
+			if in == nil || v == "/" || tempPath(v) || rootPath(v) || strings.HasPrefix(v, "/home/") || strings.ContainsAny(v, "$*?{") ||
+				a.owned(v) || a.opened(v) || a.fills(v) || a.made(v) {
+				continue
+			}
+			return in, v, "the configuration " + c.name + " (" + strings.TrimSpace(m[1]) + ")"
+		}
+	}
+	return nil, "", ""
+}
+
+// made reports a folder the chain makes with mkdir or WORKDIR.
+func (a *stageAnalysis) made(p string) bool {
+	for _, m := range a.madeDirs {
+		if m.Path == p {
 			return true
 		}
 	}

@@ -26,6 +26,10 @@ var rootDaemons = setOf("nginx", "httpd", "apache2", "apachectl", "apache2ctl", 
 	"nginx-debug", // the official nginx image's debug build
 	"slapd",       // binds 389, then switches with -u
 	"certbot",     // writes /etc/letsencrypt and /var/log/letsencrypt, --standalone binds 80
+	// FreeRADIUS: the package's configuration is its service user's alone
+	// (Debian's /etc/freeradius freerad 0750, Alpine's /etc/raddb group
+	// radius), and radiusd switches to that user itself.
+	"radiusd", "freeradius",
 )
 
 // initWrappers start the command that follows them.
@@ -50,6 +54,11 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 		}
 		if env.BuildContext == nil || a.Dropper != "" || a.Daemon != "" {
 			continue
+		}
+		if _, v, ok := strings.Cut(w, "="); ok && strings.HasPrefix(w, "-") && path.IsAbs(v) && configFile(v) {
+			if text := a.contextFileIn(d, env.BuildContext, path.Clean(v)); text != "" {
+				a.runtimeConfigs = append(a.runtimeConfigs, runtimeScript{path.Base(v), text})
+			}
 		}
 		script := a.contextScript(d, env.BuildContext, base)
 		if abs := w; script == "" && (path.IsAbs(w) || strings.Contains(w, "/") && a.WorkdirPath != "") {
@@ -170,4 +179,14 @@ func dropperIn(script string) string {
 		}
 	}
 	return ""
+}
+
+// configFile reports a path that names a configuration file by its
+// extension.
+func configFile(p string) bool {
+	switch path.Ext(p) {
+	case ".yaml", ".yml", ".toml", ".conf", ".ini", ".cfg", ".json":
+		return true
+	}
+	return false
 }

@@ -306,6 +306,9 @@ func (p *nonRootPlan) staysRoot() bool {
 		if name == "nginx" {
 			hint = "build on nginxinc/nginx-unprivileged, or make nginx run unprivileged (listen above 1023, pid and temp files under /tmp), then add USER"
 		}
+		if name == "radiusd" || name == "freeradius" {
+			hint = "its configuration belongs to the package's own user (radius on Alpine, freerad on Debian): add USER with that user, not a new one (its ports, 1812 and 1813, need no root)"
+		}
 		p.note(a.DaemonLine, "the container starts %s, which runs as root by design (privileged ports, pid files, its own user switch), so no USER was added; %s%s", a.Daemon, hint, p.otherDaemons())
 		return true
 	}

@@ -94,9 +94,13 @@ type stageAnalysis struct {
 	// emptyDataDir reads (datadirs.go).
 	madeDirs       []madeDir
 	openDirs       []string
+	openExact      []string
 	filled         []string
 	envValues      []string
 	runtimeScripts []runtimeScript
+	// runtimeConfigs are the build-context configuration files the command
+	// names (-config.file=/etc/app/config.yaml), which missingStateDir reads.
+	runtimeConfigs []runtimeScript
 	// Exposes and Volumes are the final stage's EXPOSE and VOLUME
 	// instructions with their values expanded.
 	Exposes, Volumes []expanded
@@ -389,8 +393,8 @@ func (a *stageAnalysis) scanCommand(d *rewrite.Document, in *rewrite.Instruction
 		}
 		a.Owners = append(a.Owners, owner{Spec: spec, Paths: paths, In: in})
 	case "chmod":
-		_, pos := parseOpts(argsOf(cmd), map[string]bool{"reference": true})
-		a.scanChmodOpen(d, pos, vars)
+		opts, pos := parseOpts(argsOf(cmd), map[string]bool{"reference": true})
+		a.scanChmodOpen(d, opts, pos, vars)
 		if !final {
 			return
 		}
