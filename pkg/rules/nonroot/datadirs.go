@@ -130,9 +130,16 @@ func (a *stageAnalysis) scanEnvPaths(d *rewrite.Document, c *instructions.EnvCom
 	}
 }
 
-// pathWordRE matches a path, or one under it, in a command or script.
+// pathWordRE matches a path, or one under it, in a command or script; nil
+// for a path that is not valid UTF-8, which no regular expression can
+// spell (the fuzzer's mkdir /\xa1), and which names no folder a command
+// would be written with.
 func pathWordRE(p string) *regexp.Regexp {
-	return regexp.MustCompile(`(^|[\s"'=:\[,(])` + regexp.QuoteMeta(p) + `($|[/\s"',\]:;)&|])`)
+	re, err := regexp.Compile(`(^|[\s"'=:\[,(])` + regexp.QuoteMeta(p) + `($|[/\s"',\]:;)&|])`)
+	if err != nil {
+		return nil
+	}
+	return re
 }
 
 // emptyDataDir returns the first folder the chain makes with mkdir, puts
@@ -150,6 +157,9 @@ func (a *stageAnalysis) emptyDataDir() (madeDir, string) {
 			continue // a WORKDIR named elsewhere may hold what it runs
 		}
 		re := pathWordRE(m.Path)
+		if re == nil {
+			continue
+		}
 		for i, line := range [2][]string{a.entrypointLine, a.cmdLine} {
 			if text := strings.Join(line, " "); re.MatchString(text) {
 				return m, [2]string{"ENTRYPOINT", "CMD"}[i] + " " + text
