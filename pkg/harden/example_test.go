@@ -21,6 +21,11 @@ func Example() {
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		panic(err)
 	}
+	// The script the image runs is in the build context, where the rules
+	// read it (non-root adds no USER for a start script it cannot read).
+	if err := os.WriteFile(filepath.Join(dir, "app.sh"), []byte("#!/bin/sh\necho hello\n"), 0o755); err != nil {
+		panic(err)
+	}
 
 	err = harden.Tree(context.Background(), []string{dir}, harden.Options{Offline: true}, func(r harden.Result) error {
 		if r.Err != nil {

@@ -1,6 +1,7 @@
 package nonroot
 
 import (
+	"errors"
 	"io/fs"
 	"path"
 	"slices"
@@ -66,6 +67,11 @@ func (a *stageAnalysis) scanRuntime(d *rewrite.Document, env *rewrite.Env, in *r
 				abs = path.Join(a.WorkdirPath, abs)
 			}
 			script = a.contextFileIn(d, env.BuildContext, path.Clean(abs))
+		}
+		if script == "" && strings.HasSuffix(base, ".sh") {
+			if src := a.missingContextFile(d, env.BuildContext, base); src != "" {
+				a.block(in.Line, "%s runs %s, which the build copies from %s in the build context, but hardenfix found no such file in the context it read, so what the script does, and whether it needs root, cannot be told; no USER was added: run hardenfix with --context set to the folder the image is built from", in.Keyword, w, src)
+			}
 		}
 		if script != "" {
 			if strings.HasPrefix(script, "#!") || strings.HasSuffix(base, ".sh") { // not a template or a config file
@@ -133,6 +139,30 @@ func (a *stageAnalysis) contextScript(d *rewrite.Document, buildContext fs.FS, b
 				}
 				if b := buildctx.ReadFile(buildContext, src); b != "" {
 					return b
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// missingContextFile returns the source of a plain COPY or ADD from the
+// build context, named base, that the context does not hold: the context
+// hardenfix found is not the one the image is built from (or the file is
+// made before the build), so the start script cannot be read.
+func (a *stageAnalysis) missingContextFile(d *rewrite.Document, buildContext fs.FS, base string) string {
+	if base == "" || base == "." || base == "/" {
+		return ""
+	}
+	for _, s := range a.Chain {
+		for _, in := range d.Stage(s) {
+			for _, src := range contextSources(in) {
+				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
+					continue
+				}
+				name := path.Clean(strings.TrimPrefix(src, "/"))
+				if _, err := fs.Stat(buildContext, name); err != nil && errors.Is(err, fs.ErrNotExist) {
+					return src
 				}
 			}
 		}
