@@ -32,15 +32,7 @@ func devDependencyAtRun(d *rewrite.Document, steps []stageStep, env *rewrite.Env
 	if len(dev) == 0 {
 		return ""
 	}
-	var entrypoint, cmd *rewrite.Instruction
-	for _, st := range steps {
-		switch st.in.Keyword {
-		case "ENTRYPOINT":
-			entrypoint = st.in
-		case "CMD":
-			cmd = st.in
-		}
-	}
+	entrypoint, cmd := startCommands(steps)
 	if entrypoint == nil && cmd == nil {
 		return ""
 	}

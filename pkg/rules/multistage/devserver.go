@@ -22,15 +22,7 @@ import (
 // server ("nodemon, in the \"dev\" script of package.json"), or "" when it
 // is not one or cannot be told.
 func devServer(d *rewrite.Document, steps []stageStep, env *rewrite.Env) string {
-	var entrypoint, cmd *rewrite.Instruction
-	for _, st := range steps {
-		switch st.in.Keyword {
-		case "ENTRYPOINT":
-			entrypoint = st.in
-		case "CMD":
-			cmd = st.in
-		}
-	}
+	entrypoint, cmd := startCommands(steps)
 	if entrypoint == nil && cmd == nil {
 		return ""
 	}
@@ -443,4 +435,17 @@ func packageJSONDirs(d *rewrite.Document, steps []stageStep) []string {
 		}
 	}
 	return append(append(named, whole...), ".")
+}
+
+// startCommands returns the stage's last ENTRYPOINT and CMD, nil for none.
+func startCommands(steps []stageStep) (entrypoint, cmd *rewrite.Instruction) {
+	for _, st := range steps {
+		switch st.in.Keyword {
+		case "ENTRYPOINT":
+			entrypoint = st.in
+		case "CMD":
+			cmd = st.in
+		}
+	}
+	return entrypoint, cmd
 }

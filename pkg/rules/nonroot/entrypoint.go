@@ -128,8 +128,20 @@ func (a *stageAnalysis) runtimeCommand(cmd rewrite.ShellCommand, line int, scrip
 // contextScript returns the content of a build-context file the chain
 // copies into the image under the given base name, or "".
 func (a *stageAnalysis) contextScript(d *rewrite.Document, buildContext fs.FS, base string) string {
+	text := ""
+	a.eachContextSource(d, base, func(src string) bool {
+		text = buildctx.ReadFile(buildContext, src)
+		return text != ""
+	})
+	return text
+}
+
+// eachContextSource calls f with each plain source (no URL, glob or
+// variable) named base that a COPY or ADD of the chain takes from the
+// build context, until f returns true.
+func (a *stageAnalysis) eachContextSource(d *rewrite.Document, base string, f func(src string) bool) {
 	if base == "" || base == "." || base == "/" {
-		return ""
+		return
 	}
 	for _, s := range a.Chain {
 		for _, in := range d.Stage(s) {
@@ -137,13 +149,12 @@ func (a *stageAnalysis) contextScript(d *rewrite.Document, buildContext fs.FS, b
 				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
 					continue
 				}
-				if b := buildctx.ReadFile(buildContext, src); b != "" {
-					return b
+				if f(src) {
+					return
 				}
 			}
 		}
 	}
-	return ""
 }
 
 // missingContextFile returns the source of a plain COPY or ADD from the
@@ -151,23 +162,15 @@ func (a *stageAnalysis) contextScript(d *rewrite.Document, buildContext fs.FS, b
 // hardenfix found is not the one the image is built from (or the file is
 // made before the build), so the start script cannot be read.
 func (a *stageAnalysis) missingContextFile(d *rewrite.Document, buildContext fs.FS, base string) string {
-	if base == "" || base == "." || base == "/" {
-		return ""
-	}
-	for _, s := range a.Chain {
-		for _, in := range d.Stage(s) {
-			for _, src := range contextSources(in) {
-				if strings.Contains(src, "://") || path.Base(src) != base || strings.ContainsAny(src, "*?[$") {
-					continue
-				}
-				name := path.Clean(strings.TrimPrefix(src, "/"))
-				if _, err := fs.Stat(buildContext, name); err != nil && errors.Is(err, fs.ErrNotExist) {
-					return src
-				}
-			}
+	missing := ""
+	a.eachContextSource(d, base, func(src string) bool {
+		name := path.Clean(strings.TrimPrefix(src, "/"))
+		if _, err := fs.Stat(buildContext, name); err != nil && errors.Is(err, fs.ErrNotExist) {
+			missing = src
 		}
-	}
-	return ""
+		return missing != ""
+	})
+	return missing
 }
 
 // contextFileIn returns the content of the build-context file the chain
