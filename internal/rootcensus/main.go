@@ -69,11 +69,11 @@ var noteWords = map[string]*regexp.Regexp{
 	"privilege-dropping entrypoint":           regexp.MustCompile(`(?i)gosu|su-exec|setpriv|runuser|chpst|setuidgid|drops? privileges|switches to`),
 	"start script changes owners or installs": regexp.MustCompile(`(?i)chown|chgrp|package manager|changes owners`),
 	"root daemon":                             regexp.MustCompile(`(?i)runs as root by design|` + rootDaemonNames),
-	"root-owned data folder":                  regexp.MustCompile(`(?i)empty folder`),
+	"root-owned data folder":                  regexp.MustCompile(`(?i)empty folder|keeps its state`),
 	"start script not in the image":           regexp.MustCompile(`(?i)puts in the image|mounted when the container runs`),
 	"/root workdir or HOME":                   regexp.MustCompile(`/root`),
 	"ONBUILD/base image":                      regexp.MustCompile(`(?i)ONBUILD|base for other|no CMD or ENTRYPOINT|built on|extend|interpreter|shell|platform`),
-	"host access":                             regexp.MustCompile(`(?i)Docker socket|capabilities|host resource`),
+	"host access":                             regexp.MustCompile(`(?i)Docker socket|capabilities|host resource|device|qemu:///system|Docker Engine API|talks to`),
 	"root-owned VOLUME":                       regexp.MustCompile(`VOLUME`),
 	"build image as final stage":              regexp.MustCompile(`(?i)build|toolchain|sdk`),
 	"unknown base":                            regexp.MustCompile(`(?i)catalog|not known|registry|build time`),
@@ -435,8 +435,8 @@ var (
 	// rootDaemonNames are the rule's daemons that run as root by design
 	// and have no class of their own (nginx, Apache, the supervisors and
 	// cron have).
-	rootDaemonNames = `sshd|rsyslogd|postfix|dovecot|vsftpd|proftpd|smbd|named|squid|dnsmasq|lighttpd|openvpn|pcscd|slapd|certbot`
-	reRootDaemon    = regexp.MustCompile(`(?m)^[^#\n]*(^|[\s;&|("'\[,/])(sshd|sshd\.pam|rsyslogd|postfix|dovecot|vsftpd|proftpd|smbd|squid|dnsmasq|lighttpd|openvpn|pcscd|slapd|certbot|named\s+-\S*)(["',\]\s;&|)]|$)`)
+	rootDaemonNames = `radiusd|freeradius|sshd|rsyslogd|postfix|dovecot|vsftpd|proftpd|smbd|named|squid|dnsmasq|lighttpd|openvpn|pcscd|slapd|certbot`
+	reRootDaemon    = regexp.MustCompile(`(?m)^[^#\n]*(^|[\s;&|("'\[,/])(radiusd|freeradius|sshd|sshd\.pam|rsyslogd|postfix|dovecot|vsftpd|proftpd|smbd|squid|dnsmasq|lighttpd|openvpn|pcscd|slapd|certbot|named\s+-\S*)(["',\]\s;&|)]|$)`)
 	// reHostAccess are the rule's host-access blockers: the Docker CLI
 	// (the socket), tools that need root's capabilities, devices.
 	reDockerCLI  = regexp.MustCompile(`(?i)copy\s+--from=\S*docker(-cli)?(:\S*)?\s|\b(docker-ce|docker-ce-cli|docker-cli|moby-cli)\b|\binstall\b.*\sdocker\.io\b|docker\.sock`)
@@ -575,9 +575,18 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 	case reKeepAlive.MatchString(lastRuntime(runtime.String())):
 		add("ONBUILD/base image", "keep-alive CMD")
 	}
+	header := headerComments(d)
 	switch {
 	case reDockerCLI.MatchString(all):
 		add("host access", "Docker CLI")
+	case reDockerAPIClient.MatchString(cmd):
+		add("host access", "Docker API client")
+	case strings.Contains(all, "qemu:///system"):
+		add("host access", "libvirt socket")
+	case reHeaderDevice.MatchString(header):
+		add("host access", "device in the documented docker run")
+	case reHeaderRootMount.MatchString(header):
+		add("/root workdir or HOME", "documented docker run mounts into /root")
 	case reCapability.MatchString(cmd):
 		add("host access", "capabilities")
 	case reDevice.MatchString(all):
@@ -601,6 +610,10 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 	}
 	if dir := emptyDataFolder(lines, cmd); dir != "" {
 		add("root-owned data folder", dir)
+	} else if m := reStateFlag.FindStringSubmatch(runtime.String()); m != nil {
+		add("root-owned data folder", "state folder the command names ("+m[1]+")")
+	} else if reConfigFlag.MatchString(runtime.String()) {
+		add("root-owned data folder", "state folder a configuration names")
 	}
 	if script := mountedScript(lastRuntime(runtime.String()), text.String()); script != "" {
 		add("start script not in the image", script)
@@ -620,6 +633,11 @@ func classify(d *rewrite.Document, u user, cat *registry.Catalog, buildContext f
 }
 
 var (
+	reDockerAPIClient = regexp.MustCompile(`\b(watchtower|docker-gen|lazydocker|ctop|dive)\b`)
+	reHeaderDevice    = regexp.MustCompile(`docker run.*(--device|--privileged)`)
+	reHeaderRootMount = regexp.MustCompile(`docker run.*-v\s*\S+:/root\b`)
+	reStateFlag       = regexp.MustCompile(`(--?(data[-_]?dir|config-dir|download-dir))[ ="]`)
+	reConfigFlag      = regexp.MustCompile(`-config\.file=`)
 	// reInitFlags is an exec-form init wrapper with its flags, which the
 	// rule looks through (tini -g sh is a bare shell).
 	reInitFlags     = regexp.MustCompile(`(?i)^(\s*(?:cmd|entrypoint)\s+)\[\s*"(?:\S*/)?(?:tini|tini-static|dumb-init)"\s*(?:,\s*"-[^"]*"\s*)*,\s*`)
@@ -660,6 +678,20 @@ func emptyDataFolder(lines []string, cmd string) string {
 		}
 	}
 	return ""
+}
+
+// headerComments is the comment text before the first instruction, with
+// continued docker run examples joined into one line.
+func headerComments(d *rewrite.Document) string {
+	if len(d.Instructions) == 0 {
+		return ""
+	}
+	head := string(d.Src[:d.LineStart(d.Instructions[0].Line)])
+	var lines []string
+	for _, l := range strings.Split(head, "\n") {
+		lines = append(lines, strings.TrimLeft(l, "# \t"))
+	}
+	return strings.Join(logicalLines(lines), "\n")
 }
 
 // logicalLines joins lines continued with a backslash, so a RUN's later
